@@ -1,0 +1,11 @@
+"""smattest: social media policy attestation and refresher training for Flask intranets.
+
+``SMAttest(app, db=db)`` mounts it; see README.md for the mounting guide.
+"""
+
+from .config import ConfigurationError
+from .extension import SMAttest
+from .migrate import include_object
+
+__version__ = "0.1.0"
+__all__ = ["ConfigurationError", "SMAttest", "include_object", "__version__"]

@@ -1,0 +1,98 @@
+"""The ``SMAttest`` extension object and its per-app state."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+
+from . import config as settings
+from .db import metadata
+
+
+@dataclass
+class State:
+    """What smattest keeps for one app, at ``app.extensions["smattest"]``."""
+
+    extension: SMAttest
+    db: SQLAlchemy
+    bind_key: str | None
+    timezone: zoneinfo.ZoneInfo
+
+    @property
+    def engine(self):
+        """The engine smattest's tables live on (the bind key's, or the default)."""
+        return self.db.engines[self.bind_key]
+
+
+class SMAttest:
+    """Mounts smattest in a Flask app.
+
+    Either ``SMAttest(app, db=db)``, or ``ext = SMAttest()`` then
+    ``ext.init_app(app, db=db)`` in an app factory. ``db`` is the host's
+    Flask-SQLAlchemy object; smattest uses its session.
+    """
+
+    def __init__(self, app: Flask | None = None, *, db: SQLAlchemy | None = None) -> None:
+        self.db = db
+        if app is not None:
+            self.init_app(app, db=db)
+
+    def init_app(self, app: Flask, *, db: SQLAlchemy | None = None) -> None:
+        """Validate the configuration, register the blueprint and the CLI group."""
+        if "smattest" in app.extensions:
+            raise RuntimeError(
+                "smattest is already registered on this app; call init_app once per app."
+            )
+        db = db or self.db
+        if db is None or "sqlalchemy" not in app.extensions:
+            raise RuntimeError(
+                "smattest needs the app's Flask-SQLAlchemy object: "
+                "SMAttest(app, db=db) after db.init_app(app)."
+            )
+        if not hasattr(app, "login_manager"):
+            raise RuntimeError(
+                "smattest needs Flask-Login: create a LoginManager and call "
+                "login_manager.init_app(app) before SMAttest."
+            )
+        settings.apply_defaults(app.config)
+        settings.validate(app.config)
+        bind_key = app.config["SMATTEST_BIND_KEY"]
+        binds = app.config.get("SQLALCHEMY_BINDS") or {}
+        if bind_key is not None and bind_key not in binds:
+            raise settings.ConfigurationError(
+                f"SMATTEST_BIND_KEY = {bind_key!r} is not valid: expected a key of "
+                f"SQLALCHEMY_BINDS (have: {', '.join(map(repr, binds)) or 'none'})."
+            )
+        # Flask-SQLAlchemy picks the engine for a table from its metadata's
+        # bind_key. One process mounts smattest with one bind key.
+        metadata.info["bind_key"] = bind_key
+
+        app.extensions["smattest"] = State(
+            extension=self,
+            db=db,
+            bind_key=bind_key,
+            timezone=zoneinfo.ZoneInfo(app.config["SMATTEST_TIMEZONE"]),
+        )
+
+        from .cli import smattest_cli
+        from .views import blueprint, template_context
+
+        app.register_blueprint(blueprint, url_prefix=app.config["SMATTEST_URL_PREFIX"])
+        app.context_processor(template_context)
+        app.cli.add_command(smattest_cli)
+
+    def __repr__(self) -> str:
+        return "<SMAttest>"
+
+
+def state_for(app: Flask) -> State:
+    """smattest's state for ``app``, with a clear error when it was never mounted."""
+    try:
+        return app.extensions["smattest"]
+    except KeyError:
+        raise RuntimeError(
+            "smattest is not mounted on this app: call SMAttest(app, db=db)."
+        ) from None

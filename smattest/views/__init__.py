@@ -1,0 +1,40 @@
+"""smattest's one blueprint: employee pages here, HR pages in their own module."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from flask import Blueprint, current_app, g
+from flask_login import current_user
+
+from ..staff import staff_for_user
+
+blueprint = Blueprint(
+    "smattest",
+    __name__,
+    template_folder=str(files("smattest.templates")),
+    static_folder=str(files("smattest") / "static"),
+    static_url_path="/static",
+)
+
+
+@blueprint.before_request
+def _forget_cached_staff() -> None:
+    # g belongs to the app context, which can outlive one request (tests,
+    # CLI-driven requests); the staff row is cached per request only.
+    g.pop("smattest_staff", None)
+
+
+def current_staff():
+    """The signed-in person's staff row, refreshed once per request."""
+    if "smattest_staff" not in g:
+        g.smattest_staff = staff_for_user(current_user)
+    return g.smattest_staff
+
+
+def template_context() -> dict:
+    """Names every smattest template may use, including in a host's layout."""
+    return {"smattest_base_template": current_app.config["SMATTEST_BASE_TEMPLATE"]}
+
+
+from . import employee  # noqa: E402,F401  (registers the routes)

@@ -1,0 +1,167 @@
+"""Fixtures: a host app built by its factory, databases, and signed-in people.
+
+Databases: tests run on SQLite unless they ask for more with ``@all_databases``
+(SQLite, PostgreSQL and MariaDB on 127.0.0.1). A server that cannot be reached
+skips its tests with the reason, except under ``CI=true``, where it fails them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from smattest.db import metadata as smattest_metadata
+
+from . import hostapp
+
+SERVER_URLS = {
+    "postgresql": os.environ.get(
+        "TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    ),
+    "mariadb": os.environ.get(
+        "TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4"
+    ),
+}
+DATABASES = ["sqlite", "postgresql", "mariadb"]
+
+#: Run a test once per database: ``@all_databases``.
+all_databases = pytest.mark.parametrize("database_url", DATABASES, indirect=True)
+
+_unreachable: dict[str, str] = {}
+
+
+def _server_or_skip(backend: str) -> str:
+    url = SERVER_URLS[backend]
+    if backend not in _unreachable:
+        engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect():
+                _unreachable[backend] = ""
+        except Exception as exc:  # any driver error means: not reachable
+            _unreachable[backend] = f"{backend} at {engine.url.render_as_string()}: {exc}"
+        finally:
+            engine.dispose()
+    reason = _unreachable[backend]
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"database server unreachable under CI=true: {reason}")
+        pytest.skip(f"database server unreachable: {reason}")
+    return url
+
+
+def drop_everything(url: str) -> None:
+    """Empty a server database: every table, the host's and smattest's."""
+    engine = sa.create_engine(url)
+    try:
+        reflected = sa.MetaData()
+        reflected.reflect(engine)
+        reflected.drop_all(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def database_url(request, tmp_path):
+    """A URL of an empty database: SQLite by default, or the parametrized server."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'intranet.sqlite'}"
+        return
+    url = _server_or_skip(backend)
+    drop_everything(url)
+    yield url
+    drop_everything(url)
+
+
+@pytest.fixture
+def make_app(request, database_url):
+    """Build a host app with extra config; ``@pytest.mark.settings(...)`` adds more."""
+    apps = []
+    marker = request.node.get_closest_marker("settings")
+    marked = marker.kwargs if marker else {}
+
+    def factory(**config):
+        app = hostapp.create_app({"SQLALCHEMY_DATABASE_URI": database_url, **marked, **config})
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            hostapp.db.session.remove()
+            for engine in hostapp.db.engines.values():
+                engine.dispose()
+
+
+def create_tables(app) -> None:
+    """The host's tables (its own ``create_all``) and smattest's (as a migration would)."""
+    with app.app_context():
+        hostapp.db.create_all(bind_key=None)
+        smattest_metadata.create_all(app.extensions["smattest"].engine)
+
+
+@pytest.fixture
+def app(make_app):
+    """A host app with smattest mounted and every table created."""
+    app = make_app()
+    create_tables(app)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a host user: ``make_user(name="Ada Lovelace", department="Adult Services")``."""
+
+    def factory(name: str | None = None, **fields) -> hostapp.User:
+        n = next(_ids)
+        name = name or f"Person {n}"
+        fields.setdefault("email", name.lower().replace(" ", ".") + f"{n}@agency.example")
+        fields.setdefault("hire_date", dt.date(2020, 1, 6))
+        user = hostapp.User(name=name, **fields)
+        hostapp.db.session.add(user)
+        hostapp.db.session.commit()
+        return user
+
+    return factory
+
+
+class AuthActions:
+    """Sign people in through the host's own sign-in route."""
+
+    def __init__(self, client, make_user):
+        self._client = client
+        self._make_user = make_user
+
+    def __call__(self, user=None, **fields):
+        """Sign in ``user`` (or a new user made from ``fields``) and return them."""
+        user = user or self._make_user(**fields)
+        response = self._client.post(f"/login/{user.id}")
+        assert response.status_code == 302
+        return user
+
+    def logout(self):
+        with self._client.session_transaction() as session:
+            session.clear()
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    return AuthActions(client, make_user)
