@@ -1,0 +1,33 @@
+"""Markdown to safe HTML: markdown-it-py with raw HTML off, then nh3 with an allow-list.
+
+Two layers on purpose: markdown-it never passes raw HTML through and refuses
+``javascript:`` links, and nh3 removes anything outside the allow-list should a
+future parser option or plugin let something through.
+"""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+
+# "js-default": CommonMark plus tables and strikethrough, html=False, no linkify.
+_parser = MarkdownIt("js-default")
+
+ALLOWED_TAGS = {
+    "a", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "li", "ol", "p", "pre", "s", "strong", "table", "tbody", "td", "th", "thead",
+    "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render(text: str) -> str:
+    """Render Markdown ``text`` to HTML that is safe to show as-is."""
+    return nh3.clean(
+        _parser.render(text),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
