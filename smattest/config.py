@@ -66,6 +66,10 @@ def _is_optional_name(value: Any) -> bool:
     return value is None or (isinstance(value, str) and bool(value))
 
 
+def _is_days(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3650
+
+
 def _is_template_name(value: Any) -> bool:
     return isinstance(value, str) and value.endswith(".html")
 
@@ -113,6 +117,18 @@ SETTINGS: dict[str, Setting] = {
         "an IANA time zone name such as 'Europe/London' or 'America/Chicago'",
         _is_timezone,
         "The time zone in which times are shown and days begin.",
+    ),
+    "SMATTEST_NEW_HIRE_DAYS": Setting(
+        30,
+        "a whole number of days from 0 to 3650",
+        _is_days,
+        "Days a new hire, or everyone after a material policy change, has to comply.",
+    ),
+    "SMATTEST_DUE_SOON_DAYS": Setting(
+        30,
+        "a whole number of days from 0 to 3650",
+        _is_days,
+        "How close a due date is 'due soon'.",
     ),
     "SMATTEST_BASE_TEMPLATE": Setting(
         "smattest/layout.html",

@@ -31,9 +31,13 @@ class Base(DeclarativeBase):
     metadata = metadata
 
 
+#: Tests (and ``reminders send --now``) set this to step through time; never a request.
+frozen_now: dt.datetime | None = None
+
+
 def utcnow() -> dt.datetime:
-    """The current time, timezone-aware, in UTC."""
-    return dt.datetime.now(dt.UTC)
+    """The current time, timezone-aware, in UTC: the one clock smattest reads."""
+    return frozen_now if frozen_now is not None else dt.datetime.now(dt.UTC)
 
 
 class UTCDateTime(sa.TypeDecorator):

@@ -8,12 +8,16 @@ skips its tests with the reason, except under ``CI=true``, where it fails them.
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import itertools
 import os
+import socket
 
 import pytest
 import sqlalchemy as sa
 
+import smattest.db
 from smattest.db import metadata as smattest_metadata
 
 from . import hostapp
@@ -84,8 +88,15 @@ def make_app(request, database_url):
     marker = request.node.get_closest_marker("settings")
     marked = marker.kwargs if marker else {}
 
+    # A test that asks for the SMTP server gets an app that sends to it.
+    extra = {}
+    if "smtp_server" in request.node.fixturenames:
+        extra = request.getfixturevalue("smtp_server").mail_config
+
     def factory(**config):
-        app = hostapp.create_app({"SQLALCHEMY_DATABASE_URI": database_url, **marked, **config})
+        app = hostapp.create_app(
+            {"SQLALCHEMY_DATABASE_URI": database_url, **extra, **marked, **config}
+        )
         apps.append(app)
         return app
 
@@ -165,3 +176,56 @@ class AuthActions:
 @pytest.fixture
 def login_as(client, make_user):
     return AuthActions(client, make_user)
+
+
+@pytest.fixture
+def freeze(monkeypatch):
+    """Set smattest's clock: ``freeze("2026-03-01T09:00:00+00:00")``; returns the time."""
+
+    def set_now(moment: str | dt.datetime) -> dt.datetime:
+        if isinstance(moment, str):
+            moment = dt.datetime.fromisoformat(moment)
+        monkeypatch.setattr(smattest.db, "frozen_now", moment.astimezone(dt.UTC))
+        return moment
+
+    return set_now
+
+
+class Inbox:
+    """Messages a real SMTP server on 127.0.0.1 received, parsed."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m["To"]]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """An aiosmtpd server on 127.0.0.1; its ``inbox`` and the Flask-Mail settings to reach it."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    controller.inbox = inbox
+    controller.mail_config = {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": controller.port,
+        "MAIL_SUPPRESS_SEND": False,
+    }
+    yield controller
+    controller.stop()

@@ -48,6 +48,9 @@ def create_app(config: dict | None = None) -> Flask:
         SECRET_KEY="test",
         SQLALCHEMY_DATABASE_URI="sqlite://",
         TESTING=True,
+        # Most tests post forms directly; test_attestation checks the CSRF check itself.
+        WTF_CSRF_ENABLED=False,
+        MAIL_DEFAULT_SENDER="Compliance <compliance@agency.example>",
     )
     app.config.update(config or {})
     db.init_app(app)

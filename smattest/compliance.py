@@ -1,0 +1,251 @@
+"""The one place that decides what a person owes: due dates and statuses.
+
+For a staff member and a requirement (a policy to attest to, or a course to
+complete) the rule gives a due date and one status:
+
+- ``current``: done, and the next due date is further away than
+  ``SMATTEST_DUE_SOON_DAYS``;
+- ``due_soon``: due within ``SMATTEST_DUE_SOON_DAYS``, or owed and not yet done
+  (a new hire, a new material version) but not yet late;
+- ``overdue``: the due date has passed;
+- ``exempt``: HR granted an exemption that covers the day.
+
+Policies. The *basis* is the newest version in force that requires
+re-attestation (a minor version changes nobody's status). A person is done when
+they attested to the basis or any later version; they are then due again
+``policy.every_months`` after that attestation. Not done: due
+``SMATTEST_NEW_HIRE_DAYS`` after the later of their hire date and the basis's
+effective date.
+
+Everything here works for one person and, with one query per requirement, for
+every person at once: pages, exports and reminders all ask this module.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .models import POLICY, Attestation, Exemption, Policy, PolicyVersion, Staff
+from .proxies import current_smattest
+from .timeutil import local_today
+
+CURRENT, DUE_SOON, OVERDUE, EXEMPT = "current", "due_soon", "overdue", "exempt"
+#: Most urgent first: the order of "My compliance" and of reminders.
+URGENCY = {OVERDUE: 0, DUE_SOON: 1, CURRENT: 2, EXEMPT: 3}
+LABELS = {CURRENT: "Current", DUE_SOON: "Due soon", OVERDUE: "Overdue", EXEMPT: "Exempt"}
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Something staff owe: attest to a policy, or complete a course."""
+
+    kind: str
+    id: int
+    slug: str
+    title: str
+    every_months: int
+    #: The newest version in force that everyone must have done (or later).
+    basis_number: int
+    basis_effective: dt.date
+    #: The version an employee acts on now (the newest in force).
+    current_number: int
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One person's status for one requirement."""
+
+    requirement: Requirement
+    staff_id: int
+    status: str
+    #: None when exempt without an end date.
+    due_date: dt.date | None
+    #: When the person last did what counts (attested, completed), or None.
+    done_at: dt.datetime | None
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.status]
+
+    @property
+    def days_overdue(self) -> int:
+        """Days past the due date as of today (0 unless overdue)."""
+        if self.status != OVERDUE or self.due_date is None:
+            return 0
+        return (local_today() - self.due_date).days
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus whole months, on the month's last day when the day is missing.
+
+    29 February 2024 plus 12 months is 28 February 2025.
+    """
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _end_of_day_utc(day: dt.date) -> dt.datetime:
+    """The last instant of ``day`` in the agency's time zone, in UTC."""
+    tz = current_smattest.timezone
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    return midnight.astimezone(dt.UTC) - dt.timedelta(microseconds=1)
+
+
+def policy_requirements(as_of: dt.date | None = None) -> list[Requirement]:
+    """Every policy in force on ``as_of`` (default today), as a requirement."""
+    as_of = as_of or local_today()
+    session = current_smattest.db.session
+    versions = session.execute(
+        sa.select(PolicyVersion.policy_id, PolicyVersion.number,
+                  PolicyVersion.requires_reattestation, PolicyVersion.effective_date)
+        .where(PolicyVersion.effective_date <= as_of)
+        .order_by(PolicyVersion.policy_id, PolicyVersion.number)
+    ).all()  # fmt: skip
+    policies = {p.id: p for p in session.scalars(sa.select(Policy))}
+    basis: dict[int, tuple[int, dt.date]] = {}
+    current: dict[int, int] = {}
+    for policy_id, number, material, effective in versions:
+        current[policy_id] = number
+        if material or policy_id not in basis:
+            basis[policy_id] = (number, effective)
+    return sorted(
+        (
+            Requirement(
+                kind=POLICY,
+                id=policy_id,
+                slug=policies[policy_id].slug,
+                title=policies[policy_id].title,
+                every_months=policies[policy_id].every_months,
+                basis_number=basis[policy_id][0],
+                basis_effective=basis[policy_id][1],
+                current_number=current[policy_id],
+            )
+            for policy_id in current
+        ),
+        key=lambda r: r.title,
+    )
+
+
+def requirements(as_of: dt.date | None = None) -> list[Requirement]:
+    """Everything staff owe on ``as_of``."""
+    return policy_requirements(as_of)
+
+
+def evaluate(
+    requirement: Requirement,
+    staff_id: int,
+    hire_date: dt.date | None,
+    done_at: dt.datetime | None,
+    exemption_until: dt.date | None | bool,
+    today: dt.date,
+) -> Standing:
+    """The rule itself, for one person: their due date and status on ``today``.
+
+    ``exemption_until`` is False when no exemption covers ``today``, None for
+    an open-ended exemption, else the exemption's last day.
+    """
+    config = current_app.config
+    if exemption_until is not False:
+        return Standing(requirement, staff_id, EXEMPT, exemption_until or None, done_at)
+    if done_at is not None:
+        done_on = done_at.astimezone(current_smattest.timezone).date()
+        due = add_months(done_on, requirement.every_months)
+    else:
+        start = max(hire_date or requirement.basis_effective, requirement.basis_effective)
+        due = start + dt.timedelta(days=config["SMATTEST_NEW_HIRE_DAYS"])
+    if today > due:
+        status = OVERDUE
+    elif done_at is None or (due - today).days <= config["SMATTEST_DUE_SOON_DAYS"]:
+        status = DUE_SOON
+    else:
+        status = CURRENT
+    return Standing(requirement, staff_id, status, due, done_at)
+
+
+def _last_done_query(requirement: Requirement, until: dt.datetime):
+    """Per person, the latest evidence that counts for ``requirement``."""
+    return (
+        sa.select(Attestation.staff_id, sa.func.max(Attestation.attested_at).label("done_at"))
+        .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
+        .where(
+            PolicyVersion.policy_id == requirement.id,
+            PolicyVersion.number >= requirement.basis_number,
+            Attestation.attested_at <= until,
+        )
+        .group_by(Attestation.staff_id)
+    )
+
+
+def _exemptions_query(requirement: Requirement, day: dt.date, until: dt.datetime):
+    """Per person, the exemptions covering ``day`` for ``requirement``."""
+    return sa.select(Exemption.staff_id, Exemption.until).where(
+        Exemption.requirement_kind == requirement.kind,
+        Exemption.requirement_id == requirement.id,
+        Exemption.granted_at <= until,
+        sa.or_(Exemption.ended_at.is_(None), Exemption.ended_at > until),
+        sa.or_(Exemption.until.is_(None), Exemption.until >= day),
+    )
+
+
+def standings(
+    requirement: Requirement,
+    staff: Iterable[Staff] | None = None,
+    as_of: dt.date | None = None,
+) -> dict[int, Standing]:
+    """Every active person's standing for ``requirement``, by staff id.
+
+    Two queries whatever the number of people: one for the evidence, one for
+    the exemptions. ``staff`` narrows to given people (default: all active).
+    ``as_of`` looks back at a past day using the evidence recorded by then.
+    """
+    session = current_smattest.db.session
+    today = as_of or local_today()
+    until = _end_of_day_utc(today)
+    people = list(staff) if staff is not None else None
+    evidence = _last_done_query(requirement, until)
+    exemptions = _exemptions_query(requirement, today, until)
+    roster = sa.select(Staff.id, Staff.hire_date).where(Staff.active)
+    if people is not None:
+        ids = [p.id for p in people]
+        evidence = evidence.where(Attestation.staff_id.in_(ids))
+        exemptions = exemptions.where(Exemption.staff_id.in_(ids))
+        roster = roster.where(Staff.id.in_(ids))
+    done = dict(session.execute(evidence).all())
+    exempt: dict[int, dt.date | None] = {}
+    for staff_id, last_day in session.execute(exemptions):
+        # The widest exemption wins: open-ended beats any date.
+        if staff_id in exempt and (exempt[staff_id] is None or last_day is None):
+            exempt[staff_id] = None
+        else:
+            exempt[staff_id] = max(filter(None, (exempt.get(staff_id), last_day)), default=None)
+    return {
+        staff_id: evaluate(
+            requirement,
+            staff_id,
+            hire_date,
+            done.get(staff_id),
+            exempt.get(staff_id, False),
+            today,
+        )  # fmt: skip
+        for staff_id, hire_date in session.execute(roster)
+    }
+
+
+def standing_of(staff: Staff, as_of: dt.date | None = None) -> list[Standing]:
+    """One person's standing for every requirement, most urgent first."""
+    if not staff.active:
+        return []
+    found = [
+        standings(requirement, [staff], as_of).get(staff.id) for requirement in requirements(as_of)
+    ]
+    return sorted(
+        (s for s in found if s is not None),
+        key=lambda s: (URGENCY[s.status], s.due_date or dt.date.max, s.requirement.title),
+    )
