@@ -6,6 +6,7 @@ import zoneinfo
 from dataclasses import dataclass
 
 from flask import Flask
+from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 
 from . import config as settings
@@ -76,6 +77,11 @@ class SMAttest:
             bind_key=bind_key,
             timezone=zoneinfo.ZoneInfo(app.config["SMATTEST_TIMEZONE"]),
         )
+
+        if "mail" not in app.extensions:
+            # Flask-Mail's Message reads app.extensions["mail"]; a host Mail
+            # initialised later simply takes this one's place.
+            Mail().init_app(app)
 
         from .cli import smattest_cli
         from .views import blueprint, template_context

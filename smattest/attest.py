@@ -1,0 +1,144 @@
+"""Recording attestations: the employee's typed signature on one policy version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+
+from . import compliance, evidence
+from .db import utcnow
+from .models import Attestation, Policy, PolicyVersion, Staff
+from .policies import get_policy
+from .proxies import current_smattest
+from .signals import attestation_recorded
+from .timeutil import local_today
+
+
+class AttestationError(ValueError):
+    """An attestation cannot be recorded; the message tells the person why."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The attestation that stands, and whether this call created it."""
+
+    attestation: Attestation
+    created: bool
+
+
+def normalise_name(name: str) -> str:
+    """A name compared ignoring case and extra spaces."""
+    return " ".join(name.split()).casefold()
+
+
+def version_in_force(policy: Policy) -> PolicyVersion | None:
+    """The newest version of ``policy`` whose effective date has come."""
+    today = local_today()
+    in_force = [v for v in policy.versions if v.effective_date <= today]
+    return in_force[-1] if in_force else None
+
+
+def statement(policy: Policy, version: PolicyVersion) -> str:
+    """The sentence a person signs."""
+    return (
+        f"I have read and understood version {version.number} of the {policy.title} "
+        "and I agree to comply with it."
+    )
+
+
+def attest(
+    staff: Staff,
+    slug: str,
+    version_number: int,
+    signature: str,
+    *,
+    ip_address: str | None = None,
+    user_agent: str | None = None,
+) -> Recorded:
+    """Record ``staff``'s own signature on version ``version_number`` of policy ``slug``.
+
+    Safe to repeat: a double click, a second tab or a retried POST finds the
+    person already current on this version and returns that attestation
+    instead of recording another. Raises :class:`AttestationError` with a
+    message for the person, recording nothing, when the signature does not
+    match their name or the version is no longer the one in force.
+    """
+    policy = get_policy(slug)
+    version = version_in_force(policy) if policy else None
+    if version is None:
+        raise AttestationError("This policy has no version in force to sign.")
+    if version.number != version_number:
+        raise AttestationError(
+            f"Version {version_number} of the {policy.title} is no longer current: "
+            f"version {version.number} replaced it. Please read version {version.number}, "
+            "then sign."
+        )
+    if not staff.active:
+        raise AttestationError(
+            "Your compliance record is marked inactive, so nothing can be signed. "
+            "Please contact HR."
+        )
+    if normalise_name(signature) != normalise_name(staff.full_name):
+        raise AttestationError(
+            f"The signature must be your full name as HR has it: {staff.full_name}. "
+            "Nothing was recorded."
+        )
+    staff_id, version_id, text_sha256 = staff.id, version.id, version.text_sha256
+
+    head = evidence.lock_chain()
+    existing = _standing_attestation(staff_id, policy.id, version_id)
+    if existing is not None:
+        current_smattest.db.session.commit()  # releases the chain lock
+        return Recorded(existing, created=False)
+    row = Attestation(
+        staff_id=staff_id,
+        policy_version_id=version_id,
+        attested_at=utcnow(),
+        signature=" ".join(signature.split()),
+        method="self",
+        ip_address=(ip_address or None) and ip_address[:45],
+        user_agent=(user_agent or None) and user_agent[:512],
+        text_sha256=text_sha256,
+    )
+    evidence.link(head, row)
+    current_smattest.db.session.commit()
+    attestation_recorded.send(current_app._get_current_object(), attestation=row)
+    return Recorded(row, created=True)
+
+
+def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Attestation | None:
+    """The person's attestation of this version, if it already makes them current."""
+    session = current_smattest.db.session
+    staff = session.get(Staff, staff_id)
+    requirement = next((r for r in compliance.policy_requirements() if r.id == policy_id), None)
+    standing = compliance.standings(requirement, [staff]).get(staff_id) if requirement else None
+    if standing is None or standing.status != compliance.CURRENT:
+        return None
+    return session.scalar(
+        sa.select(Attestation)
+        .where(Attestation.staff_id == staff_id, Attestation.policy_version_id == version_id)
+        .order_by(Attestation.attested_at.desc())
+        .limit(1)
+    )
+
+
+def receipt_for(staff: Staff, attestation_id: int) -> Attestation | None:
+    """One of ``staff``'s own attestations, or None (someone else's is not theirs to see)."""
+    return current_smattest.db.session.scalar(
+        sa.select(Attestation).where(
+            Attestation.id == attestation_id, Attestation.staff_id == staff.id
+        )
+    )
+
+
+def receipts_of(staff: Staff) -> list[Attestation]:
+    """Every attestation ``staff`` made or that was made for them, newest first."""
+    return list(
+        current_smattest.db.session.scalars(
+            sa.select(Attestation)
+            .where(Attestation.staff_id == staff.id)
+            .order_by(Attestation.attested_at.desc())
+        )
+    )
