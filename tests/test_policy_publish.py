@@ -2,7 +2,6 @@
 
 import datetime as dt
 import hashlib
-from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from smattest.policies import PolicyError, publish
 
 from . import hostapp
 from .conftest import all_databases
+from .html import Elements
 
 HOSTILE = """# Policy
 
@@ -28,24 +28,10 @@ and [fine](https://agency.example/policy).
 """
 
 
-class _Elements(HTMLParser):
-    """Every element and attribute a browser would build from the HTML."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.tags: set[str] = set()
-        self.attributes: list[tuple[str, str]] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.add(tag)
-        self.attributes += [(name, value or "") for name, value in attrs]
-
-
 def test_markdown_renders_none_of_script_handlers_javascript_links_or_raw_html():
     html = markdown.render(HOSTILE)
 
-    found = _Elements(html)
+    found = Elements(html)
     assert found.tags <= {"h1", "p", "a"}
     assert found.attributes == [("href", "https://agency.example/policy"),
                                 ("rel", "noopener noreferrer")]  # fmt: skip

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, g
 from flask_login import current_user
 
 from ..staff import staff_for_user
+from ..timeutil import to_local
 
 blueprint = Blueprint(
     "smattest",
@@ -34,7 +35,22 @@ def current_staff():
 
 def template_context() -> dict:
     """Names every smattest template may use, including in a host's layout."""
-    return {"smattest_base_template": current_app.config["SMATTEST_BASE_TEMPLATE"]}
+    return {
+        "smattest_base_template": current_app.config["SMATTEST_BASE_TEMPLATE"],
+        "smattest_datetime": _format_datetime,
+        "smattest_date": _format_date,
+    }
 
 
-from . import employee  # noqa: E402,F401  (registers the routes)
+def _format_date(day) -> str:
+    """A date as people read it: 3 May 2026."""
+    return f"{day.day} {day:%B %Y}" if day else ""
+
+
+def _format_datetime(moment) -> str:
+    """A time as people read it, in the agency's time zone: 21 November 2026, 14:05 CST."""
+    local = to_local(moment)
+    return f"{local.day} {local:%B %Y, %H:%M %Z}"
+
+
+from . import employee, policy_pages  # noqa: E402,F401  (registers the routes)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, render_template
 from flask_login import login_required
 
+from .. import compliance
+from ..attest import receipt_for, receipts_of
+from ..timeutil import to_local
 from . import blueprint, current_staff
 
 
@@ -12,4 +15,25 @@ from . import blueprint, current_staff
 @login_required
 def index():
     """'My compliance': everything the signed-in person owes, most urgent first."""
-    return render_template("smattest/index.html", staff=current_staff())
+    staff = current_staff()
+    return render_template(
+        "smattest/index.html",
+        staff=staff,
+        standings=compliance.standing_of(staff),
+        receipts=receipts_of(staff),
+    )
+
+
+@blueprint.get("/receipts/<int:attestation_id>")
+@login_required
+def receipt(attestation_id: int):
+    """A receipt of the signed-in person's own attestation; anyone else's is not found."""
+    attestation = receipt_for(current_staff(), attestation_id)
+    if attestation is None:
+        abort(404)
+    return render_template(
+        "smattest/receipt.html",
+        attestation=attestation,
+        version=attestation.policy_version,
+        signed_at=to_local(attestation.attested_at),
+    )

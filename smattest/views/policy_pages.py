@@ -1,0 +1,169 @@
+"""Policy pages: read the version in force, older versions, what changed, and sign."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from .. import compliance
+from ..attest import AttestationError, attest, statement, version_in_force
+from ..diff import compare
+from ..mail import MailError, compose, send
+from ..policies import get_policy
+from ..timeutil import to_local
+from . import blueprint, current_staff
+from .forms import AttestForm
+
+log = logging.getLogger("smattest.views")
+
+
+def _policy_or_404(slug: str):
+    policy = get_policy(slug)
+    if policy is None or version_in_force(policy) is None:
+        abort(404)
+    return policy
+
+
+def _standing(policy):
+    return next(
+        (s for s in compliance.standing_of(current_staff()) if s.requirement.id == policy.id),
+        None,
+    )
+
+
+@blueprint.get("/policies/")
+@login_required
+def policies():
+    """Every policy in force, with the signed-in person's status for each."""
+    standing = {s.requirement.id: s for s in compliance.standing_of(current_staff())}
+    return render_template(
+        "smattest/policies.html",
+        requirements=compliance.policy_requirements(),
+        standing=standing,
+    )
+
+
+@blueprint.get("/policies/<slug>")
+@login_required
+def policy(slug: str):
+    """The version in force, and the form to sign it."""
+    policy = _policy_or_404(slug)
+    return _render_policy(policy, AttestForm(version=version_in_force(policy).number))
+
+
+def _render_policy(policy, form, status: int = 200):
+    version = version_in_force(policy)
+    return (
+        render_template(
+            "smattest/policy.html",
+            policy=policy,
+            version=version,
+            statement=statement(policy, version),
+            form=form,
+            standing=_standing(policy),
+        ),
+        status,
+    )
+
+
+@blueprint.get("/policies/<slug>/versions/<int:number>")
+@login_required
+def policy_version(slug: str, number: int):
+    """Any published version in force or past, read-only."""
+    policy = _policy_or_404(slug)
+    version = next((v for v in policy.versions if v.number == number), None)
+    if version is None or version.number > version_in_force(policy).number:
+        abort(404)
+    return render_template(
+        "smattest/policy_version.html",
+        policy=policy,
+        version=version,
+        current=version_in_force(policy),
+    )
+
+
+@blueprint.get("/policies/<slug>/changes")
+@login_required
+def policy_changes(slug: str):
+    """What changed between two versions (default: the previous one and the current)."""
+    policy = _policy_or_404(slug)
+    in_force = [v for v in policy.versions if v.number <= version_in_force(policy).number]
+    numbers = {v.number: v for v in in_force}
+    newest = in_force[-1].number
+    new_number = request.args.get("to", default=newest, type=int)
+    old_number = request.args.get("from", default=max(new_number - 1, 1), type=int)
+    if old_number not in numbers or new_number not in numbers:
+        abort(404)
+    old, new = numbers[old_number], numbers[new_number]
+    return render_template(
+        "smattest/policy_changes.html",
+        policy=policy,
+        old=old,
+        new=new,
+        versions=in_force,
+        comparison=compare(old.body_markdown, new.body_markdown),
+    )
+
+
+@blueprint.post("/policies/<slug>/attest")
+@login_required
+def policy_attest(slug: str):
+    """Record the signature; on a problem, show the page again with the reason."""
+    policy = _policy_or_404(slug)
+    form = AttestForm()
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            form.form_errors.append(
+                "This form has expired. Nothing was recorded: please sign again."
+            )
+        return _render_policy(policy, form, 400)
+    staff = current_staff()
+    try:
+        number = int(form.version.data)
+    except ValueError:
+        abort(400)
+    try:
+        recorded = attest(
+            staff,
+            slug,
+            number,
+            form.signature.data,
+            ip_address=request.remote_addr,
+            user_agent=request.headers.get("User-Agent"),
+        )
+    except AttestationError as error:
+        form.form_errors.append(str(error))
+        return _render_policy(policy, form, 400)
+    attestation = recorded.attestation
+    if recorded.created:
+        flash("Thank you. Your signature is recorded; this is your receipt.", "success")
+        _email_receipt(staff, attestation)
+    else:
+        flash("You had already signed this version; this is your receipt.", "info")
+    return redirect(url_for("smattest.receipt", attestation_id=attestation.id), 303)
+
+
+def _email_receipt(staff, attestation) -> None:
+    if not staff.email:
+        return
+    version = attestation.policy_version
+    try:
+        send([
+            compose(
+                "receipt",
+                f"Receipt: you signed {version.policy.title}, version {version.number}",
+                staff.email,
+                staff=staff,
+                attestation=attestation,
+                version=version,
+                signed_at=to_local(attestation.attested_at),
+                receipt_url=url_for(
+                    "smattest.receipt", attestation_id=attestation.id, _external=True
+                ),
+            )
+        ])  # fmt: skip
+    except (MailError, OSError) as error:
+        log.warning("receipt email for attestation %s not sent: %s", attestation.id, error)
+        flash("Your receipt could not be emailed; this page is your receipt.", "error")

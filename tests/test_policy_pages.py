@@ -1,0 +1,72 @@
+"""Policy pages: the list, older versions, what changed, and hostile Markdown."""
+
+import datetime as dt
+
+import pytest
+
+from smattest.policies import publish
+
+from .html import Elements
+
+V1 = "# Social Media Policy\n\nDo not friend clients.\n\nAsk your supervisor.\n"
+V2 = "# Social Media Policy\n\nDo not friend or follow clients.\n\nAsk your supervisor.\n\nReport incidents the same day.\n"  # noqa: E501
+
+
+@pytest.fixture
+def two_versions(app, client, login_as):
+    login_as(name="Dana Whitfield")
+    publish("social-media", "Social Media Policy", V1, "First.", effective=dt.date(2026, 1, 5))
+    publish("social-media", "Social Media Policy", V2, "Following and incidents.",
+            effective=dt.date(2026, 2, 1))  # fmt: skip
+
+
+def test_policies_page_lists_policies_in_force_with_status(client, two_versions):
+    page = client.get("/compliance/policies/").get_data(as_text=True)
+
+    assert "Social Media Policy" in page and "Version 2" in page and "Overdue" in page
+
+
+def test_an_older_version_is_readable_and_says_it_is_older(client, two_versions):
+    page = client.get("/compliance/policies/social-media/versions/1").get_data(as_text=True)
+
+    assert "Do not friend clients." in page
+    assert "This is an older version. The version in force is" in page
+    assert client.get("/compliance/policies/social-media/versions/3").status_code == 404
+
+
+def test_what_changed_shows_words_and_lines_added_and_removed(client, two_versions):
+    page = client.get("/compliance/policies/social-media/changes?from=1&to=2").get_data(
+        as_text=True
+    )
+
+    assert "What changed from version 1 to version 2" in page
+    assert "1 line changed, 2 added, 0 removed." in page
+    assert '<ins><span class="smattest-vh">[added] </span>or follow </ins>' in page
+    assert "Report incidents the same day." in page
+
+
+def test_what_changed_between_unknown_versions_is_not_found(client, two_versions):
+    assert client.get("/compliance/policies/social-media/changes?from=1&to=9").status_code == 404
+    assert client.get("/compliance/policies/no-such-policy").status_code == 404
+
+
+def test_a_version_not_yet_in_force_is_not_shown(app, client, login_as):
+    login_as(name="Dana Whitfield")
+    publish("social-media", "Social Media Policy", V1, "First.", effective=dt.date(2026, 1, 5))
+    publish("social-media", "Social Media Policy", V2, "Later.", effective=dt.date(2099, 1, 1))
+
+    page = client.get("/compliance/policies/social-media").get_data(as_text=True)
+
+    assert "Do not friend clients." in page and "Report incidents" not in page
+    assert client.get("/compliance/policies/social-media/versions/2").status_code == 404
+
+
+def test_hostile_markdown_is_inert_on_the_policy_page(app, client, login_as):
+    login_as(name="Dana Whitfield")
+    publish("hostile", "Hostile", '<script>alert(1)</script>\n\n[x](javascript:alert(2))\n\n'
+            '<a href="#" onclick="steal()">raw</a>', "First.")  # fmt: skip
+
+    page = client.get("/compliance/policies/hostile").get_data(as_text=True)
+
+    assert not Elements(page).has_handler_or_script()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as inert text
