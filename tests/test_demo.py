@@ -268,6 +268,24 @@ def test_mail_sink_lists_newest_first(seeded, demo, client):
     assert page.index(">Second</h2>") < page.index(">First</h2>")
 
 
+def test_signing_the_policy_puts_the_receipt_in_the_mail_sink(seeded, client):
+    """The whole demo path: sign in, read the policy, sign it, find the emailed receipt."""
+    sign_in(client, person("lucia.ramirez@riverside.example"))
+    policy_page = client.get("/compliance/policies/social-media").get_data(as_text=True)
+    assert "Client confidentiality" in policy_page
+    assert "Riverside County DSS — Intranet" in policy_page
+
+    signed = client.post(
+        "/compliance/policies/social-media/attest",
+        data={"version": "1", "agree": "y", "signature": "Lucía Ramírez"},
+    )
+    mail_page = client.get("/mail").get_data(as_text=True)
+
+    assert signed.status_code == 303, signed.get_data(as_text=True)
+    assert "Receipt: you signed Social Media Policy, version 1" in mail_page
+    assert "lucia.ramirez@riverside.example" in mail_page
+
+
 def test_reset_deletes_the_sqlite_file(seeded, runner, db_path):
     result = runner.invoke(args=["intranet", "reset", "--yes"])
 

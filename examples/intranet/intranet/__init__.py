@@ -1,0 +1,67 @@
+"""Riverside County DSS's demo intranet, with smattest mounted the way IT would mount it.
+
+Run it from the repository root::
+
+    flask --app examples/intranet/intranet smattest db upgrade
+    flask --app examples/intranet/intranet intranet seed
+    flask --app examples/intranet/intranet run
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import zoneinfo
+
+from flask import Flask, render_template
+from flask_login import login_required
+from flask_mail import Mail
+from flask_wtf import CSRFProtect
+
+from smattest import SMAttest
+
+from . import auth, mailsink
+from .cli import intranet_cli
+from .models import SentMail, User, db, login_manager
+
+__all__ = ["SentMail", "User", "create_app", "db", "login_manager"]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The intranet app; ``config`` overrides every default (tests pass their database)."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="demo-only-not-secret",
+        SQLALCHEMY_DATABASE_URI="sqlite:///" + os.path.join(app.instance_path, "intranet.sqlite"),
+        MAIL_SUPPRESS_SEND=True,
+        MAIL_DEFAULT_SENDER="Compliance <compliance@riverside.example>",
+    )
+    app.config.update(config or {})
+    if "SQLALCHEMY_DATABASE_URI" not in (config or {}):
+        os.makedirs(app.instance_path, exist_ok=True)
+    app.config.setdefault("SMATTEST_BASE_TEMPLATE", "intranet/layout.html")
+    app.config.setdefault("SMATTEST_TIMEZONE", "America/Chicago")
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    CSRFProtect(app)
+    Mail(app)  # reads MAIL_SUPPRESS_SEND now, so after the config is final
+    SMAttest(app, db=db)
+
+    app.register_blueprint(auth.blueprint)
+    mailsink.init_app(app)
+    app.cli.add_command(intranet_cli)
+    timezone = zoneinfo.ZoneInfo(app.config["SMATTEST_TIMEZONE"])
+
+    @app.template_filter("local_time")
+    def local_time(moment: dt.datetime) -> str:
+        """A naive-UTC time as the agency reads it, e.g. '21 Nov 2025, 08:10 CST'."""
+        local = moment.replace(tzinfo=dt.UTC).astimezone(timezone)
+        return local.strftime("%d %b %Y, %H:%M %Z")
+
+    @app.get("/")
+    @login_required
+    def home():
+        return render_template("intranet/home.html")
+
+    return app

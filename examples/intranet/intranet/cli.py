@@ -1,0 +1,128 @@
+"""``flask intranet seed`` and ``flask intranet reset``: set the demo up, and start over."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from smattest.models import Staff
+from smattest.policies import PolicyError, get_policy, publish
+from smattest.proxies import current_smattest
+
+from .models import User, db
+from .people import DEPARTMENTS, roster
+
+intranet_cli = AppGroup("intranet", help="The demo intranet: seed its people, or start over.")
+
+POLICY_FILE = Path(__file__).parent / "content" / "social-media-policy.md"
+
+
+@intranet_cli.command("seed")
+def seed() -> None:
+    """Create the intranet's tables, its 40 people, and publish the Social Media Policy."""
+    if not sa.inspect(current_smattest.engine).has_table("smattest_policy"):
+        raise click.ClickException(
+            "smattest's tables are missing: run 'flask smattest db upgrade' first."
+        )
+    db.create_all(bind_key=None)
+    session = db.session
+    if session.scalar(sa.select(sa.func.count()).select_from(User)):
+        click.echo("The intranet is already seeded: nothing to do.")
+        return
+    if session.scalar(sa.select(sa.func.count()).select_from(Staff)):
+        raise click.ClickException(
+            "smattest already has staff but the intranet has no people: "
+            "run 'flask intranet reset' to start over."
+        )
+
+    today = dt.date.today()
+    users = []
+    for person in roster(today):
+        user = User(
+            email=person.email,
+            name=person.name,
+            department=person.department,
+            manager_email=person.manager_email,
+            hire_date=person.hire_date,
+            is_hr=person.is_hr,
+            job_title=person.job_title,
+        )
+        session.add(user)
+        users.append(user)
+    session.flush()  # assigns the ids smattest links to
+    for user in users:
+        session.add(
+            Staff(
+                external_id=str(user.id),
+                email=user.email,
+                full_name=user.name,
+                department=user.department,
+                manager_email=user.manager_email,
+                hire_date=user.hire_date,
+                active=True,
+            )
+        )
+
+    # publish() commits: the people, their staff rows and the policy land together.
+    policy = get_policy("social-media")
+    try:
+        if policy is None:
+            version = publish(
+                "social-media",
+                "Social Media Policy",
+                POLICY_FILE.read_text(encoding="utf-8"),
+                "First version of the agency's social media policy.",
+                effective=today - dt.timedelta(days=10),
+                published_by="demo-seed",
+            )
+            published = f"published Social Media Policy version {version.number} "
+            published += f"(sha256 {version.text_sha256})"
+        else:
+            session.commit()
+            published = "the Social Media Policy was already published"
+    except PolicyError as exc:
+        session.rollback()
+        raise click.ClickException(f"could not publish the policy: {exc}") from None
+
+    departments = {u.department for u in users}
+    click.echo(f"Created {len(users)} people in {len(departments)} departments; {published}.")
+    hr = next(u for u in users if u.is_hr)
+    new_hires = [u.name for u in users if u.hire_date > today - dt.timedelta(days=40)]
+    click.echo(f"HR: {hr.name} ({hr.email}). New hires: {', '.join(new_hires)}.")
+    click.echo("Departments: " + ", ".join(d for d in DEPARTMENTS if d in departments) + ".")
+
+
+@intranet_cli.command("reset")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def reset(yes: bool) -> None:
+    """Delete the demo's SQLite database (people, evidence, captured mail)."""
+    engine = db.engines[None]
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise click.ClickException(
+            f"reset only deletes a SQLite file; this app uses {url.render_as_string()}. "
+            "Drop that database with its own tools instead."
+        )
+    path = Path(url.database)
+    if not path.exists():
+        click.echo(f"Nothing to delete: {path} does not exist.")
+        return
+    if not yes:
+        click.confirm(
+            f"Delete {path}? Every person, attestation and captured mail in it is lost.",
+            abort=True,
+        )
+    db.session.remove()
+    for each in db.engines.values():
+        each.dispose()
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        if candidate.exists():
+            os.remove(candidate)
+    click.echo(
+        f"Deleted {path}. Start again with 'flask smattest db upgrade' then 'flask intranet seed'."
+    )
