@@ -10,7 +10,7 @@ from flask_login import login_required
 from .. import compliance
 from ..attest import AttestationError, attest, statement, version_in_force
 from ..diff import compare
-from ..mail import MailError, compose, send
+from ..mail import compose, send
 from ..policies import get_policy
 from ..timeutil import to_local
 from . import blueprint, current_staff
@@ -164,6 +164,6 @@ def _email_receipt(staff, attestation) -> None:
                 ),
             )
         ])  # fmt: skip
-    except (MailError, OSError) as error:
-        log.warning("receipt email for attestation %s not sent: %s", attestation.id, error)
+    except Exception:  # the signature is committed: a mail problem must not become a 500
+        log.exception("receipt email for attestation %s not sent", attestation.id)
         flash("Your receipt could not be emailed; this page is your receipt.", "error")
