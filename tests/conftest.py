@@ -36,17 +36,32 @@ DATABASES = ["sqlite", "postgresql", "mariadb"]
 all_databases = pytest.mark.parametrize("database_url", DATABASES, indirect=True)
 
 _unreachable: dict[str, str] = {}
+_session_databases: dict[str, str] = {}
 
 
 def _server_or_skip(backend: str) -> str:
-    url = SERVER_URLS[backend]
+    """A database of this test session's own on the server, or skip (fail under CI).
+
+    Each pytest process creates ``smattest_t<pid>`` next to the configured
+    database and drops it at the end, so two suites on one server (two
+    developers, a developer and CI) never step on each other's tables.
+    """
+    if backend in _session_databases:
+        return _session_databases[backend]
+    url = sa.make_url(SERVER_URLS[backend])
     if backend not in _unreachable:
-        engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+        engine = sa.create_engine(
+            url, connect_args={"connect_timeout": 3}, isolation_level="AUTOCOMMIT"
+        )
+        name = f"smattest_t{os.getpid()}"
         try:
-            with engine.connect():
-                _unreachable[backend] = ""
+            with engine.connect() as conn:
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+                conn.execute(sa.text(f"CREATE DATABASE {name}"))
+            _unreachable[backend] = ""
+            _session_databases[backend] = url.set(database=name).render_as_string(False)
         except Exception as exc:  # any driver error means: not reachable
-            _unreachable[backend] = f"{backend} at {engine.url.render_as_string()}: {exc}"
+            _unreachable[backend] = f"{backend} at {url.render_as_string()}: {exc}"
         finally:
             engine.dispose()
     reason = _unreachable[backend]
@@ -54,7 +69,18 @@ def _server_or_skip(backend: str) -> str:
         if os.environ.get("CI") == "true":
             pytest.fail(f"database server unreachable under CI=true: {reason}")
         pytest.skip(f"database server unreachable: {reason}")
-    return url
+    return _session_databases[backend]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_session_databases():
+    yield
+    for backend, url in _session_databases.items():
+        admin = sa.create_engine(SERVER_URLS[backend], isolation_level="AUTOCOMMIT")
+        force = " WITH (FORCE)" if backend == "postgresql" else ""
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {sa.make_url(url).database}{force}"))
+        admin.dispose()
 
 
 def drop_everything(url: str) -> None:
