@@ -10,6 +10,10 @@ complete) the rule gives a due date and one status:
 - ``overdue``: the due date has passed;
 - ``exempt``: HR granted an exemption that covers the day.
 
+Courses. Any version's completion counts: due ``refresh_every_months`` after
+the last completion; never completed, ``SMATTEST_NEW_HIRE_DAYS`` after the
+later of the hire date and the day the course was first imported.
+
 Policies. The *basis* is the newest version in force that requires
 re-attestation (a minor version changes nobody's status). A person is done when
 they attested to the basis or any later version; they are then due again
@@ -31,7 +35,18 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 
-from .models import POLICY, Attestation, Exemption, Policy, PolicyVersion, Staff
+from .models import (
+    COURSE,
+    POLICY,
+    Attestation,
+    Course,
+    CourseVersion,
+    Exemption,
+    Policy,
+    PolicyVersion,
+    Staff,
+    TrainingCompletion,
+)
 from .proxies import current_smattest
 from .timeutil import local_today
 
@@ -133,9 +148,40 @@ def policy_requirements(as_of: dt.date | None = None) -> list[Requirement]:
     )
 
 
+def course_requirements(as_of: dt.date | None = None) -> list[Requirement]:
+    """Every course imported by ``as_of`` (default today), as a requirement.
+
+    Any version's completion counts; new hires, and everyone when a course is
+    first imported, are due ``SMATTEST_NEW_HIRE_DAYS`` later.
+    """
+    as_of = as_of or local_today()
+    session = current_smattest.db.session
+    rows = session.execute(
+        sa.select(Course, sa.func.min(CourseVersion.created_at), sa.func.max(CourseVersion.number))
+        .join(CourseVersion, CourseVersion.course_id == Course.id)
+        .where(CourseVersion.created_at <= _end_of_day_utc(as_of))
+        .group_by(Course)
+        .order_by(Course.title)
+    ).all()
+    tz = current_smattest.timezone
+    return [
+        Requirement(
+            kind=COURSE,
+            id=course.id,
+            slug=course.slug,
+            title=course.title,
+            every_months=course.refresh_every_months,
+            basis_number=1,
+            basis_effective=first.astimezone(tz).date(),
+            current_number=newest,
+        )
+        for course, first, newest in rows
+    ]
+
+
 def requirements(as_of: dt.date | None = None) -> list[Requirement]:
-    """Everything staff owe on ``as_of``."""
-    return policy_requirements(as_of)
+    """Everything staff owe on ``as_of``: policies, then courses."""
+    return policy_requirements(as_of) + course_requirements(as_of)
 
 
 def evaluate(
@@ -171,8 +217,22 @@ def evaluate(
 
 def _last_done_query(requirement: Requirement, until: dt.datetime):
     """Per person, the latest evidence that counts for ``requirement``."""
+    if requirement.kind == COURSE:
+        done = sa.func.max(TrainingCompletion.completed_at).label("done_at")
+        return (
+            sa.select(TrainingCompletion.staff_id.label("staff_id"), done)
+            .join(CourseVersion, CourseVersion.id == TrainingCompletion.course_version_id)
+            .where(
+                CourseVersion.course_id == requirement.id,
+                TrainingCompletion.completed_at <= until,
+            )
+            .group_by(TrainingCompletion.staff_id)
+        )
     return (
-        sa.select(Attestation.staff_id, sa.func.max(Attestation.attested_at).label("done_at"))
+        sa.select(
+            Attestation.staff_id.label("staff_id"),
+            sa.func.max(Attestation.attested_at).label("done_at"),
+        )
         .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
         .where(
             PolicyVersion.policy_id == requirement.id,
@@ -214,7 +274,8 @@ def standings(
     roster = sa.select(Staff.id, Staff.hire_date).where(Staff.active)
     if people is not None:
         ids = [p.id for p in people]
-        evidence = evidence.where(Attestation.staff_id.in_(ids))
+        done = evidence.subquery()
+        evidence = sa.select(done).where(done.c.staff_id.in_(ids))
         exemptions = exemptions.where(Exemption.staff_id.in_(ids))
         roster = roster.where(Staff.id.in_(ids))
     done = dict(session.execute(evidence).all())

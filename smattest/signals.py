@@ -10,3 +10,6 @@ _signals = Namespace()
 
 #: A person attested to a policy version: ``attestation=`` the new row.
 attestation_recorded = _signals.signal("smattest.attestation-recorded")
+
+#: A person passed a course's quiz: ``completion=`` the new training completion.
+training_completed = _signals.signal("smattest.training-completed")

@@ -53,4 +53,4 @@ def _format_datetime(moment) -> str:
     return f"{local.day} {local:%B %Y, %H:%M %Z}"
 
 
-from . import employee, policy_pages  # noqa: E402,F401  (registers the routes)
+from . import course_pages, employee, policy_pages  # noqa: E402,F401  (registers the routes)

@@ -8,6 +8,7 @@ from flask_login import login_required
 from .. import compliance
 from ..attest import receipt_for, receipts_of
 from ..timeutil import to_local
+from ..training import completions_of
 from . import blueprint, current_staff
 
 
@@ -21,6 +22,7 @@ def index():
         staff=staff,
         standings=compliance.standing_of(staff),
         receipts=receipts_of(staff),
+        completions=completions_of(staff),
     )
 
 

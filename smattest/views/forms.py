@@ -21,3 +21,7 @@ class AttestForm(FlaskForm):
             Length(max=200, message="A name is at most 200 characters."),
         ],
     )
+
+
+class CSRFOnlyForm(FlaskForm):
+    """A form whose fields are built in the template (the quiz, start buttons)."""
