@@ -10,6 +10,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from smattest.courses import CourseFileError, import_course, parse
 from smattest.models import Staff
 from smattest.policies import PolicyError, get_policy, publish
 from smattest.proxies import current_smattest
@@ -20,6 +21,7 @@ from .people import DEPARTMENTS, roster
 intranet_cli = AppGroup("intranet", help="The demo intranet: seed its people, or start over.")
 
 POLICY_FILE = Path(__file__).parent / "content" / "social-media-policy.md"
+COURSE_FILE = Path(__file__).parent / "content" / "social-media-refresher.json"
 
 
 @intranet_cli.command("seed")
@@ -89,8 +91,18 @@ def seed() -> None:
         session.rollback()
         raise click.ClickException(f"could not publish the policy: {exc}") from None
 
+    # The refresher teaches the policy, so it is imported once the policy exists.
+    try:
+        course = import_course(parse(COURSE_FILE.read_bytes())).version
+    except CourseFileError as exc:
+        raise click.ClickException(f"could not import the course: {exc}") from None
+
     departments = {u.department for u in users}
     click.echo(f"Created {len(users)} people in {len(departments)} departments; {published}.")
+    click.echo(
+        f"Imported the {course.course.title}: {len(course.sections)} sections, "
+        f"{len(course.questions)} questions."
+    )
     hr = next(u for u in users if u.is_hr)
     new_hires = [u.name for u in users if u.hire_date > today - dt.timedelta(days=40)]
     click.echo(f"HR: {hr.name} ({hr.email}). New hires: {', '.join(new_hires)}.")
