@@ -309,3 +309,33 @@ def test_reset_refuses_a_server_database():
 
     assert result.exit_code != 0
     assert "only deletes a SQLite file" in result.output
+
+
+def test_finishing_the_refresher_shows_the_next_due_date_a_year_later(seeded, client):
+    """The demo path of the training: read, take the quiz, pass, be due again next year."""
+    from zoneinfo import ZoneInfo
+
+    from smattest.models import CourseVersion, QuizAttempt
+
+    sign_in(client, person("mariam.yusuf@riverside.example"))
+    before = client.get("/compliance/").get_data(as_text=True)
+    assert "Take the Social Media Refresher" in before
+    course_page = client.get("/compliance/courses/social-media-refresher").get_data(as_text=True)
+    assert "Start the quiz" in course_page
+    started = client.post("/compliance/courses/social-media-refresher/attempts")
+    attempt = intranet.db.session.get(QuizAttempt, int(started.headers["Location"].split("/")[-1]))
+    version = intranet.db.session.get(CourseVersion, attempt.course_version_id)
+    answers = {f"q{q.id}": [str(i) for i in q.correct] for q in version.questions}
+
+    finished = client.post(started.headers["Location"], data=answers)
+    result = client.get(finished.headers["Location"]).get_data(as_text=True)
+    after = client.get("/compliance/").get_data(as_text=True)
+
+    assert "You passed with 100%." in result
+    today = dt.datetime.now(ZoneInfo("America/Chicago")).date()
+    try:
+        next_year = today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        next_year = today.replace(year=today.year + 1, day=28)
+    assert f"Due {next_year.day} {next_year:%B %Y}." in after
+    assert "Social Media Refresher: completed" in after
