@@ -178,3 +178,34 @@ def test_mounting_without_db_is_a_clear_error():
     LoginManager(app)
     with pytest.raises(RuntimeError, match="Flask-SQLAlchemy"):
         SMAttest(app)
+
+
+def test_is_hr_reads_the_users_is_hr_attribute_by_default(app, make_user):
+    from smattest.staff import is_hr
+
+    assert is_hr(make_user(name="Grace Kim", is_hr=True)) is True
+    assert is_hr(make_user(name="Sam Reyes")) is False
+
+
+@pytest.mark.settings(SMATTEST_IS_HR=lambda user: user.department == "Human Resources")
+def test_is_hr_asks_the_configured_callable(app, make_user):
+    from smattest.staff import is_hr
+
+    assert is_hr(make_user(name="Grace Kim", department="Human Resources")) is True
+    assert is_hr(make_user(name="Ana Lima", department="Adult Services", is_hr=True)) is False
+
+
+def test_a_manager_is_someone_named_as_anothers_manager(app):
+    from smattest.staff import is_manager
+
+    boss = Staff(external_id="1", full_name="Team Lead", email="lead@agency.example")
+    report = Staff(external_id="2", full_name="Worker", manager_email="lead@agency.example")
+    leaver = Staff(external_id="3", full_name="Gone", manager_email="old@agency.example",
+                   active=False)  # fmt: skip
+    old_boss = Staff(external_id="4", full_name="Old Lead", email="old@agency.example")
+    hostapp.db.session.add_all([boss, report, leaver, old_boss])
+    hostapp.db.session.commit()
+
+    assert is_manager(boss) is True
+    assert is_manager(report) is False
+    assert is_manager(old_boss) is False  # only an inactive person reported to them
