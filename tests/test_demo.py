@@ -339,3 +339,11 @@ def test_finishing_the_refresher_shows_the_next_due_date_a_year_later(seeded, cl
         next_year = today.replace(year=today.year + 1, day=28)
     assert f"Due {next_year.day} {next_year:%B %Y}." in after
     assert "Social Media Refresher: completed" in after
+
+
+def test_demo_sqlite_uses_wal_a_busy_timeout_and_foreign_keys(seeded):
+    with intranet.db.engine.connect() as conn:
+        pragmas = [conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                   for name in ("journal_mode", "busy_timeout", "foreign_keys")]  # fmt: skip
+
+    assert pragmas == ["wal", 5000, 1]

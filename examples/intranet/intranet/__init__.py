@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import zoneinfo
 
+import sqlalchemy as sa
 from flask import Flask, render_template
 from flask_login import login_required
 from flask_mail import Mail
@@ -25,6 +26,15 @@ from .cli import intranet_cli
 from .models import SentMail, User, db, login_manager
 
 __all__ = ["SentMail", "User", "create_app", "db", "login_manager"]
+
+
+def _sqlite_pragmas(connection, record) -> None:
+    """What we recommend to IT for SQLite: concurrent readers, waiting writers, real FKs."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -43,6 +53,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault("SMATTEST_TIMEZONE", "America/Chicago")
 
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
     login_manager.init_app(app)
     CSRFProtect(app)
     Mail(app)  # reads MAIL_SUPPRESS_SEND now, so after the config is final
