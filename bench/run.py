@@ -1,0 +1,133 @@
+"""Benchmarks: print figures and ratios for the paths that grow with the agency.
+
+    .venv/bin/python bench/run.py [--database-url URL] [--sizes 1000,10000,50000]
+
+- status of every person for a requirement (the dashboard's and reminders'
+  question): seconds, SQL statements and peak Python memory per size;
+- `audit verify` over the evidence chain: seconds and peak memory per size
+  (time should grow linearly, memory should not grow);
+- signing through the service: attestations per second.
+
+The ratios printed beside each figure compare it with the smallest size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from smattest import compliance, evidence  # noqa: E402
+from smattest.attest import attest  # noqa: E402
+from smattest.db import metadata  # noqa: E402
+from smattest.models import Attestation, ChainHead, PolicyVersion, Staff  # noqa: E402
+from smattest.policies import publish  # noqa: E402
+from tests import hostapp  # noqa: E402
+
+T0 = dt.datetime(2026, 1, 10, 9, tzinfo=dt.UTC)
+
+
+def measure(func):
+    """(seconds, peak traced memory in MiB, SQL statements, result) of one call."""
+    statements = []
+
+    def count(*args, **kwargs):
+        statements.append(1)
+
+    engine = hostapp.db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    tracemalloc.start()
+    start = time.perf_counter()
+    result = func()
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    sa.event.remove(engine, "before_cursor_execute", count)
+    return seconds, peak, len(statements), result
+
+
+def fill(size: int, version: PolicyVersion) -> None:
+    """``size`` active staff; every other one signed, chained like the service does."""
+    session = hostapp.db.session
+    session.execute(
+        sa.insert(Staff),
+        [
+            {"external_id": f"b{n}", "full_name": f"Person {n}", "email": f"p{n}@agency.example",
+             "department": f"Dept {n % 5}", "hire_date": dt.date(2020, 1, 1), "active": True,
+             "created_at": T0, "updated_at": T0}
+            for n in range(size)
+        ],
+    )  # fmt: skip
+    ids = session.scalars(sa.select(Staff.id).order_by(Staff.id)).all()
+    head = session.get(ChainHead, 1)
+    rows = []
+    for n, staff_id in enumerate(ids[::2]):
+        row = Attestation(
+            staff_id=staff_id, policy_version_id=version.id, signature=f"Person {n}",
+            attested_at=T0 + dt.timedelta(seconds=n), method="import",
+            text_sha256=version.text_sha256,
+        )  # fmt: skip
+        evidence.link(head, row)
+        rows.append(row)
+    session.commit()
+
+
+def run(url: str, sizes: list[int]) -> None:
+    app = hostapp.create_app({"SQLALCHEMY_DATABASE_URI": url})
+    print(f"database: {sa.make_url(url).get_backend_name()}")
+    print(f"{'staff':>8} {'status s':>9} {'×':>6} {'stmts':>6} {'peak MiB':>9} "
+          f"{'verify s':>9} {'×':>6} {'rows':>7} {'peak MiB':>9}")  # fmt: skip
+    base = None
+    for size in sizes:
+        with app.app_context():
+            metadata.drop_all(hostapp.db.engine)
+            metadata.create_all(hostapp.db.engine)
+            version = publish("social-media", "Policy", "Be careful.", "First.",
+                              effective=dt.date(2026, 1, 1))  # fmt: skip
+            fill(size, version)
+            (requirement,) = compliance.requirements(dt.date(2026, 3, 1))
+            s_sec, s_mem, s_sql, found = measure(
+                lambda r=requirement: compliance.standings(r, as_of=dt.date(2026, 3, 1))
+            )
+            assert len(found) == size
+            v_sec, v_mem, _, result = measure(evidence.verify)
+            assert result.ok and result.rows == (size + 1) // 2
+            base = base or (s_sec, v_sec)
+            status = f"{s_sec:>9.3f} {s_sec / base[0]:>6.1f} {s_sql:>6} {s_mem:>9.1f}"
+            chain = f"{v_sec:>9.3f} {v_sec / base[1]:>6.1f} {result.rows:>7} {v_mem:>9.1f}"
+            print(f"{size:>8} {status} {chain}")
+    with app.app_context():
+        people = hostapp.db.session.scalars(sa.select(Staff).where(Staff.id % 2 == 0).limit(300))
+        people = list(people)
+        start = time.perf_counter()
+        for person in people:
+            attest(person, "social-media", 1, person.full_name)
+        rate = len(people) / (time.perf_counter() - start)
+        print(f"signing through the service: {rate:.0f} attestations/s ({len(people)} people)")
+        hostapp.db.session.remove()
+        hostapp.db.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="default: a new SQLite file")
+    parser.add_argument("--sizes", default="1000,10000,50000")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.sizes.split(",")]
+    if args.database_url:
+        run(args.database_url, sizes)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        run(f"sqlite:///{folder}/bench.sqlite", sizes)
+
+
+if __name__ == "__main__":
+    main()
