@@ -10,10 +10,9 @@ from flask import current_app
 from . import compliance, evidence
 from .db import utcnow
 from .models import Attestation, Policy, PolicyVersion, Staff
-from .policies import get_policy
+from .policies import get_policy, version_in_force
 from .proxies import current_smattest
 from .signals import attestation_recorded
-from .timeutil import local_today
 
 
 class AttestationError(ValueError):
@@ -31,13 +30,6 @@ class Recorded:
 def normalise_name(name: str) -> str:
     """A name compared ignoring case and extra spaces."""
     return " ".join(name.split()).casefold()
-
-
-def version_in_force(policy: Policy) -> PolicyVersion | None:
-    """The newest version of ``policy`` whose effective date has come."""
-    today = local_today()
-    in_force = [v for v in policy.versions if v.effective_date <= today]
-    return in_force[-1] if in_force else None
 
 
 def statement(policy: Policy, version: PolicyVersion) -> str:

@@ -36,6 +36,13 @@ def latest_version(policy: Policy) -> PolicyVersion | None:
     return policy.versions[-1] if policy.versions else None
 
 
+def version_in_force(policy: Policy) -> PolicyVersion | None:
+    """The newest version of ``policy`` whose effective date has come."""
+    today = local_today()
+    in_force = [v for v in policy.versions if v.effective_date <= today]
+    return in_force[-1] if in_force else None
+
+
 def publish(
     slug: str,
     title: str,

@@ -230,3 +230,13 @@ def test_twenty_simultaneous_posts_record_one_attestation(make_app, database_url
     with app.app_context():
         assert hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(Attestation)) == 1
         assert evidence.verify().ok
+
+
+def test_a_tampered_version_field_is_refused_with_a_message(client, policy, employee):
+    response = sign(client, version="one")
+
+    assert response.status_code == 400
+    assert "The form did not say which version you read. Nothing was recorded" in (
+        response.get_data(as_text=True)
+    )
+    assert attestations() == []

@@ -129,6 +129,7 @@ def test_a_pass_records_a_completion_in_the_evidence_chain(client, learner):
     assert (attempt.passed, attempt.score, len(attempt.answers)) == (True, 80, 5)
 
 
+@all_databases
 def test_my_compliance_shows_the_next_due_date_a_year_later(client, learner):
     page = client.get("/compliance/").get_data(as_text=True)
     assert "Take the Social Media Refresher" in page and "Due 1 July 2026." in page

@@ -8,10 +8,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from .. import compliance
-from ..attest import AttestationError, attest, statement, version_in_force
+from ..attest import AttestationError, attest, statement
 from ..diff import compare
 from ..mail import compose, send
-from ..policies import get_policy
+from ..policies import get_policy, version_in_force
 from ..timeutil import to_local
 from . import blueprint, current_staff
 from .forms import AttestForm
@@ -121,14 +121,10 @@ def policy_attest(slug: str):
         return _render_policy(policy, form, 400)
     staff = current_staff()
     try:
-        number = int(form.version.data)
-    except ValueError:
-        abort(400)
-    try:
         recorded = attest(
             staff,
             slug,
-            number,
+            _version_number(form.version.data),
             form.signature.data,
             ip_address=request.remote_addr,
             user_agent=request.headers.get("User-Agent"),
@@ -143,6 +139,16 @@ def policy_attest(slug: str):
     else:
         flash("You had already signed this version; this is your receipt.", "info")
     return redirect(url_for("smattest.receipt", attestation_id=attestation.id), 303)
+
+
+def _version_number(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise AttestationError(
+            "The form did not say which version you read. Nothing was recorded: "
+            "please reload the page and sign again."
+        ) from None
 
 
 def _email_receipt(staff, attestation) -> None:
