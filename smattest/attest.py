@@ -9,7 +9,7 @@ from flask import current_app
 
 from . import compliance, evidence
 from .db import utcnow
-from .models import Attestation, Policy, PolicyVersion, Staff
+from .models import POLICY, Attestation, Policy, PolicyVersion, Staff
 from .policies import get_policy, version_in_force
 from .proxies import current_smattest
 from .signals import attestation_recorded
@@ -103,9 +103,7 @@ def attest(
 def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Attestation | None:
     """The person's attestation of this version, if it already makes them current."""
     session = current_smattest.db.session
-    staff = session.get(Staff, staff_id)
-    requirement = next((r for r in compliance.policy_requirements() if r.id == policy_id), None)
-    standing = compliance.standings(requirement, [staff]).get(staff_id) if requirement else None
+    standing = compliance.standing_for(session.get(Staff, staff_id), POLICY, policy_id)
     if standing is None or standing.status != compliance.CURRENT:
         return None
     return session.scalar(

@@ -299,6 +299,18 @@ def standings(
     }
 
 
+def standing_for(
+    staff: Staff, kind: str, requirement_id: int, as_of: dt.date | None = None
+) -> Standing | None:
+    """One person's standing for one requirement (a policy and a course may share an id),
+    or None when it is not in force or the person is inactive."""
+    if not staff.active:
+        return None
+    listing = policy_requirements(as_of) if kind == POLICY else course_requirements(as_of)
+    requirement = next((r for r in listing if r.id == requirement_id), None)
+    return standings(requirement, [staff], as_of).get(staff.id) if requirement else None
+
+
 def standing_of(staff: Staff, as_of: dt.date | None = None) -> list[Standing]:
     """One person's standing for every requirement, most urgent first."""
     if not staff.active:

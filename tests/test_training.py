@@ -348,3 +348,18 @@ def test_cli_reports_where_the_json_is_broken(runner, tmp_path, app):
 
     assert result.exit_code == 1
     assert "line 3, column 16: not valid JSON (Expecting property name" in result.output
+
+
+def test_a_course_done_does_not_show_as_the_policy_with_the_same_id(client, learner, freeze):
+    """Policy 1 and course 1 are different requirements: each page shows its own status."""
+    from smattest.policies import publish
+
+    publish("social-media", "Social Media Policy", "Be careful.", "First.")
+    complete(learner, "2026-06-02T10:00:00+00:00", freeze)
+
+    policy_page = client.get("/compliance/policies/social-media").get_data(as_text=True)
+    policies_page = client.get("/compliance/policies/").get_data(as_text=True)
+
+    assert "You are current on this policy" not in policy_page
+    assert "Due soon" in policy_page and "Due soon" in policies_page
+    assert "Current" not in policies_page

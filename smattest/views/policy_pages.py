@@ -11,6 +11,7 @@ from .. import compliance
 from ..attest import AttestationError, attest, statement
 from ..diff import compare
 from ..mail import compose, send
+from ..models import POLICY
 from ..policies import get_policy, version_in_force
 from ..timeutil import to_local
 from . import blueprint, current_staff
@@ -26,18 +27,15 @@ def _policy_or_404(slug: str):
     return policy
 
 
-def _standing(policy):
-    return next(
-        (s for s in compliance.standing_of(current_staff()) if s.requirement.id == policy.id),
-        None,
-    )
-
-
 @blueprint.get("/policies/")
 @login_required
 def policies():
     """Every policy in force, with the signed-in person's status for each."""
-    standing = {s.requirement.id: s for s in compliance.standing_of(current_staff())}
+    standing = {
+        s.requirement.id: s
+        for s in compliance.standing_of(current_staff())
+        if s.requirement.kind == POLICY
+    }
     return render_template(
         "smattest/policies.html",
         requirements=compliance.policy_requirements(),
@@ -62,7 +60,7 @@ def _render_policy(policy, form, status: int = 200):
             version=version,
             statement=statement(policy, version),
             form=form,
-            standing=_standing(policy),
+            standing=compliance.standing_for(current_staff(), POLICY, policy.id),
         ),
         status,
     )
