@@ -206,3 +206,7 @@ def course_list() -> None:
             f"{len(newest.questions)} questions\tpass mark {newest.pass_mark}%\t"
             f"every {course.refresh_every_months} months"
         )
+
+
+# The subject groups live in their own modules; importing them registers them.
+from . import cli_reminders, cli_reports, cli_roster  # noqa: E402,F401

@@ -74,6 +74,64 @@ def _is_template_name(value: Any) -> bool:
     return isinstance(value, str) and value.endswith(".html")
 
 
+def _is_whole(low: int, high: int) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+    return check
+
+
+def _is_days_before(value: Any) -> bool:
+    return (
+        isinstance(value, (list, tuple))
+        and all(_is_whole(1, 365)(v) for v in value)
+        and len(set(value)) == len(value)
+    )
+
+
+def _is_optional_days(value: Any) -> bool:
+    return value is None or _is_days(value)
+
+
+#: Weekday names as the business-day settings take them, Monday first.
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _is_weekdays(value: Any) -> bool:
+    return (
+        isinstance(value, (list, tuple))
+        and bool(value)
+        and all(isinstance(v, str) and v.lower() in WEEKDAYS for v in value)
+    )
+
+
+def _is_weekday(value: Any) -> bool:
+    return isinstance(value, str) and value.lower() in WEEKDAYS
+
+
+def _is_clock_time(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+        return False
+    hours, minutes = value[:2], value[3:]
+    return hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60
+
+
+def _is_base_url(value: Any) -> bool:
+    return (
+        value is None
+        or isinstance(value, str)
+        and value.startswith(("http://", "https://"))
+        and not value.endswith("/")
+        and " " not in value
+    )
+
+
+def _is_emails(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(
+        isinstance(v, str) and v.count("@") == 1 and " " not in v.strip() for v in value
+    )
+
+
 SETTINGS: dict[str, Setting] = {
     "SMATTEST_URL_PREFIX": Setting(
         "/compliance",
@@ -137,6 +195,93 @@ SETTINGS: dict[str, Setting] = {
         _is_template_name,
         "The layout every smattest page extends; point it at the intranet's own.",
     ),
+    "SMATTEST_PAGE_SIZE": Setting(
+        50,
+        "a whole number of rows from 10 to 1000",
+        _is_whole(10, 1000),
+        "People per page in HR's and managers' tables.",
+    ),
+    "SMATTEST_ROSTER_SOURCE": Setting(
+        None,
+        "None or a callable taking no arguments and returning an iterable of dicts with the "
+        "roster CSV's keys (employee_id, email, full_name, department, manager_email, "
+        "hire_date, active)",
+        _is_optional_callable,
+        "Where 'flask smattest roster sync' reads the whole roster from.",
+    ),
+    "SMATTEST_BASE_URL": Setting(
+        None,
+        "None or the intranet's address as people reach it, starting with http:// or "
+        "https:// and not ending with '/', e.g. 'https://intranet.agency.example'",
+        _is_base_url,
+        "Absolute links in reminder mails, which are built outside any request.",
+    ),
+    "SMATTEST_REMINDER_DAYS_BEFORE": Setting(
+        [30, 7, 1],
+        "a list of distinct whole numbers of days from 1 to 365, e.g. [30, 7, 1]",
+        _is_days_before,
+        "How many days before a due date a reminder goes out.",
+    ),
+    "SMATTEST_OVERDUE_EVERY_DAYS": Setting(
+        7,
+        "a whole number of days from 1 to 365",
+        _is_whole(1, 365),
+        "Once overdue, how often the person is reminded again.",
+    ),
+    "SMATTEST_ESCALATE_AFTER_DAYS": Setting(
+        14,
+        "None (never tell the manager) or a whole number of days from 0 to 3650",
+        _is_optional_days,
+        "Days overdue after which the person's manager is told.",
+    ),
+    "SMATTEST_REMINDER_SEND_TIME": Setting(
+        "08:00",
+        "a local time of day as 'HH:MM' (24-hour), e.g. '08:00'",
+        _is_clock_time,
+        "When, in SMATTEST_TIMEZONE, the scheduler sends the day's reminders.",
+    ),
+    "SMATTEST_BUSINESS_DAYS": Setting(
+        ["mon", "tue", "wed", "thu", "fri"],
+        "a non-empty list of weekday names from " + ", ".join(WEEKDAYS),
+        _is_weekdays,
+        "Days on which reminders go out; a stage falling on another day waits for the next.",
+    ),
+    "SMATTEST_HR_EMAILS": Setting(
+        [],
+        "a list of email addresses (empty: no weekly summary)",
+        _is_emails,
+        "Who receives HR's weekly summary.",
+    ),
+    "SMATTEST_HR_SUMMARY_WEEKDAY": Setting(
+        "mon",
+        "a weekday name from " + ", ".join(WEEKDAYS),
+        _is_weekday,
+        "The day HR's weekly summary goes out.",
+    ),
+    "SMATTEST_REMINDER_MAX_ATTEMPTS": Setting(
+        5,
+        "a whole number from 1 to 100",
+        _is_whole(1, 100),
+        "Sending attempts before a reminder is given up and listed for HR.",
+    ),
+    "SMATTEST_REMINDER_RETRY_MINUTES": Setting(
+        15,
+        "a whole number of minutes from 1 to 1440",
+        _is_whole(1, 1440),
+        "Wait after a first failed send; it doubles after each further failure.",
+    ),
+    "SMATTEST_REMINDER_SENDING_TIMEOUT_MINUTES": Setting(
+        60,
+        "a whole number of minutes from 1 to 10080",
+        _is_whole(1, 10080),
+        "A reminder still 'sending' this long after its claim is reported to HR, not resent.",
+    ),
+    "SMATTEST_MAIL_BATCH_SIZE": Setting(
+        100,
+        "a whole number from 1 to 10000",
+        _is_whole(1, 10000),
+        "Mails sent over one SMTP connection before it is reopened.",
+    ),
 }
 
 
@@ -144,7 +289,9 @@ def apply_defaults(config: dict) -> None:
     """Fill in every missing setting with its default (a copy for mutable ones)."""
     for key, setting in SETTINGS.items():
         default = setting.default
-        config.setdefault(key, dict(default) if isinstance(default, dict) else default)
+        if isinstance(default, (dict, list)):
+            default = type(default)(default)
+        config.setdefault(key, default)
 
 
 def validate(config: Mapping[str, Any]) -> None:

@@ -295,8 +295,81 @@ class Reminder(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: Which run claimed the row (a random token), so it sends only what it claimed.
+    claim_token: Mapped[str | None] = mapped_column(sa.String(36))
+    #: The address the mail went to: the person, or their manager for an escalation.
+    recipient: Mapped[str | None] = mapped_column(sa.String(255))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    staff: Mapped[Staff] = relationship()
+
+
+class HRSummary(Base):
+    """The outbox row of HR's weekly summary: one per week, sent once."""
+
+    __tablename__ = "smattest_hr_summary"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The Monday (local) of the week summarised.
+    week_start: Mapped[dt.date] = mapped_column(sa.Date, unique=True)
+    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(sa.String(36))
+    recipient: Mapped[str | None] = mapped_column(sa.Text)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PolicyDraft(Base):
+    """HR's unpublished text of a policy's next version (or of a new policy).
+
+    A draft is edited freely and either published, which turns it into an
+    immutable :class:`PolicyVersion` and removes the draft, or discarded.
+    """
+
+    __tablename__ = "smattest_policy_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: None while the draft is for a policy that does not exist yet.
+    policy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("smattest_policy.id"))
+    #: Slug and title of a new policy (unused when ``policy_id`` is set).
+    slug: Mapped[str | None] = mapped_column(sa.String(80))
+    title: Mapped[str | None] = mapped_column(sa.String(200))
+    body_markdown: Mapped[str] = mapped_column(sa.Text, default="")
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    requires_reattestation: Mapped[bool] = mapped_column(default=True)
+    effective_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(sa.String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    policy: Mapped[Policy | None] = relationship()
+
+
+class HREvent(Base):
+    """Who in HR did what, and when: roster imports, exemptions, drafts, publishing.
+
+    Evidence of the people's own acts is in the hash chain; this log records
+    HR's acts around it, for the person page and for an auditor's questions.
+    """
+
+    __tablename__ = "smattest_hr_event"
+    __table_args__ = (sa.Index("ix_smattest_hr_event_staff", "staff_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The host user id of the HR person (or ``cli``/``sync`` for commands).
+    actor: Mapped[str] = mapped_column(sa.String(64))
+    #: e.g. ``roster.import``, ``exemption.grant``, ``exemption.end``,
+    #: ``attestation.on_behalf``, ``draft.create``, ``policy.publish``.
+    action: Mapped[str] = mapped_column(sa.String(40))
+    staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("smattest_staff.id"))
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
 
 
 @sa.event.listens_for(ChainHead.__table__, "after_create")

@@ -13,3 +13,16 @@ attestation_recorded = _signals.signal("smattest.attestation-recorded")
 
 #: A person passed a course's quiz: ``completion=`` the new training completion.
 training_completed = _signals.signal("smattest.training-completed")
+
+#: A reminder mail went out: ``reminders=`` the outbox rows it carried,
+#: ``recipient=`` the address, ``kind=`` ``"staff"`` or ``"manager"``.
+reminder_sent = _signals.signal("smattest.reminder-sent")
+
+#: HR granted an exemption: ``exemption=`` the new row.
+exemption_granted = _signals.signal("smattest.exemption-granted")
+
+#: HR ended an exemption early: ``exemption=`` the row.
+exemption_ended = _signals.signal("smattest.exemption-ended")
+
+#: A roster import or sync changed the staff table: ``result=`` what changed.
+roster_imported = _signals.signal("smattest.roster-imported")

@@ -255,3 +255,69 @@ def smtp_server():
     }
     yield controller
     controller.stop()
+
+
+class StatementCounter:
+    """Counts SQL statements on smattest's engine: ``with count_statements() as n: ...``."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.count = 0
+        self.statements: list[str] = []
+
+    def _seen(self, conn, cursor, statement, parameters, context, executemany):
+        self.count += 1
+        self.statements.append(statement)
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+@pytest.fixture
+def count_statements(app):
+    """A fresh :class:`StatementCounter` on the app's smattest engine per call."""
+    return lambda: StatementCounter(app.extensions["smattest"].engine)
+
+
+@pytest.fixture
+def make_staff(app):
+    """Bulk-insert roster rows: ``make_staff(5000, department=lambda i: f"Dept {i % 7}")``.
+
+    Values may be callables of the row number. Returns the new staff ids. For
+    many people at once (no host users); use ``make_user`` for people who sign in.
+    """
+    from smattest.models import Staff
+
+    counter = itertools.count(1)
+
+    def factory(n: int, **fields) -> list[int]:
+        start = next(counter) * 1_000_000
+        rows = []
+        for i in range(n):
+            row = {
+                "external_id": f"roster-{start + i}",
+                "email": f"person{start + i}@agency.example",
+                "full_name": f"Person {start + i}",
+                "department": "Adult Services",
+                "hire_date": dt.date(2020, 1, 6),
+                "active": True,
+            }
+            for key, value in fields.items():
+                row[key] = value(i) if callable(value) else value
+            rows.append(row)
+        session = hostapp.db.session
+        session.execute(sa.insert(Staff), rows)
+        session.commit()
+        return list(
+            session.scalars(
+                sa.select(Staff.id)
+                .where(Staff.external_id.in_([r["external_id"] for r in rows]))
+                .order_by(Staff.id)
+            )
+        )
+
+    return factory

@@ -39,7 +39,25 @@ def template_context() -> dict:
         "smattest_base_template": current_app.config["SMATTEST_BASE_TEMPLATE"],
         "smattest_datetime": _format_datetime,
         "smattest_date": _format_date,
+        "smattest_hr_nav": _hr_nav,
     }
+
+
+#: The HR navigation: endpoint and label, in the order HR works.
+HR_NAV = (
+    ("smattest.hr_dashboard", "Dashboard"),
+    ("smattest.hr_people", "People"),
+    ("smattest.hr_roster", "Roster"),
+    ("smattest.hr_policies", "Policies"),
+    ("smattest.hr_exports", "Exports"),
+    ("smattest.hr_reminders", "Reminders"),
+)
+
+
+def _hr_nav() -> list[tuple[str, str]]:
+    return [
+        (endpoint, label) for endpoint, label in HR_NAV if endpoint in current_app.view_functions
+    ]
 
 
 def _format_date(day) -> str:
@@ -53,4 +71,16 @@ def _format_datetime(moment) -> str:
     return f"{local.day} {local:%B %Y, %H:%M %Z}"
 
 
-from . import course_pages, employee, policy_pages  # noqa: E402,F401  (registers the routes)
+# Importing the modules registers their routes.
+from . import (  # noqa: E402,F401
+    course_pages,
+    employee,
+    hr_dashboard,
+    hr_exports,
+    hr_people,
+    hr_policies,
+    hr_reminders,
+    hr_roster,
+    policy_pages,
+    team,
+)

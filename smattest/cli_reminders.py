@@ -1,0 +1,1 @@
+"""``flask smattest reminders ...`` and ``flask smattest scheduler``."""

@@ -1,0 +1,1 @@
+"""``flask smattest report ...``: status and evidence exports as CSV."""

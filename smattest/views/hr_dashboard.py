@@ -1,0 +1,1 @@
+"""HR dashboard: counts per requirement, the chart by department, the people table."""

@@ -1,0 +1,1 @@
+"""HR exports: status per person (now or as of a past day) and every evidence row, as CSV."""

@@ -1,0 +1,1 @@
+"""HR policy authoring: drafts, preview, diff against the current version, publish."""

@@ -1,0 +1,1 @@
+"""HR roster upload: preview what a CSV would change, then confirm."""

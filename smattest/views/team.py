@@ -1,0 +1,1 @@
+"""A manager's view: the people table for their direct reports only."""
