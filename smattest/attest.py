@@ -9,7 +9,7 @@ from flask import current_app
 
 from . import compliance, evidence
 from .db import utcnow
-from .models import POLICY, Attestation, Policy, PolicyVersion, Staff
+from .models import POLICY, Attestation, HREvent, Policy, PolicyVersion, Staff
 from .policies import get_policy, version_in_force
 from .proxies import current_smattest
 from .signals import attestation_recorded
@@ -17,6 +17,10 @@ from .signals import attestation_recorded
 
 class AttestationError(ValueError):
     """An attestation cannot be recorded; the message tells the person why."""
+
+
+#: The longest reason kept for an attestation HR records on someone's behalf.
+MAX_REASON = 2000
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,105 @@ def attest(
     )
     evidence.link(head, row)
     current_smattest.db.session.commit()
+    attestation_recorded.send(current_app._get_current_object(), attestation=row)
+    return Recorded(row, created=True)
+
+
+def attest_on_behalf(
+    staff: Staff,
+    slug: str,
+    signature: str,
+    reason: str,
+    recorded_by: str,
+    *,
+    recorder_ip: str | None = None,
+) -> Recorded:
+    """Record, for HR, ``staff``'s signature on a paper form for the version of ``slug`` in force.
+
+    The row joins the same evidence chain as a self-attestation, with method
+    ``on_behalf``, the ``reason`` HR gives (e.g. "signed paper form on 3 May")
+    and ``recorded_by``, the HR person's host user id. The employee signed on
+    paper, not on a device, so the row carries no IP address or user agent;
+    HR's own address (``recorder_ip``) goes into the ``attestation.on_behalf``
+    HR event written in the same transaction. The signature must be the
+    person's name on record, which catches a form recorded on the wrong
+    person's page.
+
+    A repeat (double click, retried POST) finds the person current on this
+    version and returns that attestation with ``created=False``. Raises
+    :class:`AttestationError`, recording nothing, when the reason or signature
+    is blank or wrong, the person is inactive, HR is recording for
+    themselves, or the policy has no version in force.
+    """
+    reason = (reason or "").strip()
+    signature = " ".join((signature or "").split())
+    if not slug:
+        raise AttestationError("Choose the policy they signed.")
+    policy = get_policy(slug)
+    if policy is None:
+        raise AttestationError(f"There is no policy {slug!r}.")
+    version = version_in_force(policy)
+    if version is None:
+        raise AttestationError(
+            f"The {policy.title} has no version in force yet, so there is nothing to attest to."
+        )
+    if not reason:
+        raise AttestationError(
+            'Give the reason you are recording this for them, e.g. "signed paper form on 3 May".'
+        )
+    if len(reason) > MAX_REASON:
+        raise AttestationError(
+            f"The reason is {len(reason)} characters long; keep it to {MAX_REASON} at most."
+        )
+    if not signature:
+        raise AttestationError("Type the signature as it is on the paper form.")
+    if len(signature) > 200:
+        raise AttestationError("A signature is at most 200 characters.")
+    if str(recorded_by) == staff.external_id:
+        raise AttestationError(
+            "You cannot record your own attestation on your behalf: "
+            "sign it yourself on the policy page."
+        )
+    if not staff.active:
+        raise AttestationError(
+            f"{staff.full_name} is marked inactive, so nothing can be recorded for them."
+        )
+    if normalise_name(signature) != normalise_name(staff.full_name):
+        raise AttestationError(
+            f"The signature must be the person's full name as HR has it: {staff.full_name}. "
+            "Check the paper form belongs to this person."
+        )
+    staff_id, version_id, text_sha256 = staff.id, version.id, version.text_sha256
+    detail = f"{policy.title}, version {version.number}: {reason}"
+    if recorder_ip:
+        detail += f" (recorded from {recorder_ip[:45]})"
+
+    session = current_smattest.db.session
+    head = evidence.lock_chain()
+    existing = _standing_attestation(staff_id, policy.id, version_id)
+    if existing is not None:
+        session.commit()  # releases the chain lock
+        return Recorded(existing, created=False)
+    row = Attestation(
+        staff_id=staff_id,
+        policy_version_id=version_id,
+        attested_at=utcnow(),
+        signature=signature,
+        method="on_behalf",
+        reason=reason,
+        recorded_by=str(recorded_by),
+        text_sha256=text_sha256,
+    )
+    evidence.link(head, row)
+    session.add(
+        HREvent(
+            actor=str(recorded_by),
+            action="attestation.on_behalf",
+            staff_id=staff_id,
+            detail=detail,
+        )
+    )
+    session.commit()
     attestation_recorded.send(current_app._get_current_object(), attestation=row)
     return Recorded(row, created=True)
 

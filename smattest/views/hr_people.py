@@ -2,20 +2,195 @@
 
 from __future__ import annotations
 
-from flask import abort
-from markupsafe import escape
+import datetime as dt
 
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+
+from .. import compliance, exemptions
+from ..attest import AttestationError, attest_on_behalf
+from ..exemptions import ExemptionError
+from ..history import history_of
 from ..models import Staff
 from ..proxies import current_smattest
+from ..timeutil import local_today
 from . import blueprint
 from .access import hr_required
+from .forms import CSRFOnlyForm
+
+EXPIRED = "This form has expired. Nothing was recorded: please fill it in again."
 
 
-@blueprint.route("/hr/people/<int:staff_id>")
-@hr_required
-def hr_person(staff_id: int):
-    """One person's header, status and full history (the full page is on its way)."""
+class ExemptionForm(FlaskForm):
+    """Requirement, reason and the last day covered (or no end date)."""
+
+    requirement = SelectField("Requirement", validate_choice=False)
+    reason = TextAreaField("Reason")
+    until = StringField("Last day covered")
+    open_ended = BooleanField("No end date: it lasts until HR ends it")
+
+
+class OnBehalfForm(FlaskForm):
+    """The policy, the signature as on the paper form, and why HR records it."""
+
+    policy = SelectField("Policy", validate_choice=False)
+    signature = StringField("Signature, as on the paper form")
+    reason = TextAreaField("Reason")
+
+
+def _staff_or_404(staff_id: int) -> Staff:
     staff = current_smattest.db.session.get(Staff, staff_id)
     if staff is None:
         abort(404)
-    return f"<h1>{escape(staff.full_name)}</h1>"
+    return staff
+
+
+def _actor() -> str:
+    """The signed-in HR person's host user id: who did it, in every record."""
+    return str(current_user.get_id())
+
+
+@blueprint.get("/hr/people/<int:staff_id>")
+@hr_required
+def hr_person(staff_id: int):
+    """One person's details, status per requirement and everything recorded about them."""
+    staff = _staff_or_404(staff_id)
+    return render_template(
+        "smattest/hr/person.html",
+        staff=staff,
+        history=history_of(staff),
+        standings=compliance.standing_of(staff),
+        is_active=exemptions.is_active,
+        today=local_today(),
+        end_form=CSRFOnlyForm(),
+    )
+
+
+@blueprint.route("/hr/people/<int:staff_id>/exemptions/new", methods=["GET", "POST"])
+@hr_required
+def hr_exemption_grant(staff_id: int):
+    """The form to exempt a person from one requirement, and granting it."""
+    staff = _staff_or_404(staff_id)
+    form = ExemptionForm()
+    form.requirement.choices = [
+        (f"{r.kind}:{r.id}", f"{r.title} ({'policy' if r.kind == 'policy' else 'course'})")
+        for r in compliance.requirements()
+    ]
+    if request.method == "GET":
+        return _render_exemption_form(staff, form)
+    if not form.validate():
+        form.form_errors.append(EXPIRED)
+        return _render_exemption_form(staff, form, 400)
+    try:
+        kind, requirement_id = _requirement(form.requirement.data)
+        until = _until(form.until.data, form.open_ended.data)
+        exemption = exemptions.grant(
+            staff, kind, requirement_id, form.reason.data, until, granted_by=_actor()
+        )
+    except ExemptionError as error:
+        form.form_errors.append(str(error))
+        return _render_exemption_form(staff, form, 400)
+    title = exemptions.requirement_title(exemption.requirement_kind, exemption.requirement_id)
+    flash(
+        f"{staff.full_name} is exempt from the {title} {exemptions.describe_until(until)}.",
+        "success",
+    )
+    return redirect(url_for("smattest.hr_person", staff_id=staff.id), 303)
+
+
+def _render_exemption_form(staff: Staff, form: ExemptionForm, status: int = 200):
+    return render_template("smattest/hr/exemption_form.html", staff=staff, form=form), status
+
+
+def _requirement(value: str | None) -> tuple[str, int]:
+    kind, _, number = (value or "").partition(":")
+    if kind not in ("policy", "course") or not number.isdigit():
+        raise ExemptionError("Choose the policy or course to exempt them from.")
+    return kind, int(number)
+
+
+def _until(value: str | None, open_ended: bool) -> dt.date | None:
+    """The last day covered from the form: a date, or None when HR ticked 'No end date'."""
+    value = (value or "").strip()
+    if open_ended and value:
+        raise ExemptionError("Give a last day or tick 'No end date', not both.")
+    if open_ended:
+        return None
+    if not value:
+        raise ExemptionError("Give the last day the exemption covers, or tick 'No end date'.")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ExemptionError(
+            f"{value!r} is not a date: give the last day as YYYY-MM-DD, e.g. 2026-06-30."
+        ) from None
+
+
+@blueprint.post("/hr/exemptions/<int:exemption_id>/end")
+@hr_required
+def hr_exemption_end(exemption_id: int):
+    """End an active exemption now, then back to the person's page."""
+    exemption = exemptions.get_exemption(exemption_id)
+    if exemption is None:
+        abort(404)
+    staff_id = exemption.staff_id
+    if not CSRFOnlyForm().validate():
+        flash("This form has expired. Nothing was changed: please try again.", "error")
+    else:
+        try:
+            exemptions.end(exemption, ended_by=_actor())
+        except ExemptionError as error:
+            flash(str(error), "error")
+        else:
+            title = exemptions.requirement_title(
+                exemption.requirement_kind, exemption.requirement_id
+            )
+            flash(f"The exemption from the {title} has ended; it is owed again.", "success")
+    return redirect(url_for("smattest.hr_person", staff_id=staff_id), 303)
+
+
+@blueprint.route("/hr/people/<int:staff_id>/attest", methods=["GET", "POST"])
+@hr_required
+def hr_attest_on_behalf(staff_id: int):
+    """Record an attestation signed on paper, on the person's behalf."""
+    staff = _staff_or_404(staff_id)
+    form = OnBehalfForm()
+    in_force = compliance.policy_requirements()
+    form.policy.choices = [(r.slug, f"{r.title} (version {r.current_number})") for r in in_force]
+    if request.method == "GET":
+        return _render_attest_form(staff, form)
+    if not form.validate():
+        form.form_errors.append(EXPIRED)
+        return _render_attest_form(staff, form, 400)
+    try:
+        recorded = attest_on_behalf(
+            staff,
+            form.policy.data or "",
+            form.signature.data,
+            form.reason.data,
+            recorded_by=_actor(),
+            recorder_ip=request.remote_addr,
+        )
+    except AttestationError as error:
+        form.form_errors.append(str(error))
+        return _render_attest_form(staff, form, 400)
+    version = recorded.attestation.policy_version
+    if recorded.created:
+        flash(
+            f"Recorded {staff.full_name}'s signature on the {version.policy.title}, "
+            f"version {version.number}, on their behalf.",
+            "success",
+        )
+    else:
+        flash(
+            f"{staff.full_name} is already current on version {version.number} of the "
+            f"{version.policy.title}; nothing new was recorded.",
+            "info",
+        )
+    return redirect(url_for("smattest.hr_person", staff_id=staff.id), 303)
+
+
+def _render_attest_form(staff: Staff, form: OnBehalfForm, status: int = 200):
+    return render_template("smattest/hr/attest_form.html", staff=staff, form=form), status

@@ -1,0 +1,222 @@
+"""Exemptions: HR's decision that a person owes a requirement nothing until a date.
+
+An exemption covers one person and one requirement (a policy or a course)
+from the moment it is granted through ``until``, its last day, in the
+agency's time zone; ``until=None`` is open-ended and lasts until HR ends it.
+Ending one early records who ended it and when; nothing is ever deleted, so
+the person page and an auditor can still see every exemption that was.
+
+Each grant and end is recorded as an :class:`~smattest.models.HREvent` in the
+same transaction, and announced with a signal after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import current_app
+
+from . import compliance
+from .db import utcnow
+from .models import COURSE, POLICY, Course, Exemption, HREvent, Policy, Staff
+from .proxies import current_smattest
+from .signals import exemption_ended, exemption_granted
+from .timeutil import local_today
+
+#: The longest reason kept: a paragraph, not a case file.
+MAX_REASON = 2000
+
+
+class ExemptionError(ValueError):
+    """An exemption cannot be granted or ended as asked; the message says why."""
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def describe_until(until: dt.date | None) -> str:
+    """``until 30 June 2026`` or ``with no end date``: how HR reads an exemption's end."""
+    return f"until {_day(until)}" if until else "with no end date"
+
+
+def is_active(exemption: Exemption, today: dt.date | None = None) -> bool:
+    """Whether the exemption still covers ``today`` (default: today, locally)."""
+    today = today or local_today()
+    return exemption.ended_at is None and (exemption.until is None or exemption.until >= today)
+
+
+def requirement_in_force(kind: str, requirement_id: int) -> compliance.Requirement:
+    """The requirement ``kind``/``requirement_id`` in force today, or :class:`ExemptionError`."""
+    if kind not in (POLICY, COURSE):
+        raise ExemptionError(f"{kind!r} is not a kind of requirement: use 'policy' or 'course'.")
+    listing = (
+        compliance.policy_requirements() if kind == POLICY else compliance.course_requirements()
+    )
+    found = next((r for r in listing if r.id == requirement_id), None)
+    if found is not None:
+        return found
+    model = Policy if kind == POLICY else Course
+    known = current_smattest.db.session.get(model, requirement_id)
+    if known is None:
+        raise ExemptionError(f"There is no {kind} with id {requirement_id}.")
+    raise ExemptionError(
+        f"The {known.title} is not in force yet, so nobody owes it and there is nothing "
+        "to exempt from."
+    )
+
+
+def active_exemption(staff_id: int, kind: str, requirement_id: int) -> Exemption | None:
+    """The person's exemption for this requirement that covers today, if any."""
+    today = local_today()
+    return current_smattest.db.session.scalar(
+        sa.select(Exemption)
+        .where(
+            Exemption.staff_id == staff_id,
+            Exemption.requirement_kind == kind,
+            Exemption.requirement_id == requirement_id,
+            Exemption.ended_at.is_(None),
+            sa.or_(Exemption.until.is_(None), Exemption.until >= today),
+        )
+        .order_by(Exemption.granted_at.desc())
+        .limit(1)
+    )
+
+
+def grant(
+    staff: Staff,
+    kind: str,
+    requirement_id: int,
+    reason: str,
+    until: dt.date | None,
+    granted_by: str,
+) -> Exemption:
+    """Exempt ``staff`` from one requirement from now through ``until`` (None: open-ended).
+
+    ``until`` is the last day covered and may be today, not earlier.
+    ``granted_by`` is the host user id of the HR person. Records the
+    exemption and an ``exemption.grant`` HR event in one transaction, then
+    sends ``exemption_granted``. Raises :class:`ExemptionError`, recording
+    nothing, when the requirement is unknown or not in force, the reason is
+    blank or too long, ``until`` has passed, the person is inactive, or they
+    are already exempt from this requirement.
+    """
+    session = current_smattest.db.session
+    reason = (reason or "").strip()
+    requirement = requirement_in_force(kind, requirement_id)
+    if not reason:
+        raise ExemptionError("Give the reason for the exemption: an auditor will ask.")
+    if len(reason) > MAX_REASON:
+        raise ExemptionError(
+            f"The reason is {len(reason)} characters long; keep it to {MAX_REASON} at most."
+        )
+    today = local_today()
+    if until is not None and until < today:
+        raise ExemptionError(
+            f"The last day covered, {_day(until)}, has already passed: "
+            f"choose today ({_day(today)}) or a later day."
+        )
+    if not staff.active:
+        raise ExemptionError(
+            f"{staff.full_name} is marked inactive: they owe nothing, so there is nothing "
+            "to exempt them from."
+        )
+    staff_id = staff.id
+    # Start afresh and lock the person's row, so two HR people granting at once
+    # cannot both pass the check below (PostgreSQL, MariaDB; SQLite serialises
+    # writers). The fresh transaction lets MariaDB's snapshot see the other grant.
+    session.commit()
+    session.execute(sa.select(Staff.id).where(Staff.id == staff_id).with_for_update())
+    existing = active_exemption(staff_id, kind, requirement_id)
+    if existing is not None:
+        session.rollback()
+        raise ExemptionError(
+            f"{staff.full_name} is already exempt from the {requirement.title} "
+            f"{describe_until(existing.until)}; end it first."
+        )
+    exemption = Exemption(
+        staff_id=staff_id,
+        requirement_kind=kind,
+        requirement_id=requirement_id,
+        reason=reason,
+        until=until,
+        granted_by=granted_by,
+        granted_at=utcnow(),
+    )
+    session.add(exemption)
+    session.add(
+        HREvent(
+            actor=granted_by,
+            action="exemption.grant",
+            staff_id=staff_id,
+            detail=f"Exempt from the {requirement.title} {describe_until(until)}: {reason}",
+        )
+    )
+    session.commit()
+    exemption_granted.send(current_app._get_current_object(), exemption=exemption)
+    return exemption
+
+
+def end(exemption: Exemption, ended_by: str) -> Exemption:
+    """End an active exemption now; the person owes the requirement again from today.
+
+    Sets ``ended_at`` and ``ended_by`` (the row is kept), records an
+    ``exemption.end`` HR event in the same transaction, then sends
+    ``exemption_ended``. Raises :class:`ExemptionError` when the exemption
+    was already ended or has expired.
+    """
+    session = current_smattest.db.session
+    if exemption.ended_at is not None:
+        raise ExemptionError(
+            f"This exemption was already ended on {_day(_local(exemption.ended_at))}."
+        )
+    today = local_today()
+    if exemption.until is not None and exemption.until < today:
+        raise ExemptionError(
+            f"This exemption expired after its last day, {_day(exemption.until)}; "
+            "there is nothing to end."
+        )
+    now = utcnow()
+    # Conditional, so that two HR people ending it at once record one end.
+    ended = session.execute(
+        sa.update(Exemption)
+        .where(Exemption.id == exemption.id, Exemption.ended_at.is_(None))
+        .values(ended_at=now, ended_by=ended_by)
+    )
+    if ended.rowcount != 1:
+        session.rollback()
+        session.refresh(exemption)
+        raise ExemptionError(
+            f"This exemption was already ended on {_day(_local(exemption.ended_at))}."
+        )
+    title = requirement_title(exemption.requirement_kind, exemption.requirement_id)
+    session.add(
+        HREvent(
+            actor=ended_by,
+            action="exemption.end",
+            staff_id=exemption.staff_id,
+            detail=f"Ended the exemption from the {title}; "
+            f"it was granted {describe_until(exemption.until)}.",
+        )
+    )
+    session.commit()
+    session.refresh(exemption)
+    exemption_ended.send(current_app._get_current_object(), exemption=exemption)
+    return exemption
+
+
+def get_exemption(exemption_id: int) -> Exemption | None:
+    """The exemption with ``exemption_id``, or None."""
+    return current_smattest.db.session.get(Exemption, exemption_id)
+
+
+def _local(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(current_smattest.timezone).date()
+
+
+def requirement_title(kind: str, requirement_id: int) -> str:
+    """The title of a policy or course, for messages and events."""
+    model = Policy if kind == POLICY else Course
+    found = current_smattest.db.session.get(model, requirement_id)
+    return found.title if found else f"{kind} {requirement_id}"

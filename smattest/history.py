@@ -1,0 +1,155 @@
+"""A person's full history, as HR and an auditor read it.
+
+Everything recorded about one person: attestations, quiz attempts, training
+completions, exemptions, reminders and HR's acts. Loaded in a fixed number of
+queries whatever the length of the history (no query per row), with the
+names of the people who recorded, granted or ended anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from .models import (
+    COURSE,
+    POLICY,
+    Attestation,
+    Course,
+    CourseVersion,
+    Exemption,
+    HREvent,
+    Policy,
+    PolicyVersion,
+    QuizAttempt,
+    Reminder,
+    Staff,
+    TrainingCompletion,
+)
+from .proxies import current_smattest
+
+
+@dataclass
+class History:
+    """One person's records, each list newest first."""
+
+    staff: Staff
+    #: Rows of (Attestation, policy_title, policy_slug, version_number).
+    attestations: list[Any] = field(default_factory=list)
+    #: Rows with the attempt's columns plus course_title and version_number.
+    quiz_attempts: list[Any] = field(default_factory=list)
+    #: Rows of (TrainingCompletion, course_title, version_number).
+    completions: list[Any] = field(default_factory=list)
+    exemptions: list[Exemption] = field(default_factory=list)
+    reminders: list[Reminder] = field(default_factory=list)
+    hr_events: list[HREvent] = field(default_factory=list)
+    #: Host user id -> full name, for everyone named as a recorder or actor.
+    names: dict[str, str] = field(default_factory=dict)
+    #: (kind, id) -> title of every policy and course.
+    titles: dict[tuple[str, int], str] = field(default_factory=dict)
+    #: The manager's staff row, when the manager's email is on the roster.
+    manager: Staff | None = None
+
+    def who(self, external_id: str | None) -> str:
+        """The name of the person with this host user id, else the id itself (``cli``, ``sync``)."""
+        if not external_id:
+            return ""
+        return self.names.get(external_id, external_id)
+
+    def title(self, kind: str, requirement_id: int) -> str:
+        """The title of a policy or course, or ``policy 7`` if it no longer exists."""
+        return self.titles.get((kind, requirement_id), f"{kind} {requirement_id}")
+
+
+def history_of(staff: Staff) -> History:
+    """Everything recorded about ``staff``: eight queries, however long the history."""
+    session = current_smattest.db.session
+    found = History(staff=staff)
+    found.attestations = session.execute(
+        sa.select(
+            Attestation,
+            Policy.title.label("policy_title"),
+            Policy.slug.label("policy_slug"),
+            PolicyVersion.number.label("version_number"),
+        )
+        .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
+        .join(Policy, Policy.id == PolicyVersion.policy_id)
+        .where(Attestation.staff_id == staff.id)
+        .order_by(Attestation.attested_at.desc(), Attestation.id.desc())
+    ).all()
+    found.quiz_attempts = session.execute(
+        sa.select(
+            QuizAttempt.id,
+            QuizAttempt.started_at,
+            QuizAttempt.submitted_at,
+            QuizAttempt.score,
+            QuizAttempt.passed,
+            Course.title.label("course_title"),
+            CourseVersion.number.label("version_number"),
+        )
+        .join(CourseVersion, CourseVersion.id == QuizAttempt.course_version_id)
+        .join(Course, Course.id == CourseVersion.course_id)
+        .where(QuizAttempt.staff_id == staff.id)
+        .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())
+    ).all()
+    found.completions = session.execute(
+        sa.select(
+            TrainingCompletion,
+            Course.title.label("course_title"),
+            CourseVersion.number.label("version_number"),
+        )
+        .join(CourseVersion, CourseVersion.id == TrainingCompletion.course_version_id)
+        .join(Course, Course.id == CourseVersion.course_id)
+        .where(TrainingCompletion.staff_id == staff.id)
+        .order_by(TrainingCompletion.completed_at.desc(), TrainingCompletion.id.desc())
+    ).all()
+    found.exemptions = list(
+        session.scalars(
+            sa.select(Exemption)
+            .where(Exemption.staff_id == staff.id)
+            .order_by(Exemption.granted_at.desc(), Exemption.id.desc())
+        )
+    )
+    found.reminders = list(
+        session.scalars(
+            sa.select(Reminder)
+            .where(Reminder.staff_id == staff.id)
+            .order_by(Reminder.cycle_due.desc(), Reminder.created_at.desc(), Reminder.id.desc())
+        )
+    )
+    found.hr_events = list(
+        session.scalars(
+            sa.select(HREvent)
+            .where(HREvent.staff_id == staff.id)
+            .order_by(HREvent.at.desc(), HREvent.id.desc())
+        )
+    )
+    found.titles = {
+        (kind, requirement_id): title
+        for kind, requirement_id, title in session.execute(
+            sa.union_all(
+                sa.select(sa.literal_column(f"'{POLICY}'"), Policy.id, Policy.title),
+                sa.select(sa.literal_column(f"'{COURSE}'"), Course.id, Course.title),
+            )
+        )
+    }
+    people = {row.Attestation.recorded_by for row in found.attestations}
+    people |= {row.TrainingCompletion.recorded_by for row in found.completions}
+    people |= {e.granted_by for e in found.exemptions} | {e.ended_by for e in found.exemptions}
+    people |= {e.actor for e in found.hr_events}
+    people.discard(None)
+    # The people named, and the manager, in one query.
+    wanted = [Staff.external_id.in_(sorted(people))] if people else []
+    if staff.manager_email:
+        wanted.append(Staff.email == staff.manager_email)
+    if wanted:
+        for person in session.scalars(sa.select(Staff).where(sa.or_(*wanted))):
+            if person.external_id in people:
+                found.names[person.external_id] = person.full_name
+            if staff.manager_email and person.email == staff.manager_email:
+                # Several rows may share an email (a leaver and a rehire): prefer the active one.
+                if found.manager is None or (person.active and not found.manager.active):
+                    found.manager = person
+    return found
