@@ -1,1 +1,148 @@
 """HR dashboard: counts per requirement, the chart by department, the people table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, render_template, request
+
+from .. import compliance, dashboard
+from ..compliance import LABELS
+from ..dashboard import STATUSES, Counts, RequirementSummary
+from ..timeutil import local_today
+from . import blueprint
+from .access import hr_required
+
+#: The chart's drawing units; the SVG scales to the width it is given.
+CHART_WIDTH = 360
+LEGEND_HEIGHT = 28
+GROUP_HEIGHT = 44
+BAR_OFFSET = 20
+BAR_HEIGHT = 16
+#: A segment at least this wide shows its count inside.
+LABEL_MIN_WIDTH = 22
+#: Longer department names are shortened in the chart (the table has them whole).
+LABEL_MAX_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One status's share of a department's bar."""
+
+    status: str
+    count: int
+    percent: str
+    x: float
+    width: float
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A department's stacked bar: its label, people, and one segment per status present."""
+
+    label: str
+    total: int
+    y: int
+    segments: list[Segment]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A stacked horizontal bar chart of statuses, one bar per department."""
+
+    width: int
+    height: int
+    bars: list[Bar]
+
+
+def _segments(counts: Counts) -> list[Segment]:
+    segments, x = [], 0.0
+    for status in STATUSES:
+        count = counts.count(status)
+        if not count:
+            continue
+        width = CHART_WIDTH * count / counts.total
+        segments.append(Segment(status, count, counts.percent_label(status), x, width))
+        x += width
+    return segments
+
+
+def _shorten(label: str) -> str:
+    return label if len(label) <= LABEL_MAX_CHARS else label[: LABEL_MAX_CHARS - 1] + "…"
+
+
+def bar_chart(summary: RequirementSummary) -> Chart:
+    """The chart's geometry for one requirement: bars in department order."""
+    bars = [
+        Bar(
+            label=_shorten(group.label),
+            total=group.counts.total,
+            y=LEGEND_HEIGHT + n * GROUP_HEIGHT,
+            segments=_segments(group.counts),
+        )
+        for n, group in enumerate(summary.departments)
+    ]
+    return Chart(CHART_WIDTH, LEGEND_HEIGHT + len(bars) * GROUP_HEIGHT, bars)
+
+
+def _chart_context() -> dict:
+    return {
+        "statuses": STATUSES,
+        "labels": LABELS,
+        "bar_offset": BAR_OFFSET,
+        "bar_height": BAR_HEIGHT,
+        "label_min_width": LABEL_MIN_WIDTH,
+    }
+
+
+@blueprint.get("/hr/")
+@hr_required
+def hr_dashboard():
+    """Who is current, due soon, overdue or exempt, per requirement and by department."""
+    summaries = dashboard.summary()
+    return render_template(
+        "smattest/hr/dashboard.html",
+        summaries=summaries,
+        charts=[bar_chart(s) for s in summaries],
+        people=summaries[0].overall.total if summaries else None,
+        today=local_today(),
+        **_chart_context(),
+    )
+
+
+@blueprint.get("/hr/people")
+@hr_required
+def hr_people():
+    """Every active person with their status per requirement: filtered, sorted, paged."""
+    requirements = compliance.requirements()
+    departments, anyone_without = dashboard.departments()
+    managers = dashboard.managers()
+    context = {
+        "requirements": requirements,
+        "departments": departments,
+        "anyone_without_department": anyone_without,
+        "managers": managers,
+        "statuses": STATUSES,
+        "labels": LABELS,
+        "sorts": dashboard.SORTS,
+        "requirement_key": dashboard.requirement_key,
+        "no_department": dashboard.NO_DEPARTMENT,
+        "no_department_label": dashboard.NO_DEPARTMENT_LABEL,
+    }
+    try:
+        flt = dashboard.parse_filter(request.args, requirements, dashboard.HR_FIELDS)
+    except dashboard.FilterError as problem:
+        return render_template(
+            "smattest/hr/people.html",
+            flt=dashboard.PeopleFilter(),
+            raw=request.args,
+            problem=str(problem),
+            page=None,
+            **context,
+        ), 400
+    page = dashboard.people_page(
+        flt, requirements, page_size=current_app.config["SMATTEST_PAGE_SIZE"]
+    )
+    return render_template(
+        "smattest/hr/people.html", flt=flt, raw=request.args, problem=None, page=page, **context
+    )

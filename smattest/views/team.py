@@ -1,1 +1,53 @@
 """A manager's view: the people table for their direct reports only."""
+
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+from flask_login import current_user
+
+from .. import compliance, dashboard
+from ..compliance import LABELS
+from ..dashboard import STATUSES
+from ..models import Staff
+from ..staff import is_hr
+from . import blueprint, current_staff
+from .access import manager_required
+
+
+@blueprint.get("/team")
+@manager_required
+def team():
+    """The signed-in manager's active direct reports and their status per requirement.
+
+    Only the requirement, status, name, order and page are read from the
+    query string: nothing in it can widen the view past the manager's team.
+    """
+    manager = current_staff()
+    # The scope is fixed here, never taken from the request.
+    scope = Staff.manager_email == manager.email
+    requirements = compliance.requirements()
+    context = {
+        "manager": manager,
+        "requirements": requirements,
+        "statuses": STATUSES,
+        "labels": LABELS,
+        "sorts": dashboard.SORTS,
+        "requirement_key": dashboard.requirement_key,
+        "no_department_label": dashboard.NO_DEPARTMENT_LABEL,
+        # Managers see status and due dates; only HR may open a person's page.
+        "link_names": is_hr(current_user),
+    }
+    try:
+        flt = dashboard.parse_filter(request.args, requirements, dashboard.TEAM_FIELDS)
+    except dashboard.FilterError as problem:
+        return render_template(
+            "smattest/team.html",
+            flt=dashboard.PeopleFilter(),
+            problem=str(problem),
+            page=None,
+            **context,
+        ), 400
+    page = dashboard.people_page(
+        flt, requirements, page_size=current_app.config["SMATTEST_PAGE_SIZE"], scope=scope
+    )
+    return render_template("smattest/team.html", flt=flt, problem=None, page=page, **context)

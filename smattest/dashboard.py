@@ -1,0 +1,391 @@
+"""What HR and managers see about many people at once: counts, and the people table.
+
+Every status here comes from :func:`smattest.compliance.standings`, three
+statements per requirement whatever the head count, narrowed by a condition on
+:class:`~smattest.models.Staff` (a department, a manager, a name search, a
+manager's own team) rather than by a list of ids. Around it, a fixed number of
+queries: the roster page, the departments, the managers. So the dashboard, a
+filtered page of the people table and a manager's team page cost the same
+number of SQL statements for 100 people as for 50,000.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from . import compliance
+from .compliance import CURRENT, DUE_SOON, EXEMPT, LABELS, OVERDUE, Requirement, Standing
+from .models import Staff
+from .proxies import current_smattest
+
+#: Statuses in the order HR reads them: most urgent first.
+STATUSES = (OVERDUE, DUE_SOON, CURRENT, EXEMPT)
+#: The department filter's value for people whose department is not recorded.
+NO_DEPARTMENT = "(none)"
+NO_DEPARTMENT_LABEL = "No department"
+#: Orders of the people table, by query value.
+SORTS = {"name": "Name", "department": "Department", "overdue": "Most overdue first"}
+
+
+class FilterError(ValueError):
+    """A people-table query that cannot be answered; the message says which value is wrong."""
+
+
+def requirement_key(requirement: Requirement) -> str:
+    """The requirement's value in a URL: ``policy:social-media``, ``course:refresher``."""
+    return f"{requirement.kind}:{requirement.slug}"
+
+
+def _no_department() -> sa.ColumnElement[bool]:
+    return sa.or_(Staff.department.is_(None), Staff.department == "")
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many people have each status, out of ``total``."""
+
+    total: int
+    by_status: Mapping[str, int]
+
+    def count(self, status: str) -> int:
+        return self.by_status.get(status, 0)
+
+    def percent(self, status: str) -> float:
+        return 100.0 * self.count(status) / self.total if self.total else 0.0
+
+    def percent_label(self, status: str) -> str:
+        """The share as people read it: ``25%``; ``<1%`` rather than a false ``0%``."""
+        count, share = self.count(status), self.percent(status)
+        if count and share < 1:
+            return "<1%"
+        if count < self.total and share > 99:
+            return ">99%"
+        return f"{share:.0f}%"
+
+    @classmethod
+    def of(cls, statuses: Sequence[str]) -> Counts:
+        tally = {status: 0 for status in STATUSES}
+        for status in statuses:
+            tally[status] += 1
+        return cls(len(statuses), tally)
+
+
+@dataclass(frozen=True)
+class DepartmentCounts:
+    """One department's counts for one requirement."""
+
+    label: str
+    #: The department filter's value for this department.
+    filter_value: str
+    counts: Counts
+
+
+@dataclass(frozen=True)
+class RequirementSummary:
+    """One requirement in force: counts among all active staff, and by department."""
+
+    requirement: Requirement
+    overall: Counts
+    departments: list[DepartmentCounts]
+
+    @property
+    def key(self) -> str:
+        return requirement_key(self.requirement)
+
+
+def _department_order(name: str | None) -> tuple[int, str]:
+    # Named departments alphabetically, then the people without one.
+    return (1, "") if not name else (0, name.casefold())
+
+
+def summary(as_of: dt.date | None = None) -> list[RequirementSummary]:
+    """Per requirement in force, the count and share of each status among active staff.
+
+    Departments are sorted by name; people with none are grouped as "No department".
+    """
+    session = current_smattest.db.session
+    found = compliance.requirements(as_of)
+    if not found:
+        return []
+    department_of = dict(
+        session.execute(sa.select(Staff.id, Staff.department).where(Staff.active)).all()
+    )
+    summaries = []
+    for requirement in found:
+        standings = compliance.standings(requirement, as_of=as_of)
+        groups: dict[str | None, list[str]] = {}
+        for staff_id, standing in standings.items():
+            groups.setdefault(department_of.get(staff_id) or None, []).append(standing.status)
+        departments = [
+            DepartmentCounts(
+                label=name or NO_DEPARTMENT_LABEL,
+                filter_value=name or NO_DEPARTMENT,
+                counts=Counts.of(statuses),
+            )
+            for name, statuses in sorted(groups.items(), key=lambda g: _department_order(g[0]))
+        ]
+        overall = Counts.of([s.status for s in standings.values()])
+        summaries.append(RequirementSummary(requirement, overall, departments))
+    return summaries
+
+
+# The people table ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeopleFilter:
+    """What the people table shows: filters, order and page, as parsed from a query string."""
+
+    department: str | None = None
+    manager: str | None = None
+    requirement: str | None = None
+    status: str | None = None
+    search: str = ""
+    sort: str = "name"
+    page: int = 1
+
+    def args(self, **changes) -> dict[str, str | int]:
+        """The query string for this filter (with ``changes``), leaving defaults out."""
+        chosen = replace(self, **changes)
+        values = {
+            "department": chosen.department,
+            "manager": chosen.manager,
+            "requirement": chosen.requirement,
+            "status": chosen.status,
+            "q": chosen.search,
+            "sort": None if chosen.sort == "name" else chosen.sort,
+            "page": None if chosen.page == 1 else chosen.page,
+        }
+        return {key: value for key, value in values.items() if value}
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether any filter (not the order or page) is set."""
+        return any((self.department, self.manager, self.requirement, self.status, self.search))
+
+
+#: Query parameters every people table reads; HR's adds department and manager.
+TEAM_FIELDS = frozenset({"requirement", "status", "q", "sort", "page"})
+HR_FIELDS = TEAM_FIELDS | {"department", "manager"}
+
+
+def parse_filter(
+    args: Mapping[str, str], requirements: Sequence[Requirement], fields: frozenset[str]
+) -> PeopleFilter:
+    """A :class:`PeopleFilter` from a query string; only ``fields`` are read, others ignored.
+
+    Raises :class:`FilterError` naming every value that is not understood.
+    """
+    problems = []
+    found: dict = {}
+
+    def text(name: str) -> str:
+        return " ".join(args.get(name, "").split()) if name in fields else ""
+
+    if text("department"):
+        found["department"] = text("department")
+    if text("manager"):
+        found["manager"] = text("manager").lower()
+    if text("q"):
+        found["search"] = text("q")
+    requirement = text("requirement")
+    if requirement:
+        if requirement not in {requirement_key(r) for r in requirements}:
+            problems.append(
+                f"There is no requirement {requirement!r} in force: choose one from the list."
+            )
+        else:
+            found["requirement"] = requirement
+    status = text("status")
+    if status:
+        if status not in STATUSES:
+            known = ", ".join(f"{s!r} ({LABELS[s]})" for s in STATUSES)
+            problems.append(f"Status {status!r} is not one of {known}.")
+        else:
+            found["status"] = status
+    sort = text("sort")
+    if sort:
+        if sort not in SORTS:
+            problems.append(f"Sort {sort!r} is not one of {', '.join(map(repr, SORTS))}.")
+        else:
+            found["sort"] = sort
+    page = text("page")
+    if page:
+        if not page.isdigit() or int(page) < 1:
+            problems.append(f"Page {page!r} is not a page number: use a whole number from 1.")
+        else:
+            found["page"] = int(page)
+    if problems:
+        raise FilterError(" ".join(problems))
+    return PeopleFilter(**found)
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One line of the people table."""
+
+    staff_id: int
+    full_name: str
+    email: str | None
+    department: str | None
+    manager_email: str | None
+    #: By requirement key; None only if the person left between two queries.
+    standings: dict[str, Standing | None]
+    #: Days past due for the chosen requirement, or the most over all of them.
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    """One page of the people table and where it sits among all matches."""
+
+    rows: list[PersonRow]
+    total: int
+    page: int
+    page_size: int
+    requirements: list[Requirement] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def first(self) -> int:
+        """The 1-based position of the page's first row among all matches."""
+        return (self.page - 1) * self.page_size + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
+
+
+def _condition(flt: PeopleFilter, scope: sa.ColumnElement[bool] | None):
+    """The filter as a condition on Staff, or None when it is only "active"."""
+    parts = [] if scope is None else [scope]
+    if flt.department == NO_DEPARTMENT:
+        parts.append(_no_department())
+    elif flt.department:
+        parts.append(Staff.department == flt.department)
+    if flt.manager:
+        parts.append(Staff.manager_email == flt.manager)
+    if flt.search:
+        parts.append(
+            sa.or_(
+                Staff.full_name.icontains(flt.search, autoescape=True),
+                Staff.email.icontains(flt.search, autoescape=True),
+            )
+        )
+    return sa.and_(*parts) if parts else None
+
+
+def _order(sort: str) -> list:
+    by_name = [sa.func.lower(Staff.full_name), Staff.id]
+    if sort == "department":
+        return [sa.case((_no_department(), 1), else_=0), sa.func.lower(Staff.department), *by_name]
+    return by_name
+
+
+def _days_overdue(standings: Sequence[Standing | None]) -> int:
+    return max((s.days_overdue for s in standings if s is not None), default=0)
+
+
+def people_page(
+    flt: PeopleFilter,
+    requirements: Sequence[Requirement],
+    *,
+    page_size: int,
+    scope: sa.ColumnElement[bool] | None = None,
+) -> PeoplePage:
+    """One page of active people matching ``flt`` within ``scope``, with every standing.
+
+    Without a status filter or the "most overdue" order, the database filters,
+    orders and pages, and statuses are computed for the page's people only.
+    With one, statuses are computed for everyone who matches the other filters
+    (set-based, per requirement), then filtered and ordered here.
+    """
+    session = current_smattest.db.session
+    condition = _condition(flt, scope)
+    active = Staff.active if condition is None else sa.and_(Staff.active, condition)
+    keys = {requirement_key(r): r for r in requirements}
+    relevant = [keys[flt.requirement]] if flt.requirement else list(requirements)
+    full: dict[str, dict[int, Standing]] = {}
+    if flt.status or flt.sort == "overdue":
+        ordered = session.scalars(
+            sa.select(Staff.id).where(active).order_by(*_order(flt.sort))
+        ).all()
+        full = {requirement_key(r): compliance.standings(r, where=condition) for r in relevant}
+        chosen = list(full.values())
+        ids = [i for i in ordered if not flt.status or _has_status(i, chosen, flt.status)]
+        if flt.sort == "overdue":
+            # A stable sort keeps the name order among equally overdue people.
+            ids.sort(key=lambda i: -_days_overdue([found.get(i) for found in chosen]))
+        total = len(ids)
+        page_ids = ids[(flt.page - 1) * page_size : flt.page * page_size]
+        rows = session.execute(_roster(Staff.id.in_(page_ids))).all() if page_ids else []
+        position = {staff_id: n for n, staff_id in enumerate(page_ids)}
+        rows.sort(key=lambda row: position[row.id])
+    else:
+        total = session.scalar(sa.select(sa.func.count()).select_from(Staff).where(active))
+        query = _roster(active).order_by(*_order(flt.sort))
+        rows = session.execute(query.limit(page_size).offset((flt.page - 1) * page_size)).all()
+    page_ids = [row.id for row in rows]
+    standings = dict(full)
+    for key, requirement in keys.items():
+        if key not in full and page_ids:
+            standings[key] = compliance.standings(requirement, where=Staff.id.in_(page_ids))
+    relevant_keys = [requirement_key(r) for r in relevant]
+    people = []
+    for row in rows:
+        mine = {key: standings.get(key, {}).get(row.id) for key in keys}
+        people.append(
+            PersonRow(
+                staff_id=row.id,
+                full_name=row.full_name,
+                email=row.email,
+                department=row.department or None,
+                manager_email=row.manager_email,
+                standings=mine,
+                days_overdue=_days_overdue([mine[key] for key in relevant_keys]),
+            )
+        )
+    return PeoplePage(people, total, flt.page, page_size, list(requirements))
+
+
+def _roster(condition: sa.ColumnElement[bool]):
+    return sa.select(
+        Staff.id, Staff.full_name, Staff.email, Staff.department, Staff.manager_email
+    ).where(condition)
+
+
+def _has_status(staff_id: int, chosen: list[dict[int, Standing]], status: str) -> bool:
+    return any(
+        found.get(staff_id) is not None and found[staff_id].status == status for found in chosen
+    )
+
+
+def departments() -> tuple[list[str], bool]:
+    """Departments of active staff sorted by name, and whether anyone has none."""
+    names = current_smattest.db.session.scalars(
+        sa.select(Staff.department).where(Staff.active).distinct()
+    ).all()
+    named = sorted((n for n in names if n), key=str.casefold)
+    return named, len(named) < len(names)
+
+
+def managers() -> dict[str, str | None]:
+    """Email to name (None when not on the roster) of everyone who manages active staff,
+    ordered by name, then email."""
+    boss = aliased(Staff)
+    rows = current_smattest.db.session.execute(
+        sa.select(Staff.manager_email, sa.func.max(boss.full_name))
+        .outerjoin(boss, boss.email == Staff.manager_email)
+        .where(Staff.active, Staff.manager_email.is_not(None), Staff.manager_email != "")
+        .group_by(Staff.manager_email)
+    ).all()
+    rows.sort(key=lambda row: ((row[1] or row[0]).casefold(), row[0]))
+    return dict(rows)
