@@ -1,1 +1,65 @@
-"""``flask smattest reminders ...`` and ``flask smattest scheduler``."""
+"""``flask smattest reminders ...``: send the reminders due now, once (cron, timers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from .cli import smattest_cli
+from .mail import MailError
+from .reminders import ReminderError, run_reminders
+
+
+class LocalDateTime(click.ParamType):
+    """An ISO date-time; without an offset it is local time in SMATTEST_TIMEZONE."""
+
+    name = "ISO-DATETIME"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            # Naive stays naive: run_reminders reads it as local time (the app's
+            # time zone is not known while options are parsed).
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(
+                f"{value!r} is not a date and time: write it as YYYY-MM-DDTHH:MM, "
+                "e.g. 2026-03-02T08:00 (local time) or 2026-03-02T08:00+00:00."
+            )
+
+
+@smattest_cli.group("reminders")
+def reminders_cli() -> None:
+    """Email people what they owe, their managers what is overdue, HR a weekly summary."""
+
+
+@reminders_cli.command("send")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print who would get which reminder; write nothing and send nothing.",
+)
+@click.option(
+    "--now",
+    type=LocalDateTime(),
+    help="Act as if it were this moment (default: now). Without an offset it is local "
+    "time in SMATTEST_TIMEZONE, e.g. 2026-03-02T08:00.",
+)
+def reminders_send(dry_run: bool, now: dt.datetime | None) -> None:
+    """Plan and send the reminders due now, once.
+
+    Run it from cron, a systemd timer or a Kubernetes CronJob, on as many
+    hosts as you like: the database makes sure each reminder goes out once.
+    Exits 1 when a mail could not be sent (the rows stay queued and are
+    retried by a later run), so cron tells you.
+    """
+    try:
+        report = run_reminders(now, dry_run=dry_run)
+    except (ReminderError, MailError) as error:
+        raise click.ClickException(f"No reminders sent: {error}") from None
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)

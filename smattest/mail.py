@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import smtplib
 from collections.abc import Iterable
 
 from flask import current_app, render_template
@@ -38,3 +40,92 @@ def send(messages: Iterable[Message]) -> None:
     with mail_state().connect() as connection:
         for message in messages:
             connection.send(message)
+
+
+#: A plain address as smattest accepts it for sending: no display name, no spaces,
+#: no line breaks (header injection), one @, and a domain of letters, digits and hyphens.
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
+
+
+def address_problem(address: str | None) -> str | None:
+    """Why ``address`` cannot be sent to, in one sentence, or None when it can."""
+    if not address or not address.strip():
+        return "there is no email address on record"
+    if len(address) > 254 or not _ADDRESS.fullmatch(address):
+        return f"{address!r} is not a valid email address"
+    local = address.split("@", 1)[0]
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        return f"{address!r} is not a valid email address"
+    return None
+
+
+class Batch:
+    """One SMTP connection for a batch of messages, opened lazily, closed quietly.
+
+    ``send`` raises what the server or the socket raised; afterwards
+    ``broken`` tells whether the connection is gone (the server dropped it, or
+    answered 421), in which case nothing more can go over it.
+    """
+
+    def __init__(self) -> None:
+        self._state = mail_state()
+        self._connection = None
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def send(self, message: Message) -> None:
+        """Send ``message``, opening the connection first if needed."""
+        if self._connection is None:
+            connection = self._state.connect()
+            self._connection = connection
+            connection.__enter__()
+        self._connection.send(message)
+
+    @property
+    def broken(self) -> bool:
+        """Whether the connection was opened and is no longer usable."""
+        if self._connection is None or self._state.suppress:
+            return False
+        return getattr(self._connection.host, "sock", None) is None
+
+    def close(self) -> None:
+        """Say QUIT if the connection is still up; a dead one is simply dropped."""
+        connection, self._connection = self._connection, None
+        if connection is None or connection.host is None:
+            return
+        try:
+            connection.host.quit()
+        except (smtplib.SMTPException, OSError):
+            connection.host.close()
+
+
+def describe_error(error: BaseException) -> str:
+    """What went wrong with a send, in words HR and IT can act on."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        answers = "; ".join(
+            f"{address}: {code} {_text(message)}"
+            for address, (code, message) in error.recipients.items()
+        )
+        return f"the mail server refused the recipient ({answers})"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"the mail server answered {error.smtp_code} {_text(error.smtp_error)}"
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return f"the mail server closed the connection ({error or 'no reason given'})"
+    if isinstance(error, smtplib.SMTPException):
+        return f"the mail server failed: {error}"
+    if isinstance(error, OSError):
+        config = current_app.config
+        where = f"{config.get('MAIL_SERVER', 'localhost')}:{config.get('MAIL_PORT', 25)}"
+        return f"cannot reach the mail server at {where} ({error.strerror or error})"
+    return f"{type(error).__name__}: {error}"
+
+
+def _text(message: bytes | str) -> str:
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)

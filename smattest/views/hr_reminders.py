@@ -1,1 +1,60 @@
 """HR's view of the reminder outbox: what went out, what failed, what is stuck."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import AnyOf
+
+from ..reminders import ReminderError
+from ..reminders.hr import ACTIONS, overview, resolve_stuck, stage_label
+from . import blueprint
+from .access import hr_required
+
+
+class StuckRowForm(FlaskForm):
+    """HR's decision on one stuck row: which button was pressed (and the CSRF token)."""
+
+    action = StringField(
+        validators=[AnyOf(list(ACTIONS), message="Choose one of the two buttons.")]
+    )
+
+
+def _page(form: StuckRowForm, status: int = 200):
+    return (
+        render_template(
+            "smattest/hr/reminders.html",
+            outbox=overview(),
+            form=form,
+            actions=ACTIONS,
+            stage_label=stage_label,
+        ),
+        status,
+    )
+
+
+@blueprint.get("/hr/reminders")
+@hr_required
+def hr_reminders():
+    """Stuck rows (with HR's two choices), given-up rows, retries, and recent mails."""
+    return _page(StuckRowForm())
+
+
+@blueprint.post("/hr/reminders/<any(reminder, summary):kind>/<int:row_id>/resolve")
+@hr_required
+def hr_reminder_resolve(kind: str, row_id: int):
+    """Mark a stuck row as sent, or release it to be sent by the next run."""
+    form = StuckRowForm()
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            form.form_errors.append("This form has expired. Nothing was changed: please try again.")
+        return _page(form, 400)
+    try:
+        done = resolve_stuck(kind, row_id, form.action.data, str(current_user.get_id()))
+    except ReminderError as error:
+        form.form_errors.append(str(error))
+        return _page(form, 409)
+    flash(done, "success")
+    return redirect(url_for("smattest.hr_reminders"), 303)

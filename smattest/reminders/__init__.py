@@ -1,0 +1,13 @@
+"""Reminders: who is chased by email, when, and the outbox that sends each mail once.
+
+- :mod:`.cadence`: the stages of a due cycle and business days (pure dates);
+- :mod:`.outbox`: planning, claiming and recording rows (the once-only guarantee);
+- :mod:`.messages`: the person's digest, the manager's digest, HR's weekly summary;
+- :mod:`.run`: :func:`run_reminders`, what ``flask smattest reminders send`` and
+  the scheduler call;
+- :mod:`.stuck`: HR's view of the outbox and its decisions on stuck rows.
+"""
+
+from .run import MailOut, ReminderError, RunReport, StuckRow, run_reminders
+
+__all__ = ["MailOut", "ReminderError", "RunReport", "StuckRow", "run_reminders"]

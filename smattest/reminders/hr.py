@@ -1,0 +1,205 @@
+"""HR's view of the outbox, and HR's decision on a row stuck in 'sending'.
+
+A row stays ``sending`` when the run that claimed it died between claiming and
+recording the result: the mail may or may not have gone out. smattest never
+guesses; it reports the row (HR page, weekly summary, CLI) and HR decides:
+*mark as sent* (it arrived) or *release* (send it again at the next run).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..db import utcnow
+from ..models import COURSE, POLICY, Course, HREvent, HRSummary, Policy, Reminder, Staff
+from ..timeutil import to_local
+from . import outbox
+from .outbox import REMINDERS, SUMMARIES, session
+from .run import ReminderError
+
+MARK_SENT, RELEASE = "mark_sent", "release"
+ACTIONS = {MARK_SENT: "Mark as sent", RELEASE: "Release to send again"}
+KINDS = ("reminder", "summary")
+
+
+def stage_label(stage: str) -> str:
+    """A stage as HR reads it: '7 days before', 'overdue, reminder 2', 'manager told'."""
+    if stage.startswith("before-"):
+        days = int(stage.removeprefix("before-"))
+        return f"{days} day{'' if days == 1 else 's'} before"
+    if stage.startswith("overdue-"):
+        return f"overdue, reminder {stage.removeprefix('overdue-')}"
+    return "manager told" if stage == "escalate" else stage
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One reminder row as the HR page lists it."""
+
+    row: Reminder
+    full_name: str
+    requirement: str
+    stage: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """Some rows of one kind, and how many there are in all."""
+
+    rows: list
+    total: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything HR's reminders page shows."""
+
+    stuck: Section
+    stuck_summaries: list[HRSummary]
+    given_up: Section
+    failed_summaries: list[HRSummary]
+    retrying: Section
+    recent: Section
+    timeout_minutes: int
+
+
+def _titles() -> dict[tuple[str, int], str]:
+    titles = {(POLICY, i): t for i, t in session().execute(sa.select(Policy.id, Policy.title))}
+    titles.update(
+        {(COURSE, i): t for i, t in session().execute(sa.select(Course.id, Course.title))}
+    )
+    return titles
+
+
+def _section(where, order, limit: int, titles) -> Section:
+    rows = session().execute(
+        sa.select(Reminder, Staff.full_name)
+        .join(Staff, Staff.id == Reminder.staff_id)
+        .where(where)
+        .order_by(*order)
+        .limit(limit)
+    )
+    total = session().scalar(sa.select(sa.func.count()).select_from(Reminder).where(where))
+    return Section(
+        [
+            OutboxRow(
+                row,
+                name,
+                titles.get((row.requirement_kind, row.requirement_id), row.requirement_kind),
+                stage_label(row.stage),
+            )
+            for row, name in rows
+        ],
+        total,
+    )
+
+
+def overview(limit: int = 50, now: dt.datetime | None = None) -> Overview:
+    """Stuck, given-up, retrying and recently sent rows, newest first, ``limit`` of each."""
+    now = now or utcnow()
+    timeout = current_app.config["SMATTEST_REMINDER_SENDING_TIMEOUT_MINUTES"]
+    titles = _titles()
+    failed = Reminder.status == outbox.FAILED
+    retrying = sa.and_(Reminder.status == outbox.PENDING, Reminder.last_error.is_not(None))
+    return Overview(
+        stuck=_section(
+            outbox.stuck(REMINDERS, now, timeout), [Reminder.claimed_at, Reminder.id], limit, titles
+        ),
+        stuck_summaries=list(
+            session().scalars(sa.select(HRSummary).where(outbox.stuck(SUMMARIES, now, timeout)))
+        ),
+        given_up=_section(failed, [Reminder.claimed_at.desc(), Reminder.id.desc()], limit, titles),
+        failed_summaries=list(
+            session().scalars(
+                sa.select(HRSummary)
+                .where(HRSummary.status == outbox.FAILED)
+                .order_by(HRSummary.week_start.desc())
+                .limit(limit)
+            )
+        ),
+        retrying=_section(retrying, [Reminder.next_attempt_at, Reminder.id], limit, titles),
+        recent=_section(
+            Reminder.status == outbox.SENT,
+            [Reminder.sent_at.desc(), Reminder.id.desc()],
+            limit,
+            titles,
+        ),
+        timeout_minutes=timeout,
+    )
+
+
+def resolve_stuck(kind: str, row_id: int, action: str, actor: str) -> str:
+    """HR's decision on a stuck row: ``mark_sent`` or ``release``; returns what was done.
+
+    Only a row still stuck can be resolved: one the run finished in the
+    meantime is left alone (:class:`ReminderError` says so). Records an
+    ``HREvent`` (``reminder.mark_sent`` or ``reminder.release``) in the same
+    transaction.
+    """
+    if kind not in KINDS or action not in ACTIONS:
+        raise ReminderError("Choose 'mark as sent' or 'release to send again' for a stuck row.")
+    now = utcnow()
+    table = REMINDERS if kind == "reminder" else SUMMARIES
+    model = Reminder if kind == "reminder" else HRSummary
+    row = session().get(model, row_id)
+    if row is None:
+        raise ReminderError(f"There is no {kind} {row_id}.")
+    timeout = current_app.config["SMATTEST_REMINDER_SENDING_TIMEOUT_MINUTES"]
+    claimed = to_local(row.claimed_at).strftime("%Y-%m-%d %H:%M %Z") if row.claimed_at else "?"
+    what, staff_id = _describe(row, kind)
+    if action == MARK_SENT:
+        values = {
+            "status": outbox.SENT,
+            "sent_at": row.claimed_at,
+            "recipient": row.recipient or _recipient(row, kind),
+            "last_error": f"Marked as sent by HR: it was stuck in 'sending' since {claimed}.",
+        }
+        done = f"Marked as sent: {what}."
+    else:
+        values = {
+            "status": outbox.PENDING,
+            "next_attempt_at": None,
+            "last_error": f"Released by HR after being stuck in 'sending' since {claimed}; "
+            "the next run sends it.",
+        }
+        done = f"Released: {what} goes out with the next run."
+    changed = session().execute(
+        sa.update(table)
+        .where(table.c.id == row_id, outbox.stuck(table, now, timeout))
+        .values(**values)
+    )
+    if changed.rowcount != 1:
+        session().rollback()
+        raise ReminderError(
+            f"{what[0].upper()}{what[1:]} is no longer stuck (it is {row.status}): nothing changed."
+        )
+    session().add(
+        HREvent(
+            actor=actor,
+            action=f"reminder.{action}",
+            staff_id=staff_id,
+            detail=f"{done} It was stuck in 'sending' since {claimed}.",
+        )
+    )
+    session().commit()
+    return done
+
+
+def _describe(row, kind: str) -> tuple[str, int | None]:
+    if kind == "summary":
+        return f"the HR summary of the week of {row.week_start.isoformat()}", None
+    title = _titles().get((row.requirement_kind, row.requirement_id), row.requirement_kind)
+    return (
+        f"the reminder to {row.staff.full_name} ({title}, {stage_label(row.stage)})",
+        row.staff_id,
+    )
+
+
+def _recipient(row, kind: str) -> str | None:
+    if kind == "summary":
+        return ", ".join(current_app.config["SMATTEST_HR_EMAILS"]) or None
+    return row.staff.manager_email if row.stage == "escalate" else row.staff.email

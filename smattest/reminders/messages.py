@@ -1,0 +1,157 @@
+"""The three reminder mails: a person's digest, a manager's digest, HR's weekly summary.
+
+Each has a text and an HTML part rendered from ``smattest/mail/<name>.txt``
+and ``.html``, which a host overrides like any page. Links are absolute,
+built from ``SMATTEST_BASE_URL`` (runs happen outside any request).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from flask import current_app, url_for
+from flask_mail import Message
+
+from .. import compliance
+from ..mail import compose
+from ..models import POLICY
+
+
+@dataclass(frozen=True)
+class Owed:
+    """One thing a person owes, as a reminder lists it."""
+
+    kind: str
+    title: str
+    #: What to do: "Sign the policy" or "Complete the course".
+    action: str
+    status: str
+    label: str
+    due_date: dt.date
+    days_overdue: int
+    url: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """A direct report named in a manager's digest, with what they are overdue on."""
+
+    full_name: str
+    department: str | None
+    owed: list[Owed]
+
+
+@dataclass
+class WeeklySummary:
+    """What HR's weekly mail says."""
+
+    week_start: dt.date
+    today: dt.date
+    #: Per requirement: its title and the number of people per status.
+    counts: list[tuple[str, dict[str, int]]]
+    #: Reminders given up in the last seven days: (name, requirement, stage, error).
+    given_up: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: Rows stuck in 'sending': (what it is, when it was claimed).
+    stuck: list[tuple[str, dt.datetime]] = field(default_factory=list)
+    stuck_count: int = 0
+    pending_with_errors: int = 0
+
+
+@contextmanager
+def links() -> Iterator[None]:
+    """A request context whose ``url_for(..., _external=True)`` gives the intranet's links.
+
+    ``SMATTEST_BASE_URL`` may carry a path (an intranet mounted under
+    ``/intranet``); the blueprint's ``SMATTEST_URL_PREFIX`` comes on top.
+    """
+    base = current_app.config["SMATTEST_BASE_URL"] or "http://localhost"
+    with current_app.test_request_context("/", base_url=base):
+        yield
+
+
+def owed(standings: Sequence[compliance.Standing], today: dt.date) -> list[Owed]:
+    """What a person still has to do, most urgent first (call inside :func:`links`)."""
+    due = [s for s in standings if s.status in (compliance.DUE_SOON, compliance.OVERDUE)]
+    due.sort(key=lambda s: (compliance.URGENCY[s.status], s.due_date, s.requirement.title))
+    return [
+        Owed(
+            kind=s.requirement.kind,
+            title=s.requirement.title,
+            action="Sign the policy" if s.requirement.kind == POLICY else "Complete the course",
+            status=s.status,
+            label=s.label,
+            due_date=s.due_date,
+            days_overdue=max((today - s.due_date).days, 0),
+            url=url_for(
+                "smattest.policy" if s.requirement.kind == POLICY else "smattest.course",
+                slug=s.requirement.slug,
+                _external=True,
+            ),
+        )
+        for s in due
+    ]
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def staff_subject(items: Sequence[Owed]) -> str:
+    """The subject of a person's digest: what is most urgent, in one line."""
+    overdue = [i for i in items if i.status == compliance.OVERDUE]
+    if len(items) == 1:
+        (item,) = items
+        if overdue:
+            return f"Overdue: {item.title} was due on {_day(item.due_date)}"
+        return f"Reminder: {item.title} is due on {_day(item.due_date)}"
+    if overdue:
+        return f"Overdue: you have {len(items)} compliance tasks to do ({len(overdue)} overdue)"
+    return f"Reminder: you have {len(items)} compliance tasks due soon"
+
+
+def staff_reminder(person, items: Sequence[Owed], today: dt.date) -> Message:
+    """A person's digest: everything they owe, each with its due date and link."""
+    return compose(
+        "reminder",
+        staff_subject(items),
+        person.email,
+        person=person,
+        items=items,
+        today=today,
+        index_url=url_for("smattest.index", _external=True),
+    )
+
+
+def manager_digest(manager_email: str, reports: Sequence[Report], today: dt.date) -> Message:
+    """A manager's digest: their direct reports now overdue long enough to escalate."""
+    count = len(reports)
+    subject = (
+        f"Your team: {reports[0].full_name} is overdue on compliance"
+        if count == 1
+        else f"Your team: {count} people are overdue on compliance"
+    )
+    team_url = (
+        url_for("smattest.team", _external=True)
+        if "smattest.team" in current_app.view_functions
+        else None
+    )
+    return compose(
+        "manager_digest", subject, manager_email, reports=reports, today=today, team_url=team_url
+    )
+
+
+def hr_summary(recipients: Sequence[str], summary: WeeklySummary) -> Message:
+    """HR's weekly summary, one message to every address in ``SMATTEST_HR_EMAILS``."""
+    message = compose(
+        "hr_summary",
+        f"Compliance summary: week of {_day(summary.week_start)}",
+        recipients[0],
+        summary=summary,
+        labels=compliance.LABELS,
+        page_url=url_for("smattest.hr_reminders", _external=True),
+    )
+    message.recipients = list(recipients)
+    return message

@@ -1,0 +1,300 @@
+"""The outbox: planning rows, claiming them, and recording what became of each.
+
+The database, not the scheduler, guarantees that a reminder goes out once:
+
+1. *Plan*: every run inserts the rows it finds due with INSERT … ON CONFLICT
+   DO NOTHING against UNIQUE (staff, requirement, cycle, stage), so any number
+   of runs, on any number of hosts, plan each row once.
+2. *Claim*: a conditional UPDATE turns ``pending`` rows into ``sending`` with
+   this run's random token; the run proceeds only with rows carrying its token.
+   Two runs never hold the same row: the second UPDATE finds it no longer
+   pending. The claim is committed before any mail is sent.
+3. *Send* outside any transaction, then mark each row ``sent`` right after its
+   mail was accepted. A failed send puts the row back to ``pending`` with the
+   error and a later ``next_attempt_at``; after the last attempt it is
+   ``failed`` (given up). A row left ``sending`` (the process died mid-send) is
+   reported, never resent on a guess: HR decides.
+
+The same functions serve :class:`~smattest.models.HRSummary`, whose columns
+mirror the reminder's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+from ..models import HRSummary, Reminder
+from ..proxies import current_smattest
+from .cadence import ESCALATE
+
+PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
+
+REMINDERS = Reminder.__table__
+SUMMARIES = HRSummary.__table__
+
+T = TypeVar("T")
+
+
+def session():
+    """The host's session, which smattest's tables are used through."""
+    return current_smattest.db.session
+
+
+def insert_ignoring_duplicates(table: sa.Table):
+    """An INSERT that silently keeps the existing row when a unique key is taken.
+
+    PostgreSQL and SQLite: ``ON CONFLICT DO NOTHING``. MariaDB/MySQL: ``ON
+    DUPLICATE KEY UPDATE id = id``, a no-op update. Not ``INSERT IGNORE``,
+    which also turns other errors (a value too long, a NULL in a NOT NULL
+    column, a broken foreign key) into warnings and inserts mangled rows;
+    the no-op update only ever applies to a duplicate key.
+    """
+    name = current_smattest.engine.dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    if name in ("mysql", "mariadb"):
+        return mysql.insert(table).on_duplicate_key_update(id=table.c.id)
+    raise NotImplementedError(f"smattest does not support the {name} database for reminders")
+
+
+def retry_on_deadlock(work: Callable[[], T], attempts: int = 4) -> T:
+    """Run ``work`` (which commits), retrying when the database broke a deadlock.
+
+    Concurrent inserts of the same keys can deadlock on MariaDB (gap locks);
+    the database rolls one transaction back, and trying again is safe because
+    every statement here is idempotent.
+    """
+    for attempt in range(attempts):
+        try:
+            return work()
+        except sa.exc.OperationalError as error:
+            session().rollback()
+            text = str(error.orig).lower()
+            if attempt == attempts - 1 or ("deadlock" not in text and "1213" not in text):
+                raise
+    raise AssertionError("unreachable")
+
+
+def plan(rows: list[dict], token: str, now: dt.datetime) -> int:
+    """Insert the reminder rows not planned yet; return how many were new.
+
+    ``rows`` hold ``staff_id``, ``requirement_kind``, ``requirement_id``,
+    ``cycle_due`` and ``stage``. One statement (one ``executemany``) however
+    many rows. New rows carry ``token`` until claimed, which is how this run
+    counts the rows it planned itself (drivers do not agree on the row count
+    of an ``executemany`` that skipped duplicates).
+    """
+    if not rows:
+        return 0
+    rows = sorted(
+        rows,
+        key=lambda r: (r["staff_id"], r["requirement_kind"], r["requirement_id"], r["stage"]),
+    )  # one order in every process, so concurrent runs lock keys in the same order
+    values = [
+        {**row, "status": PENDING, "attempts": 0, "claim_token": token, "created_at": now}
+        for row in rows
+    ]
+
+    def insert() -> int:
+        session().execute(insert_ignoring_duplicates(REMINDERS), values)
+        planned = session().scalar(
+            sa.select(sa.func.count())
+            .select_from(REMINDERS)
+            .where(REMINDERS.c.status == PENDING, REMINDERS.c.claim_token == token)
+        )
+        session().commit()
+        return planned
+
+    return retry_on_deadlock(insert)
+
+
+def due(table: sa.Table, now: dt.datetime) -> sa.ColumnElement[bool]:
+    """Rows waiting to be sent whose (next) attempt time has come."""
+    return sa.and_(
+        table.c.status == PENDING,
+        sa.or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
+    )
+
+
+def claim_people(token: str, now: dt.datetime, limit: int) -> list[int] | None:
+    """Claim the due staff-stage rows of up to ``limit`` people; return their ids.
+
+    All of a person's due rows are claimed together so that one run sends one
+    digest per person. Returns None when nothing is left to claim, and an
+    empty list when other runs took the people picked first.
+    """
+    waiting = sa.and_(due(REMINDERS, now), REMINDERS.c.stage != ESCALATE)
+
+    def claim() -> list[int] | None:
+        people = list(
+            session().scalars(
+                sa.select(REMINDERS.c.staff_id)
+                .where(waiting)
+                .distinct()
+                .order_by(REMINDERS.c.staff_id)
+                .limit(limit)
+            )
+        )
+        if not people:
+            return None
+        session().execute(
+            sa.update(REMINDERS)
+            .where(waiting, REMINDERS.c.staff_id.in_(people))
+            .values(status=SENDING, claim_token=token, claimed_at=now)
+        )
+        session().commit()
+        return people
+
+    return retry_on_deadlock(claim)
+
+
+def claim_escalations(token: str, now: dt.datetime) -> None:
+    """Claim every due escalation row at once: one digest per manager per run."""
+
+    def claim() -> None:
+        session().execute(
+            sa.update(REMINDERS)
+            .where(due(REMINDERS, now), REMINDERS.c.stage == ESCALATE)
+            .values(status=SENDING, claim_token=token, claimed_at=now)
+        )
+        session().commit()
+
+    retry_on_deadlock(claim)
+
+
+def claimed(token: str, *where: sa.ColumnElement[bool]) -> list[sa.Row]:
+    """This run's rows still ``sending`` (its current claim), as plain rows."""
+    return list(
+        session().execute(
+            sa.select(REMINDERS)
+            .where(REMINDERS.c.claim_token == token, REMINDERS.c.status == SENDING, *where)
+            .order_by(REMINDERS.c.staff_id, REMINDERS.c.id)
+        )
+    )
+
+
+def mark_sent(
+    table: sa.Table, ids: Iterable[int], token: str, now: dt.datetime, recipient: str
+) -> None:
+    """Record that the mail carrying rows ``ids`` was accepted, and commit at once.
+
+    Keyed on this run's token, not on the status: if HR released a row that
+    looked stuck while this run was still sending it, the row still ends up
+    ``sent`` instead of going out again.
+    """
+    session().execute(
+        sa.update(table)
+        .where(table.c.id.in_(list(ids)), table.c.claim_token == token)
+        .values(status=SENT, sent_at=now, recipient=recipient, last_error=None)
+    )
+    session().commit()
+
+
+def mark_skipped(reasons: dict[int, str], token: str) -> None:
+    """Rows not to send any more (the person is current, the cycle changed...), with why."""
+    if not reasons:
+        return
+    for row_id, reason in reasons.items():
+        session().execute(
+            sa.update(REMINDERS)
+            .where(REMINDERS.c.id == row_id, REMINDERS.c.claim_token == token)
+            .values(status=SKIPPED, last_error=f"Not sent: {reason}.")
+        )
+    session().commit()
+
+
+def record_failure(
+    table: sa.Table,
+    rows: Iterable[sa.Row],
+    token: str,
+    now: dt.datetime,
+    error: str,
+    *,
+    retry_minutes: int,
+    max_attempts: int,
+    give_up: bool = False,
+) -> int:
+    """Count a failed attempt for ``rows``; return how many were given up.
+
+    A row goes back to ``pending`` with ``last_error`` and waits
+    ``retry_minutes`` × 2^(attempts-1) before its next try; after
+    ``max_attempts`` (or at once with ``give_up``, for an address no retry can
+    fix) it becomes ``failed`` and is listed for HR.
+    """
+    given_up = 0
+    for row in rows:
+        attempts = row.attempts + 1
+        if give_up or attempts >= max_attempts:
+            values = {"status": FAILED, "next_attempt_at": None}
+            given_up += 1
+        else:
+            wait = dt.timedelta(minutes=retry_minutes * 2 ** (attempts - 1))
+            values = {"status": PENDING, "next_attempt_at": now + wait}
+        session().execute(
+            sa.update(table)
+            .where(table.c.id == row.id, table.c.claim_token == token)
+            .values(attempts=attempts, last_error=error, **values)
+        )
+    session().commit()
+    return given_up
+
+
+def return_unsent(rows: Iterable[sa.Row], token: str, error: str) -> None:
+    """Give back claimed rows that were never tried: ``pending`` again, sent by a later run."""
+    ids = [row.id for row in rows]
+    if ids:
+        session().execute(
+            sa.update(REMINDERS)
+            .where(
+                REMINDERS.c.id.in_(ids),
+                REMINDERS.c.claim_token == token,
+                REMINDERS.c.status == SENDING,
+            )
+            .values(status=PENDING, last_error=error)
+        )
+    session().commit()
+
+
+def stuck(table: sa.Table, now: dt.datetime, timeout_minutes: int) -> sa.ColumnElement[bool]:
+    """Rows ``sending`` for longer than the timeout: their run died, or is hung."""
+    return sa.and_(
+        table.c.status == SENDING,
+        table.c.claimed_at < now - dt.timedelta(minutes=timeout_minutes),
+    )
+
+
+def plan_summary(week_start: dt.date, now: dt.datetime) -> None:
+    """The week's HR summary row, inserted once whatever the number of runs."""
+    session().execute(
+        insert_ignoring_duplicates(SUMMARIES),
+        [{"week_start": week_start, "status": PENDING, "attempts": 0, "created_at": now}],
+    )
+    session().commit()
+
+
+def claim_summary(week_start: dt.date, token: str, now: dt.datetime) -> sa.Row | None:
+    """Claim the week's HR summary if it is due; the row, or None when another run has it."""
+    session().execute(
+        sa.update(SUMMARIES)
+        .where(SUMMARIES.c.week_start == week_start, due(SUMMARIES, now))
+        .values(status=SENDING, claim_token=token, claimed_at=now)
+    )
+    session().commit()
+    return (
+        session()
+        .execute(
+            sa.select(SUMMARIES).where(
+                SUMMARIES.c.week_start == week_start,
+                SUMMARIES.c.claim_token == token,
+                SUMMARIES.c.status == SENDING,
+            )
+        )
+        .first()
+    )
