@@ -1,0 +1,254 @@
+"""An employee in a real browser: every page passes axe-core and fits a phone; the
+policy and the refresher can be done with the keyboard alone.
+
+The content is the demo's real policy and refresher course, so the checks
+see the pages people will see. The browser context has a phone's viewport
+(375 x 667), so axe-core judges the narrow layout too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from smattest.attest import attest
+from smattest.courses import import_course
+from smattest.models import Attestation, TrainingCompletion
+from smattest.policies import publish
+from smattest.staff import staff_for_user
+from smattest.training import start_attempt, submit
+
+from .. import hostapp
+from .conftest import assert_accessible, assert_no_sideways_scroll, path_for
+
+CONTENT = Path(__file__).parents[2] / "examples" / "intranet" / "intranet" / "content"
+POLICY_TEXT = (CONTENT / "social-media-policy.md").read_text(encoding="utf-8")
+COURSE = json.loads((CONTENT / "social-media-refresher.json").read_text(encoding="utf-8"))
+#: Each question's prompt → the texts of its right options.
+RIGHT_ANSWERS = {
+    q["prompt"]: {o["text"] for o in q["options"] if o.get("correct")} for q in COURSE["questions"]
+}
+
+
+def publish_first_version() -> None:
+    publish("social-media", "Social Media Policy", POLICY_TEXT,
+            "First version of the agency's social media policy.",
+            effective=dt.date(2026, 3, 1))  # fmt: skip
+
+
+@pytest.fixture
+def employee(app, make_user, sign_in, freeze):
+    """Priya, hired in 2020, signed in; the policy is published and the refresher imported."""
+    freeze("2026-03-02T14:30:00+00:00")
+    publish_first_version()
+    import_course(COURSE)
+    return sign_in(make_user(name="Priya Raman", department="Child Protection"))
+
+
+@pytest.fixture(scope="module")
+def history(shared_site):
+    """Priya signed version 1, then version 2 came out; she passed one attempt, failed
+    one, and has one open. Returns Priya's user id and the path of each page she can see."""
+    shared_site.freeze("2026-03-02T14:30:00+00:00")
+    app = shared_site.app
+    with app.app_context():
+        priya = hostapp.User(
+            name="Priya Raman",
+            email="priya.raman@agency.example",
+            department="Child Protection",
+            hire_date=dt.date(2020, 1, 6),
+        )
+        hostapp.db.session.add(priya)
+        hostapp.db.session.commit()
+        publish_first_version()
+        staff = staff_for_user(priya)
+        signed = attest(staff, "social-media", 1, "Priya Raman").attestation
+        publish("social-media", "Social Media Policy",
+                POLICY_TEXT.replace("If something here is unclear, ask.",
+                                    "If something here is unclear, ask HR."),
+                "Says whom to ask.", effective=dt.date(2026, 3, 2))  # fmt: skip
+        course = import_course(COURSE).version.course
+        questions = course.versions[-1].questions
+        passed = start_attempt(staff, course)
+        submit(staff, passed.id, {q.id: q.correct for q in questions})
+        failed = start_attempt(staff, course)
+        submit(staff, failed.id, {q.id: [len(q.options) - 1] for q in questions})
+        open_attempt = start_attempt(staff, course)
+        policy, slug = "social-media", COURSE["slug"]
+        paths = {
+            "my compliance": path_for(app, "smattest.index"),
+            "policy": path_for(app, "smattest.policy", slug=policy),
+            "older version": path_for(app, "smattest.policy_version", slug=policy, number=1),
+            "what changed": path_for(app, "smattest.policy_changes", slug=policy, to=2),
+            "receipt": path_for(app, "smattest.receipt", attestation_id=signed.id),
+            "course": path_for(app, "smattest.course", slug=slug),
+            "quiz": path_for(app, "smattest.quiz", slug=slug, attempt_id=open_attempt.id),
+            "quiz passed": path_for(app, "smattest.quiz", slug=slug, attempt_id=passed.id),
+            "quiz failed": path_for(app, "smattest.quiz", slug=slug, attempt_id=failed.id),
+        }
+        return priya.id, paths
+
+
+class TestEveryPage:
+    """Each page an employee can reach, in one shared site: axe-core, then a phone's width."""
+
+    @pytest.fixture
+    def live_server(self, shared_site):
+        yield shared_site.server
+        shared_site.server.fail_on_errors()
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "my compliance",
+            "policy",
+            "older version",
+            "what changed",
+            pytest.param(
+                "receipt",
+                marks=pytest.mark.xfail(
+                    reason="scrolls sideways on a phone: .smattest-meta's max-content first "
+                    "column ('SHA-256 of the text you signed') leaves its values no room at "
+                    "375 px; smattest.css should stack dt/dd below 32rem",
+                    raises=AssertionError,
+                    strict=True,
+                ),
+            ),
+            "course",
+            "quiz",
+            "quiz passed",
+            "quiz failed",
+        ],
+    )
+    def test_page_passes_axe_and_fits_a_phone(self, page, sign_in, history, name):
+        priya_id, paths = history
+        sign_in(priya_id)
+
+        response = page.goto(paths[name])
+
+        assert response.status == 200
+        assert_accessible(page)
+        assert_no_sideways_scroll(page)
+
+
+def tab_to(page, target, limit: int = 80) -> None:
+    """Press Tab until ``target`` (a locator) has focus: it must be reachable by keyboard."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("e => e === document.activeElement"):
+            return
+    raise AssertionError(f"{limit} presses of Tab never reached {target}")
+
+
+def rows(model) -> list:
+    hostapp.db.session.expire_all()
+    return hostapp.db.session.scalars(sa.select(model)).all()
+
+
+def test_an_employee_signs_the_policy_with_the_keyboard_alone(page, live_server, employee):
+    page.goto(path_for(live_server.app, "smattest.index"))
+
+    tab_to(page, page.get_by_role("link", name="Read and sign version 1"))
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/policies/social-media#sign")
+    tab_to(page, page.get_by_role("checkbox", name="I have read and understood version 1"))
+    page.keyboard.press("Space")
+    tab_to(page, page.get_by_role("textbox", name="Type your full name to sign"))
+    page.keyboard.type("Priya Raman")
+    page.keyboard.press("Enter")
+
+    page.wait_for_url("**/receipts/*")
+    assert page.get_by_role("status").inner_text() == (
+        "Thank you. Your signature is recorded; this is your receipt."
+    )
+    receipt = page.locator(".smattest-receipt").inner_text()
+    assert "Social Media Policy" in receipt and "Priya Raman" in receipt
+    assert "2 March 2026, 14:30 UTC" in receipt
+    assert_accessible(page)  # with the flash message
+    (attestation,) = rows(Attestation)
+    assert (attestation.signature, attestation.method) == ("Priya Raman", "self")
+    assert "Chrome/" in attestation.user_agent
+
+
+def test_a_refused_signature_is_explained_in_an_accessible_error_summary(
+    page, live_server, employee
+):
+    page.goto(path_for(live_server.app, "smattest.policy", slug="social-media"))
+
+    tab_to(page, page.get_by_role("button", name="Sign version 1"))
+    page.keyboard.press("Enter")
+
+    summary = page.get_by_role("alert")
+    assert summary.get_by_role("heading").inner_text() == "Nothing was recorded"
+    assert summary.get_by_role("listitem").all_inner_texts() == [
+        "Tick the box to confirm you have read and understood the policy.",
+        "Type your full name to sign.",
+    ]
+    assert page.get_by_role("checkbox").get_attribute("aria-invalid") == "true"
+    assert page.get_by_role("textbox").get_attribute("aria-invalid") == "true"
+    assert_accessible(page)
+    assert_no_sideways_scroll(page)
+    assert rows(Attestation) == []
+
+
+#: For each question (fieldset) on the page, in order: its prompt, input type and option labels.
+_QUESTIONS = """() => [...document.querySelectorAll("fieldset")].map(f => ({
+  legend: f.querySelector("legend").textContent,
+  type: f.querySelector("input").type,
+  labels: [...f.querySelectorAll("input")].map(i => i.labels[0].textContent.trim()),
+  checked: [...f.querySelectorAll("input:checked")].map(i => i.labels[0].textContent.trim()),
+}))"""
+
+
+def right_answers(legend: str) -> set[str]:
+    return next(right for prompt, right in RIGHT_ANSWERS.items() if prompt in legend)
+
+
+def answer_the_quiz_with_the_keyboard(page) -> None:
+    """Tab into the first question, then answer each right with Tab, Space and arrows.
+
+    A radio group is one Tab stop (Space picks its first option, ArrowDown moves
+    the pick on); every checkbox is its own Tab stop (Space ticks it).
+    """
+    questions = page.evaluate(_QUESTIONS)
+    tab_to(page, page.locator("fieldset input").first)
+    for n, question in enumerate(questions):
+        right = right_answers(question["legend"])
+        if question["type"] == "radio":
+            keys = ["Space"] + ["ArrowDown"] * question["labels"].index(next(iter(right)))
+        else:
+            keys = [
+                k for label in question["labels"] for k in ("Tab", "Space")[: 1 + (label in right)]
+            ]
+            keys = keys[1:]  # the first box already has focus
+        for key in (["Tab"] if n else []) + keys:
+            page.keyboard.press(key)
+
+
+def test_an_employee_takes_the_refresher_and_passes_with_the_keyboard_alone(
+    page, live_server, employee
+):
+    page.goto(path_for(live_server.app, "smattest.index"))
+
+    tab_to(page, page.get_by_role("link", name="Take the Social Media Refresher"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_role("button", name="Start the quiz"))
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/attempts/*")
+    answer_the_quiz_with_the_keyboard(page)
+    answered = page.evaluate(_QUESTIONS)
+    assert len(answered) == len(COURSE["questions"])
+    assert all(set(q["checked"]) == right_answers(q["legend"]) for q in answered)
+    tab_to(page, page.get_by_role("button", name="Submit my answers"))
+    page.keyboard.press("Enter")
+
+    page.wait_for_function("document.title.startsWith('Result')")
+    assert page.get_by_role("status").inner_text() == "You passed. Your training is recorded."
+    assert "You passed with 100%." in page.locator(".smattest-receipt").inner_text()
+    assert_accessible(page)  # with the flash message
+    (completion,) = rows(TrainingCompletion)
+    assert completion.score == 100
