@@ -1,13 +1,19 @@
 # Two commands do all the set-up on a fresh clone (Python 3.11+):
 #   make demo   virtualenv, install, migrate, seed, then the demo at http://127.0.0.1:5000
-#   make test   virtualenv, install, ruff (lint + format check), the full test suite
+#   make test   virtualenv, install, Chromium for the browser tests, ruff (lint + format
+#               check), the full test suite
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := $(BIN)/flask --app examples/intranet/intranet
 
-.PHONY: demo test lint format bench clean
+# The browser tests drive the system's Chromium (Playwright cannot download
+# browsers on locked-down machines). On Debian/Ubuntu `make test` installs the
+# package `chromium`, through sudo unless run as root.
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: demo test lint format bench clean chromium
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "smattest needs Python 3.11 or newer: run make PYTHON=python3.11 ...")'
@@ -21,8 +27,18 @@ demo: $(BIN)/.installed
 	$(DEMO) intranet seed
 	$(DEMO) run --host 127.0.0.1 --port 5000
 
-test: $(BIN)/.installed lint
+test: $(BIN)/.installed chromium lint
 	$(BIN)/pytest
+
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Chromium (Debian package chromium) for the browser tests"; \
+	  $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+	  echo "No chromium and no apt-get: the browser tests will be skipped" \
+	       "(install Chromium and set SMATTEST_CHROMIUM to its path)."; \
+	fi
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
