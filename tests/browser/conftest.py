@@ -187,13 +187,21 @@ def assert_accessible(page) -> None:
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 
 
-#: Elements wider than the viewport, for the failure message of the sideways check.
-_OVERFLOWING = """() => {
+#: The outermost elements that stick out past the viewport's right edge (those
+#: inside a box that scrolls or clips them do no harm), for the failure message.
+_STICKING_OUT = """() => {
   const width = document.documentElement.clientWidth;
+  const out = e => e.getBoundingClientRect().right > width + 0.5;
+  const clipped = e => {
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement)
+      if (getComputedStyle(a).overflowX !== "visible") return true;
+    return false;
+  };
   return [...document.querySelectorAll("body *")]
-    .filter(e => e.getBoundingClientRect().right > width + 0.5)
-    .slice(0, 8)
-    .map(e => e.outerHTML.slice(0, 120));
+    .filter(e => out(e) && !out(e.parentElement) && !clipped(e))
+    .slice(0, 5)
+    .map(e => `${Math.round(e.getBoundingClientRect().right)}px: ` +
+               e.outerHTML.replace(/\\s+/g, " ").slice(0, 160));
 }"""
 
 
@@ -203,6 +211,6 @@ def assert_no_sideways_scroll(page) -> None:
         "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert scroll_width <= client_width, (
-        f"{page.url} is {scroll_width}px wide in a {client_width}px viewport; too wide:\n"
-        + "\n".join(page.evaluate(_OVERFLOWING))
+        f"{page.url} is {scroll_width}px wide in a {client_width}px viewport; "
+        "sticking out (right edge: element):\n" + "\n".join(page.evaluate(_STICKING_OUT))
     )

@@ -1,0 +1,155 @@
+"""HR and manager pages in a real browser: axe-core finds nothing, and at a phone's width
+(375 px) the page itself never scrolls sideways (a wide table may scroll in its own box).
+
+One shared site holds a small agency: HR's Dana, who also manages three
+people; 24 more staff in five departments; a policy some have signed, one
+exemption, a course one person passed, a draft of the next version, and
+reminders sent, given up and stuck. Each HR page is opened as Dana.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from smattest.attest import attest
+from smattest.courses import import_course
+from smattest.models import Exemption, PolicyDraft, Reminder, Staff
+from smattest.policies import publish
+from smattest.staff import staff_for_user
+from smattest.training import start_attempt, submit
+
+from .. import hostapp
+from .conftest import assert_accessible, assert_no_sideways_scroll, path_for
+
+CONTENT = Path(__file__).parents[2] / "examples" / "intranet" / "intranet" / "content"
+
+#: What a page that is not registered yet does to its test. The HR pages are
+#: being built; once all exist, change this one line to ``pytest.fail``.
+NOT_BUILT_YET = pytest.skip
+
+DEPARTMENTS = [
+    "Child Protection",
+    "Adult Services",
+    "Family Support",
+    "Foster Care and Adoption",
+    "Business Support",
+]
+
+
+def _add_staff(session, n: int, **fields) -> Staff:
+    staff = Staff(
+        external_id=f"roster-{n}",
+        email=f"person.{n}@agency.example",
+        full_name=f"Person {n}",
+        department=DEPARTMENTS[n % len(DEPARTMENTS)],
+        hire_date=dt.date(2019, 1, 7) + dt.timedelta(days=97 * n),
+        active=True,
+    )
+    for key, value in fields.items():
+        setattr(staff, key, value)
+    session.add(staff)
+    return staff
+
+
+@pytest.fixture(scope="module")
+def agency(shared_site):
+    """The agency's data; returns Dana's user id and the ids HR pages take in their URLs."""
+    shared_site.freeze("2026-03-02T14:30:00+00:00")
+    with shared_site.app.app_context():
+        session = hostapp.db.session
+        dana = hostapp.User(name="Dana Whitfield", email="dana.whitfield@agency.example",
+                            department="Business Support", is_hr=True,
+                            hire_date=dt.date(2015, 9, 1))  # fmt: skip
+        session.add(dana)
+        session.commit()
+        staff_for_user(dana)
+        team = [
+            _add_staff(session, n, manager_email=dana.email, department="Business Support")
+            for n in range(1, 4)
+        ]
+        others = [_add_staff(session, n) for n in range(4, 28)]
+        # A name with markup and a long department, as rosters really hold them.
+        others[0].full_name = "Siobhán <b>O'Connor-Ferreira</b>"
+        others[1].hire_date = dt.date(2026, 2, 16)  # a new hire
+        session.commit()
+
+        version = publish("social-media", "Social Media Policy",
+                          (CONTENT / "social-media-policy.md").read_text(encoding="utf-8"),
+                          "First version.", effective=dt.date(2026, 1, 5))  # fmt: skip
+        for person in [*team[:2], *others[::3]]:
+            attest(person, "social-media", 1, person.full_name)
+        course = import_course(
+            json.loads((CONTENT / "social-media-refresher.json").read_text(encoding="utf-8"))
+        ).version
+        attempt = start_attempt(others[0], course.course)
+        submit(others[0], attempt.id, {q.id: q.correct for q in course.questions})
+        session.add(Exemption(staff_id=others[2].id, requirement_kind="policy",
+                              requirement_id=version.policy_id, reason="On parental leave",
+                              until=dt.date(2026, 6, 30), granted_by=str(dana.id)))  # fmt: skip
+        session.add(PolicyDraft(policy_id=version.policy_id, summary="Says whom to ask.",
+                                body_markdown=version.body_markdown.replace(
+                                    "If something here is unclear, ask.",
+                                    "If something here is unclear, ask HR."),
+                                requires_reattestation=False, created_by=str(dana.id)))  # fmt: skip
+        now = dt.datetime(2026, 3, 2, 14, 30, tzinfo=dt.UTC)
+        reminder = dict(requirement_kind="policy", requirement_id=version.policy_id,
+                        cycle_due=dt.date(2026, 2, 4), attempts=1)  # fmt: skip
+        session.add_all([
+            Reminder(staff_id=others[4].id, stage="overdue-1", status="sent",
+                     recipient=others[4].email, sent_at=now - dt.timedelta(days=1), **reminder),
+            Reminder(staff_id=others[5].id, stage="overdue-1", status="failed",
+                     last_error="550 5.1.1 <person.9@agency.example>: mailbox unavailable",
+                     claimed_at=now - dt.timedelta(days=1), **reminder),
+            Reminder(staff_id=others[7].id, stage="escalate", status="sending",
+                     claimed_at=now - dt.timedelta(hours=3), claim_token="0" * 36, **reminder),
+        ])  # fmt: skip
+        session.commit()
+        draft_id = session.scalar(sa.select(PolicyDraft.id))
+        return dana.id, {"staff_id": others[0].id, "draft_id": draft_id}
+
+
+#: Every HR or manager page a browser opens with GET, and the ids its URL takes.
+PAGES = [
+    ("smattest.hr_dashboard", ()),
+    ("smattest.hr_people", ()),
+    ("smattest.hr_person", ("staff_id",)),
+    ("smattest.hr_exemption_grant", ("staff_id",)),
+    ("smattest.hr_attest_on_behalf", ("staff_id",)),
+    ("smattest.hr_roster", ()),
+    ("smattest.hr_policies", ()),
+    ("smattest.hr_draft_new", ()),
+    ("smattest.hr_draft_edit", ("draft_id",)),
+    ("smattest.hr_draft_preview", ("draft_id",)),
+    ("smattest.hr_draft_diff", ("draft_id",)),
+    ("smattest.hr_exports", ()),
+    ("smattest.hr_reminders", ()),
+    ("smattest.team", ()),
+]
+
+
+@pytest.fixture
+def live_server(shared_site):
+    yield shared_site.server
+    shared_site.server.fail_on_errors()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "takes"), PAGES, ids=[endpoint.split(".")[1] for endpoint, _ in PAGES]
+)
+def test_hr_page_passes_axe_and_fits_a_phone(page, sign_in, shared_site, agency, endpoint, takes):
+    app = shared_site.app
+    if endpoint not in app.view_functions:
+        NOT_BUILT_YET(f"{endpoint} is not registered yet")
+    dana_id, ids = agency
+    sign_in(dana_id)
+
+    response = page.goto(path_for(app, endpoint, **{name: ids[name] for name in takes}))
+
+    assert response.status == 200
+    assert_accessible(page)
+    assert_no_sideways_scroll(page)
