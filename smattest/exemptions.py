@@ -123,11 +123,14 @@ def grant(
             "to exempt them from."
         )
     staff_id = staff.id
-    # Start afresh and lock the person's row, so two HR people granting at once
-    # cannot both pass the check below (PostgreSQL, MariaDB; SQLite serialises
-    # writers). The fresh transaction lets MariaDB's snapshot see the other grant.
+    # Start afresh and take the person's row lock (the write lock on SQLite)
+    # with an UPDATE that changes nothing, so two HR people granting at once
+    # cannot both pass the check below; reads after it see the other's grant
+    # (MariaDB's snapshot starts after the lock).
     session.commit()
-    session.execute(sa.select(Staff.id).where(Staff.id == staff_id).with_for_update())
+    session.execute(
+        sa.update(Staff).where(Staff.id == staff_id).values(updated_at=Staff.updated_at)
+    )
     existing = active_exemption(staff_id, kind, requirement_id)
     if existing is not None:
         session.rollback()

@@ -1,0 +1,405 @@
+"""Exemptions: HR grants one with a reason and a last day, ends it early, and status follows."""
+
+import datetime as dt
+import re
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from smattest import compliance, exemptions
+from smattest.courses import import_course
+from smattest.exemptions import ExemptionError
+from smattest.models import COURSE, POLICY, Exemption, HREvent, Staff
+from smattest.policies import publish
+from smattest.signals import exemption_ended, exemption_granted
+
+from . import hostapp
+from .conftest import all_databases, create_tables
+
+REASON = "On parental leave until the end of June."
+
+
+@pytest.fixture
+def policy(app, freeze):
+    freeze("2026-03-10T09:00:00+00:00")
+    version = publish("social-media", "Social Media Policy", "# Policy\n\nBe careful.\n",
+                      "First version.", effective=dt.date(2026, 3, 1))  # fmt: skip
+    return version.policy
+
+
+@pytest.fixture
+def hr(client, login_as):
+    user = login_as(name="Hana Okafor", is_hr=True)
+    client.get("/compliance/")
+    return user
+
+
+@pytest.fixture
+def person(make_staff):
+    (staff_id,) = make_staff(1, full_name="Dmitri Volkov", hire_date=dt.date(2020, 1, 6))
+    return hostapp.db.session.get(Staff, staff_id)
+
+
+def rows(model):
+    hostapp.db.session.expire_all()
+    return hostapp.db.session.scalars(sa.select(model).order_by(model.id)).all()
+
+
+def status(staff, policy):
+    hostapp.db.session.expire_all()
+    return compliance.standing_for(staff, POLICY, policy.id).status
+
+
+def grant_page(client, staff, policy, **fields):
+    data = {"requirement": f"policy:{policy.id}", "reason": REASON, "until": "2026-06-30"}
+    data.update(fields)
+    return client.post(f"/compliance/hr/people/{staff.id}/exemptions/new", data=data)
+
+
+def test_the_form_lists_requirements_in_force_with_labelled_fields(client, policy, hr, person):
+    import_course({"slug": "refresher", "title": "Social Media Refresher", "sections": [
+        {"title": "Why", "body": "Trust."}], "questions": [{"id": "q1", "kind": "single",
+        "prompt": "Post it?", "options": [{"text": "No", "correct": True}, {"text": "Yes"}],
+        "explanation": "Never."}]})  # fmt: skip
+
+    page = client.get(f"/compliance/hr/people/{person.id}/exemptions/new").get_data(as_text=True)
+
+    assert f'<option value="policy:{policy.id}">Social Media Policy (policy)</option>' in page
+    assert "Social Media Refresher (course)</option>" in page
+    assert "<legend>How long</legend>" in page and 'type="date"' in page
+    for field in ("smattest-requirement", "smattest-reason", "smattest-until",
+                  "smattest-open-ended"):  # fmt: skip
+        assert f'<label for="{field}">' in page and f'id="{field}"' in page
+
+
+def test_granting_makes_the_person_exempt_and_records_who_and_why(client, policy, hr, person):
+    assert status(person, policy) == compliance.DUE_SOON
+
+    response = grant_page(client, person, policy)
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/compliance/hr/people/{person.id}"
+    (row,) = rows(Exemption)
+    assert (row.staff_id, row.requirement_kind, row.requirement_id) == (person.id, POLICY,
+                                                                        policy.id)  # fmt: skip
+    assert (row.reason, row.until, row.granted_by) == (REASON, dt.date(2026, 6, 30), str(hr.id))
+    assert row.granted_at == dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
+    assert (row.ended_at, row.ended_by) == (None, None)
+    (event,) = rows(HREvent)
+    assert (event.actor, event.action, event.staff_id) == (str(hr.id), "exemption.grant", person.id)
+    assert event.detail == f"Exempt from the Social Media Policy until 30 June 2026: {REASON}"
+    assert status(person, policy) == compliance.EXEMPT
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Dmitri Volkov is exempt from the Social Media Policy until 30 June 2026." in page
+    assert "smattest-status-exempt" in page and "Exempt until 30 June 2026" in page
+    assert "10 March 2026, 09:00 UTC by Hana Okafor" in page
+    assert ">End now<" in page
+
+
+def test_ending_brings_the_requirement_back_and_keeps_the_row(client, policy, hr, person, freeze):
+    grant_page(client, person, policy)
+    (row,) = rows(Exemption)
+    freeze("2026-04-02T15:00:00+00:00")
+
+    response = client.post(f"/compliance/hr/exemptions/{row.id}/end")
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/compliance/hr/people/{person.id}"
+    (ended,) = rows(Exemption)
+    assert ended.ended_by == str(hr.id)
+    assert ended.ended_at == dt.datetime(2026, 4, 2, 15, tzinfo=dt.UTC)
+    assert [e.action for e in rows(HREvent)] == ["exemption.grant", "exemption.end"]
+    assert status(person, policy) == compliance.OVERDUE  # due 31 March, owed again from today
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The exemption from the Social Media Policy has ended; it is owed again." in page
+    assert "smattest-status-overdue" in page and "smattest-status-exempt" not in page
+    assert "2 April 2026, 15:00 UTC by Hana Okafor" in page
+    assert ">End now<" not in page
+
+
+def test_granting_leaves_the_persons_roster_row_unchanged(app, policy, hr, person, freeze):
+    before = person.updated_at
+    freeze("2026-03-11T09:00:00+00:00")
+
+    exemptions.grant(person, POLICY, policy.id, REASON, None, str(hr.id))
+
+    hostapp.db.session.expire_all()
+    assert hostapp.db.session.get(Staff, person.id).updated_at == before
+
+
+def test_an_open_ended_exemption_lasts_until_ended(client, policy, hr, person, freeze):
+    grant_page(client, person, policy, until="", open_ended="y")
+
+    (row,) = rows(Exemption)
+    assert row.until is None
+    freeze("2031-01-01T09:00:00+00:00")
+    assert status(person, policy) == compliance.EXEMPT
+    page = client.get(f"/compliance/hr/people/{person.id}").get_data(as_text=True)
+    assert "Exempt, no end date" in page and "No end date" in page
+
+
+def test_the_last_day_may_be_today_and_is_covered_to_its_end(app, policy, hr, person, freeze):
+    exemptions.grant(person, POLICY, policy.id, REASON, dt.date(2026, 3, 10), str(hr.id))
+
+    freeze("2026-03-10T23:59:00+00:00")
+    assert status(person, policy) == compliance.EXEMPT
+    freeze("2026-03-11T00:00:00+00:00")
+    assert status(person, policy) == compliance.DUE_SOON
+
+
+def test_an_expired_exemption_shows_as_expired_without_an_end_button(
+    client, policy, hr, person, freeze
+):
+    exemptions.grant(person, POLICY, policy.id, REASON, dt.date(2026, 3, 20), str(hr.id))
+    freeze("2026-03-25T09:00:00+00:00")
+
+    page = client.get(f"/compliance/hr/people/{person.id}").get_data(as_text=True)
+
+    assert "<td>Expired</td>" in page and ">End now<" not in page
+
+
+def test_signals_are_sent_after_commit(app, policy, hr, person):
+    seen = []
+
+    def receiver(signal):
+        def record(sender, exemption):
+            hostapp.db.session.expire_all()
+            stored = hostapp.db.session.get(Exemption, exemption.id)
+            seen.append((signal, sender, stored.ended_by))
+
+        return record
+
+    granted, ended = receiver("granted"), receiver("ended")
+    with exemption_granted.connected_to(granted, app), exemption_ended.connected_to(ended, app):
+        row = exemptions.grant(person, POLICY, policy.id, REASON, None, str(hr.id))
+        exemptions.end(row, str(hr.id))
+
+    assert seen == [("granted", app, None), ("ended", app, str(hr.id))]
+
+
+def test_a_course_can_be_exempted(app, policy, hr, person):
+    version = import_course({"slug": "refresher", "title": "Social Media Refresher", "sections": [
+        {"title": "Why", "body": "Trust."}], "questions": [{"id": "q1", "kind": "single",
+        "prompt": "Post it?", "options": [{"text": "No", "correct": True}, {"text": "Yes"}],
+        "explanation": "Never."}]}).version  # fmt: skip
+
+    exemptions.grant(person, COURSE, version.course_id, REASON, None, str(hr.id))
+
+    hostapp.db.session.expire_all()
+    standing = compliance.standing_for(person, COURSE, version.course_id)
+    assert standing.status == compliance.EXEMPT
+    assert status(person, policy) == compliance.DUE_SOON  # the policy is still owed
+
+
+# Errors: every one says what to do, and records nothing.
+
+
+def assert_nothing_recorded():
+    assert rows(Exemption) == [] and rows(HREvent) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"requirement_id": 999}, "There is no policy with id 999."),
+        ({"kind": "training"}, "'training' is not a kind of requirement: "
+                               "use 'policy' or 'course'."),
+        ({"reason": "  \n "}, "Give the reason for the exemption: an auditor will ask."),
+        ({"reason": "x" * 2001}, "The reason is 2001 characters long; keep it to 2000 at most."),
+        ({"until": dt.date(2026, 3, 9)}, "The last day covered, 9 March 2026, has already passed: "
+                                         "choose today (10 March 2026) or a later day."),
+    ],
+)  # fmt: skip
+def test_bad_input_is_refused_with_a_message(app, policy, hr, person, change, message):
+    arguments = {"kind": POLICY, "requirement_id": policy.id, "reason": REASON,
+                 "until": dt.date(2026, 6, 30)}  # fmt: skip
+    arguments.update(change)
+
+    with pytest.raises(ExemptionError) as refused:
+        exemptions.grant(person, granted_by=str(hr.id), **arguments)
+
+    assert str(refused.value) == message
+    assert_nothing_recorded()
+
+
+def test_a_policy_not_yet_in_force_cannot_be_exempted(app, policy, hr, person):
+    future = publish("future-policy", "Future Policy", "# Later\n", "First.",
+                     effective=dt.date(2026, 9, 1)).policy  # fmt: skip
+
+    with pytest.raises(ExemptionError) as refused:
+        exemptions.grant(person, POLICY, future.id, REASON, None, str(hr.id))
+
+    assert str(refused.value) == (
+        "The Future Policy is not in force yet, so nobody owes it and there is nothing to "
+        "exempt from."
+    )
+    assert_nothing_recorded()
+
+
+def test_an_inactive_person_cannot_be_exempted(app, policy, hr, person):
+    person.active = False
+    hostapp.db.session.commit()
+
+    with pytest.raises(ExemptionError) as refused:
+        exemptions.grant(person, POLICY, policy.id, REASON, None, str(hr.id))
+
+    assert str(refused.value) == (
+        "Dmitri Volkov is marked inactive: they owe nothing, so there is nothing to exempt "
+        "them from."
+    )
+    assert_nothing_recorded()
+
+
+def test_a_second_active_exemption_for_the_same_requirement_is_refused(client, policy, hr, person):
+    grant_page(client, person, policy)
+
+    response = grant_page(client, person, policy, until="2026-12-31")
+
+    assert response.status_code == 400
+    assert (
+        "Dmitri Volkov is already exempt from the Social Media Policy until 30 June 2026; "
+        "end it first." in response.get_data(as_text=True)
+    )
+    assert len(rows(Exemption)) == 1 and len(rows(HREvent)) == 1
+
+
+def test_after_ending_a_new_exemption_may_be_granted(app, policy, hr, person):
+    first = exemptions.grant(person, POLICY, policy.id, REASON, None, str(hr.id))
+    exemptions.end(first, str(hr.id))
+
+    exemptions.grant(person, POLICY, policy.id, "Back on leave.", dt.date(2026, 5, 1), str(hr.id))
+
+    assert [(e.until, e.ended_by) for e in rows(Exemption)] == [
+        (None, str(hr.id)), (dt.date(2026, 5, 1), None)
+    ]  # fmt: skip
+
+
+def test_ending_an_ended_exemption_is_refused_on_the_page(client, policy, hr, person, freeze):
+    row = exemptions.grant(person, POLICY, policy.id, REASON, None, str(hr.id))
+    exemptions.end(row, str(hr.id))
+    freeze("2026-03-12T09:00:00+00:00")
+
+    response = client.post(f"/compliance/hr/exemptions/{row.id}/end", follow_redirects=True)
+
+    assert "This exemption was already ended on 10 March 2026." in response.get_data(as_text=True)
+    (stored,) = rows(Exemption)
+    assert stored.ended_at == dt.datetime(2026, 3, 10, 9, tzinfo=dt.UTC)
+    assert len(rows(HREvent)) == 2
+
+
+def test_ending_an_expired_exemption_is_refused(app, policy, hr, person, freeze):
+    row = exemptions.grant(person, POLICY, policy.id, REASON, dt.date(2026, 3, 20), str(hr.id))
+    freeze("2026-03-21T09:00:00+00:00")
+
+    with pytest.raises(ExemptionError) as refused:
+        exemptions.end(row, str(hr.id))
+
+    assert str(refused.value) == (
+        "This exemption expired after its last day, 20 March 2026; there is nothing to end."
+    )
+    assert rows(Exemption)[0].ended_at is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"until": ""}, "Give the last day the exemption covers, or tick &#39;No end date&#39;."),
+        ({"open_ended": "y"}, "Give a last day or tick &#39;No end date&#39;, not both."),
+        ({"until": "30/06/2026"}, "&#39;30/06/2026&#39; is not a date: give the last day as "
+                                  "YYYY-MM-DD, e.g. 2026-06-30."),
+        ({"requirement": ""}, "Choose the policy or course to exempt them from."),
+        ({"reason": ""}, "Give the reason for the exemption: an auditor will ask."),
+    ],
+)  # fmt: skip
+def test_the_form_explains_what_is_missing(client, policy, hr, person, fields, message):
+    response = grant_page(client, person, policy, **fields)
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'role="alert"' in page and "Nothing was recorded" in page and message in page
+    assert_nothing_recorded()
+
+
+def test_html_in_the_reason_renders_as_text(client, policy, hr, person):
+    grant_page(client, person, policy, reason='<img src=x onerror="alert(1)">leave')
+
+    page = client.get(f"/compliance/hr/people/{person.id}").get_data(as_text=True)
+    assert "<img" not in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;leave" in page
+
+
+@pytest.mark.settings(WTF_CSRF_ENABLED=True)
+def test_posts_without_the_csrf_token_change_nothing(client, policy, hr, person):
+    response = grant_page(client, person, policy)
+
+    assert response.status_code == 400
+    assert "This form has expired. Nothing was recorded" in response.get_data(as_text=True)
+    assert_nothing_recorded()
+    form = client.get(f"/compliance/hr/people/{person.id}/exemptions/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    assert grant_page(client, person, policy, csrf_token=token).status_code == 303
+    (row,) = rows(Exemption)
+
+    ended = client.post(f"/compliance/hr/exemptions/{row.id}/end", follow_redirects=True)
+
+    assert "This form has expired. Nothing was changed" in ended.get_data(as_text=True)
+    assert rows(Exemption)[0].ended_at is None
+
+
+def test_an_employee_gets_403_and_a_visitor_is_sent_to_sign_in(client, policy, person, login_as):
+    row = exemptions.grant(person, POLICY, policy.id, REASON, None, "cli")
+    new = f"/compliance/hr/people/{person.id}/exemptions/new"
+    assert client.get(new).headers["Location"].startswith("/login")
+    login_as(name="Sam Ordinary", is_hr=False)
+
+    assert client.get(new).status_code == 403
+    assert grant_page(client, person, policy).status_code == 403
+    assert client.post(f"/compliance/hr/exemptions/{row.id}/end").status_code == 403
+    assert len(rows(Exemption)) == 1 and rows(Exemption)[0].ended_at is None
+
+
+def test_unknown_people_and_exemptions_are_not_found(client, policy, hr):
+    assert client.get("/compliance/hr/people/999999/exemptions/new").status_code == 404
+    assert client.post("/compliance/hr/exemptions/999999/end").status_code == 404
+
+
+@all_databases
+def test_ten_simultaneous_grants_record_one_exemption(make_app, database_url):
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 15, "max_overflow": 5})
+    create_tables(app)
+    with app.app_context():
+        policy_id = publish("social-media", "Social Media Policy", "# P\n", "First.").policy_id
+        hr_user = hostapp.User(name="Hana Okafor", email="hana@agency.example", is_hr=True)
+        hostapp.db.session.add(hr_user)
+        hostapp.db.session.add(Staff(external_id="roster-1", full_name="Dmitri Volkov"))
+        hostapp.db.session.commit()
+        hr_id = hr_user.id
+        staff_id = hostapp.db.session.scalar(sa.select(Staff.id))
+    clients = [app.test_client() for _ in range(10)]
+    for c in clients:
+        c.post(f"/login/{hr_id}")
+    barrier = threading.Barrier(10)
+    statuses = []
+
+    def post(c):
+        barrier.wait()
+        try:
+            response = c.post(
+                f"/compliance/hr/people/{staff_id}/exemptions/new",
+                data={"requirement": f"policy:{policy_id}", "reason": REASON, "open_ended": "y"},
+            )
+            statuses.append(response.status_code)
+        except Exception as error:  # a lost thread must fail the test, with its reason
+            statuses.append(repr(error))
+
+    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(statuses) == [303] + [400] * 9
+    with app.app_context():
+        assert hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(Exemption)) == 1
+        assert hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(HREvent)) == 1
