@@ -14,15 +14,17 @@ from . import blueprint
 from .access import hr_required
 
 #: The chart's drawing units; the SVG scales to the width it is given.
-CHART_WIDTH = 360
+CHART_WIDTH = 340
 LEGEND_HEIGHT = 28
+#: Where each status's legend entry starts, sized for the longest label ("Due soon").
+LEGEND_X = (0, 84, 176, 262)
 GROUP_HEIGHT = 44
 BAR_OFFSET = 20
 BAR_HEIGHT = 16
 #: A segment at least this wide shows its count inside.
 LABEL_MIN_WIDTH = 22
 #: Longer department names are shortened in the chart (the table has them whole).
-LABEL_MAX_CHARS = 40
+LABEL_MAX_CHARS = 30
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ def _chart_context() -> dict:
     return {
         "statuses": STATUSES,
         "labels": LABELS,
+        "legend_x": LEGEND_X,
         "bar_offset": BAR_OFFSET,
         "bar_height": BAR_HEIGHT,
         "label_min_width": LABEL_MIN_WIDTH,
