@@ -51,6 +51,13 @@ def create_app(config: dict | None = None) -> Flask:
         os.makedirs(app.instance_path, exist_ok=True)
     app.config.setdefault("SMATTEST_BASE_TEMPLATE", "intranet/layout.html")
     app.config.setdefault("SMATTEST_TIMEZONE", "America/Chicago")
+    # Reminder mails link back here; a real intranet sets its own address.
+    app.config.setdefault("SMATTEST_BASE_URL", "http://127.0.0.1:5000")
+    # Every day is a reminder day here, so the demo's "Run the reminder job now" has mail
+    # to show at weekends too; an agency keeps the default, Monday to Friday.
+    app.config.setdefault(
+        "SMATTEST_BUSINESS_DAYS", ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    )
 
     db.init_app(app)
     with app.app_context():

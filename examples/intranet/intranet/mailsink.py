@@ -4,6 +4,9 @@ Sending is suppressed (``MAIL_SUPPRESS_SEND``), but Flask-Mail still emits
 ``email_dispatched`` for each message; the receiver stores it in
 ``intranet_sent_mail`` on its own connection, so a captured mail is kept
 whatever the sender's transaction does afterwards.
+
+The page also has a demo-only button that runs today's reminder job at once
+(``smattest.reminders.run_reminders``), so its mails can be read here.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ import datetime as dt
 from email.utils import formataddr
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, flash, redirect, render_template, url_for
 from flask_login import login_required
 from flask_mail import Message, email_dispatched
+
+from smattest.mail import MailError
+from smattest.reminders import ReminderError, run_reminders
 
 from .models import SentMail, db
 
@@ -63,3 +69,21 @@ def index():
         sa.select(SentMail).order_by(SentMail.sent_at.desc(), SentMail.id.desc())
     ).all()
     return render_template("intranet/mail.html", mails=mails)
+
+
+@blueprint.post("/mail/run-reminders")
+@login_required
+def run_reminder_job():
+    """Demo only: run today's reminder job now, as the scheduler would at 08:00.
+
+    Anyone signed in may press it here; a real intranet leaves this to
+    ``flask smattest scheduler`` or cron. Running it twice sends nothing twice.
+    The CSRF token is checked by the app's ``CSRFProtect``, as for every form.
+    """
+    try:
+        report = run_reminders()
+    except (ReminderError, MailError) as error:
+        flash(f"The reminder job did not run: {error}", "error")
+    else:
+        flash(str(report), "info")
+    return redirect(url_for(".index"), 303)
