@@ -159,7 +159,7 @@ def names_of(external_ids) -> dict[str, str]:
 def _who(draft: PolicyDraft, did: str) -> str:
     """Who last saved the draft and when: "Priya Raman saved this draft at 14:05 UTC on ..."."""
     actor = draft.updated_by or draft.created_by
-    name = names_of([actor]).get(actor, actor)
+    name = names_of([actor]).get(actor, f"HR user {actor}")
     local = to_local(draft.updated_at)
     return f"{name} {did} at {local:%H:%M %Z} on {local.day} {local:%B %Y}"
 
