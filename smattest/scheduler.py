@@ -249,7 +249,7 @@ class Scheduler:
         note = (
             f", {_duration(late.total_seconds())} late" if late >= dt.timedelta(minutes=1) else ""
         )
-        logger.info("job %s started (slot %s%s)", job.name, self.describe(slot), note)
+        logger.info("job %s started: slot %s%s", job.name, self.describe(slot), note)
         started = time.monotonic()
         try:
             with self.app.app_context():

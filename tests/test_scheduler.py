@@ -201,7 +201,7 @@ def test_each_run_is_logged_with_its_start_end_and_duration(app, caplog):
     scheduler.run_pending(utc("2026-03-02 14:07"))
 
     messages = [r.getMessage() for r in caplog.records if r.name == "smattest.scheduler"]
-    assert messages[0] == "job tidy started (slot 2026-03-02 14:05 UTC, 2.0 min late)"
+    assert messages[0] == "job tidy started: slot 2026-03-02 14:05 UTC, 2.0 min late"
     assert messages[1].startswith("job tidy finished in ")
     assert messages[1].endswith(" s")
 
@@ -284,6 +284,21 @@ def test_the_reminder_job_runs_at_the_send_time_on_business_days(app):
     assert [f"{t:%a %d %H:%M}" for t in local] == ["Thu 05 07:15", "Mon 09 07:15"]
 
 
+@pytest.mark.settings(
+    SMATTEST_TIMEZONE="America/Chicago", SMATTEST_BASE_URL="https://intranet.agency.example"
+)
+def test_the_reminder_job_runs_the_reminders_and_logs_their_report(app, caplog):
+    caplog.set_level(logging.INFO, logger="smattest.scheduler")
+    scheduler = Scheduler(app, jobs_for(app))
+    monday_8 = utc("2026-03-02 14:00")
+
+    [outcome] = scheduler.run_pending(monday_8)
+
+    assert outcome.ok, caplog.text
+    assert (outcome.result.today, outcome.result.business_day) == (dt.date(2026, 3, 2), True)
+    assert "reminders: Reminders for Monday 2 March 2026, 08:00 CST" in caplog.text
+
+
 def test_an_app_job_runs_after_smattests_and_one_with_the_same_name_replaces_it(app):
     roster = Job("roster sync", daily_at("02:00"), print)
     add_job(app, roster)
@@ -342,40 +357,42 @@ def wait_for_line(process, log, line, timeout=15):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
-def test_scheduler_process_stops_cleanly_on_a_signal(tmp_path, stop_signal):
+def test_scheduler_process_stops_cleanly_on_ctrl_c(tmp_path):
     process, log = start_scheduler(tmp_path)
     wait_for_line(process, log, "end")
 
-    process.send_signal(stop_signal)
-    try:
-        _, stderr = process.communicate(timeout=3)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail("the scheduler did not stop within 3 seconds")
+    process.send_signal(signal.SIGINT)
+    stderr = stopped(process)
 
     assert process.returncode == 0, stderr
     assert "job reminders: every minute; next run" in stderr
     assert "job reminders finished in" in stderr
-    assert (
-        stderr.strip()
-        .splitlines()[-1]
-        .endswith(f"smattest.scheduler: scheduler stopped ({stop_signal.name})")
-    )
+    last = stderr.strip().splitlines()[-1]
+    assert last.endswith("smattest.scheduler: scheduler stopped (SIGINT)")
     assert log.read_text().splitlines()[0] == "start tests.hostapp"  # in the app's context
 
 
 @pytest.mark.slow
-def test_scheduler_process_finishes_the_running_job_before_stopping(tmp_path):
-    process, log = start_scheduler(tmp_path, job_seconds=1.0)
+def test_scheduler_process_stopped_by_sigterm_finishes_the_running_job_first(tmp_path):
+    process, log = start_scheduler(tmp_path, job_seconds=0.5)
     wait_for_line(process, log, "start")
 
     process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=5)
+    stderr = stopped(process)
 
     assert process.returncode == 0, stderr
     assert log.read_text().splitlines()[-1] == "end"
     assert "SIGTERM received, stopping after the running job" in stderr
+    assert stderr.strip().splitlines()[-1].endswith("scheduler stopped (SIGTERM)")
+
+
+def stopped(process, timeout=3):
+    """The process's stderr once it exits, failing if it takes longer than ``timeout``."""
+    try:
+        return process.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"the scheduler did not stop within {timeout} seconds")
 
 
 def test_serving_requests_starts_no_thread(make_app):
