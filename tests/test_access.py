@@ -24,8 +24,14 @@ def _smattest_rules(app) -> list[Rule]:
 
 def _url(rule: Rule) -> str:
     """The rule's path with a made-up value for each variable part."""
-    values = {name: 1 if "int" in type(conv).__name__.lower() else "x"
-              for name, conv in rule._converters.items()}  # fmt: skip
+    values = {}
+    for name, converter in rule._converters.items():
+        if hasattr(converter, "items"):  # any(a, b): one of its choices
+            values[name] = sorted(converter.items)[0]
+        elif "int" in type(converter).__name__.lower():
+            values[name] = 1
+        else:
+            values[name] = "x"
     return rule.build(values, append_unknown=False)[1]
 
 
