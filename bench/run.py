@@ -6,7 +6,10 @@
   question): seconds, SQL statements and peak Python memory per size;
 - `audit verify` over the evidence chain: seconds and peak memory per size
   (time should grow linearly, memory should not grow);
-- signing through the service: attestations per second.
+- signing through the service: attestations per second;
+- the HR dashboard (counts per requirement and department) and one page of
+  the people table, unfiltered and filtered by status in "most overdue"
+  order: seconds and SQL statements per size (statements must not grow).
 
 The ratios printed beside each figure compare it with the smallest size.
 """
@@ -25,7 +28,8 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from smattest import compliance, evidence  # noqa: E402
+import smattest.db  # noqa: E402
+from smattest import compliance, dashboard, evidence  # noqa: E402
 from smattest.attest import attest  # noqa: E402
 from smattest.db import metadata  # noqa: E402
 from smattest.models import Attestation, ChainHead, PolicyVersion, Staff  # noqa: E402
@@ -33,6 +37,8 @@ from smattest.policies import publish  # noqa: E402
 from tests import hostapp  # noqa: E402
 
 T0 = dt.datetime(2026, 1, 10, 9, tzinfo=dt.UTC)
+#: "Today" for the dashboard figures: half the staff signed, the rest are overdue.
+TODAY = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
 
 
 def measure(func):
@@ -80,12 +86,49 @@ def fill(size: int, version: PolicyVersion) -> None:
     session.commit()
 
 
+def timed(func):
+    """(seconds, SQL statements, result) of one call, without tracing memory (which slows it)."""
+    statements = []
+
+    def count(*args, **kwargs):
+        statements.append(1)
+
+    engine = hostapp.db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    start = time.perf_counter()
+    result = func()
+    seconds = time.perf_counter() - start
+    sa.event.remove(engine, "before_cursor_execute", count)
+    return seconds, len(statements), result
+
+
+def measure_dashboard() -> tuple[tuple[float, int], ...]:
+    """(seconds, statements) of the dashboard, a first people page, and a filtered one."""
+    smattest.db.frozen_now = TODAY
+    try:
+        requirements = compliance.requirements()
+        overdue = dashboard.PeopleFilter(status=compliance.OVERDUE, sort="overdue", page=3)
+        figures = []
+        for call in (
+            dashboard.summary,
+            lambda: dashboard.people_page(dashboard.PeopleFilter(), requirements, page_size=50),
+            lambda: dashboard.people_page(overdue, requirements, page_size=50),
+        ):
+            seconds, statements, result = timed(call)
+            figures.append((seconds, statements))
+        assert len(result.rows) == 50
+        return tuple(figures)
+    finally:
+        smattest.db.frozen_now = None
+
+
 def run(url: str, sizes: list[int]) -> None:
     app = hostapp.create_app({"SQLALCHEMY_DATABASE_URI": url})
     print(f"database: {sa.make_url(url).get_backend_name()}")
     print(f"{'staff':>8} {'status s':>9} {'×':>6} {'stmts':>6} {'peak MiB':>9} "
           f"{'verify s':>9} {'×':>6} {'rows':>7} {'peak MiB':>9}")  # fmt: skip
     base = None
+    boards = []
     for size in sizes:
         with app.app_context():
             metadata.drop_all(hostapp.db.engine)
@@ -104,6 +147,13 @@ def run(url: str, sizes: list[int]) -> None:
             status = f"{s_sec:>9.3f} {s_sec / base[0]:>6.1f} {s_sql:>6} {s_mem:>9.1f}"
             chain = f"{v_sec:>9.3f} {v_sec / base[1]:>6.1f} {result.rows:>7} {v_mem:>9.1f}"
             print(f"{size:>8} {status} {chain}")
+            boards.append((size, measure_dashboard()))
+    print(f"{'staff':>8} {'dashboard s':>12} {'×':>6} {'stmts':>6} {'people p1 s':>12} "
+          f"{'stmts':>6} {'overdue p3 s':>13} {'stmts':>6}")  # fmt: skip
+    for size, ((d_sec, d_sql), (p_sec, p_sql), (o_sec, o_sql)) in boards:
+        ratio = d_sec / boards[0][1][0][0]
+        print(f"{size:>8} {d_sec:>12.3f} {ratio:>6.1f} {d_sql:>6} {p_sec:>12.3f} {p_sql:>6} "
+              f"{o_sec:>13.3f} {o_sql:>6}")  # fmt: skip
     with app.app_context():
         people = hostapp.db.session.scalars(sa.select(Staff).where(Staff.id % 2 == 0).limit(300))
         people = list(people)
