@@ -209,4 +209,4 @@ def course_list() -> None:
 
 
 # The subject groups live in their own modules; importing them registers them.
-from . import cli_reminders, cli_reports, cli_roster  # noqa: E402,F401
+from . import cli_reminders, cli_reports, cli_roster, cli_scheduler  # noqa: E402,F401
