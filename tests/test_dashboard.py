@@ -278,6 +278,17 @@ def test_each_filter_narrows_the_people_table(client, hr, roster, query, names):
     assert page_of(client.get(f"/compliance/hr/people?{query}")).names() == names
 
 
+@all_databases
+def test_search_and_orders_give_the_same_people_on_every_database(client, hr, roster):
+    def names(query):
+        return page_of(client.get(f"/compliance/hr/people?{query}")).names()
+
+    assert names("q=FR") == ["Flo Frey"]
+    assert names("department=(none)") == ["Gus Gray"]
+    assert names("sort=department")[-3:] == ["Ed Eze", "Flo Frey", "Gus Gray"]
+    assert names("sort=overdue&status=overdue") == ["Bo Brandt", "Cy Cole", "Gus Gray"]
+
+
 def test_name_search_matches_email_and_treats_wildcards_as_text(client, hr, roster, make_staff):
     make_staff(1, full_name="Pat 100% Sure", email="pat.sure@agency.example")
 
