@@ -28,7 +28,15 @@ import sqlalchemy as sa
 
 from .db import utcnow
 from .models import HREvent, Policy, PolicyDraft, PolicyVersion, Staff
-from .policies import SLUG, PolicyError, get_policy, latest_version, publish, text_sha256
+from .policies import (
+    SLUG,
+    PolicyError,
+    get_policy,
+    latest_version,
+    normalise_text,
+    publish,
+    text_sha256,
+)
 from .proxies import current_smattest
 from .timeutil import local_today, to_local
 
@@ -59,7 +67,7 @@ class DraftConflict(DraftError):
 
 def publishable_text(text: str) -> str:
     """``text`` as :func:`~smattest.policies.publish` will store it (line ends, outer space)."""
-    return text.replace("\r\n", "\n").strip() + "\n"
+    return normalise_text(text)
 
 
 def revision(draft: PolicyDraft) -> str:

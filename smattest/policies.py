@@ -43,6 +43,11 @@ def version_in_force(policy: Policy) -> PolicyVersion | None:
     return in_force[-1] if in_force else None
 
 
+def normalise_text(text: str) -> str:
+    """``text`` as stored and hashed: LF line ends, no outer blank space, one final newline."""
+    return text.replace("\r\n", "\n").strip() + "\n"
+
+
 def publish(
     slug: str,
     title: str,
@@ -61,7 +66,7 @@ def publish(
     :class:`PolicyError` with a clear message and records nothing on bad input.
     """
     session = current_smattest.db.session
-    text = text.replace("\r\n", "\n").strip() + "\n"
+    text = normalise_text(text)
     title = " ".join(title.split())
     summary = summary.strip()
     if not SLUG.match(slug or ""):
