@@ -28,6 +28,8 @@ STATUSES = (OVERDUE, DUE_SOON, CURRENT, EXEMPT)
 #: The department filter's value for people whose department is not recorded.
 NO_DEPARTMENT = "(none)"
 NO_DEPARTMENT_LABEL = "No department"
+#: Beyond any roster (and within every database's integers): a bigger page is a typo.
+MAX_PAGE = 1_000_000
 #: Orders of the people table, by query value.
 SORTS = {"name": "Name", "department": "Department", "overdue": "Most overdue first"}
 
@@ -185,14 +187,14 @@ def parse_filter(
     found: dict = {}
 
     def text(name: str) -> str:
-        return " ".join(args.get(name, "").split()) if name in fields else ""
+        return args.get(name, "").strip() if name in fields else ""
 
     if text("department"):
         found["department"] = text("department")
     if text("manager"):
         found["manager"] = text("manager").lower()
     if text("q"):
-        found["search"] = text("q")
+        found["search"] = " ".join(text("q").split())
     requirement = text("requirement")
     if requirement:
         if requirement not in {requirement_key(r) for r in requirements}:
@@ -216,7 +218,7 @@ def parse_filter(
             found["sort"] = sort
     page = text("page")
     if page:
-        if not page.isdigit() or int(page) < 1:
+        if not page.isdecimal() or not 1 <= int(page) <= MAX_PAGE:
             problems.append(f"Page {page!r} is not a page number: use a whole number from 1.")
         else:
             found["page"] = int(page)

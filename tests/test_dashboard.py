@@ -352,6 +352,7 @@ def test_status_filtered_pages_are_paged_too(client, hr, policy, make_staff):
     [
         ("page=abc", "Page &#39;abc&#39; is not a page number"),
         ("page=0", "Page &#39;0&#39; is not a page number"),
+        ("page=99999999999999999999", "Page &#39;99999999999999999999&#39; is not a page"),
         ("status=late", "Status &#39;late&#39; is not one of"),
         ("requirement=policy:nope", "There is no requirement &#39;policy:nope&#39; in force"),
         ("sort=salary", "Sort &#39;salary&#39; is not one of"),
