@@ -30,7 +30,6 @@ import hashlib
 import io
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -70,6 +69,8 @@ CHUNK = 1000
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Unicode's control characters (category Cc): NUL, escapes, stray carriage returns.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 # Names and departments read as people type them: one space between words.
 SPACED = ("full_name", "department")
 
@@ -280,7 +281,7 @@ def _text(column: str, value: Any) -> str | None:
     if not isinstance(value, str):
         raise _Bad(f"{column} must be text, not {type(value).__name__} {value!r}")
     text = " ".join(value.split()) if column in SPACED else value.strip()
-    if any(unicodedata.category(char) == "Cc" for char in text):
+    if CONTROL.search(text):
         raise _Bad(f"{column} contains a control character")
     return text or None
 
@@ -429,8 +430,9 @@ def plan(parsed: Parsed, *, partial: bool, source: str) -> Plan:
     Raises :class:`RosterError` with every problem, the rows' own and those that
     need the whole roster (managers, emails already in use), in line order.
     """
-    columns = [Staff.id, Staff.external_id, *(getattr(Staff, f) for f in FIELDS)]
-    existing = {r.external_id: r for r in current_smattest.db.session.execute(sa.select(*columns))}
+    names = ("id", "external_id", *FIELDS)
+    result = current_smattest.db.session.execute(sa.select(*(getattr(Staff, n) for n in names)))
+    existing = {row[1]: dict(zip(names, row, strict=True)) for row in result}
     problems = _Problems(parsed.problems)
     rows = parsed.rows
     whole = "SMATTEST_ROSTER_SOURCE" if source == SYNC_SOURCE else "the file"
@@ -441,9 +443,9 @@ def plan(parsed: Parsed, *, partial: bool, source: str) -> Plan:
     others = {}
     if partial:  # people left alone by a partial import still count
         others = {
-            r.email: r.external_id
-            for r in existing.values()
-            if r.active and r.email and r.external_id not in in_file
+            person["email"]: external_id
+            for external_id, person in existing.items()
+            if person["active"] and person["email"] and external_id not in in_file
         }
     for row in rows:
         email, manager = row.values.get("email"), row.values.get("manager_email")
@@ -476,7 +478,7 @@ def _compare(rows: list[Row], existing: dict, *, partial: bool, source: str) -> 
             changes = {f: (None, v) for f, v in values.items() if v is not None}
             groups["new"].append(_change(row.external_id, row.where, None, values, changes))
             continue
-        old = {field: getattr(before, field) for field in FIELDS}
+        old = {field: before[field] for field in FIELDS}
         values = {**old, **row.values}
         changes = {f: (old[f], values[f]) for f in FIELDS if old[f] != values[f]}
         if not changes:
@@ -485,15 +487,15 @@ def _compare(rows: list[Row], existing: dict, *, partial: bool, source: str) -> 
         group = "updated"
         if "active" in changes:
             group = "reactivated" if values["active"] else "deactivated"
-        groups[group].append(_change(row.external_id, row.where, before.id, values, changes))
+        groups[group].append(_change(row.external_id, row.where, before["id"], values, changes))
     if not partial:
         in_file = {row.external_id for row in rows}
         for external_id, before in existing.items():
-            if before.active and external_id not in in_file:
-                values = {field: getattr(before, field) for field in FIELDS}
+            if before["active"] and external_id not in in_file:
+                values = {field: before[field] for field in FIELDS}
                 values["active"] = False
                 groups["deactivated"].append(
-                    _change(external_id, None, before.id, values, {"active": (True, False)})
+                    _change(external_id, None, before["id"], values, {"active": (True, False)})
                 )
     return Plan(source=source, partial=partial, unchanged=unchanged, **groups)
 
@@ -524,10 +526,22 @@ def apply(
         for c in plan.new
     ]
     updates = [
-        {"id": c.staff_id, **c.values, "updated_at": now}
+        {
+            "staff_id": c.staff_id,
+            "new_updated_at": now,
+            **{f"new_{k}": v for k, v in c.values.items()},
+        }
         for c in plan.updated + plan.deactivated + plan.reactivated
     ]
-    insert, update = sa.insert(Staff), sa.update(Staff)  # by primary key: executemany
+    # Core statements: the ORM's bulk insert leaves out None values, which would
+    # split the rows into many small batches whenever an optional field is empty.
+    table = Staff.__table__
+    insert = table.insert()
+    update = (
+        table.update()
+        .where(table.c.id == sa.bindparam("staff_id"))
+        .values({name: sa.bindparam(f"new_{name}") for name in (*FIELDS, "updated_at")})
+    )
     rows = [(insert, row) for row in inserts] + [(update, row) for row in updates]
     detail = {"source": plan.source, "partial": plan.partial, **plan.counts}
     try:

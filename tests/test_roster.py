@@ -357,7 +357,9 @@ def test_applying_is_set_based_and_does_everything_in_one_go(
     make_staff(1, external_id="back", email="back@agency.example", full_name="Comes Back",
                active=False)  # fmt: skip
     make_staff(1, external_id="gone", email="gone@agency.example", full_name="Has Left")
-    rows = [f"new{n},new{n}@agency.example,New Person {n},Outreach,,2026-03-02,"
+    # Optional fields empty on some rows and not on others, as in real files.
+    rows = [f"new{n},new{n}@agency.example,New Person {n},Outreach,"
+            f"{'stays@agency.example' if n % 2 else ''},{'2026-03-02' if n % 3 else ''},"
             for n in range(2500)]  # fmt: skip
     rows += [
         "stays,stays@agency.example,Stays Put,Adult Services,,2020-01-06,yes",
@@ -371,7 +373,9 @@ def test_applying_is_set_based_and_does_everything_in_one_go(
     assert result.exit_code == 0, result.output
     people = staff()
     assert len(people) == 2504
-    assert people["new2499"].hire_date == dt.date(2026, 3, 2) and people["new7"].active
+    assert people["new7"].hire_date == dt.date(2026, 3, 2) and people["new7"].active
+    assert people["new7"].manager_email == "stays@agency.example"
+    assert people["new6"].hire_date is None and people["new6"].manager_email is None
     assert people["moves"].department == "Outreach"
     assert people["back"].active and not people["gone"].active and people["stays"].active
     assert json.loads(events()[0].detail) == {
