@@ -1,1 +1,109 @@
 """``flask smattest report ...``: status and evidence exports as CSV."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from . import reports
+from .cli import smattest_cli
+
+OUTPUT = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the CSV to this file (replaced only once complete); default: standard output.",
+)
+
+
+@smattest_cli.group("report")
+def report_cli() -> None:
+    """Export status and evidence as CSV (UTF-8 with BOM), the same files as HR's Exports page."""
+
+
+def _write(export: reports.Export, output: Path | None, progress: bool = False) -> None:
+    """Write ``export`` to standard output, or to ``output`` through a temporary file.
+
+    The file appears under its name only when complete: a failed export
+    leaves no half-written file (and an older file of that name untouched).
+    """
+    if output is None:
+        sys.stdout.flush()
+        stream = sys.stdout.buffer
+        for chunk in export.chunks:
+            stream.write(chunk.encode("utf-8"))
+        stream.flush()
+        return
+    folder = output.resolve().parent
+    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            if progress and export.total:
+                with click.progressbar(
+                    length=export.total, label="Exporting", file=sys.stderr
+                ) as bar:
+                    shown = 0
+                    for chunk in export.chunks:
+                        file.write(chunk.encode("utf-8"))
+                        step = min(export.rows, export.total) - shown
+                        bar.update(step)
+                        shown += step
+            else:
+                for chunk in export.chunks:
+                    file.write(chunk.encode("utf-8"))
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@report_cli.command("status")
+@click.option(
+    "--as-of",
+    metavar="YYYY-MM-DD",
+    help="A past day: who was current then, from the evidence recorded by that day "
+    "(default: today). The people listed are today's active roster.",
+)
+@OUTPUT
+def report_status(as_of: str | None, output: Path | None) -> None:
+    """Everyone's status for every policy and course: one row per person and requirement.
+
+    \b
+    Examples:
+      flask smattest report status -o status.csv
+      flask smattest report status --as-of 2026-01-31 -o status-january.csv
+    """
+    try:
+        export = reports.status_export(as_of, actor="cli")
+    except reports.ReportError as error:
+        raise click.ClickException(str(error)) from None
+    _write(export, output)
+    if output is not None:
+        click.echo(f"Wrote {export.rows} rows (status as of {export.as_of}) to {output}.")
+
+
+@report_cli.command("evidence")
+@OUTPUT
+def report_evidence(output: Path | None) -> None:
+    """Every signature and training completion in chain order, ending with the chain head.
+
+    The last row (kind chain_head) holds the head's position and hash when the
+    export began; compare it with 'flask smattest audit verify'.
+
+    \b
+    Example:
+      flask smattest report evidence -o evidence.csv
+    """
+    try:
+        export = reports.evidence_export(actor="cli")
+    except reports.ReportError as error:
+        raise click.ClickException(str(error)) from None
+    _write(export, output, progress=True)
+    if output is not None:
+        click.echo(f"Wrote {export.rows - 1} evidence rows and the chain head to {output}.")

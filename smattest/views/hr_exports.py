@@ -1,1 +1,69 @@
 """HR exports: status per person (now or as of a past day) and every evidence row, as CSV."""
+
+from __future__ import annotations
+
+from flask import Response, render_template, request, stream_with_context
+from flask_login import current_user
+
+from .. import reports
+from ..models import ChainHead
+from ..proxies import current_smattest
+from ..timeutil import local_today
+from . import blueprint
+from .access import hr_required
+
+
+def _page(error: str | None = None, as_of: str = "", status: int = 200):
+    head = current_smattest.db.session.get(ChainHead, 1)
+    return (
+        render_template(
+            "smattest/hr/exports.html",
+            error=error,
+            as_of=as_of,
+            today=local_today(),
+            evidence_rows=head.last_seq if head else 0,
+        ),
+        status,
+    )
+
+
+def _csv_response(export: reports.Export) -> Response:
+    """Stream ``export`` as a download; the request context lives until the last chunk."""
+    return Response(
+        stream_with_context(export.chunks),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@blueprint.get("/hr/exports")
+@hr_required
+def hr_exports():
+    """What each export holds, the "as of" form, and the download links."""
+    return _page()
+
+
+@blueprint.get("/hr/exports/status.csv")
+@hr_required
+def hr_export_status():
+    """Everyone's status for every requirement, today or as of ``?as_of=YYYY-MM-DD``."""
+    as_of = request.args.get("as_of", "")
+    try:
+        export = reports.status_export(as_of, actor=str(current_user.get_id()))
+    except reports.ReportError as error:
+        return _page(str(error), as_of, 400)
+    return _csv_response(export)
+
+
+@blueprint.get("/hr/exports/evidence.csv")
+@hr_required
+def hr_export_evidence():
+    """Every attestation and training completion in chain order, ending with the chain head."""
+    try:
+        export = reports.evidence_export(actor=str(current_user.get_id()))
+    except reports.ReportError as error:
+        return _page(str(error), status=500)
+    return _csv_response(export)
