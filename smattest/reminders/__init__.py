@@ -4,10 +4,12 @@
 - :mod:`.outbox`: planning, claiming and recording rows (the once-only guarantee);
 - :mod:`.messages`: the person's digest, the manager's digest, HR's weekly summary;
 - :mod:`.run`: :func:`run_reminders`, what ``flask smattest reminders send`` and
-  the scheduler call;
-- :mod:`.stuck`: HR's view of the outbox and its decisions on stuck rows.
+  the scheduler call, with :mod:`.preview` (the dry run), :mod:`.weekly` (HR's
+  summary) and :mod:`.report` (what a run tells);
+- :mod:`.hr`: HR's view of the outbox and its decisions on stuck rows.
 """
 
-from .run import MailOut, ReminderError, RunReport, StuckRow, run_reminders
+from .report import MailOut, ReminderError, RunReport, StuckRow
+from .run import run_reminders
 
 __all__ = ["MailOut", "ReminderError", "RunReport", "StuckRow", "run_reminders"]

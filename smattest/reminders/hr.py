@@ -19,7 +19,7 @@ from ..models import COURSE, POLICY, Course, HREvent, HRSummary, Policy, Reminde
 from ..timeutil import to_local
 from . import outbox
 from .outbox import REMINDERS, SUMMARIES, session
-from .run import ReminderError
+from .report import ReminderError
 
 MARK_SENT, RELEASE = "mark_sent", "release"
 ACTIONS = {MARK_SENT: "Mark as sent", RELEASE: "Release to send again"}

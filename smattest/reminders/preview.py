@@ -1,0 +1,96 @@
+"""The dry run: who would get which reminder, with nothing written and nothing sent."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import groupby
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from ..mail import address_problem
+from ..models import Staff
+from . import messages, outbox
+from .cadence import ESCALATE
+from .outbox import REMINDERS, session
+from .report import MailOut
+
+if TYPE_CHECKING:
+    from .run import ReminderRun
+
+
+def preview(run: ReminderRun, planned: list[dict]) -> None:
+    """Who would get what, without writing or sending anything."""
+    cycles = {row["cycle_due"] for row in planned}
+    existing = set()
+    if cycles:
+        existing = set(
+            session().execute(
+                sa.select(
+                    REMINDERS.c.staff_id,
+                    REMINDERS.c.requirement_kind,
+                    REMINDERS.c.requirement_id,
+                    REMINDERS.c.cycle_due,
+                    REMINDERS.c.stage,
+                ).where(REMINDERS.c.cycle_due.in_(sorted(cycles)))
+            )
+        )
+    new = [
+        SimpleNamespace(**row)
+        for row in planned
+        if (
+            row["staff_id"],
+            row["requirement_kind"],
+            row["requirement_id"],
+            row["cycle_due"],
+            row["stage"],
+        )
+        not in existing
+    ]
+    run.report.planned = len(new)
+    waiting = list(session().execute(sa.select(REMINDERS).where(outbox.due(REMINDERS, run.now))))
+    candidates = sorted(new + waiting, key=lambda row: row.staff_id)
+    roster = {
+        p.id: p
+        for p in session().execute(
+            sa.select(Staff.id, Staff.full_name, Staff.email, Staff.manager_email).where(
+                Staff.active
+            )
+        )
+    }
+    managers: dict[str, list] = defaultdict(list)
+    with messages.links():
+        for staff_id, group in groupby(candidates, key=lambda row: row.staff_id):
+            person = roster.get(staff_id)
+            owed = {
+                key: found[staff_id] for key, found in run.standings.items() if staff_id in found
+            }
+            stages = []
+            for row in group:
+                standing = owed.get((row.requirement_kind, row.requirement_id))
+                manager = person.manager_email if person else None
+                if run.verdict(row, standing, manager):
+                    run.report.skipped += 1
+                elif row.stage == ESCALATE:
+                    managers[manager.strip().lower()].append((person, standing))
+                else:
+                    stages.append(row.stage)
+            if stages:
+                items = messages.owed(list(owed.values()), run.today)
+                run.report.mails.append(
+                    MailOut(
+                        "staff",
+                        person.email or "",
+                        tuple(sorted(set(stages))),
+                        tuple(f"{i.title} (due {i.due_date.isoformat()})" for i in items),
+                        address_problem(person.email),
+                    )
+                )
+    for manager, entries in sorted(managers.items()):
+        listed = tuple(
+            f"{person.full_name}: {standing.requirement.title}" for person, standing in entries
+        )
+        run.report.mails.append(
+            MailOut("manager", manager, (ESCALATE,), listed, address_problem(manager))
+        )

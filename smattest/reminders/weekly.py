@@ -1,0 +1,88 @@
+"""HR's weekly summary: once per week, counted and sent through the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from .. import compliance
+from ..config import WEEKDAYS
+from ..mail import Batch, address_problem, describe_error
+from ..models import HRSummary, Staff
+from . import messages, outbox
+from .outbox import REMINDERS, SUMMARIES, session
+from .report import MailOut
+
+if TYPE_CHECKING:
+    from .run import ReminderRun
+
+
+def send_hr_summary(run: ReminderRun) -> None:
+    """HR's weekly summary, once per week: on SMATTEST_HR_SUMMARY_WEEKDAY, or at the
+    first later business day of the week if no run happened that day."""
+    emails = list(run.config["SMATTEST_HR_EMAILS"])
+    weekday = WEEKDAYS.index(run.config["SMATTEST_HR_SUMMARY_WEEKDAY"].lower())
+    on_time = run.today.weekday() == weekday
+    late = run.today.weekday() > weekday and run.report.business_day
+    if not emails or not (on_time or late) or run.broken:
+        return
+    week_start = run.today - dt.timedelta(days=run.today.weekday())
+    recipient = ", ".join(emails)
+    status = session().scalar(
+        sa.select(SUMMARIES.c.status).where(SUMMARIES.c.week_start == week_start)
+    )
+    if status not in (None, outbox.PENDING):
+        return  # sent, given up, or being sent by another run
+    if run.dry_run:
+        run.report.mails.append(MailOut("hr", recipient, (), ("weekly summary",)))
+        return
+    if status is None:
+        outbox.plan_summary(week_start, run.now)
+    row = outbox.claim_summary(week_start, run.token, run.now)
+    if row is None:
+        return
+    problems = [p for p in map(address_problem, emails) if p]
+    if problems:
+        run.fail(SUMMARIES, [row], "; ".join(problems) + " (SMATTEST_HR_EMAILS)", True)
+        return
+    try:
+        run.find_stuck()
+        with messages.links():
+            message = messages.hr_summary(emails, weekly_summary(run, week_start))
+        with Batch() as batch:
+            batch.send(message)
+    except Exception as error:
+        run.fail(SUMMARIES, [row], describe_error(error))
+        return
+    run.sent(HRSummary, [row], recipient, "hr", ("weekly summary",))
+
+
+def weekly_summary(run: ReminderRun, week_start: dt.date) -> messages.WeeklySummary:
+    counts = []
+    for r in run.requirements:
+        tally = Counter(s.status for s in run.standings[(r.kind, r.id)].values())
+        counts.append((r.title, {status: tally[status] for status in compliance.URGENCY}))
+    week_ago = run.now - dt.timedelta(days=7)
+    given_up = session().execute(
+        sa.select(Staff.full_name, REMINDERS)
+        .join(Staff, Staff.id == REMINDERS.c.staff_id)
+        .where(REMINDERS.c.status == outbox.FAILED, REMINDERS.c.claimed_at >= week_ago)
+        .order_by(REMINDERS.c.claimed_at.desc())
+    )
+    pending_with_errors = session().scalar(
+        sa.select(sa.func.count())
+        .select_from(REMINDERS)
+        .where(REMINDERS.c.status == outbox.PENDING, REMINDERS.c.last_error.is_not(None))
+    )
+    return messages.WeeklySummary(
+        week_start=week_start,
+        today=run.today,
+        counts=counts,
+        given_up=[(r.full_name, run.title(r), r.stage, r.last_error or "") for r in given_up],
+        stuck=[(row.description, row.claimed_at) for row in run.report.stuck],
+        stuck_count=run.report.stuck_count,
+        pending_with_errors=pending_with_errors,
+    )
