@@ -412,14 +412,22 @@ def plan_sync(*, partial: bool = False, progress: Progress = no_progress) -> Pla
                 "as dicts (employee_id, email, full_name, ...), or import a CSV file instead"
             ]
         )
-    records = source()
-    if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Iterable):
+    try:
+        records = source()
+        if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Iterable):
+            raise RosterError(
+                [
+                    f"SMATTEST_ROSTER_SOURCE returned a {type(records).__name__}; "
+                    "it must return an iterable of dicts, one per person"
+                ]
+            )
+        records = list(records)
+    except RosterError:
+        raise
+    except Exception as error:  # the host's code: say whose it is, keep the cause
         raise RosterError(
-            [
-                f"SMATTEST_ROSTER_SOURCE returned a {type(records).__name__}; "
-                "it must return an iterable of dicts, one per person"
-            ]
-        )
+            [f"SMATTEST_ROSTER_SOURCE failed: {type(error).__name__}: {error}"]
+        ) from error
     parsed = parse_records(records, progress=progress)
     return plan(parsed, partial=partial, source=SYNC_SOURCE)
 

@@ -6,6 +6,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from smattest import roster as service
 from smattest.models import HREvent, Staff
 from smattest.signals import roster_imported
 
@@ -387,6 +388,18 @@ def test_applying_is_set_based_and_does_everything_in_one_go(
     assert counter.count < 15, counter.statements
 
 
+def test_a_clash_while_applying_changes_nothing(app):
+    plan = service.plan_csv(f"{HEADER}\n{BOSS}\n{ADA}\n", source="staff.csv")
+    # Ada signs in between the plan and the apply: her row now exists.
+    hostapp.db.session.add(Staff(external_id="2", email="ada@agency.example", full_name="Ada"))
+    hostapp.db.session.commit()
+
+    with pytest.raises(service.RosterError, match="someone was added to the staff table"):
+        service.apply(plan, actor="cli")
+
+    assert sorted(staff()) == ["2"] and events() == []
+
+
 def test_roster_imported_is_sent_after_the_commit_with_the_plan(app, runner, tmp_path):
     seen = []
 
@@ -461,3 +474,19 @@ def test_sync_without_a_source_names_the_setting(runner):
 
     assert result.exit_code == 1
     assert "SMATTEST_ROSTER_SOURCE is not set" in problems(result)[0]
+
+
+def failing_host_roster():
+    yield {"employee_id": 1, "email": "a@agency.example", "full_name": "A"}
+    raise ConnectionError("directory server unreachable")
+
+
+@pytest.mark.settings(SMATTEST_ROSTER_SOURCE=failing_host_roster)
+def test_a_failing_source_is_one_clear_error(runner):
+    result = sync(runner)
+
+    assert result.exit_code == 1
+    assert problems(result) == [
+        "SMATTEST_ROSTER_SOURCE failed: ConnectionError: directory server unreachable"
+    ]
+    assert staff() == {}
