@@ -184,6 +184,24 @@ def requirements(as_of: dt.date | None = None) -> list[Requirement]:
     return policy_requirements(as_of) + course_requirements(as_of)
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """The settings the rule reads, looked up once per call of :func:`standings`."""
+
+    timezone: dt.tzinfo
+    new_hire_days: dt.timedelta
+    due_soon_days: int
+
+    @classmethod
+    def current(cls) -> _Settings:
+        config = current_app.config
+        return cls(
+            current_smattest.timezone,
+            dt.timedelta(days=config["SMATTEST_NEW_HIRE_DAYS"]),
+            config["SMATTEST_DUE_SOON_DAYS"],
+        )
+
+
 def evaluate(
     requirement: Requirement,
     staff_id: int,
@@ -191,24 +209,25 @@ def evaluate(
     done_at: dt.datetime | None,
     exemption_until: dt.date | None | bool,
     today: dt.date,
+    settings: _Settings | None = None,
 ) -> Standing:
     """The rule itself, for one person: their due date and status on ``today``.
 
     ``exemption_until`` is False when no exemption covers ``today``, None for
     an open-ended exemption, else the exemption's last day.
     """
-    config = current_app.config
+    settings = settings or _Settings.current()
     if exemption_until is not False:
         return Standing(requirement, staff_id, EXEMPT, exemption_until or None, done_at)
     if done_at is not None:
-        done_on = done_at.astimezone(current_smattest.timezone).date()
+        done_on = done_at.astimezone(settings.timezone).date()
         due = add_months(done_on, requirement.every_months)
     else:
         start = max(hire_date or requirement.basis_effective, requirement.basis_effective)
-        due = start + dt.timedelta(days=config["SMATTEST_NEW_HIRE_DAYS"])
+        due = start + settings.new_hire_days
     if today > due:
         status = OVERDUE
-    elif done_at is None or (due - today).days <= config["SMATTEST_DUE_SOON_DAYS"]:
+    elif done_at is None or (due - today).days <= settings.due_soon_days:
         status = DUE_SOON
     else:
         status = CURRENT
@@ -293,6 +312,7 @@ def standings(
             exempt[staff_id] = None
         else:
             exempt[staff_id] = max(filter(None, (exempt.get(staff_id), last_day)), default=None)
+    settings = _Settings.current()
     return {
         staff_id: evaluate(
             requirement,
@@ -301,6 +321,7 @@ def standings(
             done.get(staff_id),
             exempt.get(staff_id, False),
             today,
+            settings,
         )  # fmt: skip
         for staff_id, hire_date in session.execute(roster)
     }
