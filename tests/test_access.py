@@ -101,3 +101,19 @@ def test_a_manager_who_is_not_hr_still_gets_403_from_hr_pages(
     login_as(boss)
     assert client.get(f"{PREFIX}/team").status_code == 200
     assert client.get(f"{PREFIX}/hr/").status_code == 403
+
+
+def test_my_compliance_links_managers_to_their_team_and_hr_to_the_dashboard(
+    app, client, make_user, make_staff, login_as
+):
+    employee = login_as(name="Sam Ordinary")
+    page = client.get(f"{PREFIX}/").get_data(as_text=True)
+    assert "Your team" not in page and "HR dashboard" not in page
+
+    make_staff(1, manager_email=employee.email)
+    page = client.get(f"{PREFIX}/").get_data(as_text=True)
+    assert f'href="{PREFIX}/team"' in page and "HR dashboard" not in page
+
+    login_as(name="Hana Resources", is_hr=True)
+    page = client.get(f"{PREFIX}/").get_data(as_text=True)
+    assert f'href="{PREFIX}/hr/"' in page and "Your team" not in page

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import abort, render_template
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from .. import compliance
 from ..attest import receipt_for, receipts_of
+from ..staff import is_hr, is_manager
 from ..timeutil import to_local
 from ..training import completions_of
 from . import blueprint, current_staff
@@ -20,6 +21,8 @@ def index():
     return render_template(
         "smattest/index.html",
         staff=staff,
+        is_manager=is_manager(staff),
+        is_hr=is_hr(current_user),
         standings=compliance.standing_of(staff),
         receipts=receipts_of(staff),
         completions=completions_of(staff),
