@@ -145,11 +145,30 @@ class SharedSite:
 
 @pytest.fixture(scope="module")
 def shared_site(tmp_path_factory):
-    """A :class:`SharedSite`; a module's tests use it by overriding ``live_server``."""
+    """A :class:`SharedSite` for the module's tests that only open pages."""
     site = SharedSite(tmp_path_factory.mktemp("site") / "intranet.sqlite")
     with site.server:
         yield site
     site.close()
+
+
+@pytest.fixture(scope="module")
+def shared_page(browser, shared_site):
+    """One page on the shared site (its own context, a phone's viewport) for the module.
+
+    Opening a page costs Chromium a renderer process; checks that only read
+    pages as one signed-in person share this one.
+    """
+    context = browser.new_context(base_url=shared_site.server.url, viewport=PHONE)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def site_page(shared_page, shared_site):
+    """The shared page for one test; a request that crashed fails the test."""
+    yield shared_page
+    shared_site.server.fail_on_errors()
 
 
 @pytest.fixture
@@ -158,21 +177,25 @@ def browser_context_args(browser_context_args, live_server):
     return {**browser_context_args, "base_url": live_server.url, "viewport": PHONE}
 
 
-@pytest.fixture
-def sign_in(page, app):
-    """Sign a host user (or a user id) in through the host's ``POST /login/<id>``.
+def sign_in_as(page, user_id: int) -> None:
+    """Sign a host user in through the host's ``POST /login/<id>``, in ``page``'s context.
 
     ``page.request`` shares the browser context's cookies, so the page is
     signed in afterwards, as after a real sign-in form.
     """
+    response = page.request.post(f"/login/{user_id}", max_redirects=0)
+    assert response.status == 302, response.text()
 
-    def sign_in_as(user):
-        user_id = getattr(user, "id", user)
-        response = page.request.post(f"/login/{user_id}", max_redirects=0)
-        assert response.status == 302, response.text()
+
+@pytest.fixture
+def sign_in(page):
+    """``sign_in(user)``: sign a host user in on the test's ``page``; returns the user."""
+
+    def sign_in_user(user):
+        sign_in_as(page, user.id)
         return user
 
-    return sign_in_as
+    return sign_in_user
 
 
 def path_for(app, endpoint: str, **values) -> str:

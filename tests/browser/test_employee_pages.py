@@ -23,7 +23,7 @@ from smattest.staff import staff_for_user
 from smattest.training import start_attempt, submit
 
 from .. import hostapp
-from .conftest import assert_accessible, assert_no_sideways_scroll, path_for
+from .conftest import assert_accessible, assert_no_sideways_scroll, path_for, sign_in_as
 
 CONTENT = Path(__file__).parents[2] / "examples" / "intranet" / "intranet" / "content"
 POLICY_TEXT = (CONTENT / "social-media-policy.md").read_text(encoding="utf-8")
@@ -50,9 +50,10 @@ def employee(app, make_user, sign_in, freeze):
 
 
 @pytest.fixture(scope="module")
-def history(shared_site):
+def history(shared_site, shared_page):
     """Priya signed version 1, then version 2 came out; she passed one attempt, failed
-    one, and has one open. Returns Priya's user id and the path of each page she can see."""
+    one, and has one open. Signs her in on the shared page; returns the path of each
+    page she can see."""
     shared_site.freeze("2026-03-02T14:30:00+00:00")
     app = shared_site.app
     with app.app_context():
@@ -90,49 +91,39 @@ def history(shared_site):
             "quiz passed": path_for(app, "smattest.quiz", slug=slug, attempt_id=passed.id),
             "quiz failed": path_for(app, "smattest.quiz", slug=slug, attempt_id=failed.id),
         }
-        return priya.id, paths
+        sign_in_as(shared_page, priya.id)
+        return paths
 
 
-class TestEveryPage:
-    """Each page an employee can reach, in one shared site: axe-core, then a phone's width."""
-
-    @pytest.fixture
-    def live_server(self, shared_site):
-        yield shared_site.server
-        shared_site.server.fail_on_errors()
-
-    @pytest.mark.parametrize(
-        "name",
-        [
-            "my compliance",
-            "policy",
-            "older version",
-            "what changed",
-            pytest.param(
-                "receipt",
-                marks=pytest.mark.xfail(
-                    reason="scrolls sideways on a phone: .smattest-meta's max-content first "
-                    "column ('SHA-256 of the text you signed') leaves its values no room at "
-                    "375 px; smattest.css should stack dt/dd below 32rem",
-                    raises=AssertionError,
-                    strict=True,
-                ),
+@pytest.mark.parametrize(
+    "name",
+    [
+        "my compliance",
+        "policy",
+        "older version",
+        "what changed",
+        pytest.param(
+            "receipt",
+            marks=pytest.mark.xfail(
+                reason="scrolls sideways on a phone: .smattest-meta's max-content first "
+                "column ('SHA-256 of the text you signed') leaves its values no room at "
+                "375 px; smattest.css should stack dt/dd below 32rem",
+                raises=AssertionError,
+                strict=True,
             ),
-            "course",
-            "quiz",
-            "quiz passed",
-            "quiz failed",
-        ],
-    )
-    def test_page_passes_axe_and_fits_a_phone(self, page, sign_in, history, name):
-        priya_id, paths = history
-        sign_in(priya_id)
+        ),
+        "course",
+        "quiz",
+        "quiz passed",
+        "quiz failed",
+    ],
+)
+def test_employee_page_passes_axe_and_fits_a_phone(site_page, history, name):
+    response = site_page.goto(history[name])
 
-        response = page.goto(paths[name])
-
-        assert response.status == 200
-        assert_accessible(page)
-        assert_no_sideways_scroll(page)
+    assert response.status == 200
+    assert_accessible(site_page)
+    assert_no_sideways_scroll(site_page)
 
 
 def tab_to(page, target, limit: int = 80) -> None:
@@ -174,7 +165,7 @@ def test_an_employee_signs_the_policy_with_the_keyboard_alone(page, live_server,
     assert "Chrome/" in attestation.user_agent
 
 
-def test_a_refused_signature_is_explained_in_an_accessible_error_summary(
+def test_signing_with_nothing_filled_in_shows_an_accessible_error_summary(
     page, live_server, employee
 ):
     page.goto(path_for(live_server.app, "smattest.policy", slug="social-media"))
@@ -221,10 +212,10 @@ def answer_the_quiz_with_the_keyboard(page) -> None:
         if question["type"] == "radio":
             keys = ["Space"] + ["ArrowDown"] * question["labels"].index(next(iter(right)))
         else:
-            keys = [
-                k for label in question["labels"] for k in ("Tab", "Space")[: 1 + (label in right)]
-            ]
-            keys = keys[1:]  # the first box already has focus
+            keys = []
+            for m, label in enumerate(question["labels"]):
+                keys += ["Tab"] if m else []  # the first box already has focus
+                keys += ["Space"] if label in right else []
         for key in (["Tab"] if n else []) + keys:
             page.keyboard.press(key)
 
@@ -236,6 +227,7 @@ def test_an_employee_takes_the_refresher_and_passes_with_the_keyboard_alone(
 
     tab_to(page, page.get_by_role("link", name="Take the Social Media Refresher"))
     page.keyboard.press("Enter")
+    page.wait_for_url("**/courses/social-media-refresher")
     tab_to(page, page.get_by_role("button", name="Start the quiz"))
     page.keyboard.press("Enter")
     page.wait_for_url("**/attempts/*")

@@ -24,7 +24,7 @@ from smattest.staff import staff_for_user
 from smattest.training import start_attempt, submit
 
 from .. import hostapp
-from .conftest import assert_accessible, assert_no_sideways_scroll, path_for
+from .conftest import assert_accessible, assert_no_sideways_scroll, path_for, sign_in_as
 
 CONTENT = Path(__file__).parents[2] / "examples" / "intranet" / "intranet" / "content"
 
@@ -57,8 +57,9 @@ def _add_staff(session, n: int, **fields) -> Staff:
 
 
 @pytest.fixture(scope="module")
-def agency(shared_site):
-    """The agency's data; returns Dana's user id and the ids HR pages take in their URLs."""
+def agency(shared_site, shared_page):
+    """The agency's data, with Dana signed in on the shared page; returns the ids HR
+    pages take in their URLs."""
     shared_site.freeze("2026-03-02T14:30:00+00:00")
     with shared_site.app.app_context():
         session = hostapp.db.session
@@ -110,7 +111,8 @@ def agency(shared_site):
         ])  # fmt: skip
         session.commit()
         draft_id = session.scalar(sa.select(PolicyDraft.id))
-        return dana.id, {"staff_id": others[0].id, "draft_id": draft_id}
+        sign_in_as(shared_page, dana.id)
+        return {"staff_id": others[0].id, "draft_id": draft_id}
 
 
 #: Every HR or manager page a browser opens with GET, and the ids its URL takes.
@@ -132,24 +134,16 @@ PAGES = [
 ]
 
 
-@pytest.fixture
-def live_server(shared_site):
-    yield shared_site.server
-    shared_site.server.fail_on_errors()
-
-
 @pytest.mark.parametrize(
     ("endpoint", "takes"), PAGES, ids=[endpoint.split(".")[1] for endpoint, _ in PAGES]
 )
-def test_hr_page_passes_axe_and_fits_a_phone(page, sign_in, shared_site, agency, endpoint, takes):
+def test_hr_page_passes_axe_and_fits_a_phone(site_page, shared_site, agency, endpoint, takes):
     app = shared_site.app
     if endpoint not in app.view_functions:
         NOT_BUILT_YET(f"{endpoint} is not registered yet")
-    dana_id, ids = agency
-    sign_in(dana_id)
 
-    response = page.goto(path_for(app, endpoint, **{name: ids[name] for name in takes}))
+    response = site_page.goto(path_for(app, endpoint, **{name: agency[name] for name in takes}))
 
     assert response.status == 200
-    assert_accessible(page)
-    assert_no_sideways_scroll(page)
+    assert_accessible(site_page)
+    assert_no_sideways_scroll(site_page)
