@@ -241,6 +241,9 @@ def test_an_employee_takes_the_refresher_and_passes_with_the_keyboard_alone(
     page.wait_for_function("document.title.startsWith('Result')")
     assert page.get_by_role("status").inner_text() == "You passed. Your training is recorded."
     assert "You passed with 100%." in page.locator(".smattest-receipt").inner_text()
+    single = next(q for q in answered if q["type"] == "radio")
+    (right,) = right_answers(single["legend"])  # its text ends with a full stop: no second one
+    assert page.get_by_text(f"Correct. Your answer: {right}", exact=True).is_visible()
     assert_accessible(page)  # with the flash message
     (completion,) = rows(TrainingCompletion)
     assert completion.score == 100
