@@ -108,6 +108,9 @@ def utc_iso(moment: dt.datetime) -> str:
 
 
 def _cell(value):
+    # Called for every cell of every row: the common cases first.
+    if type(value) is str:
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
