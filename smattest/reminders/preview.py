@@ -22,32 +22,7 @@ if TYPE_CHECKING:
 
 def preview(run: ReminderRun, planned: list[dict]) -> None:
     """Who would get what, without writing or sending anything."""
-    cycles = {row["cycle_due"] for row in planned}
-    existing = set()
-    if cycles:
-        existing = set(
-            session().execute(
-                sa.select(
-                    REMINDERS.c.staff_id,
-                    REMINDERS.c.requirement_kind,
-                    REMINDERS.c.requirement_id,
-                    REMINDERS.c.cycle_due,
-                    REMINDERS.c.stage,
-                ).where(REMINDERS.c.cycle_due.in_(sorted(cycles)))
-            )
-        )
-    new = [
-        SimpleNamespace(**row)
-        for row in planned
-        if (
-            row["staff_id"],
-            row["requirement_kind"],
-            row["requirement_id"],
-            row["cycle_due"],
-            row["stage"],
-        )
-        not in existing
-    ]
+    new = [SimpleNamespace(**row) for row in outbox.not_planned_yet(planned)]
     run.report.planned = len(new)
     waiting = list(session().execute(sa.select(REMINDERS).where(outbox.due(REMINDERS, run.now))))
     candidates = sorted(new + waiting, key=lambda row: row.staff_id)
