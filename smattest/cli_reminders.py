@@ -52,8 +52,9 @@ def reminders_send(dry_run: bool, now: dt.datetime | None) -> None:
 
     Run it from cron, a systemd timer or a Kubernetes CronJob, on as many
     hosts as you like: the database makes sure each reminder goes out once.
-    Exits 1 when a mail could not be sent (the rows stay queued and are
-    retried by a later run), so cron tells you.
+    Exits 1 when a mail could not be sent, so cron tells you: the reminder
+    is retried by later runs, up to SMATTEST_REMINDER_MAX_ATTEMPTS, then
+    listed for HR on the Reminders page.
     """
     try:
         report = run_reminders(now, dry_run=dry_run)
