@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 
 from .config import WEEKDAYS
 from .db import utcnow
@@ -303,15 +303,37 @@ def send_reminders(now: dt.datetime) -> Any:
     return report
 
 
+def retry_reminders(now: dt.datetime) -> Any:
+    """The retry job: run the reminders again later on a business day, so failed sends
+    are retried with their backoff the same day instead of the next.
+
+    Before the day's send time it does nothing: a run then would send the day's
+    reminders early. Planning is idempotent, so a later run only sends what is
+    still pending (retries, and anyone who became due since the morning).
+    """
+    config = current_app.config
+    local = now.astimezone(zoneinfo.ZoneInfo(config["SMATTEST_TIMEZONE"]))
+    business = WEEKDAYS[local.weekday()] in {d.lower() for d in config["SMATTEST_BUSINESS_DAYS"]}
+    if not business or f"{local:%H:%M}" < config["SMATTEST_REMINDER_SEND_TIME"]:
+        return None
+    return send_reminders(now)
+
+
 def default_jobs(app: Flask) -> list[Job]:
-    """smattest's own jobs: the reminders, at ``SMATTEST_REMINDER_SEND_TIME`` on business days."""
+    """smattest's own jobs: the reminders at ``SMATTEST_REMINDER_SEND_TIME`` on business
+    days, and their retries every ``SMATTEST_REMINDER_RETRY_MINUTES`` after that."""
     config = app.config
     return [
         Job(
             "reminders",
             daily_at(config["SMATTEST_REMINDER_SEND_TIME"], days=config["SMATTEST_BUSINESS_DAYS"]),
             send_reminders,
-        )
+        ),
+        Job(
+            "reminder-retries",
+            every(minutes=config["SMATTEST_REMINDER_RETRY_MINUTES"]),
+            retry_reminders,
+        ),
     ]
 
 

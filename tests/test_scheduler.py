@@ -275,7 +275,7 @@ def test_run_forever_finishes_the_running_job_and_starts_no_other(app, freeze):
     SMATTEST_BUSINESS_DAYS=["mon", "thu"],
 )
 def test_the_reminder_job_runs_at_the_send_time_on_business_days(app):
-    [job] = jobs_for(app)
+    job, _retries = jobs_for(app)
     scheduler = Scheduler(app, [job])
 
     local = [t.astimezone(scheduler.timezone) for t in runs(scheduler, job, utc("2026-02-03"), 2)]
@@ -289,7 +289,7 @@ def test_the_reminder_job_runs_at_the_send_time_on_business_days(app):
 )
 def test_the_reminder_job_runs_the_reminders_and_logs_their_report(app, caplog):
     caplog.set_level(logging.INFO, logger="smattest.scheduler")
-    scheduler = Scheduler(app, jobs_for(app))
+    scheduler = Scheduler(app, jobs_for(app)[:1])
     monday_8 = utc("2026-03-02 14:00")
 
     [outcome] = scheduler.run_pending(monday_8)
@@ -302,12 +302,40 @@ def test_the_reminder_job_runs_the_reminders_and_logs_their_report(app, caplog):
 def test_an_app_job_runs_after_smattests_and_one_with_the_same_name_replaces_it(app):
     roster = Job("roster sync", daily_at("02:00"), print)
     add_job(app, roster)
-    assert [job.name for job in jobs_for(app)] == ["reminders", "roster sync"]
+    assert [job.name for job in jobs_for(app)] == ["reminders", "reminder-retries", "roster sync"]
 
     replacement = Job("reminders", every(minutes=10), print)
     add_job(app, replacement)
 
-    assert jobs_for(app) == [roster, replacement]
+    assert [job.name for job in jobs_for(app)] == ["reminder-retries", "roster sync", "reminders"]
+    assert jobs_for(app)[1:] == [roster, replacement]
+
+
+@pytest.mark.settings(
+    SMATTEST_TIMEZONE="America/Chicago",
+    SMATTEST_BASE_URL="https://intranet.agency.example",
+    SMATTEST_REMINDER_SEND_TIME="08:00",
+    SMATTEST_REMINDER_RETRY_MINUTES=15,
+)
+@pytest.mark.parametrize(
+    ("moment", "runs"),
+    [
+        ("2026-03-02 13:45", False),  # Monday 07:45 in Chicago: before the send time
+        ("2026-03-02 14:15", True),  # Monday 08:15: retries what is still pending
+        ("2026-03-07 16:00", False),  # Saturday: not a business day
+    ],
+)
+def test_the_retry_job_runs_the_reminders_only_after_the_send_time_on_business_days(
+    app, moment, runs
+):
+    _daily, retries = jobs_for(app)
+    assert (retries.name, str(retries.schedule)) == ("reminder-retries", "every 15 minutes")
+    scheduler = Scheduler(app, [retries])
+
+    [outcome] = scheduler.run_pending(utc(moment))
+
+    assert outcome.ok
+    assert (outcome.result is not None) is runs
 
 
 @chicago
@@ -322,6 +350,9 @@ def test_scheduler_list_shows_each_job_and_its_next_run(runner, freeze):
         "reminders: daily at 08:00 on mon, tue, wed, thu, fri",
         "  due now: would catch up 2026-03-06 08:00 CST (14:00 UTC) at start",
         "  next run: 2026-03-09 08:00 CDT (13:00 UTC)",
+        "reminder-retries: every 15 minutes",
+        "  due now: would catch up 2026-03-06 14:00 CST (20:00 UTC) at start",
+        "  next run: 2026-03-06 14:15 CST (20:15 UTC)",
     ]
 
 
