@@ -363,7 +363,7 @@ class HREvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: The host user id of the HR person (or ``cli``/``sync`` for commands).
+    #: The host user id of the HR person, or ``cli`` for a command.
     actor: Mapped[str] = mapped_column(sa.String(64))
     #: e.g. ``roster.import``, ``exemption.grant``, ``exemption.end``,
     #: ``attestation.on_behalf``, ``draft.create``, ``policy.publish``.

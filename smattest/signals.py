@@ -15,7 +15,8 @@ attestation_recorded = _signals.signal("smattest.attestation-recorded")
 training_completed = _signals.signal("smattest.training-completed")
 
 #: A reminder mail went out: ``reminders=`` the outbox rows it carried,
-#: ``recipient=`` the address, ``kind=`` ``"staff"`` or ``"manager"``.
+#: ``recipient=`` the address(es), ``kind=`` ``"staff"``, ``"manager"`` or ``"hr"``
+#: (HR's weekly summary: ``reminders=`` holds its one HRSummary row).
 reminder_sent = _signals.signal("smattest.reminder-sent")
 
 #: HR granted an exemption: ``exemption=`` the new row.
@@ -24,5 +25,6 @@ exemption_granted = _signals.signal("smattest.exemption-granted")
 #: HR ended an exemption early: ``exemption=`` the row.
 exemption_ended = _signals.signal("smattest.exemption-ended")
 
-#: A roster import or sync changed the staff table: ``result=`` what changed.
+#: A roster import or sync was applied (possibly changing nothing): ``result=`` the
+#: :class:`smattest.roster.Plan`.
 roster_imported = _signals.signal("smattest.roster-imported")
