@@ -1,12 +1,16 @@
 """Browser tests: Debian's Chromium, driven by Playwright, on a live host app.
 
-One Chromium per test session (pytest-playwright's session ``browser``), a
-fresh context (cookies, viewport) per test, and per test a live server of the
-test host app on 127.0.0.1 in a thread. No browser download is possible on
-these machines: Chromium comes from the system (``apt-get install chromium``).
-Without it the tests skip with the reason, except under ``CI=true``, where
-they fail, as the database servers do in ``tests/conftest.py``.
-"""
+One Chromium per test session (pytest-playwright's session ``browser``).
+A test that acts (signs, submits) gets its own app, live server and browser
+context; tests that only open pages as one person share, per module, one
+app, one live server and one signed-in page (``shared_site``, ``site_page``).
+Live servers run the test host app on 127.0.0.1 in a thread. Every context
+has a phone's viewport.
+
+No browser download is possible on these machines: Chromium comes from the
+system (``apt-get install chromium``). Without it the tests skip with the
+reason, except under ``CI=true``, where they fail, as the database servers
+do in ``tests/conftest.py``."""
 
 from __future__ import annotations
 
