@@ -210,22 +210,28 @@ def status_rows(as_of: dt.date | None = None) -> Iterator[tuple]:
     )  # fmt: skip
     for requirement in compliance.requirements(day):
         found = compliance.standings(requirement, as_of=day, where=listed)
-        for person in session.execute(people):
-            standing = found.get(person.id)
-            if standing is None:  # joined the roster while the export ran
-                continue
-            exempt = standing.status == compliance.EXEMPT
-            overdue = standing.status == compliance.OVERDUE
-            yield (
-                day, person.external_id, person.full_name, person.email, person.department,
-                person.manager_email, person.hire_date, requirement.kind, requirement.slug,
-                requirement.title, requirement.current_number, standing.status,
-                None if exempt else standing.due_date,
-                (day - standing.due_date).days if overdue else 0,
-                standing.done_at,
-                (standing.due_date or "open-ended") if exempt else None,
-            )  # fmt: skip
+        # Closed on the way out, also when a download is abandoned half-way.
+        with session.execute(people) as listing:
+            yield from _status_rows_of(day, requirement, found, listing)
         del found
+
+
+def _status_rows_of(day, requirement, found, listing) -> Iterator[tuple]:
+    for person in listing:
+        standing = found.get(person.id)
+        if standing is None:  # joined the roster while the export ran
+            continue
+        exempt = standing.status == compliance.EXEMPT
+        overdue = standing.status == compliance.OVERDUE
+        yield (
+            day, person.external_id, person.full_name, person.email, person.department,
+            person.manager_email, person.hire_date, requirement.kind, requirement.slug,
+            requirement.title, requirement.current_number, standing.status,
+            None if exempt else standing.due_date,
+            (day - standing.due_date).days if overdue else 0,
+            standing.done_at,
+            (standing.due_date or "open-ended") if exempt else None,
+        )  # fmt: skip
 
 
 def status_csv(as_of: dt.date | None = None) -> Iterator[str]:
@@ -318,8 +324,10 @@ def evidence_rows(head: Head) -> Iterator[tuple]:
     stays flat however long the chain is.
     """
     query = _evidence_query(head.last_seq).execution_options(yield_per=BATCH)
-    for row in current_smattest.db.session.execute(query):
-        yield tuple(row)
+    # Closed on the way out, also when a download is abandoned half-way.
+    with current_smattest.db.session.execute(query) as result:
+        for row in result:
+            yield tuple(row)
 
 
 def _with_head(rows: Iterator[tuple], head: Head) -> Iterator[tuple]:

@@ -641,3 +641,21 @@ def _head_hash() -> str:
     return hostapp.db.session.scalars(
         sa.select(Attestation.record_hash).order_by(Attestation.chain_seq.desc())
     ).first()
+
+
+@all_databases
+def test_an_abandoned_download_leaves_the_connection_usable(app, freeze, make_staff):
+    """A browser that stops half-way must not leave a half-read cursor behind."""
+    freeze("2026-03-01T09:00:00+00:00")
+    version = publish("social-media", "Social Media Policy", "Text.", "First.")
+    ids = make_staff(1200)
+    chain(*(Attestation(staff_id=staff_id, policy_version_id=version.id, signature="P",
+                        attested_at=dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC), method="import",
+                        text_sha256=version.text_sha256) for staff_id in ids))  # fmt: skip
+    download = reports.evidence_csv()
+    next(download), next(download)  # the header, then the first thousand rows
+
+    download.close()
+
+    assert len(status()) == 1200
+    assert evidence.verify().ok
