@@ -25,6 +25,17 @@ def report_cli() -> None:
     """Export status and evidence as CSV (UTF-8 with BOM), the same files as HR's Exports page."""
 
 
+def _check_folder(output: Path | None) -> None:
+    """Refuse before exporting (and logging) anything when the file cannot be written."""
+    if output is None:
+        return
+    folder = output.resolve().parent
+    if not folder.is_dir():
+        raise click.ClickException(f"Cannot write {output}: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK):
+        raise click.ClickException(f"Cannot write {output}: the folder {folder} is not writable.")
+
+
 def _write(export: reports.Export, output: Path | None, progress: bool = False) -> None:
     """Write ``export`` to standard output, or to ``output`` through a temporary file.
 
@@ -63,7 +74,9 @@ def _write(export: reports.Export, output: Path | None, progress: bool = False) 
         raise
 
 
-@report_cli.command("status")
+@report_cli.command(
+    "status", short_help="Everyone's status per policy and course, today or on a past day."
+)
 @click.option(
     "--as-of",
     metavar="YYYY-MM-DD",
@@ -79,6 +92,7 @@ def report_status(as_of: str | None, output: Path | None) -> None:
       flask smattest report status -o status.csv
       flask smattest report status --as-of 2026-01-31 -o status-january.csv
     """
+    _check_folder(output)
     try:
         export = reports.status_export(as_of, actor="cli")
     except reports.ReportError as error:
@@ -88,7 +102,9 @@ def report_status(as_of: str | None, output: Path | None) -> None:
         click.echo(f"Wrote {export.rows} rows (status as of {export.as_of}) to {output}.")
 
 
-@report_cli.command("evidence")
+@report_cli.command(
+    "evidence", short_help="Every evidence row in chain order, then the chain head."
+)
 @OUTPUT
 def report_evidence(output: Path | None) -> None:
     """Every signature and training completion in chain order, ending with the chain head.
@@ -100,6 +116,7 @@ def report_evidence(output: Path | None) -> None:
     Example:
       flask smattest report evidence -o evidence.csv
     """
+    _check_folder(output)
     try:
         export = reports.evidence_export(actor="cli")
     except reports.ReportError as error:

@@ -659,3 +659,15 @@ def test_an_abandoned_download_leaves_the_connection_usable(app, freeze, make_st
 
     assert len(status()) == 1200
     assert evidence.verify().ok
+
+
+def test_cli_refuses_a_missing_folder_before_exporting(history, runner, tmp_path):
+    target = tmp_path / "no-such-folder" / "evidence.csv"
+
+    result = runner.invoke(args=["smattest", "report", "evidence", "-o", str(target)])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: Cannot write {target}: the folder {target.parent} does not exist.\n"
+    )
+    assert hostapp.db.session.scalars(sa.select(HREvent)).all() == []
