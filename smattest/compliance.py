@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -83,6 +83,8 @@ class Standing:
     due_date: dt.date | None
     #: When the person last did what counts (attested, completed), or None.
     done_at: dt.datetime | None
+    #: The day this standing is for (today, or the ``as_of`` day looked back at).
+    on: dt.date
 
     @property
     def label(self) -> str:
@@ -90,10 +92,10 @@ class Standing:
 
     @property
     def days_overdue(self) -> int:
-        """Days past the due date as of today (0 unless overdue)."""
+        """Days past the due date on :attr:`on` (0 unless overdue)."""
         if self.status != OVERDUE or self.due_date is None:
             return 0
-        return (local_today() - self.due_date).days
+        return (self.on - self.due_date).days
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -218,7 +220,7 @@ def evaluate(
     """
     settings = settings or _Settings.current()
     if exemption_until is not False:
-        return Standing(requirement, staff_id, EXEMPT, exemption_until or None, done_at)
+        return Standing(requirement, staff_id, EXEMPT, exemption_until or None, done_at, today)
     if done_at is not None:
         done_on = done_at.astimezone(settings.timezone).date()
         due = add_months(done_on, requirement.every_months)
@@ -231,7 +233,7 @@ def evaluate(
         status = DUE_SOON
     else:
         status = CURRENT
-    return Standing(requirement, staff_id, status, due, done_at)
+    return Standing(requirement, staff_id, status, due, done_at, today)
 
 
 def _last_done_query(requirement: Requirement, until: dt.datetime):
@@ -282,49 +284,71 @@ def standings(
 ) -> dict[int, Standing]:
     """Every active person's standing for ``requirement``, by staff id.
 
-    Three queries whatever the number of people: the evidence, the
-    exemptions and the roster. ``staff`` narrows to given people; ``where``
-    narrows with a condition on :class:`Staff` columns instead (a department,
-    a manager, a name search), so a filter over 50,000 people never becomes a
-    list of 50,000 ids. ``as_of`` looks back at a past day using the evidence
-    recorded by then.
+    One query whatever the number of people (see :func:`stream_standings`).
+    ``staff`` narrows to given people; ``where`` narrows with a condition on
+    :class:`Staff` columns instead (a department, a manager, a name search),
+    so a filter over 50,000 people never becomes a list of 50,000 ids.
+    ``as_of`` looks back at a past day using the evidence recorded by then.
     """
-    session = current_smattest.db.session
-    today = as_of or local_today()
-    until = _end_of_day_utc(today)
-    evidence = _last_done_query(requirement, until)
-    exemptions = _exemptions_query(requirement, today, until)
-    roster = sa.select(Staff.id, Staff.hire_date).where(Staff.active)
     if staff is not None:
         ids = [p.id for p in staff]
         where = Staff.id.in_(ids) if where is None else sa.and_(where, Staff.id.in_(ids))
-    if where is not None:
-        chosen = sa.select(Staff.id).where(where)
-        done = evidence.subquery()
-        evidence = sa.select(done).where(done.c.staff_id.in_(chosen))
-        exemptions = exemptions.where(Exemption.staff_id.in_(chosen))
-        roster = roster.where(where)
-    done = dict(session.execute(evidence).all())
-    exempt: dict[int, dt.date | None] = {}
-    for staff_id, last_day in session.execute(exemptions):
-        # The widest exemption wins: open-ended beats any date.
-        if staff_id in exempt and (exempt[staff_id] is None or last_day is None):
-            exempt[staff_id] = None
-        else:
-            exempt[staff_id] = max(filter(None, (exempt.get(staff_id), last_day)), default=None)
+    return {row.id: standing for row, standing in stream_standings(requirement, as_of, where=where)}
+
+
+def stream_standings(
+    requirement: Requirement,
+    as_of: dt.date | None = None,
+    *,
+    where: sa.ColumnElement[bool] | None = None,
+    columns: Sequence[sa.ColumnElement] = (),
+    order_by: Sequence[sa.ColumnElement] = (Staff.id,),
+    batch: int = 1000,
+) -> Iterator[tuple[sa.Row, Standing]]:
+    """Every active person's standing for ``requirement``, one person at a time.
+
+    The same rule and evidence as :func:`standings`, from one streamed query
+    (the roster joined to each person's latest evidence and widest
+    exemption), so memory stays flat for any roster: exports use it. Yields
+    the row of extra ``columns`` (e.g. ``Staff.full_name``) with the standing,
+    in ``order_by`` order; ``where`` narrows as for :func:`standings`.
+    """
+    today = as_of or local_today()
+    until = _end_of_day_utc(today)
+    done = _last_done_query(requirement, until).subquery()
+    covering = _exemptions_query(requirement, today, until).subquery()
+    # The widest exemption wins: open-ended beats any date, else the latest date.
+    exempt = (
+        sa.select(
+            covering.c.staff_id,
+            sa.func.max(covering.c.until).label("last_day"),
+            (sa.func.count() - sa.func.count(covering.c.until)).label("open_ended"),
+        )
+        .group_by(covering.c.staff_id)
+        .subquery()
+    )
+    query = (
+        sa.select(Staff.id, Staff.hire_date, done.c.done_at,
+                  exempt.c.staff_id.label("exempt_id"), exempt.c.last_day, exempt.c.open_ended,
+                  *columns)
+        .outerjoin(done, done.c.staff_id == Staff.id)
+        .outerjoin(exempt, exempt.c.staff_id == Staff.id)
+        .where(Staff.active, *([] if where is None else [where]))
+        .order_by(*order_by)
+        .execution_options(yield_per=batch)
+    )  # fmt: skip
     settings = _Settings.current()
-    return {
-        staff_id: evaluate(
-            requirement,
-            staff_id,
-            hire_date,
-            done.get(staff_id),
-            exempt.get(staff_id, False),
-            today,
-            settings,
-        )  # fmt: skip
-        for staff_id, hire_date in session.execute(roster)
-    }
+    # Closed on the way out, also when the caller stops half-way.
+    with current_smattest.db.session.execute(query) as result:
+        for row in result:
+            if row.exempt_id is None:
+                exemption_until = False
+            else:
+                exemption_until = None if row.open_ended else row.last_day
+            standing = evaluate(
+                requirement, row.id, row.hire_date, row.done_at, exemption_until, today, settings
+            )
+            yield row, standing
 
 
 def standing_for(

@@ -1,7 +1,7 @@
 """What HR and managers see about many people at once: counts, and the people table.
 
-Every status here comes from :func:`smattest.compliance.standings`, three
-statements per requirement whatever the head count, narrowed by a condition on
+Every status here comes from :func:`smattest.compliance.standings`, one
+statement per requirement whatever the head count, narrowed by a condition on
 :class:`~smattest.models.Staff` (a department, a manager, a name search, a
 manager's own team) rather than by a list of ids. Around it, a fixed number of
 queries: the roster page, the departments, the managers. So the dashboard, a

@@ -190,48 +190,33 @@ def _record(action: str, actor: str, detail: str) -> None:
 def status_rows(as_of: dt.date | None = None) -> Iterator[tuple]:
     """One row per listed person and requirement in force on ``as_of`` (default today).
 
-    Requirement by requirement: the statuses come from
-    :func:`smattest.compliance.standings` (three statements per requirement),
-    the people's details from one streamed query, sorted by department and
-    name. The number of statements does not depend on the number of people.
+    Requirement by requirement, from :func:`smattest.compliance.stream_standings`:
+    one streamed query per requirement, sorted by department and name, so
+    neither the statements nor the memory grow with the number of people.
     """
     today = local_today()
     day = as_of or today
-    session = current_smattest.db.session
     listed = Staff.active
     if day < today:
         listed = sa.and_(listed, sa.or_(Staff.hire_date.is_(None), Staff.hire_date <= day))
-    people = (
-        sa.select(Staff.id, Staff.external_id, Staff.full_name, Staff.email, Staff.department,
-                  Staff.manager_email, Staff.hire_date)
-        .where(listed)
-        .order_by(sa.func.coalesce(Staff.department, ""), Staff.full_name, Staff.id)
-        .execution_options(yield_per=BATCH)
-    )  # fmt: skip
+    details = (Staff.external_id, Staff.full_name, Staff.email, Staff.department,
+               Staff.manager_email)  # fmt: skip
+    order = (sa.func.coalesce(Staff.department, ""), Staff.full_name, Staff.id)
     for requirement in compliance.requirements(day):
-        found = compliance.standings(requirement, as_of=day, where=listed)
-        # Closed on the way out, also when a download is abandoned half-way.
-        with session.execute(people) as listing:
-            yield from _status_rows_of(day, requirement, found, listing)
-        del found
-
-
-def _status_rows_of(day, requirement, found, listing) -> Iterator[tuple]:
-    for person in listing:
-        standing = found.get(person.id)
-        if standing is None:  # joined the roster while the export ran
-            continue
-        exempt = standing.status == compliance.EXEMPT
-        overdue = standing.status == compliance.OVERDUE
-        yield (
-            day, person.external_id, person.full_name, person.email, person.department,
-            person.manager_email, person.hire_date, requirement.kind, requirement.slug,
-            requirement.title, requirement.current_number, standing.status,
-            None if exempt else standing.due_date,
-            (day - standing.due_date).days if overdue else 0,
-            standing.done_at,
-            (standing.due_date or "open-ended") if exempt else None,
-        )  # fmt: skip
+        for person, standing in compliance.stream_standings(
+            requirement, day, where=listed, columns=details, order_by=order, batch=BATCH
+        ):
+            exempt = standing.status == compliance.EXEMPT
+            overdue = standing.status == compliance.OVERDUE
+            yield (
+                day, person.external_id, person.full_name, person.email, person.department,
+                person.manager_email, person.hire_date, requirement.kind, requirement.slug,
+                requirement.title, requirement.current_number, standing.status,
+                None if exempt else standing.due_date,
+                (day - standing.due_date).days if overdue else 0,
+                standing.done_at,
+                (standing.due_date or "open-ended") if exempt else None,
+            )  # fmt: skip
 
 
 def status_csv(as_of: dt.date | None = None) -> Iterator[str]:

@@ -56,6 +56,16 @@ def test_everyone_is_due_new_hire_days_after_a_policy_takes_effect(person, freez
     assert standing(person, dt.date(2026, 4, 1)).status == "overdue"
 
 
+def test_days_overdue_count_to_the_day_looked_at_not_to_today(person, freeze):
+    freeze("2026-03-01T12:00:00+00:00")
+    publish("social-media", "Social Media Policy", POLICY_TEXT, "First.")
+    freeze("2026-06-01T12:00:00+00:00")
+
+    assert standing(person).days_overdue == 62  # due 31 March
+    assert standing(person, dt.date(2026, 4, 10)).days_overdue == 10
+    assert standing(person, dt.date(2026, 3, 31)).days_overdue == 0
+
+
 def test_new_hire_is_due_new_hire_days_after_hire(app, client, login_as, freeze):
     freeze("2026-01-10T12:00:00+00:00")
     publish("social-media", "Social Media Policy", POLICY_TEXT, "First.")

@@ -101,7 +101,7 @@ class ReminderRun:
 
     @property
     def standings(self) -> dict[tuple[str, int], dict[int, compliance.Standing]]:
-        """Everyone's standing for each requirement today: 3 statements per requirement."""
+        """Everyone's standing for each requirement today: one statement per requirement."""
         if self._standings is None:
             self._standings = {
                 (r.kind, r.id): compliance.standings(r, as_of=self.today) for r in self.requirements
