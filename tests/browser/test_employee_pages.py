@@ -102,16 +102,7 @@ def history(shared_site, shared_page):
         "policy",
         "older version",
         "what changed",
-        pytest.param(
-            "receipt",
-            marks=pytest.mark.xfail(
-                reason="scrolls sideways on a phone: .smattest-meta's max-content first "
-                "column ('SHA-256 of the text you signed') leaves its values no room at "
-                "375 px; smattest.css should stack dt/dd below 32rem",
-                raises=AssertionError,
-                strict=True,
-            ),
-        ),
+        "receipt",
         "course",
         "quiz",
         "quiz passed",
