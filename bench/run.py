@@ -9,7 +9,9 @@
 - signing through the service: attestations per second;
 - the HR dashboard (counts per requirement and department) and one page of
   the people table, unfiltered and filtered by status in "most overdue"
-  order: seconds and SQL statements per size (statements must not grow).
+  order: seconds and SQL statements per size (statements must not grow);
+- the status and evidence CSV exports (``bench/exports.py``): seconds, SQL
+  statements and peak memory per size (memory must not grow).
 
 The ratios printed beside each figure compare it with the smallest size.
 """
@@ -29,6 +31,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import smattest.db  # noqa: E402
+from bench import exports  # noqa: E402
 from smattest import compliance, dashboard, evidence  # noqa: E402
 from smattest.attest import attest  # noqa: E402
 from smattest.db import metadata  # noqa: E402
@@ -174,9 +177,11 @@ def main() -> None:
     sizes = [int(n) for n in args.sizes.split(",")]
     if args.database_url:
         run(args.database_url, sizes)
+        exports.run(args.database_url, sizes)
         return
     with tempfile.TemporaryDirectory() as folder:
         run(f"sqlite:///{folder}/bench.sqlite", sizes)
+        exports.run(f"sqlite:///{folder}/exports.sqlite", sizes)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """smattest's own Alembic history on SQLite, PostgreSQL and MariaDB."""
 
+import logging
+
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -100,6 +103,21 @@ def test_include_object_keeps_smattest_out_of_host_autogenerate(make_app):
     assert not any("smattest" in repr(diff) for diff in with_helper)
 
 
+@pytest.fixture
+def keep_loggers_enabled():
+    """Flask-Migrate's env.py runs ``logging.config.fileConfig``, which disables every
+    logger that exists (smattest's included) for the rest of the process: undo that."""
+    loggers = [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger) and not logger.disabled
+    ]
+    yield
+    for logger in loggers:
+        logger.disabled = False
+
+
+@pytest.mark.usefixtures("keep_loggers_enabled")
 def test_flask_migrate_host_migrate_ignores_smattest_tables(make_app, tmp_path, monkeypatch):
     """A host using Flask-Migrate runs `flask db migrate` after smattest's upgrade."""
     from flask_migrate import Migrate
