@@ -39,7 +39,7 @@ def template_context() -> dict:
         "smattest_base_template": current_app.config["SMATTEST_BASE_TEMPLATE"],
         "smattest_datetime": _format_datetime,
         "smattest_date": _format_date,
-        "smattest_hr_nav": _hr_nav,
+        "smattest_hr_nav": HR_NAV,
     }
 
 
@@ -52,12 +52,6 @@ HR_NAV = (
     ("smattest.hr_exports", "Exports"),
     ("smattest.hr_reminders", "Reminders"),
 )
-
-
-def _hr_nav() -> list[tuple[str, str]]:
-    return [
-        (endpoint, label) for endpoint, label in HR_NAV if endpoint in current_app.view_functions
-    ]
 
 
 def _format_date(day) -> str:
