@@ -31,22 +31,9 @@ from smattest.db import metadata  # noqa: E402
 from smattest.models import Attestation, ChainHead, Staff  # noqa: E402
 from smattest.policies import publish  # noqa: E402
 from tests import hostapp  # noqa: E402
+from tests.content import SMALL_COURSE as COURSE  # noqa: E402
 
 T0 = dt.datetime(2026, 1, 10, 9, tzinfo=dt.UTC)
-COURSE = {
-    "slug": "refresher",
-    "title": "Social Media Refresher",
-    "sections": [{"title": "Why it matters", "body": "Clients trust us."}],
-    "questions": [
-        {
-            "id": "q1",
-            "kind": "single",
-            "prompt": "A client sends you a friend request. What do you do?",
-            "options": [{"text": "Decline it", "correct": True}, {"text": "Accept it"}],
-            "explanation": "Keep professional boundaries.",
-        }
-    ],
-}
 
 
 def fill(size: int) -> None:

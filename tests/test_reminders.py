@@ -16,6 +16,7 @@ from smattest.signals import reminder_sent
 
 from . import hostapp
 from .conftest import all_databases
+from .content import SMALL_COURSE as COURSE
 from .reminder_helpers import (
     BASE_URL,
     POLICY_URL,
@@ -28,20 +29,6 @@ from .reminder_helpers import (
 
 MONDAY = "2026-03-02T08:00:00+00:00"  # everyone who never signed is due Tuesday 3 March
 WEEKDAYS = Cadence((30, 7, 1), 7, 14, frozenset(range(5)))
-COURSE = {
-    "slug": "refresher",
-    "title": "Social Media Refresher",
-    "sections": [{"title": "Why it matters", "body": "Clients trust us."}],
-    "questions": [
-        {
-            "id": "q1",
-            "kind": "single",
-            "prompt": "A client sends you a friend request. What do you do?",
-            "options": [{"text": "Decline politely", "correct": True}, {"text": "Accept"}],
-            "explanation": "Keep professional boundaries.",
-        }
-    ],
-}
 
 
 @pytest.fixture

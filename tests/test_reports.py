@@ -32,22 +32,9 @@ from smattest.policies import get_policy, publish
 
 from . import hostapp
 from .conftest import all_databases
+from .content import SMALL_COURSE as COURSE
 
 BOM = "\ufeff"
-COURSE = {
-    "slug": "refresher",
-    "title": "Social Media Refresher",
-    "sections": [{"title": "Why it matters", "body": "Clients trust us."}],
-    "questions": [
-        {
-            "id": "q1",
-            "kind": "single",
-            "prompt": "A client sends you a friend request. What do you do?",
-            "options": [{"text": "Decline it", "correct": True}, {"text": "Accept it"}],
-            "explanation": "Keep professional boundaries.",
-        }
-    ],
-}
 
 
 def read_csv(text: str) -> list[dict[str, str]]:
