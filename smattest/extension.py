@@ -1,31 +1,20 @@
-"""The ``SMAttest`` extension object and its per-app state."""
+"""The ``SMAttest`` extension object: validates settings and mounts the blueprint and CLI."""
 
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass
 
 from flask import Flask
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 
 from . import config as settings
+from .cli import smattest_cli
 from .db import metadata
+from .state import State, state_for
+from .views import blueprint, template_context
 
-
-@dataclass
-class State:
-    """What smattest keeps for one app, at ``app.extensions["smattest"]``."""
-
-    extension: SMAttest
-    db: SQLAlchemy
-    bind_key: str | None
-    timezone: zoneinfo.ZoneInfo
-
-    @property
-    def engine(self):
-        """The engine smattest's tables live on (the bind key's, or the default)."""
-        return self.db.engines[self.bind_key]
+__all__ = ["SMAttest", "State", "state_for"]
 
 
 class SMAttest:
@@ -83,22 +72,9 @@ class SMAttest:
             # initialised later simply takes this one's place.
             Mail().init_app(app)
 
-        from .cli import smattest_cli
-        from .views import blueprint, template_context
-
         app.register_blueprint(blueprint, url_prefix=app.config["SMATTEST_URL_PREFIX"])
         app.context_processor(template_context)
         app.cli.add_command(smattest_cli)
 
     def __repr__(self) -> str:
         return "<SMAttest>"
-
-
-def state_for(app: Flask) -> State:
-    """smattest's state for ``app``, with a clear error when it was never mounted."""
-    try:
-        return app.extensions["smattest"]
-    except KeyError:
-        raise RuntimeError(
-            "smattest is not mounted on this app: call SMAttest(app, db=db)."
-        ) from None

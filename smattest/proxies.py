@@ -3,7 +3,7 @@
 from flask import current_app
 from werkzeug.local import LocalProxy
 
-from .extension import State, state_for
+from .state import State, state_for
 
-#: smattest's :class:`~smattest.extension.State` for the current app.
+#: smattest's :class:`~smattest.state.State` for the current app.
 current_smattest: State = LocalProxy(lambda: state_for(current_app))  # type: ignore[assignment]

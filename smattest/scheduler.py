@@ -47,7 +47,7 @@ from flask import Flask, current_app
 
 from .config import WEEKDAYS
 from .db import utcnow
-from .extension import state_for
+from .state import state_for
 
 logger = logging.getLogger("smattest.scheduler")
 

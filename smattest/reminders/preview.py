@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import groupby
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -13,14 +12,12 @@ from ..mail import address_problem
 from ..models import Staff
 from . import messages, outbox
 from .cadence import ESCALATE
+from .context import RunContext
 from .outbox import REMINDERS, session
 from .report import MailOut
 
-if TYPE_CHECKING:
-    from .run import ReminderRun
 
-
-def preview(run: ReminderRun, planned: list[dict]) -> None:
+def preview(run: RunContext, planned: list[dict]) -> None:
     """Who would get what, without writing or sending anything."""
     new = [SimpleNamespace(**row) for row in outbox.not_planned_yet(planned)]
     run.report.planned = len(new)

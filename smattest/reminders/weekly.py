@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -13,14 +12,12 @@ from ..config import WEEKDAYS
 from ..mail import Batch, address_problem, describe_error
 from ..models import HRSummary, Staff
 from . import messages, outbox
+from .context import RunContext
 from .outbox import REMINDERS, SUMMARIES, session
 from .report import MailOut
 
-if TYPE_CHECKING:
-    from .run import ReminderRun
 
-
-def send_hr_summary(run: ReminderRun) -> None:
+def send_hr_summary(run: RunContext) -> None:
     """HR's weekly summary, once per week: on SMATTEST_HR_SUMMARY_WEEKDAY, or at the
     first later business day of the week if no run happened that day."""
     emails = list(run.config["SMATTEST_HR_EMAILS"])
@@ -60,7 +57,7 @@ def send_hr_summary(run: ReminderRun) -> None:
     run.sent(HRSummary, [row], recipient, "hr", ("weekly summary",))
 
 
-def weekly_summary(run: ReminderRun, week_start: dt.date) -> messages.WeeklySummary:
+def weekly_summary(run: RunContext, week_start: dt.date) -> messages.WeeklySummary:
     counts = []
     for r in run.requirements:
         tally = Counter(s.status for s in run.standings[(r.kind, r.id)].values())

@@ -1,72 +1,10 @@
-"""smattest's one blueprint: employee pages here, HR pages in their own module."""
+"""smattest's pages: importing this package registers every route on one blueprint.
 
-from __future__ import annotations
+It only assembles; the blueprint and the request helpers live in
+:mod:`smattest.views.base`, which the page modules import.
+"""
 
-from importlib.resources import files
-
-from flask import Blueprint, current_app, g
-from flask_login import current_user
-
-from ..staff import staff_for_user
-from ..timeutil import to_local
-
-blueprint = Blueprint(
-    "smattest",
-    __name__,
-    template_folder=str(files("smattest.templates")),
-    static_folder=str(files("smattest") / "static"),
-    static_url_path="/static",
-)
-
-
-@blueprint.before_request
-def _forget_cached_staff() -> None:
-    # g belongs to the app context, which can outlive one request (tests,
-    # CLI-driven requests); the staff row is cached per request only.
-    g.pop("smattest_staff", None)
-
-
-def current_staff():
-    """The signed-in person's staff row, refreshed once per request."""
-    if "smattest_staff" not in g:
-        g.smattest_staff = staff_for_user(current_user)
-    return g.smattest_staff
-
-
-def template_context() -> dict:
-    """Names every smattest template may use, including in a host's layout."""
-    return {
-        "smattest_base_template": current_app.config["SMATTEST_BASE_TEMPLATE"],
-        "smattest_datetime": _format_datetime,
-        "smattest_date": _format_date,
-        "smattest_hr_nav": HR_NAV,
-    }
-
-
-#: The HR navigation: endpoint and label, in the order HR works.
-HR_NAV = (
-    ("smattest.hr_dashboard", "Dashboard"),
-    ("smattest.hr_people", "People"),
-    ("smattest.hr_roster", "Roster"),
-    ("smattest.hr_policies", "Policies"),
-    ("smattest.hr_exports", "Exports"),
-    ("smattest.hr_reminders", "Reminders"),
-)
-
-
-def _format_date(day) -> str:
-    """A date as people read it: 3 May 2026."""
-    return f"{day.day} {day:%B %Y}" if day else ""
-
-
-def _format_datetime(moment) -> str:
-    """A time as people read it, in the agency's time zone: 21 November 2026, 14:05 CST."""
-    local = to_local(moment)
-    return f"{local.day} {local:%B %Y, %H:%M %Z}"
-
-
-# Importing the modules registers their routes.
-from . import (  # noqa: E402,F401
+from . import (  # noqa: F401  (importing a page module registers its routes)
     course_pages,
     employee,
     hr_dashboard,
@@ -78,3 +16,6 @@ from . import (  # noqa: E402,F401
     policy_pages,
     team,
 )
+from .base import blueprint, current_staff, template_context
+
+__all__ = ["blueprint", "current_staff", "template_context"]

@@ -13,7 +13,7 @@ from flask import abort, current_app
 from flask_login import current_user
 
 from ..staff import is_hr, is_manager
-from . import current_staff
+from .base import current_staff
 
 
 def _guard(level: str, allowed: Callable[[], bool]):

@@ -7,7 +7,7 @@ from flask_login import login_required
 
 from ..courses import get_course
 from ..training import QuizError, attempt_of, questions_of, start_attempt, submit
-from . import blueprint, current_staff
+from .base import blueprint, current_staff
 from .forms import CSRFOnlyForm
 
 

@@ -10,7 +10,7 @@ from ..attest import receipt_for, receipts_of
 from ..staff import is_hr, is_manager
 from ..timeutil import to_local
 from ..training import completions_of
-from . import blueprint, current_staff
+from .base import blueprint, current_staff
 
 
 @blueprint.get("/")

@@ -10,8 +10,8 @@ from .. import compliance, dashboard
 from ..compliance import LABELS
 from ..dashboard import STATUSES, Counts, RequirementSummary
 from ..timeutil import local_today
-from . import blueprint
 from .access import hr_required
+from .base import blueprint
 
 #: The chart's drawing units; the SVG scales to the width it is given.
 CHART_WIDTH = 340

@@ -9,8 +9,8 @@ from .. import reports
 from ..models import ChainHead
 from ..proxies import current_smattest
 from ..timeutil import local_today
-from . import blueprint
 from .access import hr_required
+from .base import blueprint
 
 
 def _page(error: str | None = None, as_of: str = "", status: int = 200):

@@ -16,8 +16,8 @@ from ..history import history_of
 from ..models import Staff
 from ..proxies import current_smattest
 from ..timeutil import local_today
-from . import blueprint
 from .access import hr_required
+from .base import blueprint
 from .forms import CSRFOnlyForm
 
 EXPIRED = "This form has expired. Nothing was recorded: please fill it in again."

@@ -20,8 +20,8 @@ from ..models import Policy
 from ..policies import PolicyError, get_policy, latest_version, text_sha256, version_in_force
 from ..proxies import current_smattest
 from ..timeutil import local_today
-from . import blueprint
 from .access import hr_required
+from .base import blueprint
 
 #: The id of each field's input in the page, for the error summary's links.
 FIELD_IDS = {

@@ -10,8 +10,8 @@ from wtforms.validators import AnyOf
 
 from ..reminders import ReminderError
 from ..reminders.hr import ACTIONS, overview, resolve_stuck, stage_label
-from . import blueprint
 from .access import hr_required
+from .base import blueprint
 
 
 class StuckRowForm(FlaskForm):

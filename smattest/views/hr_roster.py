@@ -26,8 +26,8 @@ from wtforms.validators import InputRequired
 from .. import roster
 from ..models import HREvent, Staff
 from ..proxies import current_smattest
-from . import blueprint
 from .access import hr_required
+from .base import blueprint
 
 #: The largest roster file the page accepts: about 50,000 people.
 UPLOAD_LIMIT = 5 * 1024 * 1024

@@ -14,7 +14,7 @@ from ..mail import compose, send
 from ..models import POLICY
 from ..policies import get_policy, version_in_force
 from ..timeutil import to_local
-from . import blueprint, current_staff
+from .base import blueprint, current_staff
 from .forms import AttestForm
 
 log = logging.getLogger("smattest.views")

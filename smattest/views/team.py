@@ -10,8 +10,8 @@ from ..compliance import LABELS
 from ..dashboard import STATUSES
 from ..models import Staff
 from ..staff import is_hr
-from . import blueprint, current_staff
 from .access import manager_required
+from .base import blueprint, current_staff
 
 
 @blueprint.get("/team")

@@ -8,9 +8,9 @@ import threading
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
-from .cli import smattest_cli
-from .scheduler import Scheduler, jobs_for, logger
+from ..scheduler import Scheduler, jobs_for, logger
 
 
 def _log_to_stderr() -> None:
@@ -23,10 +23,11 @@ def _log_to_stderr() -> None:
         logger.addHandler(handler)
 
 
-@smattest_cli.command("scheduler")
+@click.command("scheduler")
 @click.option(
     "--list", "list_only", is_flag=True, help="Show the jobs and their next run, then exit."
 )
+@with_appcontext
 def scheduler_command(list_only: bool) -> None:
     """Run smattest's jobs (the daily reminders) until stopped; one process is enough.
 

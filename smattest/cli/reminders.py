@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import click
+from flask.cli import AppGroup
 
-from .cli import smattest_cli
-from .mail import MailError
-from .reminders import ReminderError, run_reminders
+from ..mail import MailError
+from ..reminders import ReminderError, run_reminders
 
 
 class LocalDateTime(click.ParamType):
@@ -30,7 +30,7 @@ class LocalDateTime(click.ParamType):
             )
 
 
-@smattest_cli.group("reminders")
+@click.group("reminders", cls=AppGroup)
 def reminders_cli() -> None:
     """Email people what they owe, their managers what is overdue, HR a weekly summary."""
 

@@ -8,9 +8,9 @@ import tempfile
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 
-from . import reports
-from .cli import smattest_cli
+from .. import reports
 
 OUTPUT = click.option(
     "-o",
@@ -20,7 +20,7 @@ OUTPUT = click.option(
 )
 
 
-@smattest_cli.group("report")
+@click.group("report", cls=AppGroup)
 def report_cli() -> None:
     """Export status and evidence as CSV (UTF-8 with BOM), the same files as HR's Exports page."""
 

@@ -7,15 +7,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 
-from . import roster
-from .cli import smattest_cli
+from .. import roster
 
 #: Below this many rows the work is quick and a progress bar would only flicker.
 PROGRESS_FROM = 1000
 
 
-@smattest_cli.group("roster")
+@click.group("roster", cls=AppGroup)
 def roster_cli() -> None:
     """Import the staff roster: from a CSV file, or from the host (SMATTEST_ROSTER_SOURCE)."""
 

@@ -1,0 +1,27 @@
+"""``flask smattest ...``: the commands IT and HR run, one subcommand module a subject.
+
+This package's ``__init__`` only assembles: each subject module defines its own
+click group and imports nothing back from here.
+"""
+
+from __future__ import annotations
+
+from flask.cli import AppGroup
+
+from . import audit, course, db, policy, reminders, reports, roster, scheduler
+
+smattest_cli = AppGroup("smattest", help="smattest: policy attestation and refresher training.")
+
+for _command in (
+    db.db_cli,
+    policy.policy_cli,
+    course.course_cli,
+    audit.audit_cli,
+    roster.roster_cli,
+    reminders.reminders_cli,
+    reports.report_cli,
+    scheduler.scheduler_command,
+):
+    smattest_cli.add_command(_command)
+
+__all__ = ["smattest_cli"]

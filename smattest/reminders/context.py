@@ -1,0 +1,53 @@
+"""What the dry run and HR's weekly summary need of a reminder run.
+
+:class:`~smattest.reminders.run.ReminderRun` provides it; :mod:`.preview` and
+:mod:`.weekly` depend on this protocol instead of on the run module, so that
+the imports inside ``smattest.reminders`` flow one way (run → preview, weekly).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from .. import compliance
+from .report import RunReport
+
+
+class RunContext(Protocol):
+    """One reminder run's state and the actions the summary and the dry run share."""
+
+    config: Mapping[str, Any]
+    now: dt.datetime
+    today: dt.date
+    dry_run: bool
+    token: str
+    report: RunReport
+    broken: str | None
+    requirements: Sequence[compliance.Requirement]
+
+    @property
+    def standings(self) -> dict[tuple[str, int], dict[int, compliance.Standing]]:
+        """Everyone's standing for each requirement on the run's day."""
+
+    def verdict(
+        self, row: Any, standing: compliance.Standing | None, manager_email: str | None = None
+    ) -> str | None:
+        """Why a planned row would not be sent now, or None to send it."""
+
+    def title(self, row: Any) -> str:
+        """The requirement's title for an outbox row."""
+
+    def sent(
+        self, model: Any, rows: Sequence[Any], recipient: str, kind: str, listed: tuple[str, ...]
+    ) -> None:
+        """Mark claimed rows sent and report the mail."""
+
+    def fail(self, table: sa.Table, rows: Sequence[Any], error: str, give_up: bool = False) -> None:
+        """Record a failed send on claimed rows."""
+
+    def find_stuck(self) -> None:
+        """Report rows left in 'sending' by an earlier run."""

@@ -1,0 +1,40 @@
+"""smattest's per-app state and how to find it: the lowest layer beside config and db.
+
+It imports nothing of smattest's above ``db``, so that the ``current_smattest``
+proxy, the scheduler and every service can reach the state without pulling in
+the extension, the blueprint or the CLI.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+
+
+@dataclass
+class State:
+    """What smattest keeps for one app, at ``app.extensions["smattest"]``."""
+
+    #: The ``SMAttest`` object that mounted smattest on the app.
+    extension: object
+    db: SQLAlchemy
+    bind_key: str | None
+    timezone: zoneinfo.ZoneInfo
+
+    @property
+    def engine(self):
+        """The engine smattest's tables live on (the bind key's, or the default)."""
+        return self.db.engines[self.bind_key]
+
+
+def state_for(app: Flask) -> State:
+    """smattest's state for ``app``, with a clear error when it was never mounted."""
+    try:
+        return app.extensions["smattest"]
+    except KeyError:
+        raise RuntimeError(
+            "smattest is not mounted on this app: call SMAttest(app, db=db)."
+        ) from None
