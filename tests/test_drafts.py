@@ -120,7 +120,7 @@ def test_a_save_from_a_stale_revision_is_refused_and_keeps_the_other_save(policy
 def test_a_save_overtaken_between_check_and_write_is_refused(policy, freeze, monkeypatch):
     draft = start(policy)
     engine = hostapp.db.engines[None]
-    checked = drafts._current_or_conflict
+    checked = drafts.writing._current_or_conflict
 
     def check_then_someone_saves(draft_id, seen, doing):
         found = checked(draft_id, seen, doing)
@@ -133,7 +133,7 @@ def test_a_save_overtaken_between_check_and_write_is_refused(policy, freeze, mon
             )  # fmt: skip
         return found
 
-    monkeypatch.setattr(drafts, "_current_or_conflict", check_then_someone_saves)
+    monkeypatch.setattr(drafts.writing, "_current_or_conflict", check_then_someone_saves)
 
     with pytest.raises(DraftConflict, match="just before you"):
         save(draft, body="Ada's text\n", actor="7")

@@ -1,167 +1,39 @@
-"""Drafts of policy versions: HR writes, previews and publishes a policy in the browser.
+"""Starting, saving, discarding and publishing drafts, each one transaction with its HR event.
 
-A draft is HR's unpublished text of a policy's next version, or of the first
-version of a new policy. It is edited freely (only lengths are checked) and
-either discarded or published. Publishing goes through
-:func:`smattest.policies.publish`, so every rule of publishing applies, and
-removes the draft in the same transaction that creates the version: a
-published version never changes, a draft never outlives its publication.
-
-Lost updates. Every form that changes a draft carries the draft's
-:func:`revision`, a token for the draft as that person saw it. If someone else
-saved (or published, or discarded) the draft since, the change is refused
-with :class:`DraftConflict` and nothing is written. The write itself is a
-conditional ``UPDATE``/``DELETE`` on the draft's ``updated_at``, so two saves
-at the same moment cannot both pass the check.
-
-Each act is recorded as an :class:`~smattest.models.HREvent`
-(``draft.create``, ``draft.update``, ``draft.discard``, ``policy.publish``)
-in the same transaction as the act.
+The lost-update guard (:func:`~smattest.drafts.reading.revision` and a
+conditional write) is described in :mod:`smattest.drafts`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 import sqlalchemy as sa
 
-from .db import utcnow
-from .models import HREvent, Policy, PolicyDraft, PolicyVersion, Staff
-from .policies import (
+from ..db import utcnow
+from ..models import HREvent, Policy, PolicyDraft, PolicyVersion
+from ..policies import (
     SLUG,
     PolicyError,
     get_policy,
-    latest_version,
-    normalise_text,
     publish,
     text_sha256,
 )
-from .proxies import current_smattest
-from .timeutil import local_today, to_local
-
-#: Longest slug and title (the columns' sizes) and change summary, in characters.
-MAX_SLUG = 80
-MAX_TITLE = 200
-MAX_SUMMARY = 2_000
-#: Longest policy text in bytes of UTF-8: its rendered HTML must still fit a
-#: TEXT column on MariaDB (64 KiB).
-MAX_TEXT_BYTES = 40_000
-
-
-class DraftError(ValueError):
-    """A draft cannot be saved, discarded or published as asked; the message says why."""
-
-
-class DraftConflict(DraftError):
-    """Someone changed the draft since this person opened it; nothing was written.
-
-    ``draft`` is the draft as it is now, or None when it was published or
-    discarded in the meantime.
-    """
-
-    def __init__(self, message: str, draft: PolicyDraft | None):
-        super().__init__(message)
-        self.draft = draft
-
-
-def publishable_text(text: str) -> str:
-    """``text`` as :func:`~smattest.policies.publish` will store it (line ends, outer space)."""
-    return normalise_text(text)
-
-
-def revision(draft: PolicyDraft) -> str:
-    """A token for the draft as it is now; it changes with every save."""
-    fields = [
-        draft.updated_at.isoformat(),
-        draft.updated_by or "",
-        draft.slug or "",
-        draft.title or "",
-        draft.body_markdown,
-        draft.summary,
-        str(draft.requires_reattestation),
-        draft.effective_date.isoformat() if draft.effective_date else "",
-    ]
-    return hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()[:32]
-
-
-def length_problems(
-    *, body: str, summary: str, slug: str | None = None, title: str | None = None
-) -> list[tuple[str, str]]:
-    """What is too long to keep, as ``(field, message)`` pairs; empty when all fits."""
-    problems = []
-    if slug is not None and len(slug) > MAX_SLUG:
-        problems.append(("slug", f"The address is {len(slug)} characters; at most {MAX_SLUG}."))
-    if title is not None and len(title) > MAX_TITLE:
-        problems.append(("title", f"The title is {len(title)} characters; at most {MAX_TITLE}."))
-    size = len(body.encode("utf-8"))
-    if size > MAX_TEXT_BYTES:
-        problems.append((
-            "body",
-            f"The policy text is too long to keep: {size:,} bytes; at most {MAX_TEXT_BYTES:,} "
-            "(about as many letters of plain English).",
-        ))  # fmt: skip
-    if len(summary) > MAX_SUMMARY:
-        problems.append((
-            "summary",
-            f"The change summary is {len(summary):,} characters; at most {MAX_SUMMARY:,}.",
-        ))  # fmt: skip
-    return problems
-
-
-def get_draft(draft_id: int) -> PolicyDraft | None:
-    """The draft with ``draft_id`` as the database holds it now, or None."""
-    return current_smattest.db.session.get(PolicyDraft, draft_id, populate_existing=True)
-
-
-def open_draft(policy: Policy) -> PolicyDraft | None:
-    """The open draft of ``policy``'s next version, if someone started one."""
-    return current_smattest.db.session.scalar(
-        sa.select(PolicyDraft).where(PolicyDraft.policy_id == policy.id).order_by(PolicyDraft.id)
-    )
-
-
-def open_drafts() -> tuple[dict[int, PolicyDraft], list[PolicyDraft]]:
-    """Every open draft: by policy id for existing policies, and those of new policies."""
-    drafts = current_smattest.db.session.scalars(sa.select(PolicyDraft).order_by(PolicyDraft.id))
-    by_policy: dict[int, PolicyDraft] = {}
-    new: list[PolicyDraft] = []
-    for draft in drafts:
-        if draft.policy_id is None:
-            new.append(draft)
-        else:
-            by_policy.setdefault(draft.policy_id, draft)
-    return by_policy, new
-
-
-def base_version(draft: PolicyDraft) -> PolicyVersion | None:
-    """The newest published version the draft would follow (None for a new policy)."""
-    return latest_version(draft.policy) if draft.policy else None
-
-
-def next_number(draft: PolicyDraft) -> int:
-    """The number the draft will have once published."""
-    base = base_version(draft)
-    return base.number + 1 if base else 1
-
-
-def draft_slug(draft: PolicyDraft) -> str:
-    return draft.policy.slug if draft.policy else (draft.slug or "")
-
-
-def draft_title(draft: PolicyDraft) -> str:
-    return draft.policy.title if draft.policy else (draft.title or "")
-
-
-def names_of(external_ids) -> dict[str, str]:
-    """The full names of people by host user id, for "published by" and "saved by"."""
-    ids = {i for i in external_ids if i}
-    if not ids:
-        return {}
-    rows = current_smattest.db.session.execute(
-        sa.select(Staff.external_id, Staff.full_name).where(Staff.external_id.in_(ids))
-    )
-    return dict(rows.all())
+from ..proxies import current_smattest
+from ..timeutil import local_today, to_local
+from .reading import (
+    DraftConflict,
+    DraftError,
+    draft_slug,
+    draft_title,
+    get_draft,
+    length_problems,
+    names_of,
+    next_number,
+    open_draft,
+    publishable_text,
+    revision,
+)
 
 
 def _who(draft: PolicyDraft, did: str) -> str:
