@@ -1,7 +1,8 @@
 # Two commands do all the set-up on a fresh clone (Python 3.11+):
 #   make demo   virtualenv, install, migrate, seed, then the demo at http://127.0.0.1:5000
 #   make test   virtualenv, install, Chromium for the browser tests, ruff (lint + format
-#               check), the full test suite
+#               check), the documentation site (warnings are errors), the full test suite
+#   make docs   the documentation site alone, in docs/_build/html
 
 PYTHON ?= python3
 VENV   := .venv
@@ -13,13 +14,13 @@ DEMO   := $(BIN)/flask --app examples/intranet/intranet
 # package `chromium`, through sudo unless run as root.
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: demo test lint format bench clean chromium
+.PHONY: demo test docs lint format bench clean chromium
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "smattest needs Python 3.11 or newer: run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
 	@touch $@
 
 demo: $(BIN)/.installed
@@ -27,7 +28,7 @@ demo: $(BIN)/.installed
 	$(DEMO) intranet seed
 	$(DEMO) run --host 127.0.0.1 --port 5000
 
-test: $(BIN)/.installed chromium lint
+test: $(BIN)/.installed chromium lint docs
 	$(BIN)/pytest
 
 chromium:
@@ -39,6 +40,11 @@ chromium:
 	  echo "No chromium and no apt-get: the browser tests will be skipped" \
 	       "(install Chromium and set SMATTEST_CHROMIUM to its path)."; \
 	fi
+
+# -W --keep-going: every warning (a broken link, a docstring autodoc cannot
+# read, a setting missing from the reference) fails the build, all listed at once.
+docs: $(BIN)/.installed
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -53,4 +59,4 @@ format: $(BIN)/.installed
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info examples/intranet/instance
+	rm -rf $(VENV) build dist *.egg-info examples/intranet/instance docs/_build

@@ -143,7 +143,7 @@ SETTINGS: dict[str, Setting] = {
         None,
         "None (the host's default database) or a key of SQLALCHEMY_BINDS",
         _is_optional_name,
-        "Keep smattest's tables in a separate database.",
+        "Keep smattest's tables in a separate database (one bind key per process).",
     ),
     "SMATTEST_USER_FIELDS": Setting(
         {
@@ -156,13 +156,15 @@ SETTINGS: dict[str, Setting] = {
         "a mapping from smattest fields (" + ", ".join(PROFILE_FIELDS) + ") to attribute names "
         "of the host's user object",
         _is_user_fields,
-        "Where each profile field is read on the host's user object.",
+        "Where each profile field is read on the host's user object; a missing attribute reads "
+        "as empty.",
     ),
     "SMATTEST_PROFILE_LOADER": Setting(
         None,
         "None or a callable taking the user and returning a dict of profile fields",
         _is_optional_callable,
-        "Replaces SMATTEST_USER_FIELDS when the profile lives elsewhere.",
+        "Replaces SMATTEST_USER_FIELDS when the profile lives elsewhere (a directory, another "
+        "table).",
     ),
     "SMATTEST_IS_HR": Setting(
         None,
@@ -214,7 +216,8 @@ SETTINGS: dict[str, Setting] = {
         "None or the intranet's address as people reach it, starting with http:// or "
         "https:// and not ending with '/', e.g. 'https://intranet.agency.example'",
         _is_base_url,
-        "Absolute links in reminder mails, which are built outside any request.",
+        "Absolute links in reminder mails, which are built outside any request; required to "
+        "send reminders.",
     ),
     "SMATTEST_REMINDER_DAYS_BEFORE": Setting(
         [30, 7, 1],
