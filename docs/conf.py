@@ -44,6 +44,7 @@ html_title = f"smattest {release}"
 html_theme_options = {
     "description": "Policy attestation and refresher training for Flask intranets",
     "fixed_sidebar": False,
+    "page_width": "1100px",  # room for command lines and tables without scrolling
     "show_relbars": True,
 }
 html_sidebars = {"**": ["about.html", "navigation.html", "searchbox.html"]}
