@@ -1,6 +1,6 @@
 """smattest: social media policy attestation and refresher training for Flask intranets.
 
-``SMAttest(app, db=db)`` mounts it; see README.md for the mounting guide.
+``SMAttest(app, db=db)`` mounts it; the mounting guide is docs/mounting.md.
 """
 
 from .config import ConfigurationError
