@@ -1,7 +1,8 @@
 # Two commands do all the set-up on a fresh clone (Python 3.11+):
 #   make demo   virtualenv, install, migrate, seed, then the demo at http://127.0.0.1:5000
 #   make test   virtualenv, install, Chromium for the browser tests, ruff (lint + format
-#               check), the documentation site (warnings are errors), the full test suite
+#               check), import contracts, mypy --strict, the documentation site (warnings
+#               are errors), the full test suite
 #   make docs   the documentation site alone, in docs/_build/html
 
 PYTHON ?= python3
@@ -50,6 +51,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy --strict smattest
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py

@@ -19,6 +19,7 @@ def shipped_files() -> set[str]:
         f"smattest/{p.relative_to(ROOT / 'smattest')}" for p in (ROOT / "smattest").rglob("*.py")
     }
     wanted |= {f"smattest/static/{p.name}" for p in (ROOT / "smattest" / "static").glob("*")}
+    wanted.add("smattest/py.typed")  # PEP 561: a host's type checker reads smattest's annotations
     for folder in ("templates", "migrations"):
         wanted |= {
             f"smattest/{p.relative_to(ROOT)}"

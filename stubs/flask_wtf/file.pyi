@@ -1,0 +1,6 @@
+# Only the names smattest uses; see stubs/README.md.
+from wtforms import FileField as _FileField
+from wtforms.validators import DataRequired
+
+class FileField(_FileField): ...
+class FileRequired(DataRequired): ...
