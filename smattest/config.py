@@ -279,6 +279,15 @@ SETTINGS: dict[str, Setting] = {
         _is_whole(1, 10080),
         "A reminder still 'sending' this long after its claim is reported to HR, not resent.",
     ),
+    "SMATTEST_SECURITY_HEADERS": Setting(
+        True,
+        "True or False",
+        lambda value: isinstance(value, bool),
+        "Send Content-Security-Policy, X-Frame-Options, X-Content-Type-Options, "
+        "Referrer-Policy and Cache-Control: no-store with smattest's own pages (never "
+        "the host's, never replacing a header already set). Turn off only when the "
+        "host sets its own on every response.",
+    ),
     "SMATTEST_MAIL_BATCH_SIZE": Setting(
         100,
         "a whole number from 1 to 10000",

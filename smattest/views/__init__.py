@@ -15,6 +15,7 @@ from . import (  # noqa: F401  (importing a page module registers its routes)
     hr_reminders,
     hr_roster,
     policy_pages,
+    security,
     team,
 )
 from .base import blueprint, current_staff, template_context

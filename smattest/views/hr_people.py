@@ -19,6 +19,7 @@ from ..timeutil import local_today
 from .access import hr_required
 from .base import blueprint
 from .forms import CSRFOnlyForm
+from .security import MAX_ID
 
 EXPIRED = "This form has expired. Nothing was recorded: please fill it in again."
 
@@ -106,7 +107,7 @@ def _render_exemption_form(staff: Staff, form: ExemptionForm, status: int = 200)
 
 def _requirement(value: str | None) -> tuple[str, int]:
     kind, _, number = (value or "").partition(":")
-    if kind not in ("policy", "course") or not number.isdigit():
+    if kind not in ("policy", "course") or not number.isdigit() or int(number) > MAX_ID:
         raise ExemptionError("Choose the policy or course to exempt them from.")
     return kind, int(number)
 
