@@ -53,8 +53,13 @@ lint: $(BIN)/.installed
 	$(BIN)/lint-imports
 	$(BIN)/mypy --strict smattest
 
+# make bench                 the issue-13 table at 5,000 and 50,000 staff, SQLite and PostgreSQL
+# make bench SIZES=5000      a quick run at one size
+# BENCH_POSTGRES=postgresql+psycopg://postgres@127.0.0.1:5432/postgres names the server
+SIZES ?= 5000,50000
 bench: $(BIN)/.installed
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/run.py --sizes $(SIZES)
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .

@@ -1,25 +1,26 @@
-"""Benchmarks: print figures and ratios for the paths that grow with the agency.
+"""Benchmarks: each figure of issue 13's table beside its floor, measured in the same run.
 
-    .venv/bin/python bench/run.py [--database-url URL] [--sizes 1000,10000,50000]
+    make bench                        # 5,000 and 50,000 staff, SQLite and PostgreSQL
+    make bench SIZES=5000             # a quick run
+    .venv/bin/python bench/run.py [--sizes 5000] [--database-url URL] [--postgres SERVER_URL]
 
-- status of every person for a requirement (the dashboard's and reminders'
-  question): seconds, SQL statements and peak Python memory per size;
-- `audit verify` over the evidence chain: seconds and peak memory per size
-  (time should grow linearly, memory should not grow);
-- signing through the service: attestations per second;
-- the HR dashboard (counts per requirement and department) and one page of
-  the people table, unfiltered and filtered by status in "most overdue"
-  order: seconds and SQL statements per size (statements must not grow);
-- the status and evidence CSV exports (``bench/exports.py``): seconds, SQL
-  statements and peak memory per size (memory must not grow).
+The table (``bench/scale.py``): HR dashboard vs its bare SQL aggregate; the
+people page (overdue, most overdue, page 3) with its HTML size; My compliance
+at each size and at 10× the evidence; signing under 50 concurrent users
+through gunicorn with 4 workers vs a bare insert endpoint (PostgreSQL); reminder
+sending vs raw Flask-Mail on one connection to the same SMTP sink; status
+export time and peak memory. It ends with the same figures as Markdown for
+``docs/benchmarks.md``.
 
-The ratios printed beside each figure compare it with the smallest size.
+``--growth`` prints the older figures instead: how status, ``audit verify``,
+the HR pages and the exports grow from the smallest size (ratios to it).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import tempfile
 import time
@@ -31,7 +32,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import smattest.db  # noqa: E402
-from bench import exports  # noqa: E402
+from bench import exports, scale  # noqa: E402
 from smattest import compliance, dashboard, evidence  # noqa: E402
 from smattest.attest import attest  # noqa: E402
 from smattest.db import metadata  # noqa: E402
@@ -171,17 +172,50 @@ def run(url: str, sizes: list[int]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", help="default: a new SQLite file")
-    parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--database-url", help="one database only (emptied first)")
+    parser.add_argument("--sizes", default="5000,50000")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="a PostgreSQL server; the benchmark creates and drops its database perf_bench there",
+    )
+    parser.add_argument("--repeats", type=int, default=5, help="requests per page figure")
+    parser.add_argument(
+        "--growth", action="store_true",
+        help="instead: how status, audit verify, the HR pages and exports grow with size",
+    )  # fmt: skip
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
-    if args.database_url:
-        run(args.database_url, sizes)
-        exports.run(args.database_url, sizes)
+    if args.growth:
+        with tempfile.TemporaryDirectory() as folder:
+            url = args.database_url or f"sqlite:///{folder}/bench.sqlite"
+            run(url, sizes)
+            exports.run(url, sizes)
         return
+    print(f"smattest benchmark, {scale.started_at()}: sizes {sizes}")
+    print(f"machine: {scale.machine()}")
+    results = []
     with tempfile.TemporaryDirectory() as folder:
-        run(f"sqlite:///{folder}/bench.sqlite", sizes)
-        exports.run(f"sqlite:///{folder}/exports.sqlite", sizes)
+        urls = [args.database_url] if args.database_url else [
+            f"sqlite:///{folder}/bench.sqlite", _fresh_postgres(args.postgres)
+        ]  # fmt: skip
+        for url in urls:
+            results += scale.run(url, sizes, args.repeats)
+    print("\nMarkdown for docs/benchmarks.md:\n")
+    print(scale.markdown(results))
+
+
+def _fresh_postgres(server: str) -> str:
+    """An empty database perf_bench on ``server``; its URL."""
+    url = sa.make_url(server)
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text("DROP DATABASE IF EXISTS perf_bench"))
+        connection.execute(sa.text("CREATE DATABASE perf_bench"))
+    engine.dispose()
+    return url.set(database="perf_bench").render_as_string(hide_password=False)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,382 @@
+"""Issue 13's table: each figure beside its floor, measured in the same run, with the ratio.
+
+For each database and size the agency of :mod:`bench.seed` is built, then:
+
+- HR dashboard (``GET /compliance/hr/``) vs the bare SQL aggregate it needs
+  (per requirement, people per department with and without evidence);
+- people, overdue, most overdue, page 3: time and HTML size, vs the bare SQL
+  for 50 people without evidence, oldest hire first, from the 101st;
+- My compliance (``GET /compliance/``) vs the bare SQL of one person's
+  latest evidence per requirement; again after adding 9 more years' worth of
+  evidence for everyone who signed (10× the evidence);
+- signing under 50 concurrent users (PostgreSQL only): gunicorn with 4
+  workers serving the host app, vs a bare one-row-insert endpoint in the
+  same server, driven by the same load generator (:mod:`bench.load`); then
+  errors, duplicate rows and ``audit verify``;
+- reminder sending: ``run_reminders`` rendering and sending to an aiosmtpd
+  sink (its own process) vs raw Flask-Mail sending as many plain messages
+  over one connection to the same sink;
+- status export: seconds and peak Python memory (tracemalloc) reading it to
+  the end.
+
+Times of pages are medians of several requests through Werkzeug's test client
+(the whole Flask stack, no network); the first request is a warm-up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask_mail import Message
+
+import smattest.db
+from bench import exports, load, seed
+from bench.wsgi import bench_metadata, mail_config
+from smattest import evidence
+from smattest.mail import mail_state
+from smattest.models import Attestation, Staff, TrainingCompletion
+from smattest.reminders import run_reminders
+from tests import hostapp
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Ports from perf's range: the SMTP sink and gunicorn.
+SMTP_PORT, GUNICORN_PORT = 8702, 8703
+SIGNERS = 1000
+CONCURRENCY = 50
+
+
+class Row:
+    """One line of the table."""
+
+    def __init__(self, what: str, figure: str, floor: str = "—", ratio: str = "—", note: str = ""):
+        self.cells = (what, figure, floor, ratio, note)
+
+
+def _median(call: Callable[[], object], repeats: int) -> tuple[float, object]:
+    call()  # warm-up: templates compiled, connections open
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def _ratio(figure: float, floor: float) -> str:
+    return f"{figure / floor:.1f}×" if floor else "—"
+
+
+def _done(model, moment) -> sa.Subquery:
+    return (
+        sa.select(model.staff_id, sa.func.max(moment).label("done_at"))
+        .group_by(model.staff_id)
+        .subquery()
+    )
+
+
+def floor_dashboard() -> None:
+    session = hostapp.db.session
+    for model, moment in ((Attestation, Attestation.attested_at),
+                          (TrainingCompletion, TrainingCompletion.completed_at)):  # fmt: skip
+        done = _done(model, moment)
+        session.execute(
+            sa.select(Staff.department, sa.func.count(), sa.func.count(done.c.done_at))
+            .outerjoin(done, done.c.staff_id == Staff.id)
+            .where(Staff.active)
+            .group_by(Staff.department)
+        ).all()
+    session.rollback()
+
+
+def floor_people() -> None:
+    session = hostapp.db.session
+    signed = _done(Attestation, Attestation.attested_at)
+    session.execute(
+        sa.select(Staff.id, Staff.full_name, Staff.department, Staff.hire_date)
+        .outerjoin(signed, signed.c.staff_id == Staff.id)
+        .where(Staff.active, signed.c.done_at.is_(None))
+        .order_by(Staff.hire_date, Staff.id)
+        .limit(50)
+        .offset(100)
+    ).all()
+    session.rollback()
+
+
+def floor_person(staff_id: int) -> None:
+    session = hostapp.db.session
+    session.scalar(sa.select(sa.func.max(Attestation.attested_at))
+                   .where(Attestation.staff_id == staff_id))  # fmt: skip
+    session.scalar(sa.select(sa.func.max(TrainingCompletion.completed_at))
+                   .where(TrainingCompletion.staff_id == staff_id))  # fmt: skip
+    session.rollback()
+
+
+def _get(client, path: str) -> Callable[[], bytes]:
+    def call() -> bytes:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        return response.get_data()
+
+    return call
+
+
+def pages(app, size: int, repeats: int) -> list[Row]:
+    """The HR pages and My compliance, each with its floor."""
+    rows = []
+    hr, person = app.test_client(), app.test_client()
+    with app.app_context():
+        employee = seed.one_signed_person()
+        staff_id = hostapp.db.session.scalar(
+            sa.select(Staff.id).where(Staff.external_id == str(employee))
+        )
+    hr.post(f"/login/{seed.hr_user_id(size)}")
+    person.post(f"/login/{employee}")
+    with app.app_context():
+        floor, _ = _median(floor_dashboard, repeats)
+    figure, _ = _median(_get(hr, "/compliance/hr/"), repeats)
+    rows.append(Row("HR dashboard", _ms(figure), _ms(floor), _ratio(figure, floor)))
+    with app.app_context():
+        floor, _ = _median(floor_people, repeats)
+    figure, html = _median(_get(hr, "/compliance/hr/people?status=overdue&sort=overdue&page=3"),
+                           repeats)  # fmt: skip
+    rows.append(Row("people, overdue, most overdue, page 3", _ms(figure), _ms(floor),
+                    _ratio(figure, floor), f"{len(html) / 1024:.0f} KiB of HTML"))  # fmt: skip
+    rows.extend(my_compliance(app, person, staff_id, "", repeats * 4))
+    return rows
+
+
+def my_compliance(app, person, staff_id: int, label: str, repeats: int) -> list[Row]:
+    with app.app_context():
+        floor, _ = _median(lambda: floor_person(staff_id), repeats)
+    figure, _ = _median(_get(person, "/compliance/"), repeats)
+    return [Row(f"My compliance{label}", _ms(figure), _ms(floor), _ratio(figure, floor))]
+
+
+def ten_times_evidence(app, size: int, repeats: int) -> list[Row]:
+    """My compliance after everyone who signed has 10× the evidence rows."""
+    person = app.test_client()
+    with app.app_context():
+        employee = seed.one_signed_person()
+        signed = hostapp.db.session.scalars(
+            sa.select(Attestation.staff_id).distinct().order_by(Attestation.staff_id)
+        ).all()
+        added = seed.add_evidence(list(signed), per_person=9, months_back=1)
+        staff_id = hostapp.db.session.scalar(
+            sa.select(Staff.id).where(Staff.external_id == str(employee))
+        )
+    person.post(f"/login/{employee}")
+    rows = my_compliance(app, person, staff_id, f" (10× evidence: +{added:,} rows)", repeats * 4)
+    return rows
+
+
+# -- mail ------------------------------------------------------------------------------------
+
+
+def start_sink() -> subprocess.Popen:
+    """aiosmtpd's Sink handler in its own process, so it takes no time from the sender's."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{SMTP_PORT}",
+         "-c", "aiosmtpd.handlers.Sink"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    _wait_for_port(SMTP_PORT, process)
+    return process
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answers on port {port}")
+
+
+def sending(app) -> list[Row]:
+    """Reminders rendered and sent vs raw Flask-Mail, one connection, same sink."""
+    with app.app_context():
+        start = time.perf_counter()
+        report = run_reminders(seed.TODAY)
+        seconds = time.perf_counter() - start
+        mails = report.people_mailed + report.managers_mailed + report.hr_mailed
+        assert report.ok and mails, (report.problems, mails)
+        count = min(mails, 5000)
+        messages = [
+            Message(subject=f"Reminder {n}", recipients=[f"p{n}@agency.example"],
+                    body="Please sign the Social Media Policy.\n" * 8)
+            for n in range(count)
+        ]  # fmt: skip
+        raw_start = time.perf_counter()
+        with mail_state().connect() as connection:
+            for message in messages:
+                connection.send(message)
+        raw = count / (time.perf_counter() - raw_start)
+    rate = mails / seconds
+    return [
+        Row("reminder sending, rendered (whole run, planning included)", f"{rate:.0f} mails/s",
+            f"{raw:.0f} mails/s", f"{rate / raw:.2f}×",
+            f"{mails:,} mails ({report.people_mailed:,} people, {report.managers_mailed:,} "
+            f"managers) in {seconds:.1f} s")
+    ]  # fmt: skip
+
+
+def export(app, size: int) -> list[Row]:
+    from smattest import reports
+
+    with app.app_context():
+        seconds, peak, size_bytes, _ = exports.measure(lambda: reports.status_csv())
+    return [Row(f"status export ({2 * (size + 1):,} rows)", f"{seconds:.1f} s, {peak:.0f} MiB",
+                note=f"{size_bytes / 1e6:.1f} MB of CSV; peak = traced Python memory")]  # fmt: skip
+
+
+# -- signing ---------------------------------------------------------------------------------
+
+
+def signing(app, url: str, size: int) -> list[Row]:
+    """50 concurrent users signing through gunicorn (4 workers) vs the bare insert endpoint."""
+    with app.app_context():
+        bench_metadata.drop_all(hostapp.db.engine)
+        bench_metadata.create_all(hostapp.db.engine)
+        users = seed.unsigned_people(size, SIGNERS)
+        before = hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(Attestation))
+        hostapp.db.session.rollback()
+    env = {**os.environ, "BENCH_DATABASE_URL": url, "BENCH_SMTP_PORT": str(SMTP_PORT)}
+    gunicorn = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "4",
+         "--bind", f"127.0.0.1:{GUNICORN_PORT}", "--log-level", "warning", "bench.wsgi:app"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        _wait_for_port(GUNICORN_PORT, gunicorn)
+        bare = load.run(GUNICORN_PORT, users, lambda user: ("/bench/insert", ""), 200, CONCURRENCY)
+        signed = load.run(
+            GUNICORN_PORT, users,
+            lambda user: ("/compliance/policies/social-media/attest",
+                          f"version=1&agree=y&signature=Person+{user}"),
+            303, CONCURRENCY,
+        )  # fmt: skip
+    finally:
+        gunicorn.send_signal(signal.SIGTERM)
+        gunicorn.wait(30)
+    with app.app_context():
+        session = hostapp.db.session
+        added = session.scalar(sa.select(sa.func.count()).select_from(Attestation)) - before
+        duplicates = session.scalar(
+            sa.select(sa.func.count()).select_from(
+                sa.select(Attestation.staff_id, Attestation.policy_version_id)
+                .group_by(Attestation.staff_id, Attestation.policy_version_id)
+                .having(sa.func.count() > 1)
+                .subquery()
+            )
+        )
+        verified = evidence.verify()
+        session.rollback()
+    p95, bare_p95 = signed.percentile(95), bare.percentile(95)
+    note = (
+        f"{len(users)} users; {len(signed.errors)} errors, {added} rows added, "
+        f"{duplicates} duplicates, audit verify {'passes' if verified.ok else verified.problem}"
+        f"; floor p95 {bare_p95 * 1000:.0f} ms, {len(bare.errors)} errors"
+    )
+    if signed.errors[:3]:
+        note += f"; e.g. {signed.errors[:3]}"
+    return [
+        Row(f"signing, {CONCURRENCY} users, gunicorn 4 workers",
+            f"{signed.per_second:.0f} POST/s, p95 {p95 * 1000:.0f} ms",
+            f"{bare.per_second:.0f} req/s", f"{signed.per_second / bare.per_second:.2f}× rate, "
+            f"{p95 / bare_p95:.1f}× p95", note)
+    ]  # fmt: skip
+
+
+# -- the table -------------------------------------------------------------------------------
+
+
+def run(url: str, sizes: list[int], repeats: int = 5) -> list[tuple[str, int, list[Row]]]:
+    """Measure every figure on ``url`` (emptied first) for each size; print as it goes."""
+    backend = sa.make_url(url).get_backend_name()
+    app = hostapp.create_app({"SQLALCHEMY_DATABASE_URI": url, **mail_config(SMTP_PORT)})
+    results = []
+    sink = start_sink()
+    smattest.db.frozen_now = seed.TODAY
+    try:
+        for size in sizes:
+            start = time.perf_counter()
+            with app.app_context():
+                seed.reset()
+                seed.agency(size)
+            print(f"\n{backend}, {size:,} staff (seeded in {time.perf_counter() - start:.0f} s)",
+                  flush=True)  # fmt: skip
+            rows: list[Row] = []
+            for part in (
+                lambda size=size: pages(app, size, repeats),
+                lambda size=size: export(app, size),
+                lambda size=size: signing(app, url, size) if backend == "postgresql" else [],
+                lambda: sending(app),
+                lambda size=size: ten_times_evidence(app, size, repeats),
+            ):
+                for row in part():
+                    print_row(row)
+                    rows.append(row)
+            results.append((backend, size, rows))
+        with app.app_context():
+            hostapp.db.session.remove()
+            hostapp.db.engine.dispose()
+    finally:
+        smattest.db.frozen_now = None
+        sink.terminate()
+        sink.wait(10)
+    return results
+
+
+def print_row(row: Row) -> None:
+    what, figure, floor, ratio, note = row.cells
+    print(f"  {what:<48} {figure:>26} {floor:>12} {ratio:>18}  {note}", flush=True)
+
+
+def markdown(results: list[tuple[str, int, list[Row]]]) -> str:
+    """The same figures as a Markdown table, for docs/benchmarks.md."""
+    lines = ["| database | staff | what | figure | floor (same run) | ratio | note |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for backend, size, rows in results:
+        for row in rows:
+            what, figure, floor, ratio, note = row.cells
+            lines.append(
+                f"| {backend} | {size:,} | {what} | {figure} | {floor} | {ratio} | {note} |"
+            )
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    """One line about the machine the figures come from."""
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load1 = os.getloadavg()[0]
+    return (f"{os.cpu_count()} CPUs ({cpu or 'unknown'}), load average {load1:.1f} at the start; "
+            f"Python {sys.version.split()[0]}, SQLAlchemy {sa.__version__}")  # fmt: skip
+
+
+def started_at() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
