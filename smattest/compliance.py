@@ -236,43 +236,54 @@ def evaluate(
     return Standing(requirement, staff_id, status, due, done_at, today)
 
 
-def _last_done_query(requirement: Requirement, until: dt.datetime):
-    """Per person, the latest evidence that counts for ``requirement``."""
+def _last_done_query(
+    requirement: Requirement, until: dt.datetime, staff_ids: Sequence[int] | None = None
+):
+    """Per person, the latest evidence that counts for ``requirement``.
+
+    With ``staff_ids`` the people are chosen inside the grouped query, so its
+    cost follows their own evidence, not the table's size: SQLite materialises
+    a grouped subquery whole before joining, and would otherwise scan every
+    person's evidence to answer for one.
+    """
     if requirement.kind == COURSE:
-        done = sa.func.max(TrainingCompletion.completed_at).label("done_at")
-        return (
-            sa.select(TrainingCompletion.staff_id.label("staff_id"), done)
+        person, moment = TrainingCompletion.staff_id, TrainingCompletion.completed_at
+        query = (
+            sa.select(person.label("staff_id"), sa.func.max(moment).label("done_at"))
             .join(CourseVersion, CourseVersion.id == TrainingCompletion.course_version_id)
+            .where(CourseVersion.course_id == requirement.id)
+        )
+    else:
+        person, moment = Attestation.staff_id, Attestation.attested_at
+        query = (
+            sa.select(person.label("staff_id"), sa.func.max(moment).label("done_at"))
+            .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
             .where(
-                CourseVersion.course_id == requirement.id,
-                TrainingCompletion.completed_at <= until,
+                PolicyVersion.policy_id == requirement.id,
+                PolicyVersion.number >= requirement.basis_number,
             )
-            .group_by(TrainingCompletion.staff_id)
         )
-    return (
-        sa.select(
-            Attestation.staff_id.label("staff_id"),
-            sa.func.max(Attestation.attested_at).label("done_at"),
-        )
-        .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
-        .where(
-            PolicyVersion.policy_id == requirement.id,
-            PolicyVersion.number >= requirement.basis_number,
-            Attestation.attested_at <= until,
-        )
-        .group_by(Attestation.staff_id)
-    )
+    query = query.where(moment <= until).group_by(person)
+    return query if staff_ids is None else query.where(person.in_(staff_ids))
 
 
-def _exemptions_query(requirement: Requirement, day: dt.date, until: dt.datetime):
+def _exemptions_query(
+    requirement: Requirement,
+    day: dt.date,
+    until: dt.datetime,
+    staff_ids: Sequence[int] | None = None,
+):
     """Per person, the exemptions covering ``day`` for ``requirement``."""
-    return sa.select(Exemption.staff_id, Exemption.until).where(
+    query = sa.select(Exemption.staff_id, Exemption.until).where(
         Exemption.requirement_kind == requirement.kind,
         Exemption.requirement_id == requirement.id,
         Exemption.granted_at <= until,
         sa.or_(Exemption.ended_at.is_(None), Exemption.ended_at > until),
         sa.or_(Exemption.until.is_(None), Exemption.until >= day),
     )
+    if staff_ids is not None:
+        query = query.where(Exemption.staff_id.in_(staff_ids))
+    return query
 
 
 def standings(
@@ -281,19 +292,22 @@ def standings(
     as_of: dt.date | None = None,
     *,
     where: sa.ColumnElement[bool] | None = None,
+    staff_ids: Sequence[int] | None = None,
 ) -> dict[int, Standing]:
     """Every active person's standing for ``requirement``, by staff id.
 
     One query whatever the number of people (see :func:`stream_standings`).
     ``staff`` narrows to given people; ``where`` narrows with a condition on
     :class:`Staff` columns instead (a department, a manager, a name search),
-    so a filter over 50,000 people never becomes a list of 50,000 ids.
-    ``as_of`` looks back at a past day using the evidence recorded by then.
+    so a filter over 50,000 people never becomes a list of 50,000 ids;
+    ``staff_ids`` narrows to given people by id (a page, a batch of mails)
+    and reads only their evidence. ``as_of`` looks back at a past day using the
+    evidence recorded by then.
     """
     if staff is not None:
-        ids = [p.id for p in staff]
-        where = Staff.id.in_(ids) if where is None else sa.and_(where, Staff.id.in_(ids))
-    return {row.id: standing for row, standing in stream_standings(requirement, as_of, where=where)}
+        staff_ids = [p.id for p in staff]
+    found = stream_standings(requirement, as_of, where=where, staff_ids=staff_ids)
+    return {row.id: standing for row, standing in found}
 
 
 def stream_standings(
@@ -301,6 +315,7 @@ def stream_standings(
     as_of: dt.date | None = None,
     *,
     where: sa.ColumnElement[bool] | None = None,
+    staff_ids: Sequence[int] | None = None,
     columns: Sequence[sa.ColumnElement] = (),
     order_by: Sequence[sa.ColumnElement] = (Staff.id,),
     batch: int = 1000,
@@ -311,12 +326,13 @@ def stream_standings(
     (the roster joined to each person's latest evidence and widest
     exemption), so memory stays flat for any roster: exports use it. Yields
     the row of extra ``columns`` (e.g. ``Staff.full_name``) with the standing,
-    in ``order_by`` order; ``where`` narrows as for :func:`standings`.
+    in ``order_by`` order; ``where`` narrows as for :func:`standings`, and
+    ``staff_ids`` to given people (their evidence only is read).
     """
     today = as_of or local_today()
     until = _end_of_day_utc(today)
-    done = _last_done_query(requirement, until).subquery()
-    covering = _exemptions_query(requirement, today, until).subquery()
+    done = _last_done_query(requirement, until, staff_ids).subquery()
+    covering = _exemptions_query(requirement, today, until, staff_ids).subquery()
     # The widest exemption wins: open-ended beats any date, else the latest date.
     exempt = (
         sa.select(
@@ -333,7 +349,11 @@ def stream_standings(
                   *columns)
         .outerjoin(done, done.c.staff_id == Staff.id)
         .outerjoin(exempt, exempt.c.staff_id == Staff.id)
-        .where(Staff.active, *([] if where is None else [where]))
+        .where(
+            Staff.active,
+            *([] if where is None else [where]),
+            *([] if staff_ids is None else [Staff.id.in_(staff_ids)]),
+        )
         .order_by(*order_by)
         .execution_options(yield_per=batch)
     )  # fmt: skip

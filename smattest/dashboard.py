@@ -339,7 +339,7 @@ def people_page(
     standings = dict(full)
     for key, requirement in keys.items():
         if key not in full and page_ids:
-            standings[key] = compliance.standings(requirement, where=Staff.id.in_(page_ids))
+            standings[key] = compliance.standings(requirement, staff_ids=page_ids)
     relevant_keys = [requirement_key(r) for r in relevant]
     people = []
     for row in rows:

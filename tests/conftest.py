@@ -264,10 +264,13 @@ class StatementCounter:
         self.engine = engine
         self.count = 0
         self.statements: list[str] = []
+        #: (statement, parameters) as the driver got them, e.g. to ask for a query plan.
+        self.executed: list[tuple[str, object]] = []
 
     def _seen(self, conn, cursor, statement, parameters, context, executemany):
         self.count += 1
         self.statements.append(statement)
+        self.executed.append((statement, parameters))
 
     def __enter__(self):
         sa.event.listen(self.engine, "before_cursor_execute", self._seen)

@@ -113,10 +113,9 @@ class ReminderRun:
         found: dict[int, dict[tuple[str, int], compliance.Standing]] = defaultdict(dict)
         ids = sorted(staff_ids)
         for r in self.requirements:
-            for staff_id, standing in compliance.standings(
-                r, as_of=self.today, where=Staff.id.in_(ids)
-            ).items():
-                found[staff_id][(r.kind, r.id)] = standing
+            # staff_ids, not a where on Staff: only these people's evidence is read.
+            for person, standing in compliance.stream_standings(r, self.today, staff_ids=ids):
+                found[person.id][(r.kind, r.id)] = standing
         return found
 
     # -- planning ----------------------------------------------------------------------------
