@@ -183,6 +183,10 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=5, help="requests per page figure")
     parser.add_argument(
+        "--mail-up-to", type=int, default=scale.MAIL_UP_TO,
+        help="measure reminder sending at sizes up to this one only (default %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
         "--growth", action="store_true",
         help="instead: how status, audit verify, the HR pages and exports grow with size",
     )  # fmt: skip
@@ -202,7 +206,7 @@ def main() -> None:
             f"sqlite:///{folder}/bench.sqlite", _fresh_postgres(args.postgres)
         ]  # fmt: skip
         for url in urls:
-            results += scale.run(url, sizes, args.repeats)
+            results += scale.run(url, sizes, args.repeats, args.mail_up_to)
     print("\nMarkdown for docs/benchmarks.md:\n")
     print(scale.markdown(results))
 

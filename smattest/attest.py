@@ -9,7 +9,7 @@ from flask import current_app
 
 from . import compliance, evidence
 from .db import utcnow
-from .models import POLICY, Attestation, HREvent, Policy, PolicyVersion, Staff
+from .models import POLICY, Attestation, ChainHead, HREvent, Policy, PolicyVersion, Staff
 from .policies import get_policy, version_in_force
 from .proxies import current_smattest
 from .signals import attestation_recorded
@@ -83,11 +83,9 @@ def attest(
         )
     staff_id, version_id, text_sha256 = staff.id, version.id, version.text_sha256
 
-    head = evidence.lock_chain()
-    existing = _standing_attestation(staff_id, policy.id, version_id)
-    if existing is not None:
-        current_smattest.db.session.commit()  # releases the chain lock
-        return Recorded(existing, created=False)
+    head = _lock_unless_recorded(staff_id, policy.id, version_id)
+    if isinstance(head, Attestation):
+        return Recorded(head, created=False)
     row = Attestation(
         staff_id=staff_id,
         policy_version_id=version_id,
@@ -174,11 +172,9 @@ def attest_on_behalf(
         detail += f" (recorded from {recorder_ip[:45]})"
 
     session = current_smattest.db.session
-    head = evidence.lock_chain()
-    existing = _standing_attestation(staff_id, policy.id, version_id)
-    if existing is not None:
-        session.commit()  # releases the chain lock
-        return Recorded(existing, created=False)
+    head = _lock_unless_recorded(staff_id, policy.id, version_id)
+    if isinstance(head, Attestation):
+        return Recorded(head, created=False)
     row = Attestation(
         staff_id=staff_id,
         policy_version_id=version_id,
@@ -201,6 +197,41 @@ def attest_on_behalf(
     session.commit()
     attestation_recorded.send(current_app._get_current_object(), attestation=row)
     return Recorded(row, created=True)
+
+
+def _lock_unless_recorded(
+    staff_id: int, policy_id: int, version_id: int
+) -> ChainHead | Attestation:
+    """The locked chain head to append to, or the attestation that already makes the person
+    current on this version (then nothing is locked and the transaction is over).
+
+    The person's standing is worked out before the lock, so the lock covers
+    only the append: under it, one indexed lookup checks that no request of
+    theirs (a double click, a second tab) recorded this version meanwhile.
+    """
+    session = current_smattest.db.session
+    # Read before the standing: an append committed in between is then either
+    # seen by the standing (current) or missed by both and found under the lock.
+    seen = _latest_of_version(staff_id, version_id)
+    existing = _standing_attestation(staff_id, policy_id, version_id)
+    if existing is not None:
+        session.commit()
+        return existing
+    head = evidence.lock_chain()  # commits first: what follows sees concurrent appends
+    latest = _latest_of_version(staff_id, version_id)
+    if latest != seen and latest is not None:
+        session.commit()  # releases the chain lock
+        return session.get(Attestation, latest)  # type: ignore[return-value]
+    return head
+
+
+def _latest_of_version(staff_id: int, version_id: int) -> int | None:
+    """The id of the person's latest attestation of one version (one index lookup)."""
+    return current_smattest.db.session.scalar(
+        sa.select(sa.func.max(Attestation.id)).where(
+            Attestation.staff_id == staff_id, Attestation.policy_version_id == version_id
+        )
+    )
 
 
 def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Attestation | None:

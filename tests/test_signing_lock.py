@@ -1,0 +1,77 @@
+"""Signing holds the evidence chain only for the append itself.
+
+Every signature in the agency waits for the chain's lock, so whatever runs
+under it runs once per signature, one signature at a time. Working out the
+person's standing (which reads their evidence, the versions in force and any
+exemption) happens before the lock; under it only the head is read, one index
+lookup checks that no other request of the same person recorded the version
+meanwhile, and the row is appended.
+"""
+
+import datetime as dt
+
+import pytest
+
+from smattest.attest import attest, attest_on_behalf
+from smattest.models import Staff
+from smattest.policies import publish
+
+from .conftest import all_databases
+
+
+@pytest.fixture
+def signer(app, freeze, make_staff):
+    freeze("2026-03-02T14:30:00+00:00")
+    publish("social-media", "Social Media Policy", "Be careful.", "First.",
+            effective=dt.date(2026, 3, 1))  # fmt: skip
+    (staff_id,) = make_staff(1, full_name="Priya Raman")
+    make_staff(50)
+    from . import hostapp
+
+    return hostapp.db.session.get(Staff, staff_id)
+
+
+def under_the_lock(statements: list[str]) -> list[str]:
+    """The statements from taking the chain's lock (its first UPDATE) to the end."""
+    first = next(n for n, s in enumerate(statements) if s.startswith("UPDATE smattest_chain_head"))
+    return [" ".join(s.split()) for s in statements[first:]]
+
+
+def shapes(statements: list[str]) -> list[str]:
+    return [" ".join(s.split()[:3]) for s in statements]
+
+
+@all_databases
+@pytest.mark.parametrize("how", ["self", "on_behalf"])
+def test_the_chain_lock_covers_the_append_only(signer, count_statements, how):
+    with count_statements() as seen:
+        if how == "self":
+            recorded = attest(signer, "social-media", 1, "Priya Raman")
+        else:
+            recorded = attest_on_behalf(signer, "social-media", "Priya Raman",
+                                        "Signed paper form on 2 March", "hr-1")  # fmt: skip
+    assert recorded.created
+
+    locked = under_the_lock(seen.statements)
+    assert not [s for s in locked if "GROUP BY" in s or "smattest_staff" in s], locked
+    appended = ["INSERT INTO smattest_attestation"]
+    if how == "on_behalf":
+        appended.append("INSERT INTO smattest_hr_event")
+    assert sorted(shapes(locked)) == sorted([
+        "UPDATE smattest_chain_head SET",  # takes the lock
+        "SELECT smattest_chain_head.id, smattest_chain_head.last_seq,",  # reads the head
+        "SELECT max(smattest_attestation.id) AS",  # signed meanwhile?
+        *appended,
+        "UPDATE smattest_chain_head SET",  # the new head
+    ]), locked  # fmt: skip
+
+
+@all_databases
+def test_a_person_already_current_takes_no_lock(signer, count_statements):
+    first = attest(signer, "social-media", 1, "Priya Raman").attestation
+
+    with count_statements() as seen:
+        again = attest(signer, "social-media", 1, "Priya Raman")
+
+    assert (again.created, again.attestation.id) == (False, first.id)
+    assert not [s for s in seen.statements if s.startswith("UPDATE smattest_chain_head")]
