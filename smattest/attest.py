@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 
 from . import compliance, evidence
 from .db import utcnow
@@ -13,6 +12,7 @@ from .models import POLICY, Attestation, ChainHead, HREvent, Policy, PolicyVersi
 from .policies import get_policy, version_in_force
 from .proxies import current_smattest
 from .signals import attestation_recorded
+from .state import current_app_object
 
 
 class AttestationError(ValueError):
@@ -98,7 +98,7 @@ def attest(
     )
     evidence.link(head, row)
     current_smattest.db.session.commit()
-    attestation_recorded.send(current_app._get_current_object(), attestation=row)
+    attestation_recorded.send(current_app_object(), attestation=row)
     return Recorded(row, created=True)
 
 
@@ -195,7 +195,7 @@ def attest_on_behalf(
         )
     )
     session.commit()
-    attestation_recorded.send(current_app._get_current_object(), attestation=row)
+    attestation_recorded.send(current_app_object(), attestation=row)
     return Recorded(row, created=True)
 
 

@@ -31,6 +31,7 @@ import calendar
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from flask import current_app
@@ -162,7 +163,7 @@ def course_requirements(as_of: dt.date | None = None) -> list[Requirement]:
         sa.select(Course, sa.func.min(CourseVersion.created_at), sa.func.max(CourseVersion.number))
         .join(CourseVersion, CourseVersion.course_id == Course.id)
         .where(CourseVersion.created_at <= _end_of_day_utc(as_of))
-        .group_by(Course)
+        .group_by(*sa.inspect(Course).columns)  # every column: group_by(Course), typed
         .order_by(Course.title)
     ).all()
     tz = current_smattest.timezone
@@ -209,7 +210,7 @@ def evaluate(
     staff_id: int,
     hire_date: dt.date | None,
     done_at: dt.datetime | None,
-    exemption_until: dt.date | None | bool,
+    exemption_until: dt.date | None | Literal[False],
     today: dt.date,
     settings: _Settings | None = None,
 ) -> Standing:
@@ -238,7 +239,7 @@ def evaluate(
 
 def _last_done_query(
     requirement: Requirement, until: dt.datetime, staff_ids: Sequence[int] | None = None
-):
+) -> sa.Select[int, dt.datetime]:
     """Per person, the latest evidence that counts for ``requirement``.
 
     With ``staff_ids`` the people are chosen inside the grouped query, so its
@@ -272,7 +273,7 @@ def _exemptions_query(
     day: dt.date,
     until: dt.datetime,
     staff_ids: Sequence[int] | None = None,
-):
+) -> sa.Select[int, dt.date | None]:
     """Per person, the exemptions covering ``day`` for ``requirement``."""
     query = sa.select(Exemption.staff_id, Exemption.until).where(
         Exemption.requirement_kind == requirement.kind,
@@ -316,10 +317,10 @@ def stream_standings(
     *,
     where: sa.ColumnElement[bool] | None = None,
     staff_ids: Sequence[int] | None = None,
-    columns: Sequence[sa.ColumnElement] = (),
-    order_by: Sequence[sa.ColumnElement] = (Staff.id,),
+    columns: Sequence[sa.SQLColumnExpression[Any]] = (),
+    order_by: Sequence[sa.SQLColumnExpression[Any]] = (Staff.id,),
     batch: int = 1000,
-) -> Iterator[tuple[sa.Row, Standing]]:
+) -> Iterator[tuple[sa.Row[Any], Standing]]:
     """Every active person's standing for ``requirement``, one person at a time.
 
     The same rule and evidence as :func:`standings`, from one streamed query
@@ -361,6 +362,7 @@ def stream_standings(
     # Closed on the way out, also when the caller stops half-way.
     with current_smattest.db.session.execute(query) as result:
         for row in result:
+            exemption_until: dt.date | None | Literal[False]
             if row.exempt_id is None:
                 exemption_until = False
             else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -297,7 +297,7 @@ SETTINGS: dict[str, Setting] = {
 }
 
 
-def apply_defaults(config: dict) -> None:
+def apply_defaults(config: MutableMapping[str, Any]) -> None:
     """Fill in every missing setting with its default (a copy for mutable ones)."""
     for key, setting in SETTINGS.items():
         default = setting.default

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 
@@ -70,7 +70,7 @@ def parse(source: bytes) -> dict[str, Any]:
     return data
 
 
-def _text(value: Any) -> bool:
+def _text(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value.strip())
 
 
@@ -121,7 +121,9 @@ def validate(data: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _question_problems(n, question, seen_ids, seen_prompts) -> list[str]:
+def _question_problems(
+    n: int, question: object, seen_ids: dict[str, int], seen_prompts: dict[str, int]
+) -> list[str]:
     where = f"questions[{n}]"
     problems = _fields(where, question, QUESTION_FIELDS, QUESTION_FIELDS)
     if not isinstance(question, dict):

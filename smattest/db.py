@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeEngine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -40,7 +43,7 @@ def utcnow() -> dt.datetime:
     return frozen_now if frozen_now is not None else dt.datetime.now(dt.UTC)
 
 
-class UTCDateTime(sa.TypeDecorator):
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
     """A point in time stored as naive UTC and returned timezone-aware.
 
     MariaDB's DATETIME drops microseconds unless asked (fsp=6); the evidence
@@ -50,19 +53,21 @@ class UTCDateTime(sa.TypeDecorator):
     impl = sa.DateTime
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         return dialect.type_descriptor(sa.DateTime())
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("smattest stores timezone-aware datetimes only")
         return value.astimezone(dt.UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(
+        self, value: dt.datetime | str | None, dialect: Dialect
+    ) -> dt.datetime | None:
         if value is None:
             return None
         if isinstance(value, str):  # SQLite without type detection
@@ -70,7 +75,7 @@ class UTCDateTime(sa.TypeDecorator):
         return value.replace(tzinfo=dt.UTC)
 
 
-class JSONText(sa.TypeDecorator):
+class JSONText(sa.TypeDecorator[Any]):
     """JSON kept in a TEXT column: the same type on SQLite, PostgreSQL and MariaDB.
 
     MariaDB reflects its JSON type as LONGTEXT, which would make the models and
@@ -80,8 +85,9 @@ class JSONText(sa.TypeDecorator):
     impl = sa.Text
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    # Any: a column holds whatever JSON its model declares (a list, a dict).
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         return None if value is None else json.dumps(value, sort_keys=True)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         return None if value is None else json.loads(value)

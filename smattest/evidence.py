@@ -23,7 +23,7 @@ from .models import Attestation, ChainHead, TrainingCompletion
 from .proxies import current_smattest
 
 #: The fields each kind of evidence row commits to, besides ``prev_hash``.
-HASHED_FIELDS = {
+HASHED_FIELDS: dict[type[Attestation] | type[TrainingCompletion], tuple[str, ...]] = {
     Attestation: (
         "chain_seq", "staff_id", "policy_version_id", "attested_at", "signature", "method",
         "reason", "recorded_by", "ip_address", "user_agent", "text_sha256",
@@ -37,7 +37,7 @@ KIND_NAMES = {Attestation: "attestation", TrainingCompletion: "training completi
 BATCH = 1000
 
 
-def _canonical(value):
+def _canonical(value: object) -> object:
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
     if isinstance(value, dt.date):
@@ -111,7 +111,7 @@ def _chain(last_seq: int) -> Iterator[Attestation | TrainingCompletion]:
         ).all()
         if not page:
             return
-        rows = []
+        rows: list[Attestation | TrainingCompletion] = []
         for model in HASHED_FIELDS:
             wanted = [seq for kind, seq in page if kind == model.__tablename__]
             if wanted:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import current_app
 
 from . import compliance
 from .db import utcnow
 from .models import COURSE, POLICY, Course, Exemption, HREvent, Policy, Staff
 from .proxies import current_smattest
 from .signals import exemption_ended, exemption_granted
+from .state import current_app_object
 from .timeutil import local_today
 
 #: The longest reason kept: a paragraph, not a case file.
@@ -157,7 +157,7 @@ def grant(
         )
     )
     session.commit()
-    exemption_granted.send(current_app._get_current_object(), exemption=exemption)
+    exemption_granted.send(current_app_object(), exemption=exemption)
     return exemption
 
 
@@ -205,7 +205,7 @@ def end(exemption: Exemption, ended_by: str) -> Exemption:
     )
     session.commit()
     session.refresh(exemption)
-    exemption_ended.send(current_app._get_current_object(), exemption=exemption)
+    exemption_ended.send(current_app_object(), exemption=exemption)
     return exemption
 
 

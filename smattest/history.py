@@ -8,8 +8,9 @@ names of the people who recorded, granted or ended anything.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -37,11 +38,13 @@ class History:
 
     staff: Staff
     #: Rows of (Attestation, policy_title, policy_slug, version_number).
-    attestations: list[Any] = field(default_factory=list)
+    attestations: Sequence[sa.Row[Attestation, str, str, int]] = field(default_factory=list)
     #: Rows with the attempt's columns plus course_title and version_number.
-    quiz_attempts: list[Any] = field(default_factory=list)
+    quiz_attempts: Sequence[
+        sa.Row[int, dt.datetime, dt.datetime | None, int | None, bool | None, str, int]
+    ] = field(default_factory=list)
     #: Rows of (TrainingCompletion, course_title, version_number).
-    completions: list[Any] = field(default_factory=list)
+    completions: Sequence[sa.Row[TrainingCompletion, str, int]] = field(default_factory=list)
     exemptions: list[Exemption] = field(default_factory=list)
     reminders: list[Reminder] = field(default_factory=list)
     hr_events: list[HREvent] = field(default_factory=list)
@@ -130,8 +133,8 @@ def history_of(staff: Staff) -> History:
         (kind, requirement_id): title
         for kind, requirement_id, title in session.execute(
             sa.union_all(
-                sa.select(sa.literal_column(f"'{POLICY}'"), Policy.id, Policy.title),
-                sa.select(sa.literal_column(f"'{COURSE}'"), Course.id, Course.title),
+                sa.select(sa.literal_column(f"'{POLICY}'", sa.String), Policy.id, Policy.title),
+                sa.select(sa.literal_column(f"'{COURSE}'", sa.String), Course.id, Course.title),
             )
         )
     }
@@ -141,7 +144,7 @@ def history_of(staff: Staff) -> History:
     people |= {e.actor for e in found.hr_events}
     people.discard(None)
     # The people named, and the manager, in one query.
-    wanted = [Staff.external_id.in_(sorted(people))] if people else []
+    wanted: list[sa.ColumnElement[bool]] = [Staff.external_id.in_(sorted(people))] if people else []
     if staff.manager_email:
         wanted.append(Staff.email == staff.manager_email)
     if wanted:

@@ -6,9 +6,10 @@ import logging
 import re
 import smtplib
 from collections.abc import Iterable
+from typing import Any, Protocol
 
 from flask import current_app, render_template
-from flask_mail import Message
+from flask_mail import Connection, Message
 
 log = logging.getLogger("smattest.mail")
 
@@ -17,15 +18,24 @@ class MailError(RuntimeError):
     """smattest cannot send mail as configured; the message says what to set."""
 
 
-def mail_state():
+class MailState(Protocol):
+    """What smattest uses of the Flask-Mail state in ``app.extensions["mail"]``."""
+
+    default_sender: str | None
+    suppress: bool
+
+    def connect(self) -> Connection: ...
+
+
+def mail_state() -> MailState:
     """The app's Flask-Mail state (the host's, or the one smattest registered)."""
-    state = current_app.extensions["mail"]
+    state: MailState = current_app.extensions["mail"]
     if not state.default_sender:
         raise MailError("MAIL_DEFAULT_SENDER is not set: smattest needs it to send email.")
     return state
 
 
-def compose(template: str, subject: str, recipient: str, **context) -> Message:
+def compose(template: str, subject: str, recipient: str, **context: Any) -> Message:
     """A message with a text part and an HTML part from ``smattest/mail/<template>``."""
     return Message(
         subject=subject,
@@ -72,12 +82,12 @@ class Batch:
 
     def __init__(self) -> None:
         self._state = mail_state()
-        self._connection = None
+        self._connection: Connection | None = None
 
     def __enter__(self) -> Batch:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def send(self, message: Message) -> None:

@@ -13,6 +13,8 @@ from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import Engine
+from sqlalchemy.schema import SchemaItem
 
 #: smattest's Alembic version table, beside (never instead of) the host's.
 VERSION_TABLE = "smattest_alembic_version"
@@ -21,10 +23,16 @@ TABLE_PREFIX = "smattest_"
 
 def is_smattest_table(name: str | None) -> bool:
     """Whether a table name belongs to smattest (its version table included)."""
-    return bool(name) and name.startswith(TABLE_PREFIX)
+    return name is not None and name.startswith(TABLE_PREFIX)
 
 
-def include_object(object, name, type_, reflected, compare_to):  # noqa: A002 (Alembic's names)
+def include_object(
+    object: SchemaItem,  # noqa: A002 (Alembic's names)
+    name: str | None,
+    type_: str,
+    reflected: bool,
+    compare_to: SchemaItem | None,
+) -> bool:
     """For a host's Flask-Migrate / Alembic: leave smattest's tables alone.
 
     ``Migrate(app, db, include_object=smattest.include_object)``; a host with
@@ -36,7 +44,7 @@ def include_object(object, name, type_, reflected, compare_to):  # noqa: A002 (A
     return not is_smattest_table(getattr(table, "name", None))
 
 
-def alembic_config(engine) -> Config:
+def alembic_config(engine: Engine) -> Config:
     """An Alembic config for smattest's migrations against ``engine``."""
     config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(files("smattest.migrations")))
@@ -44,17 +52,17 @@ def alembic_config(engine) -> Config:
     return config
 
 
-def upgrade(engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate smattest's tables up to ``revision``."""
     command.upgrade(alembic_config(engine), revision)
 
 
-def downgrade(engine, revision: str) -> None:
+def downgrade(engine: Engine, revision: str) -> None:
     """Migrate smattest's tables down to ``revision`` (``base`` removes them all)."""
     command.downgrade(alembic_config(engine), revision)
 
 
-def current_revision(engine) -> str | None:
+def current_revision(engine: Engine) -> str | None:
     """The revision smattest's tables are at, or None before the first upgrade."""
     from alembic.runtime.migration import MigrationContext
 
@@ -63,8 +71,11 @@ def current_revision(engine) -> str | None:
         return context.get_current_revision()
 
 
-def head_revision(engine) -> str:
+def head_revision(engine: Engine) -> str:
     """The newest revision smattest ships."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    if head is None:
+        raise RuntimeError("smattest's migrations directory has no revisions")
+    return head

@@ -9,6 +9,7 @@ kept in ``ChainHead`` so an auditor can prove nothing was edited or removed.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -192,9 +193,9 @@ class Question(Base):
     #: ``single`` or ``multiple``.
     kind: Mapped[str] = mapped_column(sa.String(10))
     prompt: Mapped[str] = mapped_column(sa.Text)
-    options: Mapped[list] = mapped_column(JSONText)
+    options: Mapped[list[str]] = mapped_column(JSONText)
     #: Indexes into ``options`` of the correct answers.
-    correct: Mapped[list] = mapped_column(JSONText)
+    correct: Mapped[list[int]] = mapped_column(JSONText)
     explanation: Mapped[str] = mapped_column(sa.Text, default="")
 
 
@@ -209,9 +210,9 @@ class QuizAttempt(Base):
     course_version_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_course_version.id"))
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Question ids and, per question, option indexes in the order shown.
-    presented: Mapped[list] = mapped_column(JSONText)
+    presented: Mapped[list[dict[str, Any]]] = mapped_column(JSONText)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    answers: Mapped[dict | None] = mapped_column(JSONText)
+    answers: Mapped[dict[str, list[int]] | None] = mapped_column(JSONText)
     score: Mapped[int | None]
     passed: Mapped[bool | None]
 
@@ -373,6 +374,6 @@ class HREvent(Base):
 
 
 @sa.event.listens_for(ChainHead.__table__, "after_create")
-def _insert_chain_head(target, connection, **kw):
+def _insert_chain_head(target: sa.Table, connection: sa.Connection, **kw: object) -> None:
     """``create_all`` (tests, quick starts) gets the head row the migration inserts."""
     connection.execute(target.insert().values(id=1, last_seq=0, last_hash=""))

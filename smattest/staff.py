@@ -34,7 +34,9 @@ def read_profile(user: Any) -> dict[str, Any]:
     else:
         fields = config["SMATTEST_USER_FIELDS"]
         raw = {field: getattr(user, attr, None) for field, attr in fields.items()}
-    profile = {key: _clean(raw.get(key)) for key in ("email", "full_name", "department")}
+    profile: dict[str, Any] = {
+        key: _clean(raw.get(key)) for key in ("email", "full_name", "department")
+    }
     profile["manager_email"] = _clean(raw.get("manager_email"))
     if profile["email"]:
         profile["email"] = profile["email"].lower()

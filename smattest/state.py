@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
+from typing import cast
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.engine import Engine
+from werkzeug.local import LocalProxy
 
 
 @dataclass
@@ -25,7 +28,7 @@ class State:
     timezone: zoneinfo.ZoneInfo
 
     @property
-    def engine(self):
+    def engine(self) -> Engine:
         """The engine smattest's tables live on (the bind key's, or the default)."""
         return self.db.engines[self.bind_key]
 
@@ -33,8 +36,15 @@ class State:
 def state_for(app: Flask) -> State:
     """smattest's state for ``app``, with a clear error when it was never mounted."""
     try:
-        return app.extensions["smattest"]
+        state: State = app.extensions["smattest"]
     except KeyError:
         raise RuntimeError(
             "smattest is not mounted on this app: call SMAttest(app, db=db)."
         ) from None
+    return state
+
+
+def current_app_object() -> Flask:
+    """The app behind the ``current_app`` proxy: the sender of smattest's signals."""
+    # current_app is typed as Flask but is a LocalProxy at run time.
+    return cast("LocalProxy[Flask]", current_app)._get_current_object()

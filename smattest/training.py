@@ -6,13 +6,13 @@ import random
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 
 from . import evidence
 from .db import utcnow
 from .models import Course, CourseVersion, Question, QuizAttempt, Staff, TrainingCompletion
 from .proxies import current_smattest
 from .signals import training_completed
+from .state import current_app_object
 
 _shuffle = random.SystemRandom().shuffle
 
@@ -126,7 +126,7 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
     session.commit()
     session.refresh(attempt)
     if completion is not None:
-        training_completed.send(current_app._get_current_object(), completion=completion)
+        training_completed.send(current_app_object(), completion=completion)
     return Result(attempt, completion)
 
 

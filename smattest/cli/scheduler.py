@@ -7,10 +7,10 @@ import signal
 import threading
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from ..scheduler import Scheduler, jobs_for, logger
+from ..state import current_app_object
 
 
 def _log_to_stderr() -> None:
@@ -41,7 +41,7 @@ def scheduler_command(list_only: bool) -> None:
     reminder is sent once. Instead of this process you can run
     'flask smattest reminders send' from cron or a systemd timer.
     """
-    app = current_app._get_current_object()
+    app = current_app_object()
     scheduler = Scheduler(app, jobs_for(app))
     _log_to_stderr()
     zone = scheduler.timezone.key

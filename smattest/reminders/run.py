@@ -17,6 +17,7 @@ from ..mail import Batch, address_problem, describe_error, mail_state
 from ..models import Reminder, Staff
 from ..proxies import current_smattest
 from ..signals import reminder_sent
+from ..state import current_app_object
 from . import messages, outbox
 from .cadence import ESCALATE, Cadence
 from .outbox import REMINDERS, SUMMARIES, session
@@ -313,7 +314,7 @@ class ReminderRun:
         if reminder_sent.receivers:
             sent = session().scalars(sa.select(model).where(model.id.in_(ids)).order_by(model.id))
             reminder_sent.send(
-                current_app._get_current_object(),
+                current_app_object(),
                 reminders=list(sent),
                 recipient=recipient,
                 kind=kind,

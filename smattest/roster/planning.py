@@ -22,6 +22,7 @@ from ..db import utcnow
 from ..models import HREvent, Staff
 from ..proxies import current_smattest
 from ..signals import roster_imported
+from ..state import current_app_object
 from .reading import (
     FIELDS,
     Parsed,
@@ -277,7 +278,7 @@ def apply(
                 "changed: run the import again"
             ]
         ) from None
-    roster_imported.send(current_app._get_current_object(), result=plan)
+    roster_imported.send(current_app_object(), result=plan)
     return plan
 
 
