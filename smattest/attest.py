@@ -63,7 +63,7 @@ def attest(
     """
     policy = get_policy(slug)
     version = version_in_force(policy) if policy else None
-    if version is None:
+    if policy is None or version is None:
         raise AttestationError("This policy has no version in force to sign.")
     if version.number != version_number:
         raise AttestationError(
@@ -237,7 +237,9 @@ def _latest_of_version(staff_id: int, version_id: int) -> int | None:
 def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Attestation | None:
     """The person's attestation of this version, if it already makes them current."""
     session = current_smattest.db.session
-    standing = compliance.standing_for(session.get(Staff, staff_id), POLICY, policy_id)
+    staff = session.get(Staff, staff_id)
+    assert staff is not None  # the caller holds this person's row
+    standing = compliance.standing_for(staff, POLICY, policy_id)
     if standing is None or standing.status != compliance.CURRENT:
         return None
     return session.scalar(

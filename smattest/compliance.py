@@ -292,7 +292,7 @@ def standings(
     staff: Iterable[Staff] | None = None,
     as_of: dt.date | None = None,
     *,
-    where: sa.ColumnElement[bool] | None = None,
+    where: sa.SQLColumnExpression[bool] | None = None,
     staff_ids: Sequence[int] | None = None,
 ) -> dict[int, Standing]:
     """Every active person's standing for ``requirement``, by staff id.
@@ -315,7 +315,7 @@ def stream_standings(
     requirement: Requirement,
     as_of: dt.date | None = None,
     *,
-    where: sa.ColumnElement[bool] | None = None,
+    where: sa.SQLColumnExpression[bool] | None = None,
     staff_ids: Sequence[int] | None = None,
     columns: Sequence[sa.SQLColumnExpression[Any]] = (),
     order_by: Sequence[sa.SQLColumnExpression[Any]] = (Staff.id,),

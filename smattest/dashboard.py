@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -151,7 +152,7 @@ class PeopleFilter:
     sort: str = "name"
     page: int = 1
 
-    def args(self, **changes) -> dict[str, str | int]:
+    def args(self, **changes: Any) -> dict[str, str | int]:
         """The query string for this filter (with ``changes``), leaving defaults out."""
         chosen = replace(self, **changes)
         values = {
@@ -184,7 +185,7 @@ def parse_filter(
     Raises :class:`FilterError` naming every value that is not understood.
     """
     problems = []
-    found: dict = {}
+    found: dict[str, Any] = {}
 
     def text(name: str) -> str:
         return args.get(name, "").strip() if name in fields else ""
@@ -266,7 +267,9 @@ class PeoplePage:
         return self.first + len(self.rows) - 1
 
 
-def _condition(flt: PeopleFilter, scope: sa.ColumnElement[bool] | None):
+def _condition(
+    flt: PeopleFilter, scope: sa.ColumnElement[bool] | None
+) -> sa.ColumnElement[bool] | None:
     """The filter as a condition on Staff, or None when it is only "active"."""
     parts = [] if scope is None else [scope]
     if flt.department == NO_DEPARTMENT:
@@ -285,7 +288,7 @@ def _condition(flt: PeopleFilter, scope: sa.ColumnElement[bool] | None):
     return sa.and_(*parts) if parts else None
 
 
-def _order(sort: str) -> list:
+def _order(sort: str) -> list[sa.SQLColumnExpression[Any]]:
     by_name = [sa.func.lower(Staff.full_name), Staff.id]
     if sort == "department":
         return [sa.case((_no_department(), 1), else_=0), sa.func.lower(Staff.department), *by_name]
@@ -330,9 +333,11 @@ def people_page(
         page_ids = ids[(flt.page - 1) * page_size : flt.page * page_size]
         rows = session.execute(_roster(Staff.id.in_(page_ids))).all() if page_ids else []
         position = {staff_id: n for n, staff_id in enumerate(page_ids)}
-        rows.sort(key=lambda row: position[row.id])
+        rows = sorted(rows, key=lambda row: position[row.id])
     else:
-        total = session.scalar(sa.select(sa.func.count()).select_from(Staff).where(active))
+        total = session.execute(
+            sa.select(sa.func.count()).select_from(Staff).where(active)
+        ).scalar_one()
         query = _roster(active).order_by(*_order(flt.sort))
         rows = session.execute(query.limit(page_size).offset((flt.page - 1) * page_size)).all()
     page_ids = [row.id for row in rows]
@@ -358,7 +363,9 @@ def people_page(
     return PeoplePage(people, total, flt.page, page_size, list(requirements))
 
 
-def _roster(condition: sa.ColumnElement[bool]):
+def _roster(
+    condition: sa.SQLColumnExpression[bool],
+) -> sa.Select[int, str, str | None, str | None, str | None]:
     return sa.select(
         Staff.id, Staff.full_name, Staff.email, Staff.department, Staff.manager_email
     ).where(condition)
@@ -389,5 +396,6 @@ def managers() -> dict[str, str | None]:
         .where(Staff.active, Staff.manager_email.is_not(None), Staff.manager_email != "")
         .group_by(Staff.manager_email)
     ).all()
-    rows.sort(key=lambda row: ((row[1] or row[0]).casefold(), row[0]))
-    return dict(rows)
+    named = [(email, name) for email, name in rows if email]  # the query leaves none out
+    named.sort(key=lambda row: ((row[1] or row[0]).casefold(), row[0]))
+    return dict(named)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -36,6 +36,15 @@ class Base(DeclarativeBase):
 
 #: Tests (and ``reminders send --now``) set this to step through time; never a request.
 frozen_now: dt.datetime | None = None
+
+
+def rowcount(result: sa.Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run through ``Session.execute`` matched.
+
+    The session types its result as a plain ``Result``; for these statements
+    it is a ``CursorResult``, which has the count.
+    """
+    return cast("sa.CursorResult[Any]", result).rowcount
 
 
 def utcnow() -> dt.datetime:

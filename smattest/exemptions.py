@@ -17,7 +17,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from . import compliance
-from .db import utcnow
+from .db import rowcount, utcnow
 from .models import COURSE, POLICY, Course, Exemption, HREvent, Policy, Staff
 from .proxies import current_smattest
 from .signals import exemption_ended, exemption_granted
@@ -57,8 +57,12 @@ def requirement_in_force(kind: str, requirement_id: int) -> compliance.Requireme
     found = next((r for r in listing if r.id == requirement_id), None)
     if found is not None:
         return found
-    model = Policy if kind == POLICY else Course
-    known = current_smattest.db.session.get(model, requirement_id)
+    session = current_smattest.db.session
+    known = (
+        session.get(Policy, requirement_id)
+        if kind == POLICY
+        else session.get(Course, requirement_id)
+    )
     if known is None:
         raise ExemptionError(f"There is no {kind} with id {requirement_id}.")
     raise ExemptionError(
@@ -170,10 +174,8 @@ def end(exemption: Exemption, ended_by: str) -> Exemption:
     was already ended or has expired.
     """
     session = current_smattest.db.session
-    if exemption.ended_at is not None:
-        raise ExemptionError(
-            f"This exemption was already ended on {_day(_local(exemption.ended_at))}."
-        )
+    if (ended_at := exemption.ended_at) is not None:
+        raise ExemptionError(f"This exemption was already ended on {_day(_local(ended_at))}.")
     today = local_today()
     if exemption.until is not None and exemption.until < today:
         raise ExemptionError(
@@ -187,9 +189,10 @@ def end(exemption: Exemption, ended_by: str) -> Exemption:
         .where(Exemption.id == exemption.id, Exemption.ended_at.is_(None))
         .values(ended_at=now, ended_by=ended_by)
     )
-    if ended.rowcount != 1:
+    if rowcount(ended) != 1:
         session.rollback()
         session.refresh(exemption)
+        assert exemption.ended_at is not None  # the UPDATE found it ended already
         raise ExemptionError(
             f"This exemption was already ended on {_day(_local(exemption.ended_at))}."
         )
@@ -220,6 +223,10 @@ def _local(moment: dt.datetime) -> dt.date:
 
 def requirement_title(kind: str, requirement_id: int) -> str:
     """The title of a policy or course, for messages and events."""
-    model = Policy if kind == POLICY else Course
-    found = current_smattest.db.session.get(model, requirement_id)
+    session = current_smattest.db.session
+    found = (
+        session.get(Policy, requirement_id)
+        if kind == POLICY
+        else session.get(Course, requirement_id)
+    )
     return found.title if found else f"{kind} {requirement_id}"

@@ -35,6 +35,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -107,7 +108,7 @@ def utc_iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
-def _cell(value):
+def _cell(value: object) -> object:
     # Called for every cell of every row: the common cases first.
     if type(value) is str:
         return "'" + value if value.startswith(FORMULA_STARTS) else value
@@ -122,7 +123,9 @@ def _cell(value):
     return value
 
 
-def _csv_text(columns: Iterable[str], rows: Iterable[Iterable], export: Export) -> Iterator[str]:
+def _csv_text(
+    columns: Iterable[str], rows: Iterable[Iterable[object]], export: Export
+) -> Iterator[str]:
     """The BOM and header at once, then the rows as CSV text, ``BATCH`` rows a chunk."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # the "excel" dialect: CRLF line endings
@@ -187,7 +190,7 @@ def _record(action: str, actor: str, detail: str) -> None:
 # --- Status export -----------------------------------------------------------
 
 
-def status_rows(as_of: dt.date | None = None) -> Iterator[tuple]:
+def status_rows(as_of: dt.date | None = None) -> Iterator[tuple[object, ...]]:
     """One row per listed person and requirement in force on ``as_of`` (default today).
 
     Requirement by requirement, from :func:`smattest.compliance.stream_standings`:
@@ -196,7 +199,7 @@ def status_rows(as_of: dt.date | None = None) -> Iterator[tuple]:
     """
     today = local_today()
     day = as_of or today
-    listed = Staff.active
+    listed: sa.SQLColumnExpression[bool] = Staff.active
     if day < today:
         listed = sa.and_(listed, sa.or_(Staff.hire_date.is_(None), Staff.hire_date <= day))
     details = (Staff.external_id, Staff.full_name, Staff.email, Staff.department,
@@ -213,7 +216,7 @@ def status_rows(as_of: dt.date | None = None) -> Iterator[tuple]:
                 person.manager_email, person.hire_date, requirement.kind, requirement.slug,
                 requirement.title, requirement.current_number, standing.status,
                 None if exempt else standing.due_date,
-                (day - standing.due_date).days if overdue else 0,
+                (day - standing.due_date).days if overdue and standing.due_date else 0,
                 standing.done_at,
                 (standing.due_date or "open-ended") if exempt else None,
             )  # fmt: skip
@@ -260,7 +263,7 @@ def read_head() -> Head:
     return Head(head.last_seq, head.last_hash, utcnow())
 
 
-def _evidence_query(last_seq: int):
+def _evidence_query(last_seq: int) -> sa.CompoundSelect[*tuple[Any, ...]]:
     """Both kinds of evidence up to ``last_seq``, joined to names, in chain order."""
     attestations = (
         sa.select(
@@ -302,7 +305,7 @@ def _evidence_query(last_seq: int):
     return sa.union_all(attestations, completions).order_by(sa.column("seq"))
 
 
-def evidence_rows(head: Head) -> Iterator[tuple]:
+def evidence_rows(head: Head) -> Iterator[tuple[object, ...]]:
     """Every evidence row up to ``head`` in chain order (one streamed query).
 
     The rows come through a server-side cursor ``BATCH`` at a time, so memory
@@ -315,7 +318,7 @@ def evidence_rows(head: Head) -> Iterator[tuple]:
             yield tuple(row)
 
 
-def _with_head(rows: Iterator[tuple], head: Head) -> Iterator[tuple]:
+def _with_head(rows: Iterator[tuple[object, ...]], head: Head) -> Iterator[tuple[object, ...]]:
     yield from rows
     closing = dict.fromkeys(EVIDENCE_COLUMNS)
     closing.update(seq=head.last_seq, kind=CHAIN_HEAD, at_utc=head.read_at,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from . import evidence
-from .db import utcnow
+from .db import rowcount, utcnow
 from .models import Course, CourseVersion, Question, QuizAttempt, Staff, TrainingCompletion
 from .proxies import current_smattest
 from .signals import training_completed
@@ -93,6 +93,7 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
     )
     score = round(100 * right / len(presented))
     version = session.get(CourseVersion, attempt.course_version_id)
+    assert version is not None  # the attempt's foreign key
     passed = score >= version.pass_mark
     staff_id, course_version_id, content = staff.id, version.id, version.content_sha256
 
@@ -108,7 +109,7 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
             passed=passed,
         )
     )
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         session.rollback()
         raise QuizError("This attempt was already submitted. Start a new attempt to try again.")
     completion = None
@@ -122,6 +123,7 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
             method="quiz",
             content_sha256=content,
         )
+        assert head is not None  # locked above when passed
         evidence.link(head, completion)
     session.commit()
     session.refresh(attempt)

@@ -7,6 +7,7 @@ and publishes drafts with these checks.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 
@@ -130,7 +131,7 @@ def draft_title(draft: PolicyDraft) -> str:
     return draft.policy.title if draft.policy else (draft.title or "")
 
 
-def names_of(external_ids) -> dict[str, str]:
+def names_of(external_ids: Iterable[str | None]) -> dict[str, str]:
     """The full names of people by host user id, for "published by" and "saved by"."""
     ids = {i for i in external_ids if i}
     if not ids:

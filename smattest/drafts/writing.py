@@ -7,10 +7,11 @@ conditional write) is described in :mod:`smattest.drafts`.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 
-from ..db import utcnow
+from ..db import rowcount, utcnow
 from ..models import HREvent, Policy, PolicyDraft, PolicyVersion
 from ..policies import (
     SLUG,
@@ -44,8 +45,10 @@ def _who(draft: PolicyDraft, did: str) -> str:
     return f"{name} {did} at {local:%H:%M %Z} on {local.day} {local:%B %Y}"
 
 
-def _check_lengths(**fields) -> None:
-    problems = length_problems(**fields)
+def _check_lengths(
+    *, body: str, summary: str, slug: str | None = None, title: str | None = None
+) -> None:
+    problems = length_problems(body=body, summary=summary, slug=slug, title=title)
     if problems:
         raise DraftError(problems[0][1])
 
@@ -197,7 +200,7 @@ def save_draft(
     """
     session = current_smattest.db.session
     draft = _current_or_conflict(draft_id, seen_revision, "saved")
-    values = {
+    values: dict[str, Any] = {
         "body_markdown": body.replace("\r\n", "\n"),
         "summary": summary.strip(),
         "requires_reattestation": requires_reattestation if draft.policy_id else True,
@@ -225,11 +228,13 @@ def save_draft(
         .values(**values)
         .execution_options(synchronize_session="fetch")
     )
-    if saved.rowcount != 1:
+    if rowcount(saved) != 1:
         raise _lost_race(draft_id, "saved")
     _event(actor, "draft.update", _describe(draft))
     session.commit()
-    return get_draft(draft_id)
+    saved_draft = get_draft(draft_id)
+    assert saved_draft is not None  # saved just now
+    return saved_draft
 
 
 def discard_draft(draft_id: int, seen_revision: str, *, actor: str) -> str:
@@ -242,7 +247,7 @@ def discard_draft(draft_id: int, seen_revision: str, *, actor: str) -> str:
         .where(PolicyDraft.id == draft.id, PolicyDraft.updated_at == draft.updated_at)
         .execution_options(synchronize_session="fetch")
     )
-    if gone.rowcount != 1:
+    if rowcount(gone) != 1:
         raise _lost_race(draft_id, "discarded")
     _event(actor, "draft.discard", described)
     session.commit()
@@ -287,7 +292,7 @@ def publish_draft(
         .where(PolicyDraft.id == draft.id, PolicyDraft.updated_at == draft.updated_at)
         .execution_options(synchronize_session="fetch")
     )
-    if gone.rowcount != 1:
+    if rowcount(gone) != 1:
         raise _lost_race(draft_id, "published")
     _event(
         actor,

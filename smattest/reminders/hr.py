@@ -9,12 +9,14 @@ guesses; it reports the row (HR page, weekly summary, CLI) and HR decides:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
-from ..db import utcnow
+from ..db import rowcount, utcnow
 from ..models import COURSE, POLICY, Course, HREvent, HRSummary, Policy, Reminder, Staff
 from ..timeutil import to_local
 from . import outbox
@@ -50,7 +52,7 @@ class OutboxRow:
 class Section:
     """Some rows of one kind, and how many there are in all."""
 
-    rows: list
+    rows: list[OutboxRow]
     total: int
 
 
@@ -75,7 +77,12 @@ def _titles() -> dict[tuple[str, int], str]:
     return titles
 
 
-def _section(where, order, limit: int, titles) -> Section:
+def _section(
+    where: sa.ColumnElement[bool],
+    order: Sequence[sa.SQLColumnExpression[Any]],
+    limit: int,
+    titles: dict[tuple[str, int], str],
+) -> Section:
     rows = session().execute(
         sa.select(Reminder, Staff.full_name)
         .join(Staff, Staff.id == Reminder.staff_id)
@@ -83,7 +90,11 @@ def _section(where, order, limit: int, titles) -> Section:
         .order_by(*order)
         .limit(limit)
     )
-    total = session().scalar(sa.select(sa.func.count()).select_from(Reminder).where(where))
+    total = (
+        session()
+        .execute(sa.select(sa.func.count()).select_from(Reminder).where(where))
+        .scalar_one()
+    )
     return Section(
         [
             OutboxRow(
@@ -144,18 +155,19 @@ def resolve_stuck(kind: str, row_id: int, action: str, actor: str) -> str:
         raise ReminderError("Choose 'mark as sent' or 'release to send again' for a stuck row.")
     now = utcnow()
     table = REMINDERS if kind == "reminder" else SUMMARIES
-    model = Reminder if kind == "reminder" else HRSummary
-    row = session().get(model, row_id)
+    row: Reminder | HRSummary | None = (
+        session().get(Reminder, row_id) if kind == "reminder" else session().get(HRSummary, row_id)
+    )
     if row is None:
         raise ReminderError(f"There is no {kind} {row_id}.")
     timeout = current_app.config["SMATTEST_REMINDER_SENDING_TIMEOUT_MINUTES"]
     claimed = to_local(row.claimed_at).strftime("%Y-%m-%d %H:%M %Z") if row.claimed_at else "?"
-    what, staff_id = _describe(row, kind)
+    what, staff_id = _describe(row)
     if action == MARK_SENT:
         values = {
             "status": outbox.SENT,
             "sent_at": row.claimed_at,
-            "recipient": row.recipient or _recipient(row, kind),
+            "recipient": row.recipient or _recipient(row),
             "last_error": f"Marked as sent by HR: it was stuck in 'sending' since {claimed}.",
         }
         done = f"Marked as sent: {what}."
@@ -172,7 +184,7 @@ def resolve_stuck(kind: str, row_id: int, action: str, actor: str) -> str:
         .where(table.c.id == row_id, outbox.stuck(table, now, timeout))
         .values(**values)
     )
-    if changed.rowcount != 1:
+    if rowcount(changed) != 1:
         session().rollback()
         raise ReminderError(
             f"{what[0].upper()}{what[1:]} is no longer stuck (it is {row.status}): nothing changed."
@@ -189,8 +201,8 @@ def resolve_stuck(kind: str, row_id: int, action: str, actor: str) -> str:
     return done
 
 
-def _describe(row, kind: str) -> tuple[str, int | None]:
-    if kind == "summary":
+def _describe(row: Reminder | HRSummary) -> tuple[str, int | None]:
+    if isinstance(row, HRSummary):
         return f"the HR summary of the week of {row.week_start.isoformat()}", None
     title = _titles().get((row.requirement_kind, row.requirement_id), row.requirement_kind)
     return (
@@ -199,7 +211,7 @@ def _describe(row, kind: str) -> tuple[str, int | None]:
     )
 
 
-def _recipient(row, kind: str) -> str | None:
-    if kind == "summary":
+def _recipient(row: Reminder | HRSummary) -> str | None:
+    if isinstance(row, HRSummary):
         return ", ".join(current_app.config["SMATTEST_HR_EMAILS"]) or None
     return row.staff.manager_email if row.stage == "escalate" else row.staff.email

@@ -11,7 +11,9 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_mail import Message
 
@@ -74,8 +76,15 @@ def links() -> Iterator[None]:
 
 def owed(standings: Sequence[compliance.Standing], today: dt.date) -> list[Owed]:
     """What a person still has to do, most urgent first (call inside :func:`links`)."""
-    due = [s for s in standings if s.status in (compliance.DUE_SOON, compliance.OVERDUE)]
-    due.sort(key=lambda s: (compliance.URGENCY[s.status], s.due_date, s.requirement.title))
+    # (A standing due soon or overdue always has a due date.)
+    due = [
+        (s, s.due_date)
+        for s in standings
+        if s.status in (compliance.DUE_SOON, compliance.OVERDUE) and s.due_date is not None
+    ]
+    due.sort(
+        key=lambda pair: (compliance.URGENCY[pair[0].status], pair[1], pair[0].requirement.title)
+    )
     return [
         Owed(
             kind=s.requirement.kind,
@@ -83,15 +92,15 @@ def owed(standings: Sequence[compliance.Standing], today: dt.date) -> list[Owed]
             action="Sign the policy" if s.requirement.kind == POLICY else "Complete the course",
             status=s.status,
             label=s.label,
-            due_date=s.due_date,
-            days_overdue=max((today - s.due_date).days, 0),
+            due_date=due_date,
+            days_overdue=max((today - due_date).days, 0),
             url=url_for(
                 "smattest.policy" if s.requirement.kind == POLICY else "smattest.course",
                 slug=s.requirement.slug,
                 _external=True,
             ),
         )
-        for s in due
+        for s, due_date in due
     ]
 
 
@@ -112,7 +121,7 @@ def staff_subject(items: Sequence[Owed]) -> str:
     return f"Reminder: you have {len(items)} compliance tasks due soon"
 
 
-def staff_reminder(person, items: Sequence[Owed], today: dt.date) -> Message:
+def staff_reminder(person: sa.Row[Any], items: Sequence[Owed], today: dt.date) -> Message:
     """A person's digest: everything they owe, each with its due date and link."""
     return compose(
         "reminder",

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session
 from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.orm import scoped_session
 
 from ..models import HRSummary, Reminder
 from ..proxies import current_smattest
@@ -34,18 +36,19 @@ from .cadence import ESCALATE
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
 
-REMINDERS = Reminder.__table__
-SUMMARIES = HRSummary.__table__
+# A declarative model's __table__ is typed as any FromClause; these are Tables.
+REMINDERS = cast(sa.Table, Reminder.__table__)
+SUMMARIES = cast(sa.Table, HRSummary.__table__)
 
 T = TypeVar("T")
 
 
-def session():
+def session() -> scoped_session[Session]:
     """The host's session, which smattest's tables are used through."""
     return current_smattest.db.session
 
 
-def insert_ignoring_duplicates(table: sa.Table):
+def insert_ignoring_duplicates(table: sa.Table) -> sa.Insert:
     """An INSERT that silently keeps the existing row when a unique key is taken.
 
     PostgreSQL and SQLite: ``ON CONFLICT DO NOTHING``. MariaDB/MySQL: ``ON
@@ -85,7 +88,7 @@ def retry_on_deadlock(work: Callable[[], T], attempts: int = 4) -> T:
 KEY = ("staff_id", "requirement_kind", "requirement_id", "cycle_due", "stage")
 
 
-def not_planned_yet(rows: list[dict]) -> list[dict]:
+def not_planned_yet(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows whose key is not in the outbox yet (one SELECT, on their due dates).
 
     Most days most rows a run finds due were planned by an earlier run; leaving
@@ -103,7 +106,7 @@ def not_planned_yet(rows: list[dict]) -> list[dict]:
     return [row for row in rows if tuple(row[name] for name in KEY) not in existing]
 
 
-def plan(rows: list[dict], token: str, now: dt.datetime) -> int:
+def plan(rows: list[dict[str, Any]], token: str, now: dt.datetime) -> int:
     """Insert the reminder rows not planned yet; return how many were new.
 
     ``rows`` hold ``staff_id``, ``requirement_kind``, ``requirement_id``,
@@ -128,10 +131,14 @@ def plan(rows: list[dict], token: str, now: dt.datetime) -> int:
 
     def insert() -> int:
         session().execute(insert_ignoring_duplicates(REMINDERS), values)
-        planned = session().scalar(
-            sa.select(sa.func.count())
-            .select_from(REMINDERS)
-            .where(REMINDERS.c.status == PENDING, REMINDERS.c.claim_token == token)
+        planned = (
+            session()
+            .execute(
+                sa.select(sa.func.count())
+                .select_from(REMINDERS)
+                .where(REMINDERS.c.status == PENDING, REMINDERS.c.claim_token == token)
+            )
+            .scalar_one()
         )
         session().commit()
         return planned
@@ -193,7 +200,7 @@ def claim_escalations(token: str, now: dt.datetime) -> None:
     retry_on_deadlock(claim)
 
 
-def claimed(token: str, *where: sa.ColumnElement[bool]) -> list[sa.Row]:
+def claimed(token: str, *where: sa.ColumnElement[bool]) -> list[sa.Row[Any]]:
     """This run's rows still ``sending`` (its current claim), as plain rows."""
     return list(
         session().execute(
@@ -236,7 +243,7 @@ def mark_skipped(reasons: dict[int, str], token: str) -> None:
 
 def record_failure(
     table: sa.Table,
-    rows: Iterable[sa.Row],
+    rows: Iterable[sa.Row[Any]],
     token: str,
     now: dt.datetime,
     error: str,
@@ -255,6 +262,7 @@ def record_failure(
     given_up = 0
     for row in rows:
         attempts = row.attempts + 1
+        values: dict[str, str | dt.datetime | None]
         if give_up or attempts >= max_attempts:
             values = {"status": FAILED, "next_attempt_at": None}
             given_up += 1
@@ -270,7 +278,7 @@ def record_failure(
     return given_up
 
 
-def return_unsent(rows: Iterable[sa.Row], token: str, error: str) -> None:
+def return_unsent(rows: Iterable[sa.Row[Any]], token: str, error: str) -> None:
     """Give back claimed rows that were never tried: ``pending`` again, sent by a later run."""
     ids = [row.id for row in rows]
     if ids:
@@ -303,7 +311,7 @@ def plan_summary(week_start: dt.date, now: dt.datetime) -> None:
     session().commit()
 
 
-def claim_summary(week_start: dt.date, token: str, now: dt.datetime) -> sa.Row | None:
+def claim_summary(week_start: dt.date, token: str, now: dt.datetime) -> sa.Row[Any] | None:
     """Claim the week's HR summary if it is due; the row, or None when another run has it."""
     session().execute(
         sa.update(SUMMARIES)

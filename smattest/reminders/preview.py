@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import groupby
 from types import SimpleNamespace
+from typing import Any
 
 import sqlalchemy as sa
 
+from ..compliance import Standing
 from ..mail import address_problem
 from ..models import Staff
 from . import messages, outbox
@@ -17,9 +19,10 @@ from .outbox import REMINDERS, session
 from .report import MailOut
 
 
-def preview(run: RunContext, planned: list[dict]) -> None:
+def preview(run: RunContext, planned: list[dict[str, Any]]) -> None:
     """Who would get what, without writing or sending anything."""
-    new = [SimpleNamespace(**row) for row in outbox.not_planned_yet(planned)]
+    # Planned rows and outbox rows alike: read by attribute.
+    new: list[Any] = [SimpleNamespace(**row) for row in outbox.not_planned_yet(planned)]
     run.report.planned = len(new)
     waiting = list(session().execute(sa.select(REMINDERS).where(outbox.due(REMINDERS, run.now))))
     candidates = sorted(new + waiting, key=lambda row: row.staff_id)
@@ -31,7 +34,7 @@ def preview(run: RunContext, planned: list[dict]) -> None:
             )
         )
     }
-    managers: dict[str, list] = defaultdict(list)
+    managers: dict[str, list[tuple[Any, Standing]]] = defaultdict(list)
     with messages.links():
         for staff_id, group in groupby(candidates, key=lambda row: row.staff_id):
             person = roster.get(staff_id)
@@ -45,10 +48,13 @@ def preview(run: RunContext, planned: list[dict]) -> None:
                 if run.verdict(row, standing, manager):
                     run.report.skipped += 1
                 elif row.stage == ESCALATE:
+                    # verdict: no manager or no standing, no escalation
+                    assert manager is not None and standing is not None
                     managers[manager.strip().lower()].append((person, standing))
                 else:
                     stages.append(row.stage)
             if stages:
+                assert person is not None  # verdict: an inactive person is sent nothing
                 items = messages.owed(list(owed.values()), run.today)
                 run.report.mails.append(
                     MailOut(

@@ -6,7 +6,9 @@ import datetime as dt
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import groupby
+from typing import Any, TypeAlias, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -14,7 +16,7 @@ from flask import current_app
 from .. import compliance
 from ..db import utcnow
 from ..mail import Batch, address_problem, describe_error, mail_state
-from ..models import Reminder, Staff
+from ..models import HRSummary, Reminder, Staff
 from ..proxies import current_smattest
 from ..signals import reminder_sent
 from ..state import current_app_object
@@ -49,6 +51,10 @@ def run_reminders(now: dt.datetime | None = None, *, dry_run: bool = False) -> R
     return ReminderRun(now.astimezone(dt.UTC), dry_run).run()
 
 
+#: A manager's report escalated in this run: the person, the outbox row, the standing.
+_Escalated: TypeAlias = "tuple[sa.Row[*tuple[Any, ...]], sa.Row[Any], compliance.Standing]"
+
+
 class ReminderRun:
     """The state of one run; :meth:`run` does the work in order.
 
@@ -57,7 +63,7 @@ class ReminderRun:
     """
 
     def __init__(self, now: dt.datetime, dry_run: bool) -> None:
-        self.config = current_app.config
+        self.config: Mapping[str, Any] = current_app.config
         self.now = now
         self.today = now.astimezone(current_smattest.timezone).date()
         self.dry_run = dry_run
@@ -70,7 +76,7 @@ class ReminderRun:
 
     def run(self) -> RunReport:
         self._check_configuration()
-        self.requirements = compliance.requirements(self.today)
+        self.requirements: Sequence[compliance.Requirement] = compliance.requirements(self.today)
         self.titles = {(r.kind, r.id): r.title for r in self.requirements}
         self.report.business_day = self.cadence.is_business_day(self.today)
         if self.report.business_day:
@@ -109,7 +115,9 @@ class ReminderRun:
             }
         return self._standings
 
-    def _standings_of(self, staff_ids) -> dict[int, dict[tuple[str, int], compliance.Standing]]:
+    def _standings_of(
+        self, staff_ids: Iterable[int]
+    ) -> dict[int, dict[tuple[str, int], compliance.Standing]]:
         """Fresh standings of some people, by person then requirement (for the re-check)."""
         found: dict[int, dict[tuple[str, int], compliance.Standing]] = defaultdict(dict)
         ids = sorted(staff_ids)
@@ -121,7 +129,7 @@ class ReminderRun:
 
     # -- planning ----------------------------------------------------------------------------
 
-    def _rows_to_plan(self) -> list[dict]:
+    def _rows_to_plan(self) -> list[dict[str, Any]]:
         """The latest stage reached by everyone who owes something, and due escalations."""
         managers = dict(
             session()
@@ -132,10 +140,13 @@ class ReminderRun:
             )
             .all()
         )
-        rows = []
+        rows: list[dict[str, Any]] = []
         for (kind, requirement_id), by_person in self.standings.items():
             for staff_id, standing in by_person.items():
+                # (Due soon and overdue standings always have a due date.)
                 if standing.status not in (compliance.DUE_SOON, compliance.OVERDUE):
+                    continue
+                if standing.due_date is None:
                     continue
                 key = {
                     "staff_id": staff_id,
@@ -152,14 +163,19 @@ class ReminderRun:
                     rows.append({**key, "stage": ESCALATE})
         return rows
 
-    def verdict(self, row, standing: compliance.Standing | None, manager_email=None) -> str | None:
+    def verdict(
+        self,
+        row: Any,
+        standing: compliance.Standing | None,
+        manager_email: str | None = None,
+    ) -> str | None:
         """None when ``row`` is still to be sent today, else why not (it is then skipped)."""
         if standing is None:
             return "the person is inactive, or the requirement is no longer in force"
         if standing.status not in (compliance.DUE_SOON, compliance.OVERDUE):
             return f"the person is now {standing.label.lower()}"
         if standing.due_date != row.cycle_due:
-            return f"the due date changed to {standing.due_date.isoformat()}"
+            return f"the due date changed to {standing.due_date}"  # ISO, as str(date) is
         if row.stage == ESCALATE:
             if not manager_email:
                 return "there is no manager email on record"
@@ -185,7 +201,7 @@ class ReminderRun:
             if rows:
                 self._send_people_batch(rows)
 
-    def _send_people_batch(self, rows: list[sa.Row]) -> None:
+    def _send_people_batch(self, rows: list[sa.Row[Any]]) -> None:
         ids = {row.staff_id for row in rows}
         people = {
             p.id: p
@@ -195,7 +211,9 @@ class ReminderRun:
         }
         fresh = self._standings_of(ids)
         skips: dict[int, str] = {}
-        mails = []
+        mails: list[
+            tuple[sa.Row[*tuple[Any, ...]], list[sa.Row[Any]], list[compliance.Standing]]
+        ] = []
         for staff_id, group in groupby(rows, key=lambda row: row.staff_id):
             owed = fresh.get(staff_id, {})
             sendable = []
@@ -211,14 +229,14 @@ class ReminderRun:
         self.report.skipped += len(skips)
 
         with Batch() as batch:
-            for index, (person, sendable, owed) in enumerate(mails):
+            for index, (person, sendable, standings_owed) in enumerate(mails):
                 problem = address_problem(person.email)
                 if problem:
                     self.fail(REMINDERS, sendable, f"{problem}; correct it in the roster", True)
                     continue
                 try:
                     with messages.links():
-                        items = messages.owed(owed, self.today)
+                        items = messages.owed(standings_owed, self.today)
                         message = messages.staff_reminder(person, items, self.today)
                     batch.send(message)
                 except Exception as error:
@@ -250,7 +268,7 @@ class ReminderRun:
         }
         fresh = self._standings_of(ids)
         skips: dict[int, str] = {}
-        by_manager: dict[str, list] = defaultdict(list)
+        by_manager: dict[str, list[_Escalated]] = defaultdict(list)
         for row in rows:
             person = people[row.staff_id]
             standing = fresh.get(row.staff_id, {}).get((row.requirement_kind, row.requirement_id))
@@ -258,6 +276,7 @@ class ReminderRun:
             if reason:
                 skips[row.id] = reason
             else:
+                assert standing is not None  # verdict: no standing, no escalation
                 by_manager[person.manager_email.strip().lower()].append((person, row, standing))
         outbox.mark_skipped(skips, self.token)
         self.report.skipped += len(skips)
@@ -287,9 +306,9 @@ class ReminderRun:
                     names = tuple(report.full_name for report in reports)
                     self.sent(Reminder, sendable, manager, "manager", names)
 
-    def _reports(self, entries) -> list[messages.Report]:
+    def _reports(self, entries: list[_Escalated]) -> list[messages.Report]:
         """The manager's overdue reports, each with the requirements escalated today."""
-        by_person = defaultdict(list)
+        by_person: dict[sa.Row[*tuple[Any, ...]], list[compliance.Standing]] = defaultdict(list)
         for person, _row, standing in entries:
             by_person[person].append(standing)
         return [
@@ -297,15 +316,22 @@ class ReminderRun:
             for person, owed in sorted(by_person.items(), key=lambda item: item[0].full_name)
         ]
 
-    def title(self, row) -> str:
+    def title(self, row: Any) -> str:
         key = (row.requirement_kind, row.requirement_id)
         return self.titles.get(key, f"{row.requirement_kind} {row.requirement_id}")
 
     # -- outcomes ----------------------------------------------------------------------------
 
-    def sent(self, model, rows, recipient: str, kind: str, listed: tuple[str, ...]) -> None:
+    def sent(
+        self,
+        model: type[Reminder] | type[HRSummary],
+        rows: Sequence[sa.Row[Any]],
+        recipient: str,
+        kind: str,
+        listed: tuple[str, ...],
+    ) -> None:
         ids = [row.id for row in rows]
-        table = model.__table__
+        table = cast(sa.Table, model.__table__)  # a declarative model's table is a Table
         outbox.mark_sent(table, ids, self.token, self.now, recipient)
         counter = {"staff": "people_mailed", "manager": "managers_mailed", "hr": "hr_mailed"}[kind]
         setattr(self.report, counter, getattr(self.report, counter) + 1)
@@ -320,7 +346,9 @@ class ReminderRun:
                 kind=kind,
             )
 
-    def fail(self, table, rows, error: str, give_up: bool = False) -> None:
+    def fail(
+        self, table: sa.Table, rows: Iterable[sa.Row[Any]], error: str, give_up: bool = False
+    ) -> None:
         rows = list(rows)
         given_up = outbox.record_failure(
             table,
@@ -337,7 +365,7 @@ class ReminderRun:
         self.report.problems.append(error)
         log.warning("reminder rows %s not sent: %s", [row.id for row in rows], error)
 
-    def _stop(self, error: BaseException, unsent) -> None:
+    def _stop(self, error: BaseException, unsent: Iterable[sa.Row[Any]]) -> None:
         """The mail server is gone: give back what was claimed, send nothing more."""
         self.broken = describe_error(error)
         unsent = list(unsent)

@@ -69,10 +69,14 @@ def weekly_summary(run: RunContext, week_start: dt.date) -> messages.WeeklySumma
         .where(REMINDERS.c.status == outbox.FAILED, REMINDERS.c.claimed_at >= week_ago)
         .order_by(REMINDERS.c.claimed_at.desc())
     )
-    pending_with_errors = session().scalar(
-        sa.select(sa.func.count())
-        .select_from(REMINDERS)
-        .where(REMINDERS.c.status == outbox.PENDING, REMINDERS.c.last_error.is_not(None))
+    pending_with_errors = (
+        session()
+        .execute(
+            sa.select(sa.func.count())
+            .select_from(REMINDERS)
+            .where(REMINDERS.c.status == outbox.PENDING, REMINDERS.c.last_error.is_not(None))
+        )
+        .scalar_one()
     )
     return messages.WeeklySummary(
         week_start=week_start,

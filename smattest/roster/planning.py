@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -180,7 +180,9 @@ def plan(parsed: Parsed, *, partial: bool, source: str) -> Plan:
     return _compare(rows, existing, partial=partial, source=source)
 
 
-def _compare(rows: list[Row], existing: dict, *, partial: bool, source: str) -> Plan:
+def _compare(
+    rows: list[Row], existing: dict[str, dict[str, Any]], *, partial: bool, source: str
+) -> Plan:
     groups: dict[str, list[Change]] = {
         "new": [],
         "updated": [],
@@ -189,6 +191,7 @@ def _compare(rows: list[Row], existing: dict, *, partial: bool, source: str) -> 
     }
     unchanged = 0
     for row in rows:
+        assert row.external_id is not None  # a row without one is a problem, raised above
         before = existing.get(row.external_id)
         if before is None:
             values = {field: row.values.get(field) for field in FIELDS}
@@ -217,7 +220,13 @@ def _compare(rows: list[Row], existing: dict, *, partial: bool, source: str) -> 
     return Plan(source=source, partial=partial, unchanged=unchanged, **groups)
 
 
-def _change(external_id, where, staff_id, values, changes) -> Change:
+def _change(
+    external_id: str,
+    where: str | None,
+    staff_id: int | None,
+    values: dict[str, Any],
+    changes: dict[str, tuple[Any, Any]],
+) -> Change:
     return Change(
         external_id, values["full_name"], values["email"], where, staff_id, values, changes
     )
@@ -252,7 +261,7 @@ def apply(
     ]
     # Core statements: the ORM's bulk insert leaves out None values, which would
     # split the rows into many small batches whenever an optional field is empty.
-    table = Staff.__table__
+    table = cast(sa.Table, Staff.__table__)  # a declarative model's table is a Table
     insert = table.insert()
     update = (
         table.update()
@@ -262,7 +271,7 @@ def apply(
     rows = [(insert, row) for row in inserts] + [(update, row) for row in updates]
     detail = {"source": plan.source, "partial": plan.partial, **plan.counts}
     try:
-        batch: list[dict] = []
+        batch: list[dict[str, Any]] = []
         for n, (statement, row) in enumerate(progress(rows, len(rows), "Applying"), 1):
             batch.append(row)
             if len(batch) == CHUNK or n == len(rows) or rows[n][0] is not statement:

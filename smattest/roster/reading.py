@@ -12,9 +12,11 @@ import datetime as dt
 import difflib
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
+
+import sqlalchemy as sa
 
 from ..models import Staff
 
@@ -24,9 +26,17 @@ FIELDS = ("email", "full_name", "department", "manager_email", "hire_date", "act
 COLUMNS = ("employee_id", *FIELDS)
 #: The columns a roster file must have.
 REQUIRED = ("employee_id", "email", "full_name")
+
+
+def _column_length(attribute: str) -> int:
+    length = cast(sa.String, Staff.__table__.c[attribute].type).length
+    assert length is not None  # every text column of the staff table has one
+    return length
+
+
 #: The longest text each column may hold: the staff table's column lengths.
 MAX_LENGTH = {
-    column: Staff.__table__.c[attribute].type.length
+    column: _column_length(attribute)
     for column, attribute in [
         ("employee_id", "external_id"),
         ("email", "email"),
@@ -46,8 +56,12 @@ CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 SPACED = ("full_name", "department")
 
 T = TypeVar("T")
-#: ``progress(items, length, label)`` returns ``items``, e.g. through ``click.progressbar``.
-Progress = Callable[[Iterable[T], int, str], Iterable[T]]
+
+
+class Progress(Protocol):
+    """``progress(items, length, label)`` returns ``items``, e.g. through ``click.progressbar``."""
+
+    def __call__(self, items: Iterable[T], length: int, label: str) -> Iterable[T]: ...
 
 
 def no_progress(items: Iterable[T], length: int, label: str) -> Iterable[T]:
@@ -82,7 +96,7 @@ class Parsed:
     problems: _Problems
 
 
-class _Problems(list):
+class _Problems(list[tuple[int, str]]):
     """Problems as (line or record number, message), to be listed in order."""
 
     def add(self, number: int, message: str) -> None:
