@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    _DateParamType = click.ParamType[dt.date, str | dt.date]
+else:  # click's ParamType is generic for type checkers only (and not in older clicks)
+    _DateParamType = click.ParamType
 
-class ISODate(click.ParamType):
+
+class ISODate(_DateParamType):
     """A date written YYYY-MM-DD, with a message that says so."""
 
     name = "YYYY-MM-DD"
 
-    def convert(self, value, param, ctx):
+    def convert(
+        self, value: str | dt.date, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
         if isinstance(value, dt.date):
             return value
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -37,7 +38,15 @@ def policy_cli() -> None:
     type=click.IntRange(1, 120),
     help="How long a signature keeps a person current (default 12).",
 )
-def policy_publish(path, slug, title, summary, minor, effective, every_months) -> None:
+def policy_publish(
+    path: Path,
+    slug: str,
+    title: str,
+    summary: str,
+    minor: bool,
+    effective: dt.date | None,
+    every_months: int | None,
+) -> None:
     """Publish FILE as the next version of policy SLUG (creating the policy if new)."""
     try:
         text = path.read_text(encoding="utf-8-sig")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
@@ -10,13 +11,20 @@ from flask.cli import AppGroup
 from ..mail import MailError
 from ..reminders import ReminderError, run_reminders
 
+if TYPE_CHECKING:
+    _DateTimeParamType = click.ParamType[dt.datetime, str | dt.datetime]
+else:  # click's ParamType is generic for type checkers only (and not in older clicks)
+    _DateTimeParamType = click.ParamType
 
-class LocalDateTime(click.ParamType):
+
+class LocalDateTime(_DateTimeParamType):
     """An ISO date-time; without an offset it is local time in SMATTEST_TIMEZONE."""
 
     name = "ISO-DATETIME"
 
-    def convert(self, value, param, ctx):
+    def convert(
+        self, value: str | dt.datetime, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.datetime:
         if isinstance(value, dt.datetime):
             return value
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from flask.cli import AppGroup
@@ -128,7 +129,10 @@ def _fail(lead: str, error: roster.RosterError) -> None:
     raise SystemExit(1)
 
 
-def _progress(items: Iterable, length: int, label: str) -> Iterable:
+T = TypeVar("T")
+
+
+def _progress(items: Iterable[T], length: int, label: str) -> Iterable[T]:
     if length < PROGRESS_FROM:
         yield from items
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from types import FrameType
 
 import click
 from flask.cli import with_appcontext
@@ -58,7 +59,7 @@ def scheduler_command(list_only: bool) -> None:
     stop = threading.Event()
     received: list[str] = []
 
-    def request_stop(signum, frame) -> None:
+    def request_stop(signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if stop.is_set():  # a second signal: do not wait for the running job
             logger.warning("scheduler: %s again, stopping now", name)

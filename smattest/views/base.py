@@ -6,11 +6,13 @@ Page modules import the blueprint from here and register their routes on it;
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib.resources import files
 
 from flask import Blueprint, current_app, g
 from flask_login import current_user
 
+from ..models import Staff
 from ..staff import staff_for_user
 from ..timeutil import to_local
 
@@ -30,14 +32,15 @@ def _forget_cached_staff() -> None:
     g.pop("smattest_staff", None)
 
 
-def current_staff():
+def current_staff() -> Staff:
     """The signed-in person's staff row, refreshed once per request."""
     if "smattest_staff" not in g:
         g.smattest_staff = staff_for_user(current_user)
-    return g.smattest_staff
+    staff: Staff = g.smattest_staff
+    return staff
 
 
-def template_context() -> dict:
+def template_context() -> dict[str, object]:
     """Names every smattest template may use, including in a host's layout."""
     return {
         "smattest_base_template": current_app.config["SMATTEST_BASE_TEMPLATE"],
@@ -58,12 +61,12 @@ HR_NAV = (
 )
 
 
-def _format_date(day) -> str:
+def _format_date(day: dt.date | None) -> str:
     """A date as people read it: 3 May 2026."""
     return f"{day.day} {day:%B %Y}" if day else ""
 
 
-def _format_datetime(moment) -> str:
+def _format_datetime(moment: dt.datetime) -> str:
     """A time as people read it, in the agency's time zone: 21 November 2026, 14:05 CST."""
     local = to_local(moment)
     return f"{local.day} {local:%B %Y, %H:%M %Z}"

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from werkzeug.datastructures import MultiDict
 
 from ..courses import get_course
+from ..models import Course, QuizAttempt
 from ..training import QuizError, attempt_of, questions_of, start_attempt, submit
 from .base import blueprint, current_staff
 from .forms import CSRFOnlyForm
 
 
-def _course_or_404(slug: str):
+def _course_or_404(slug: str) -> Course:
     course = get_course(slug)
     if course is None or not course.versions:
         abort(404)
@@ -20,7 +23,7 @@ def _course_or_404(slug: str):
 
 @blueprint.get("/courses/<slug>")
 @login_required
-def course(slug: str):
+def course(slug: str) -> ResponseReturnValue:
     """The newest version's sections, then the way into the quiz."""
     course = _course_or_404(slug)
     return render_template(
@@ -30,7 +33,7 @@ def course(slug: str):
 
 @blueprint.post("/courses/<slug>/attempts")
 @login_required
-def course_start(slug: str):
+def course_start(slug: str) -> ResponseReturnValue:
     """Start a new attempt, in its own shuffled order."""
     course = _course_or_404(slug)
     if not CSRFOnlyForm().validate():
@@ -46,7 +49,7 @@ def course_start(slug: str):
 
 @blueprint.route("/courses/<slug>/attempts/<int:attempt_id>", methods=["GET", "POST"])
 @login_required
-def quiz(slug: str, attempt_id: int):
+def quiz(slug: str, attempt_id: int) -> ResponseReturnValue:
     """The quiz of one attempt; after submitting, its result."""
     course = _course_or_404(slug)
     attempt = attempt_of(current_staff(), attempt_id)
@@ -87,7 +90,7 @@ def quiz(slug: str, attempt_id: int):
     )
 
 
-def _answers(form) -> dict[int, list[int]]:
+def _answers(form: MultiDict[str, str]) -> dict[int, list[int]]:
     """Question id → chosen option indexes, from fields named q<question id>."""
     answers: dict[int, list[int]] = {}
     for name in form:
@@ -103,12 +106,12 @@ def _answers(form) -> dict[int, list[int]]:
     return answers
 
 
-def _answers_or_empty(form) -> dict[int, list[int]]:
+def _answers_or_empty(form: MultiDict[str, str]) -> dict[int, list[int]]:
     try:
         return _answers(form)
     except QuizError:
         return {}
 
 
-def _chosen(attempt) -> dict[int, list[int]]:
+def _chosen(attempt: QuizAttempt) -> dict[int, list[int]]:
     return {int(k): v for k, v in (attempt.answers or {}).items()}

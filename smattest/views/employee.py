@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from .. import compliance
@@ -15,7 +16,7 @@ from .base import blueprint, current_staff
 
 @blueprint.get("/")
 @login_required
-def index():
+def index() -> ResponseReturnValue:
     """'My compliance': everything the signed-in person owes, most urgent first."""
     staff = current_staff()
     return render_template(
@@ -31,7 +32,7 @@ def index():
 
 @blueprint.get("/receipts/<int:attestation_id>")
 @login_required
-def receipt(attestation_id: int):
+def receipt(attestation_id: int) -> ResponseReturnValue:
     """A receipt of the signed-in person's own attestation; anyone else's is not found."""
     attestation = receipt_for(current_staff(), attestation_id)
     if attestation is None:

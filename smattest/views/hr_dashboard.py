@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, render_template, request
+from flask.typing import ResponseReturnValue
 
 from .. import compliance, dashboard
 from ..compliance import LABELS
@@ -87,7 +88,7 @@ def bar_chart(summary: RequirementSummary) -> Chart:
     return Chart(CHART_WIDTH, LEGEND_HEIGHT + len(bars) * GROUP_HEIGHT, bars)
 
 
-def _chart_context() -> dict:
+def _chart_context() -> dict[str, object]:
     return {
         "statuses": STATUSES,
         "labels": LABELS,
@@ -100,7 +101,7 @@ def _chart_context() -> dict:
 
 @blueprint.get("/hr/")
 @hr_required
-def hr_dashboard():
+def hr_dashboard() -> ResponseReturnValue:
     """Who is current, due soon, overdue or exempt, per requirement and by department."""
     summaries = dashboard.summary()
     return render_template(
@@ -115,7 +116,7 @@ def hr_dashboard():
 
 @blueprint.get("/hr/people")
 @hr_required
-def hr_people():
+def hr_people() -> ResponseReturnValue:
     """Every active person with their status per requirement: filtered, sorted, paged."""
     requirements = compliance.requirements()
     departments, anyone_without = dashboard.departments()

@@ -13,6 +13,7 @@ from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaF
 from wtforms.validators import NumberRange, Optional
 
 from .. import drafts
+from ..models import PolicyDraft
 
 #: The id of each field's input in the page, for the error summary's links.
 FIELD_IDS = {
@@ -61,7 +62,7 @@ def actor() -> str:
     return str(current_user.get_id())
 
 
-def form_problems(form, done: str, again: str) -> list[tuple[str | None, str]]:
+def form_problems(form: FlaskForm, done: str, again: str) -> list[tuple[str | None, str]]:
     """The form's errors as (input id or None, message), the expired page first."""
     problems: list[tuple[str | None, str]] = []
     for name, errors in form.errors.items():
@@ -76,14 +77,14 @@ def form_problems(form, done: str, again: str) -> list[tuple[str | None, str]]:
     return problems
 
 
-def draft_or_404(draft_id: int):
+def draft_or_404(draft_id: int) -> PolicyDraft:
     draft = drafts.get_draft(draft_id)
     if draft is None:
         abort(404)
     return draft
 
 
-def form_of(draft) -> DraftForm:
+def form_of(draft: PolicyDraft) -> DraftForm:
     """The form filled with the draft as the database holds it."""
     return DraftForm(
         formdata=None,

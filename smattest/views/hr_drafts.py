@@ -7,10 +7,15 @@ adds a new version.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from .. import drafts, markdown
 from ..diff import compare
+from ..models import Policy, PolicyDraft
 from ..policies import get_policy, latest_version, text_sha256, version_in_force
 from ..timeutil import local_today
 from .access import hr_required
@@ -30,16 +35,16 @@ from .hr_draft_forms import (
 
 
 def render_edit(
-    form,
+    form: DraftForm,
     *,
-    draft=None,
-    policy=None,
-    problems=(),
-    theirs=None,
-    gone=False,
-    problems_heading="Nothing was saved",
-    status=200,
-):
+    draft: PolicyDraft | None = None,
+    policy: Policy | None = None,
+    problems: Iterable[tuple[str | None, str]] = (),
+    theirs: PolicyDraft | None = None,
+    gone: bool = False,
+    problems_heading: str = "Nothing was saved",
+    status: int = 200,
+) -> ResponseReturnValue:
     """The draft form: a new draft (``draft`` None) or an open one.
 
     ``theirs`` is the draft someone else saved first (a conflict); ``gone`` says
@@ -76,7 +81,7 @@ def render_edit(
     )
 
 
-def _length_problems(form, *, new_policy: bool) -> list[tuple[str | None, str]]:
+def _length_problems(form: DraftForm, *, new_policy: bool) -> list[tuple[str | None, str]]:
     found = drafts.length_problems(
         body=form.body.data or "",
         summary=form.summary.data or "",
@@ -86,8 +91,8 @@ def _length_problems(form, *, new_policy: bool) -> list[tuple[str | None, str]]:
     return [(FIELD_IDS[name], message) for name, message in found]
 
 
-def _fields(form, *, new_policy: bool) -> dict:
-    fields = {
+def _fields(form: DraftForm, *, new_policy: bool) -> dict[str, Any]:
+    fields: dict[str, Any] = {
         "body": form.body.data or "",
         "summary": form.summary.data or "",
         "requires_reattestation": form.change.data != "minor",
@@ -99,7 +104,7 @@ def _fields(form, *, new_policy: bool) -> dict:
     return fields
 
 
-def _after_save(draft):
+def _after_save(draft: PolicyDraft) -> ResponseReturnValue:
     flash("Draft saved. Nothing is published until you publish it.", "success")
     if request.form.get("next") == "preview":
         return redirect(url_for("smattest.hr_draft_preview", draft_id=draft.id), 303)
@@ -108,7 +113,7 @@ def _after_save(draft):
 
 @blueprint.route("/hr/drafts/new", methods=["GET", "POST"])
 @hr_required
-def hr_draft_new():
+def hr_draft_new() -> ResponseReturnValue:
     """Start a draft: ``?policy=<slug>`` for a policy's next version, else a new policy."""
     policy = None
     if request.args.get("policy"):
@@ -144,11 +149,11 @@ def hr_draft_new():
 
 @blueprint.route("/hr/drafts/<int:draft_id>", methods=["GET", "POST"])
 @hr_required
-def hr_draft_edit(draft_id: int):
+def hr_draft_edit(draft_id: int) -> ResponseReturnValue:
     """Edit an open draft; a save someone else's overtook is refused, the text kept."""
     if request.method == "GET":
-        draft = draft_or_404(draft_id)
-        return render_edit(form_of(draft), draft=draft)
+        found = draft_or_404(draft_id)
+        return render_edit(form_of(found), draft=found)
 
     form = DraftForm()
     draft = drafts.get_draft(draft_id)
@@ -178,7 +183,12 @@ def hr_draft_edit(draft_id: int):
 # -- reading a draft as employees will --------------------------------------------------
 
 
-def render_preview(draft, form=None, problems=(), status=200):
+def render_preview(
+    draft: PolicyDraft,
+    form: PublishForm | None = None,
+    problems: Iterable[tuple[str | None, str]] = (),
+    status: int = 200,
+) -> ResponseReturnValue:
     text = drafts.publishable_text(draft.body_markdown)
     # formdata=None: after a refused POST, the new revision, not the one posted.
     form = form or PublishForm(formdata=None, revision=drafts.revision(draft))
@@ -201,14 +211,14 @@ def render_preview(draft, form=None, problems=(), status=200):
 
 @blueprint.get("/hr/drafts/<int:draft_id>/preview")
 @hr_required
-def hr_draft_preview(draft_id: int):
+def hr_draft_preview(draft_id: int) -> ResponseReturnValue:
     """The draft rendered exactly as employees will read it, and the publish button."""
     return render_preview(draft_or_404(draft_id))
 
 
 @blueprint.get("/hr/drafts/<int:draft_id>/diff")
 @hr_required
-def hr_draft_diff(draft_id: int):
+def hr_draft_diff(draft_id: int) -> ResponseReturnValue:
     """What the draft changes, against the newest version (or ``?from=<number>``)."""
     draft = draft_or_404(draft_id)
     versions = draft.policy.versions if draft.policy else []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, render_template, request, stream_with_context
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from .. import reports
@@ -13,7 +14,7 @@ from .access import hr_required
 from .base import blueprint
 
 
-def _page(error: str | None = None, as_of: str = "", status: int = 200):
+def _page(error: str | None = None, as_of: str = "", status: int = 200) -> ResponseReturnValue:
     head = current_smattest.db.session.get(ChainHead, 1)
     return (
         render_template(
@@ -41,14 +42,14 @@ def _csv_response(export: reports.Export) -> Response:
 
 @blueprint.get("/hr/exports")
 @hr_required
-def hr_exports():
+def hr_exports() -> ResponseReturnValue:
     """What each export holds, the "as of" form, and the download links."""
     return _page()
 
 
 @blueprint.get("/hr/exports/status.csv")
 @hr_required
-def hr_export_status():
+def hr_export_status() -> ResponseReturnValue:
     """Everyone's status for every requirement, today or as of ``?as_of=YYYY-MM-DD``."""
     as_of = request.args.get("as_of", "")
     try:
@@ -60,7 +61,7 @@ def hr_export_status():
 
 @blueprint.get("/hr/exports/evidence.csv")
 @hr_required
-def hr_export_evidence():
+def hr_export_evidence() -> ResponseReturnValue:
     """Every attestation and training completion in chain order, ending with the chain head."""
     try:
         export = reports.evidence_export(actor=str(current_user.get_id()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -55,7 +56,7 @@ def _actor() -> str:
 
 @blueprint.get("/hr/people/<int:staff_id>")
 @hr_required
-def hr_person(staff_id: int):
+def hr_person(staff_id: int) -> ResponseReturnValue:
     """One person's details, status per requirement and everything recorded about them."""
     staff = _staff_or_404(staff_id)
     return render_template(
@@ -71,7 +72,7 @@ def hr_person(staff_id: int):
 
 @blueprint.route("/hr/people/<int:staff_id>/exemptions/new", methods=["GET", "POST"])
 @hr_required
-def hr_exemption_grant(staff_id: int):
+def hr_exemption_grant(staff_id: int) -> ResponseReturnValue:
     """The form to exempt a person from one requirement, and granting it."""
     staff = _staff_or_404(staff_id)
     form = ExemptionForm()
@@ -88,7 +89,7 @@ def hr_exemption_grant(staff_id: int):
         kind, requirement_id = _requirement(form.requirement.data)
         until = _until(form.until.data, form.open_ended.data)
         exemption = exemptions.grant(
-            staff, kind, requirement_id, form.reason.data, until, granted_by=_actor()
+            staff, kind, requirement_id, form.reason.data or "", until, granted_by=_actor()
         )
     except ExemptionError as error:
         form.form_errors.append(str(error))
@@ -101,7 +102,9 @@ def hr_exemption_grant(staff_id: int):
     return redirect(url_for("smattest.hr_person", staff_id=staff.id), 303)
 
 
-def _render_exemption_form(staff: Staff, form: ExemptionForm, status: int = 200):
+def _render_exemption_form(
+    staff: Staff, form: ExemptionForm, status: int = 200
+) -> ResponseReturnValue:
     return render_template("smattest/hr/exemption_form.html", staff=staff, form=form), status
 
 
@@ -131,7 +134,7 @@ def _until(value: str | None, open_ended: bool) -> dt.date | None:
 
 @blueprint.post("/hr/exemptions/<int:exemption_id>/end")
 @hr_required
-def hr_exemption_end(exemption_id: int):
+def hr_exemption_end(exemption_id: int) -> ResponseReturnValue:
     """End an active exemption now, then back to the person's page."""
     exemption = exemptions.get_exemption(exemption_id)
     if exemption is None:
@@ -154,7 +157,7 @@ def hr_exemption_end(exemption_id: int):
 
 @blueprint.route("/hr/people/<int:staff_id>/attest", methods=["GET", "POST"])
 @hr_required
-def hr_attest_on_behalf(staff_id: int):
+def hr_attest_on_behalf(staff_id: int) -> ResponseReturnValue:
     """Record an attestation signed on paper, on the person's behalf."""
     staff = _staff_or_404(staff_id)
     form = OnBehalfForm()
@@ -169,8 +172,8 @@ def hr_attest_on_behalf(staff_id: int):
         recorded = attest_on_behalf(
             staff,
             form.policy.data or "",
-            form.signature.data,
-            form.reason.data,
+            form.signature.data or "",
+            form.reason.data or "",
             recorded_by=_actor(),
             recorder_ip=request.remote_addr,
         )
@@ -193,5 +196,5 @@ def hr_attest_on_behalf(staff_id: int):
     return redirect(url_for("smattest.hr_person", staff_id=staff.id), 303)
 
 
-def _render_attest_form(staff: Staff, form: OnBehalfForm, status: int = 200):
+def _render_attest_form(staff: Staff, form: OnBehalfForm, status: int = 200) -> ResponseReturnValue:
     return render_template("smattest/hr/attest_form.html", staff=staff, form=form), status

@@ -6,8 +6,11 @@ route that changes a published version.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 
 from .. import drafts
@@ -25,12 +28,14 @@ from .hr_drafts import render_edit, render_preview
 
 @blueprint.get("/hr/policies")
 @hr_required
-def hr_policies():
+def hr_policies() -> ResponseReturnValue:
     """Every policy with its versions and open draft; the ways to start a new one."""
     return _render_policies()
 
 
-def _render_policies(problems=(), status: int = 200):
+def _render_policies(
+    problems: Iterable[tuple[str | None, str]] = (), status: int = 200
+) -> ResponseReturnValue:
     session = current_smattest.db.session
     policies = session.scalars(
         sa.select(Policy).options(selectinload(Policy.versions)).order_by(Policy.title)
@@ -58,7 +63,7 @@ def _render_policies(problems=(), status: int = 200):
 
 @blueprint.post("/hr/drafts/<int:draft_id>/publish")
 @hr_required
-def hr_draft_publish(draft_id: int):
+def hr_draft_publish(draft_id: int) -> ResponseReturnValue:
     """Publish the draft as previewed; on any problem, nothing is published."""
     form = PublishForm()
     draft = drafts.get_draft(draft_id)
@@ -81,6 +86,7 @@ def hr_draft_publish(draft_id: int):
         return render_preview(conflict.draft, problems=[(None, str(conflict))], status=409)
     except (drafts.DraftError, PolicyError) as error:
         draft = drafts.get_draft(draft_id)
+        assert draft is not None  # refused, not published or discarded
         message = str(error)
         return render_preview(draft, form, [(None, message[:1].upper() + message[1:])], 400)
     kind = "everyone must sign it" if version.requires_reattestation else "nobody has to sign again"
@@ -94,7 +100,7 @@ def hr_draft_publish(draft_id: int):
 
 @blueprint.post("/hr/drafts/<int:draft_id>/discard")
 @hr_required
-def hr_draft_discard(draft_id: int):
+def hr_draft_discard(draft_id: int) -> ResponseReturnValue:
     """Delete the draft as it was seen; published versions are untouched."""
     form = DiscardForm()
     draft = drafts.get_draft(draft_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -22,7 +23,7 @@ class StuckRowForm(FlaskForm):
     )
 
 
-def _page(form: StuckRowForm, status: int = 200):
+def _page(form: StuckRowForm, status: int = 200) -> ResponseReturnValue:
     return (
         render_template(
             "smattest/hr/reminders.html",
@@ -37,14 +38,14 @@ def _page(form: StuckRowForm, status: int = 200):
 
 @blueprint.get("/hr/reminders")
 @hr_required
-def hr_reminders():
+def hr_reminders() -> ResponseReturnValue:
     """Stuck rows (with HR's two choices), given-up rows, retries, and recent mails."""
     return _page(StuckRowForm())
 
 
 @blueprint.post("/hr/reminders/<any(reminder, summary):kind>/<int:row_id>/resolve")
 @hr_required
-def hr_reminder_resolve(kind: str, row_id: int):
+def hr_reminder_resolve(kind: str, row_id: int) -> ResponseReturnValue:
     """Mark a stuck row as sent, or release it to be sent by the next run."""
     form = StuckRowForm()
     if not form.validate():
@@ -52,7 +53,7 @@ def hr_reminder_resolve(kind: str, row_id: int):
             form.form_errors.append("This form has expired. Nothing was changed: please try again.")
         return _page(form, 400)
     try:
-        done = resolve_stuck(kind, row_id, form.action.data, str(current_user.get_id()))
+        done = resolve_stuck(kind, row_id, form.action.data or "", str(current_user.get_id()))
     except ReminderError as error:
         form.form_errors.append(str(error))
         return _page(form, 409)

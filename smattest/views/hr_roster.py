@@ -14,9 +14,12 @@ import binascii
 import hashlib
 import json
 import zlib
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -59,7 +62,7 @@ class RosterConfirmForm(FlaskForm):
 
 @blueprint.route("/hr/roster", methods=["GET", "POST"])
 @hr_required
-def hr_roster():
+def hr_roster() -> ResponseReturnValue:
     """The upload form (GET); the preview of what the file would change (POST)."""
     form = RosterUploadForm()
     if request.method == "GET":
@@ -83,7 +86,7 @@ def hr_roster():
 
 @blueprint.post("/hr/roster/confirm")
 @hr_required
-def hr_roster_confirm():
+def hr_roster_confirm() -> ResponseReturnValue:
     """Apply the previewed file, if it still plans exactly what HR saw."""
     form = RosterConfirmForm()
     upload_form = RosterUploadForm(formdata=None)
@@ -92,7 +95,7 @@ def hr_roster_confirm():
             "This confirmation has expired. Nothing was imported: please upload the file again."
         )
         return _upload_page(upload_form, 400)
-    data = _unpack(form.roster.data)
+    data = _unpack(form.roster.data or "")
     if data is None or hashlib.sha256(data).hexdigest() != form.sha256.data:
         upload_form.form_errors.append(
             "The previewed file did not come back intact. Nothing was imported: please upload "
@@ -125,7 +128,7 @@ def hr_roster_confirm():
     return redirect(url_for("smattest.hr_roster"), 303)
 
 
-def _preview(data: bytes, *, partial: bool, filename: str):
+def _preview(data: bytes, *, partial: bool, filename: str) -> ResponseReturnValue:
     try:
         plan = roster.plan_csv(data, partial=partial, source=filename)
     except roster.RosterError as error:
@@ -133,7 +136,16 @@ def _preview(data: bytes, *, partial: bool, filename: str):
     return _render_preview(data, partial, filename, plan=plan)
 
 
-def _render_preview(data, partial, filename, *, plan=None, problems=(), message=None, status=200):
+def _render_preview(
+    data: bytes,
+    partial: bool,
+    filename: str,
+    *,
+    plan: roster.Plan | None = None,
+    problems: Sequence[str] = (),
+    message: str | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
     confirm = None
     if plan is not None and plan.changed:
         confirm = RosterConfirmForm(
@@ -157,7 +169,7 @@ def _render_preview(data, partial, filename, *, plan=None, problems=(), message=
     return page, status
 
 
-def _upload_page(form, status: int = 200):
+def _upload_page(form: RosterUploadForm, status: int = 200) -> ResponseReturnValue:
     return (
         render_template(
             "smattest/hr/roster.html",
@@ -171,7 +183,7 @@ def _upload_page(form, status: int = 200):
     )
 
 
-def _recent_events() -> list[tuple[HREvent, str | None, dict]]:
+def _recent_events() -> list[tuple[HREvent, str | None, dict[str, Any]]]:
     """The last roster imports, each with the name of who did it when on the staff list."""
     rows = current_smattest.db.session.execute(
         sa.select(HREvent, Staff.full_name)
@@ -183,7 +195,7 @@ def _recent_events() -> list[tuple[HREvent, str | None, dict]]:
     return [(event, name, _counts(event.detail)) for event, name in rows]
 
 
-def _counts(detail: str) -> dict:
+def _counts(detail: str) -> dict[str, Any]:
     try:
         counts = json.loads(detail)
     except ValueError:

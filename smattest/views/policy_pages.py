@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from .. import compliance
 from ..attest import AttestationError, attest, statement
 from ..diff import compare
 from ..mail import compose, send
-from ..models import POLICY
+from ..models import POLICY, Attestation, Policy, PolicyVersion, Staff
 from ..policies import get_policy, version_in_force
 from ..timeutil import to_local
 from .base import blueprint, current_staff
@@ -20,7 +21,7 @@ from .forms import AttestForm
 log = logging.getLogger("smattest.views")
 
 
-def _policy_or_404(slug: str):
+def _policy_or_404(slug: str) -> Policy:
     policy = get_policy(slug)
     if policy is None or version_in_force(policy) is None:
         abort(404)
@@ -29,7 +30,7 @@ def _policy_or_404(slug: str):
 
 @blueprint.get("/policies/")
 @login_required
-def policies():
+def policies() -> ResponseReturnValue:
     """Every policy in force, with the signed-in person's status for each."""
     standing = {
         s.requirement.id: s
@@ -45,14 +46,21 @@ def policies():
 
 @blueprint.get("/policies/<slug>")
 @login_required
-def policy(slug: str):
+def policy(slug: str) -> ResponseReturnValue:
     """The version in force, and the form to sign it."""
     policy = _policy_or_404(slug)
-    return _render_policy(policy, AttestForm(version=version_in_force(policy).number))
+    return _render_policy(policy, AttestForm(version=_in_force(policy).number))
 
 
-def _render_policy(policy, form, status: int = 200):
+def _in_force(policy: Policy) -> PolicyVersion:
+    """The version in force of a policy :func:`_policy_or_404` let through (it has one)."""
     version = version_in_force(policy)
+    assert version is not None
+    return version
+
+
+def _render_policy(policy: Policy, form: AttestForm, status: int = 200) -> ResponseReturnValue:
+    version = _in_force(policy)
     return (
         render_template(
             "smattest/policy.html",
@@ -68,26 +76,26 @@ def _render_policy(policy, form, status: int = 200):
 
 @blueprint.get("/policies/<slug>/versions/<int:number>")
 @login_required
-def policy_version(slug: str, number: int):
+def policy_version(slug: str, number: int) -> ResponseReturnValue:
     """Any published version in force or past, read-only."""
     policy = _policy_or_404(slug)
     version = next((v for v in policy.versions if v.number == number), None)
-    if version is None or version.number > version_in_force(policy).number:
+    if version is None or version.number > _in_force(policy).number:
         abort(404)
     return render_template(
         "smattest/policy_version.html",
         policy=policy,
         version=version,
-        current=version_in_force(policy),
+        current=_in_force(policy),
     )
 
 
 @blueprint.get("/policies/<slug>/changes")
 @login_required
-def policy_changes(slug: str):
+def policy_changes(slug: str) -> ResponseReturnValue:
     """What changed between two versions (default: the previous one and the current)."""
     policy = _policy_or_404(slug)
-    in_force = [v for v in policy.versions if v.number <= version_in_force(policy).number]
+    in_force = [v for v in policy.versions if v.number <= _in_force(policy).number]
     numbers = {v.number: v for v in in_force}
     newest = in_force[-1].number
     new_number = request.args.get("to", default=newest, type=int)
@@ -107,7 +115,7 @@ def policy_changes(slug: str):
 
 @blueprint.post("/policies/<slug>/attest")
 @login_required
-def policy_attest(slug: str):
+def policy_attest(slug: str) -> ResponseReturnValue:
     """Record the signature; on a problem, show the page again with the reason."""
     policy = _policy_or_404(slug)
     form = AttestForm()
@@ -122,8 +130,8 @@ def policy_attest(slug: str):
         recorded = attest(
             staff,
             slug,
-            _version_number(form.version.data),
-            form.signature.data,
+            _version_number(form.version.data or ""),
+            form.signature.data or "",
             ip_address=request.remote_addr,
             user_agent=request.headers.get("User-Agent"),
         )
@@ -149,7 +157,7 @@ def _version_number(value: str) -> int:
         ) from None
 
 
-def _email_receipt(staff, attestation) -> None:
+def _email_receipt(staff: Staff, attestation: Attestation) -> None:
     if not staff.email:
         return
     version = attestation.policy_version

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from .. import compliance, dashboard
@@ -16,7 +17,7 @@ from .base import blueprint, current_staff
 
 @blueprint.get("/team")
 @manager_required
-def team():
+def team() -> ResponseReturnValue:
     """The signed-in manager's active direct reports and their status per requirement.
 
     Only the requirement, status, name, order and page are read from the
