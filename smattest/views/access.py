@@ -26,7 +26,8 @@ def _guard(level: str, allowed: Callable[[], bool]) -> Callable[[View[P]], View[
         @functools.wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
             if not current_user.is_authenticated:
-                # The host's sign-in page, with ?next= back here.
+                # The host's sign-in page, with ?next= back here. (Flask-Login's
+                # init_app sets app.login_manager, an attribute Flask's type lacks.)
                 login_manager: LoginManager = current_app.login_manager  # type: ignore[attr-defined]
                 return login_manager.unauthorized()
             if not allowed():
