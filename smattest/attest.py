@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from . import compliance, evidence
+from . import compliance, evidence, text
 from .db import utcnow
 from .models import POLICY, Attestation, ChainHead, HREvent, Policy, PolicyVersion, Staff
 from .policies import get_policy, version_in_force
@@ -66,11 +66,7 @@ def attest(
     if policy is None or version is None:
         raise AttestationError("This policy has no version in force to sign.")
     if version.number != version_number:
-        raise AttestationError(
-            f"Version {version_number} of the {policy.title} is no longer current: "
-            f"version {version.number} replaced it. Please read version {version.number}, "
-            "then sign."
-        )
+        raise AttestationError(_not_in_force(policy, version, version_number))
     if not staff.active:
         raise AttestationError(
             "Your compliance record is marked inactive, so nothing can be signed. "
@@ -100,6 +96,25 @@ def attest(
     current_smattest.db.session.commit()
     attestation_recorded.send(current_app_object(), attestation=row)
     return Recorded(row, created=True)
+
+
+def _not_in_force(policy: Policy, in_force: PolicyVersion, number: int) -> str:
+    """Why version ``number`` cannot be signed: replaced, scheduled, or never published."""
+    then = f"Nothing was recorded: please read version {in_force.number}, then sign."
+    if number < in_force.number:
+        return (
+            f"Version {number} of the {policy.title} is no longer current: "
+            f"version {in_force.number} replaced it. {then}"
+        )
+    scheduled = next((v for v in policy.versions if v.number == number), None)
+    if scheduled is None:
+        return f"The {policy.title} has no version {number}. {then}"
+    day = scheduled.effective_date
+    return (
+        f"Version {number} of the {policy.title} is scheduled: it takes effect on "
+        f"{day.day} {day:%B %Y}. Until then version {in_force.number} is the one in force. "
+        f"{then}"
+    )
 
 
 def attest_on_behalf(
@@ -148,6 +163,9 @@ def attest_on_behalf(
         raise AttestationError(
             f"The reason is {len(reason)} characters long; keep it to {MAX_REASON} at most."
         )
+    hidden = text.problem("The reason", reason, multiline=True)
+    if hidden:
+        raise AttestationError(hidden)
     if not signature:
         raise AttestationError("Type the signature as it is on the paper form.")
     if len(signature) > 200:

@@ -16,7 +16,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from . import compliance
+from . import compliance, text
 from .db import rowcount, utcnow
 from .models import COURSE, POLICY, Course, Exemption, HREvent, Policy, Staff
 from .proxies import current_smattest
@@ -115,6 +115,9 @@ def grant(
         raise ExemptionError(
             f"The reason is {len(reason)} characters long; keep it to {MAX_REASON} at most."
         )
+    hidden = text.problem("The reason", reason, multiline=True)
+    if hidden:
+        raise ExemptionError(hidden)
     today = local_today()
     if until is not None and until < today:
         raise ExemptionError(

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from . import markdown
+from . import text as text_rules
 from .models import Policy, PolicyVersion
 from .proxies import current_smattest
 from .timeutil import local_today
@@ -80,6 +81,13 @@ def publish(
         raise PolicyError("the policy text is empty.")
     if not summary:
         raise PolicyError("the change summary is empty: say in a sentence what this version is.")
+    hidden = (
+        text_rules.problem("The title", title)
+        or text_rules.problem("The change summary", summary, multiline=True)
+        or text_rules.markdown_problem("The policy text (outside code)", text)
+    )
+    if hidden:
+        raise PolicyError(hidden)
     if every_months is not None and not 1 <= every_months <= 120:
         raise PolicyError(f"every_months must be between 1 and 120, not {every_months}.")
 

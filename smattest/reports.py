@@ -227,14 +227,16 @@ def status_csv(as_of: dt.date | None = None) -> Iterator[str]:
     yield from _csv_text(STATUS_COLUMNS, status_rows(as_of), Export("", iter(())))
 
 
-def status_export(as_of: str | dt.date | None, *, actor: str) -> Export:
+def status_export(as_of: str | dt.date | None, *, actor: str, record: bool = True) -> Export:
     """Check the day, record the export as an HR event, and return the file to stream.
 
     ``as_of`` is a date, YYYY-MM-DD text, or empty for today; a malformed or
-    future day raises :class:`ReportError` and records nothing.
+    future day raises :class:`ReportError` and records nothing. ``record=False``
+    (a HEAD request, which downloads nothing) leaves no HR event.
     """
     day = check_as_of(as_of) if isinstance(as_of, dt.date) else parse_as_of(as_of)
-    _record("export.status", actor, f"as_of={day.isoformat()}")
+    if record:
+        _record("export.status", actor, f"as_of={day.isoformat()}")
     export = Export(f"smattest-status-{day.isoformat()}.csv", iter(()), as_of=day)
     export.chunks = _csv_text(STATUS_COLUMNS, status_rows(day), export)
     return export
@@ -334,15 +336,17 @@ def evidence_csv(head: Head | None = None) -> Iterator[str]:
     )
 
 
-def evidence_export(*, actor: str) -> Export:
+def evidence_export(*, actor: str, record: bool = True) -> Export:
     """Read the chain head, record the export as an HR event, and return the file to stream.
 
     The rows streamed are those up to the head read here: evidence recorded
-    while the file streams is left for the next export.
+    while the file streams is left for the next export. ``record=False`` (a
+    HEAD request) leaves no HR event.
     """
     head = read_head()
-    _record("export.evidence", actor,
-            f"chain head seq={head.last_seq} hash={head.last_hash or '(empty chain)'}")  # fmt: skip
+    if record:
+        chain = f"chain head seq={head.last_seq} hash={head.last_hash or '(empty chain)'}"
+        _record("export.evidence", actor, chain)
     export = Export(f"smattest-evidence-{local_today().isoformat()}.csv", iter(()), head.last_seq)
     rows = _with_head(evidence_rows(head), head)
     export.chunks = _csv_text(EVIDENCE_COLUMNS, rows, export)

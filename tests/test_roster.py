@@ -276,7 +276,15 @@ def test_a_semicolon_separated_file_is_explained(runner, tmp_path):
          "line 3: duplicate email 'grace.hopper@agency.example', also on line 2"),
         ("3,x@agency.example,X,,,", "line 3: 6 values; the header has 7"),
         ("3,x@agency.example,X,,,,,Dept", "line 3: a value in column 8, which has no header"),
-        ("3,x@agency.example,Bad\x00Name,,,,", "line 3: full_name contains a control character"),
+        ("3,x@agency.example,Bad\x00Name,,,,",
+         "line 3: full_name contains an invisible or direction-changing character "
+         "(U+0000 control character) at character 4: remove it and try again"),
+        ("3,x@agency.example,Ann\u202eLee,,,,",
+         "line 3: full_name contains an invisible or direction-changing character "
+         "(U+202E RIGHT-TO-LEFT OVERRIDE) at character 4: remove it and try again"),
+        ("3,x@agency.example,X,Child\u200bCare,,,",
+         "line 3: department contains an invisible or direction-changing character "
+         "(U+200B ZERO WIDTH SPACE) at character 6: remove it and try again"),
     ],
 )  # fmt: skip
 def test_each_bad_row_is_named_with_its_line_and_nothing_is_imported(

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from .. import text
 from ..models import Policy, PolicyDraft, PolicyVersion, Staff
 from ..policies import (
     latest_version,
@@ -66,7 +67,7 @@ def revision(draft: PolicyDraft) -> str:
 def length_problems(
     *, body: str, summary: str, slug: str | None = None, title: str | None = None
 ) -> list[tuple[str, str]]:
-    """What is too long to keep, as ``(field, message)`` pairs; empty when all fits."""
+    """What is too long to keep or hides a character (:mod:`smattest.text`), by field."""
     problems = []
     if slug is not None and len(slug) > MAX_SLUG:
         problems.append(("slug", f"The address is {len(slug)} characters; at most {MAX_SLUG}."))
@@ -84,6 +85,12 @@ def length_problems(
             "summary",
             f"The change summary is {len(summary):,} characters; at most {MAX_SUMMARY:,}.",
         ))  # fmt: skip
+    hidden = [
+        ("title", text.problem("The title", title)),
+        ("summary", text.problem("The change summary", summary, multiline=True)),
+        ("body", text.markdown_problem("The policy text (outside code)", body)),
+    ]
+    problems += [(field, message) for field, message in hidden if message]
     return problems
 
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
 
+from .. import text as text_rules
 from ..models import Staff
 
 #: The fields of a person the roster sets, besides ``employee_id``.
@@ -50,8 +51,6 @@ FALSE = ("false", "no", "0")
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-#: Unicode's control characters (category Cc): NUL, escapes, stray carriage returns.
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 # Names and departments read as people type them: one space between words.
 SPACED = ("full_name", "department")
 
@@ -249,12 +248,12 @@ def _convert(column: str, value: Any) -> Any:
     text = _text(column, value)
     if text is None:
         return None
+    if len(text) > MAX_LENGTH[column]:
+        raise _Bad(f"{column} is {len(text)} characters long; at most {MAX_LENGTH[column]}")
     if column in ("email", "manager_email"):
         text = text.lower()
         if not EMAIL.fullmatch(text):
             raise _Bad(f"{column} {text!r} is not an email address")
-    if len(text) > MAX_LENGTH[column]:
-        raise _Bad(f"{column} is {len(text)} characters long; at most {MAX_LENGTH[column]}")
     return text
 
 
@@ -266,8 +265,9 @@ def _text(column: str, value: Any) -> str | None:
     if not isinstance(value, str):
         raise _Bad(f"{column} must be text, not {type(value).__name__} {value!r}")
     text = " ".join(value.split()) if column in SPACED else value.strip()
-    if CONTROL.search(text):
-        raise _Bad(f"{column} contains a control character")
+    hidden = text_rules.problem(column, text)
+    if hidden:
+        raise _Bad(hidden.rstrip("."))
     return text or None
 
 

@@ -23,5 +23,22 @@ class AttestForm(FlaskForm):
     )
 
 
+#: What a page shown again shows of a field over its limit: enough to recognise it.
+EXCERPT = 100
+
+
+def trim_oversized(form: FlaskForm, **limits: int) -> None:
+    """Before showing ``form`` again: a field longer than its limit keeps only its start.
+
+    A 5 MB title refused for its length is not echoed back whole (a 15 MB
+    page); the message already says how long it was and what fits.
+    """
+    for name, limit in limits.items():
+        field = form[name]
+        if isinstance(field.data, str) and len(field.data) > limit:
+            field.data = field.data[:EXCERPT] + "…"
+            field.raw_data = [field.data]
+
+
 class CSRFOnlyForm(FlaskForm):
     """A form whose fields are built in the template (the quiz, start buttons)."""

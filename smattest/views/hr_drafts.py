@@ -20,6 +20,7 @@ from ..policies import get_policy, latest_version, text_sha256, version_in_force
 from ..timeutil import local_today
 from .access import hr_required
 from .base import blueprint
+from .forms import trim_oversized
 from .hr_draft_forms import (
     FIELD_IDS,
     DiscardForm,
@@ -50,6 +51,13 @@ def render_edit(
     ``theirs`` is the draft someone else saved first (a conflict); ``gone`` says
     the draft was published or discarded while this person was editing it.
     """
+    trim_oversized(
+        form,
+        slug=drafts.MAX_SLUG,
+        title=drafts.MAX_TITLE,
+        summary=drafts.MAX_SUMMARY,
+        body=drafts.MAX_TEXT_BYTES,
+    )
     if draft is not None:
         policy = draft.policy
     base = latest_version(policy) if policy is not None else None

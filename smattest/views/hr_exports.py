@@ -40,6 +40,11 @@ def _csv_response(export: reports.Export) -> Response:
     )
 
 
+def _downloading() -> bool:
+    """A HEAD request (a link checker, a browser's probe) downloads nothing: log no export."""
+    return request.method != "HEAD"
+
+
 @blueprint.get("/hr/exports")
 @hr_required
 def hr_exports() -> ResponseReturnValue:
@@ -53,7 +58,9 @@ def hr_export_status() -> ResponseReturnValue:
     """Everyone's status for every requirement, today or as of ``?as_of=YYYY-MM-DD``."""
     as_of = request.args.get("as_of", "")
     try:
-        export = reports.status_export(as_of, actor=str(current_user.get_id()))
+        export = reports.status_export(
+            as_of, actor=str(current_user.get_id()), record=_downloading()
+        )
     except reports.ReportError as error:
         return _page(str(error), as_of, 400)
     return _csv_response(export)
@@ -64,7 +71,7 @@ def hr_export_status() -> ResponseReturnValue:
 def hr_export_evidence() -> ResponseReturnValue:
     """Every attestation and training completion in chain order, ending with the chain head."""
     try:
-        export = reports.evidence_export(actor=str(current_user.get_id()))
+        export = reports.evidence_export(actor=str(current_user.get_id()), record=_downloading())
     except reports.ReportError as error:
         return _page(str(error), status=500)
     return _csv_response(export)

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from .. import compliance, exemptions
-from ..attest import AttestationError, attest_on_behalf
+from ..attest import MAX_REASON, AttestationError, attest_on_behalf
 from ..exemptions import ExemptionError
 from ..history import history_of
 from ..models import Staff
@@ -19,7 +19,7 @@ from ..proxies import current_smattest
 from ..timeutil import local_today
 from .access import hr_required
 from .base import blueprint
-from .forms import CSRFOnlyForm
+from .forms import CSRFOnlyForm, trim_oversized
 from .security import MAX_ID
 
 EXPIRED = "This form has expired. Nothing was recorded: please fill it in again."
@@ -105,6 +105,7 @@ def hr_exemption_grant(staff_id: int) -> ResponseReturnValue:
 def _render_exemption_form(
     staff: Staff, form: ExemptionForm, status: int = 200
 ) -> ResponseReturnValue:
+    trim_oversized(form, reason=exemptions.MAX_REASON, until=40)
     return render_template("smattest/hr/exemption_form.html", staff=staff, form=form), status
 
 
@@ -127,8 +128,9 @@ def _until(value: str | None, open_ended: bool) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
+        shown = value if len(value) <= 40 else value[:40] + "…"
         raise ExemptionError(
-            f"{value!r} is not a date: give the last day as YYYY-MM-DD, e.g. 2026-06-30."
+            f"{shown!r} is not a date: give the last day as YYYY-MM-DD, e.g. 2026-06-30."
         ) from None
 
 
@@ -197,4 +199,5 @@ def hr_attest_on_behalf(staff_id: int) -> ResponseReturnValue:
 
 
 def _render_attest_form(staff: Staff, form: OnBehalfForm, status: int = 200) -> ResponseReturnValue:
+    trim_oversized(form, reason=MAX_REASON, signature=200)
     return render_template("smattest/hr/attest_form.html", staff=staff, form=form), status

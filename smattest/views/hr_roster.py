@@ -34,6 +34,9 @@ from .base import blueprint
 
 #: The largest roster file the page accepts: about 50,000 people.
 UPLOAD_LIMIT = 5 * 1024 * 1024
+#: The largest request body the upload and the confirmation read: the file, base64
+#: and URL-encoded on the way back, with room to spare. Checked before reading.
+BODY_LIMIT = 3 * UPLOAD_LIMIT
 #: People listed per table in a preview; the counts are always complete.
 PREVIEW_ROWS = 1000
 #: The roster's import events HR sees on the upload page.
@@ -219,3 +222,7 @@ def _unpack(packed: str) -> bytes | None:
     if len(data) > UPLOAD_LIMIT or inflater.unconsumed_tail or not inflater.eof:
         return None
     return data
+
+
+hr_roster.smattest_body_limit = BODY_LIMIT  # type: ignore[attr-defined]
+hr_roster_confirm.smattest_body_limit = BODY_LIMIT  # type: ignore[attr-defined]

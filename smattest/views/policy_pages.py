@@ -16,7 +16,7 @@ from ..models import POLICY, Attestation, Policy, PolicyVersion, Staff
 from ..policies import get_policy, version_in_force
 from ..timeutil import to_local
 from .base import blueprint, current_staff
-from .forms import AttestForm
+from .forms import AttestForm, trim_oversized
 
 log = logging.getLogger("smattest.views")
 
@@ -60,6 +60,7 @@ def _in_force(policy: Policy) -> PolicyVersion:
 
 
 def _render_policy(policy: Policy, form: AttestForm, status: int = 200) -> ResponseReturnValue:
+    trim_oversized(form, signature=200)
     version = _in_force(policy)
     return (
         render_template(

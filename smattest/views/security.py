@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, request
+from flask import Response, abort, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
 from .base import blueprint
 
@@ -73,6 +75,47 @@ def _on_every_app(state: BlueprintSetupState) -> None:
     # which no blueprint rule matched.
     app = state.app
     app.after_request(add_security_headers)
+
+
+@blueprint.before_request
+def _cap_forms() -> None:
+    """Cap every request body smattest reads, before anything reads it.
+
+    A view that takes a whole file (the roster upload and its confirmation)
+    names its own cap in ``smattest_body_limit``. Every other body is capped
+    at Flask's ``MAX_FORM_MEMORY_SIZE`` (500 kB by default), which Werkzeug
+    applies only to the fields of multipart forms, not to URL-encoded ones
+    (all of smattest's forms) or to files; smattest's largest field (a policy
+    text) is 40 kB. The host's ``MAX_CONTENT_LENGTH``,
+    when smaller, applies first.
+    """
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit: int | None = getattr(view, "smattest_body_limit", None)
+    if limit is None:
+        limit = request.max_form_memory_size
+        if limit is None:
+            return
+    current = request.max_content_length
+    request.max_content_length = limit if current is None else min(current, limit)
+    if request.content_length is not None and request.content_length > limit:
+        abort(413)
+
+
+@blueprint.errorhandler(413)
+def _too_large(error: HTTPException) -> ResponseReturnValue:
+    """smattest's own page for a form or file too large, naming the limit."""
+    limit = request.max_content_length
+    size = f" (more than {limit:,} bytes)" if limit else ""
+    page = render_template(
+        "smattest/error.html",
+        heading="Too much to accept",
+        paragraphs=[
+            f"What you sent is larger than this site accepts{size}, so nothing was read "
+            "and nothing was recorded.",
+            "Go back, shorten the text or choose a smaller file, and send it again.",
+        ],
+    )
+    return page, 413
 
 
 @blueprint.url_value_preprocessor
