@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
 from . import compliance, evidence, text
 from .db import utcnow
-from .models import POLICY, Attestation, ChainHead, HREvent, Policy, PolicyVersion, Staff
+from .models import (
+    POLICY,
+    Attestation,
+    ChainHead,
+    HREvent,
+    Policy,
+    PolicyVersion,
+    Reminder,
+    Staff,
+)
 from .policies import get_policy, version_in_force
 from .proxies import current_smattest
 from .signals import attestation_recorded
 from .state import current_app_object
+from .timeutil import local_today
+
+log = logging.getLogger("smattest.attest")
 
 
 class AttestationError(ValueError):
@@ -23,12 +37,34 @@ class AttestationError(ValueError):
 MAX_REASON = 2000
 
 
+#: The stage of a receipt's row in the outbox: ``rcpt:<attestation id>`` (16 characters at most).
+RECEIPT_STAGE = "rcpt:"
+
+
+def receipt_stage(attestation_id: int) -> str:
+    """The outbox stage of the receipt for attestation ``attestation_id``."""
+    return f"{RECEIPT_STAGE}{attestation_id}"
+
+
+def attestation_of_stage(stage: str) -> int:
+    """The attestation id a receipt's outbox stage names."""
+    return int(stage.removeprefix(RECEIPT_STAGE))
+
+
 @dataclass(frozen=True)
 class Recorded:
-    """The attestation that stands, and whether this call created it."""
+    """The attestation that stands, whether this call created it, and its id.
+
+    ``attestation_id`` is read before the commit: a page can redirect to the
+    receipt without touching the database again, so a connection lost right
+    after the commit cannot turn a recorded signature into an error page.
+    """
 
     attestation: Attestation
     created: bool
+    attestation_id: int
+    policy_title: str
+    version_number: int
 
 
 def normalise_name(name: str) -> str:
@@ -79,9 +115,10 @@ def attest(
         )
     staff_id, version_id, text_sha256 = staff.id, version.id, version.text_sha256
 
+    title, number = policy.title, version.number
     head = _lock_unless_recorded(staff_id, policy.id, version_id)
     if isinstance(head, Attestation):
-        return Recorded(head, created=False)
+        return Recorded(head, False, head.id, title, number)
     row = Attestation(
         staff_id=staff_id,
         policy_version_id=version_id,
@@ -93,9 +130,38 @@ def attest(
         text_sha256=text_sha256,
     )
     evidence.link(head, row)
-    current_smattest.db.session.commit()
-    attestation_recorded.send(current_app_object(), attestation=row)
-    return Recorded(row, created=True)
+    session = current_smattest.db.session
+    session.flush()
+    row_id = row.id
+    # The receipt goes out through the outbox, planned in the same transaction:
+    # no request waits on a mail server, and a receipt is never silently lost.
+    session.add(
+        Reminder(
+            staff_id=staff_id,
+            requirement_kind=POLICY,
+            requirement_id=policy.id,
+            cycle_due=local_today(),
+            stage=receipt_stage(row_id),
+            status="pending",
+            attempts=0,
+        )
+    )
+    session.commit()
+    _after_commit(attestation_recorded, attestation=row)
+    return Recorded(row, True, row_id, title, number)
+
+
+def _after_commit(signal: Any, **data: Any) -> None:
+    """Send ``signal`` for what was just committed; a receiver's failure is logged, not raised.
+
+    The fact is recorded: a receiver that fails (or a database connection lost
+    since the commit) must not turn the response into an error page that says
+    nothing was saved.
+    """
+    try:
+        signal.send(current_app_object(), **data)
+    except Exception:
+        log.exception("a receiver of %s failed after the commit", signal.name)
 
 
 def _not_in_force(policy: Policy, in_force: PolicyVersion, number: int) -> str:
@@ -190,9 +256,10 @@ def attest_on_behalf(
         detail += f" (recorded from {recorder_ip[:45]})"
 
     session = current_smattest.db.session
+    title, number = policy.title, version.number
     head = _lock_unless_recorded(staff_id, policy.id, version_id)
     if isinstance(head, Attestation):
-        return Recorded(head, created=False)
+        return Recorded(head, False, head.id, title, number)
     row = Attestation(
         staff_id=staff_id,
         policy_version_id=version_id,
@@ -212,9 +279,11 @@ def attest_on_behalf(
             detail=detail,
         )
     )
+    session.flush()
+    row_id = row.id
     session.commit()
-    attestation_recorded.send(current_app_object(), attestation=row)
-    return Recorded(row, created=True)
+    _after_commit(attestation_recorded, attestation=row)
+    return Recorded(row, True, row_id, title, number)
 
 
 def _lock_unless_recorded(

@@ -274,7 +274,7 @@ SETTINGS: dict[str, Setting] = {
         "Wait after a first failed send; it doubles after each further failure.",
     ),
     "SMATTEST_REMINDER_SENDING_TIMEOUT_MINUTES": Setting(
-        60,
+        15,
         "a whole number of minutes from 1 to 10080",
         _is_whole(1, 10080),
         "A reminder still 'sending' this long after its claim is reported to HR, not resent.",
@@ -287,6 +287,20 @@ SETTINGS: dict[str, Setting] = {
         "Referrer-Policy and Cache-Control: no-store with smattest's own pages (never "
         "the host's, never replacing a header already set). Turn off only when the "
         "host sets its own on every response.",
+    ),
+    "SMATTEST_SMTP_TIMEOUT": Setting(
+        30,
+        "a whole number of seconds from 1 to 600",
+        _is_whole(1, 600),
+        "How long smattest waits to connect to the mail server and for each of its answers; "
+        "a silent server delays a batch by this much, never a page.",
+    ),
+    "SMATTEST_MAIL_SEND_EVERY_MINUTES": Setting(
+        1,
+        "a whole number of minutes from 1 to 1440",
+        _is_whole(1, 1440),
+        "How often 'flask smattest scheduler' sends the mails waiting in the outbox "
+        "(receipts); without the scheduler, run 'flask smattest mail send' from cron as often.",
     ),
     "SMATTEST_MAIL_BATCH_SIZE": Setting(
         100,

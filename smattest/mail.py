@@ -45,9 +45,39 @@ def compose(template: str, subject: str, recipient: str, **context: Any) -> Mess
     )
 
 
+class TimedConnection(Connection):
+    """Flask-Mail's connection, opened with ``SMATTEST_SMTP_TIMEOUT`` on its socket.
+
+    Flask-Mail connects with no timeout: a mail server that accepts the
+    connection and never answers would hold the sender forever. With the
+    timeout, connecting, the greeting and every later read give up after that
+    many seconds (a ``TimeoutError``), and the batch records the failure.
+    """
+
+    def configure_host(self) -> smtplib.SMTP | smtplib.SMTP_SSL:
+        timeout = current_app.config["SMATTEST_SMTP_TIMEOUT"]
+        mail = self.mail
+        host: smtplib.SMTP | smtplib.SMTP_SSL
+        if mail.use_ssl:
+            host = smtplib.SMTP_SSL(mail.server, mail.port, timeout=timeout)
+        else:
+            host = smtplib.SMTP(mail.server, mail.port, timeout=timeout)
+        host.set_debuglevel(int(mail.debug))
+        if mail.use_tls:
+            host.starttls()
+        if mail.username and mail.password:
+            host.login(mail.username, mail.password)
+        return host
+
+
+def connect() -> TimedConnection:
+    """A connection to the mail server with smattest's timeout (enter it to open it)."""
+    return TimedConnection(mail_state())  # type: ignore[arg-type]  # Mail's state serves
+
+
 def send(messages: Iterable[Message]) -> None:
     """Send ``messages`` over one SMTP connection."""
-    with mail_state().connect() as connection:
+    with connect() as connection:
         for message in messages:
             connection.send(message)
 
@@ -93,7 +123,7 @@ class Batch:
     def send(self, message: Message) -> None:
         """Send ``message``, opening the connection first if needed."""
         if self._connection is None:
-            connection = self._state.connect()
+            connection = TimedConnection(self._state)  # type: ignore[arg-type]
             self._connection = connection
             connection.__enter__()
         self._connection.send(message)
@@ -126,6 +156,13 @@ def describe_error(error: BaseException) -> str:
         return f"the mail server refused the recipient ({answers})"
     if isinstance(error, smtplib.SMTPResponseException):
         return f"the mail server answered {error.smtp_code} {_text(error.smtp_error)}"
+    timed_out = isinstance(error, TimeoutError) or (
+        # smtplib turns a read that timed out into a disconnection.
+        isinstance(error, smtplib.SMTPServerDisconnected) and "timed out" in str(error)
+    )
+    if timed_out:
+        seconds = current_app.config["SMATTEST_SMTP_TIMEOUT"]
+        return f"the mail server did not answer within {seconds} seconds (SMATTEST_SMTP_TIMEOUT)"
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return f"the mail server closed the connection ({error or 'no reason given'})"
     if isinstance(error, smtplib.SMTPException):

@@ -319,9 +319,20 @@ def retry_reminders(now: dt.datetime) -> Any:
     return send_reminders(now)
 
 
+def send_mail(now: dt.datetime) -> Any:
+    """The mail job: the receipts waiting in the outbox (``flask smattest mail send``)."""
+    from .reminders.receipts import send_receipts
+
+    report = send_receipts(now)
+    if report.sent or report.failed:
+        logger.info("mail: %s", " ".join(report.lines()))
+    return report
+
+
 def default_jobs(app: Flask) -> list[Job]:
     """smattest's own jobs: the reminders at ``SMATTEST_REMINDER_SEND_TIME`` on business
-    days, and their retries every ``SMATTEST_REMINDER_RETRY_MINUTES`` after that."""
+    days, their retries every ``SMATTEST_REMINDER_RETRY_MINUTES`` after that, and the
+    outbox's receipts every ``SMATTEST_MAIL_SEND_EVERY_MINUTES``."""
     config = app.config
     return [
         Job(
@@ -334,6 +345,7 @@ def default_jobs(app: Flask) -> list[Job]:
             every(minutes=config["SMATTEST_REMINDER_RETRY_MINUTES"]),
             retry_reminders,
         ),
+        Job("mail", every(minutes=config["SMATTEST_MAIL_SEND_EVERY_MINUTES"]), send_mail),
     ]
 
 

@@ -59,12 +59,14 @@ def sign(staff: Staff, day: dt.date, freeze, zone: str = "UTC", time: str = "12:
 
 
 def reminder_rows() -> list[tuple[str, str, str, str | None]]:
-    """Every outbox row as (person's first name, stage, status, recipient), in id order."""
+    """Every reminder in the outbox as (person's first name, stage, status, recipient), in id
+    order; receipts (stage ``rcpt:<id>``, sent by the mail job) are left out."""
     session = hostapp.db.session
     session.expire_all()
     rows = session.execute(
         sa.select(Staff.full_name, Reminder.stage, Reminder.status, Reminder.recipient)
         .join(Staff, Staff.id == Reminder.staff_id)
+        .where(sa.not_(Reminder.stage.startswith("rcpt:")))
         .order_by(Reminder.id)
     )
     return [(name.split()[0], stage, status, recipient) for name, stage, status, recipient in rows]

@@ -30,6 +30,7 @@ def fake_reminders(now) -> None:
 
 
 def create_app():
-    app = hostapp.create_app()
+    app = hostapp.create_app({"SMATTEST_BASE_URL": "https://intranet.agency.example"})
     add_job(app, Job("reminders", every(minutes=1), fake_reminders))
+    add_job(app, Job("mail", every(minutes=60 * 24), lambda now: None))  # no outbox here
     return app

@@ -85,8 +85,11 @@ def test_signing_records_the_evidence_and_shows_a_receipt(client, policy, employ
     assert policy.text_sha256 in receipt
 
 
-def test_receipt_is_emailed_to_the_employee(smtp_server, client, policy, employee):
+@pytest.mark.settings(SMATTEST_BASE_URL="http://localhost")
+def test_receipt_is_emailed_to_the_employee(smtp_server, client, runner, policy, employee):
     sign(client)
+    assert smtp_server.inbox.messages == []  # planned in the outbox, not sent by the request
+    assert runner.invoke(args=["smattest", "mail", "send"]).exit_code == 0
 
     (message,) = smtp_server.inbox.to(employee.email)
     assert message["Subject"] == "Receipt: you signed Social Media Policy, version 1"

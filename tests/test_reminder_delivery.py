@@ -125,6 +125,7 @@ def test_sixty_days_of_reminders_send_exactly_the_mails_the_rules_give(app, smtp
         sa.select(Reminder.sent_at, Staff.full_name, Reminder.stage, Reminder.recipient,
                   Reminder.status)
         .join(Staff, Staff.id == Reminder.staff_id)
+        .where(sa.not_(Reminder.stage.startswith("rcpt:")))  # receipts: the mail job's
     ).all()  # fmt: skip
     tz = zoneinfo.ZoneInfo(CHICAGO)
     assert sorted(

@@ -305,7 +305,11 @@ def test_a_waiting_reminder_is_skipped_once_the_person_no_longer_owes_it(
 
     assert smtp_server.inbox.messages == [] and report.skipped == 2
     hostapp.db.session.expire_all()
-    errors = hostapp.db.session.scalars(sa.select(Reminder.last_error).order_by(Reminder.id))
+    errors = hostapp.db.session.scalars(
+        sa.select(Reminder.last_error)
+        .where(sa.not_(Reminder.stage.startswith("rcpt:")))  # the receipt waits for the mail job
+        .order_by(Reminder.id)
+    )
     assert list(errors) == [
         "Not sent: the person is now current.",
         "Not sent: the person is inactive, or the requirement is no longer in force.",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask.cli import AppGroup
 
-from . import audit, course, db, policy, reminders, reports, roster, scheduler
+from . import audit, course, db, mail, policy, reminders, reports, roster, scheduler
 
 smattest_cli = AppGroup("smattest", help="smattest: policy attestation and refresher training.")
 
@@ -19,6 +19,7 @@ for _command in (
     audit.audit_cli,
     roster.roster_cli,
     reminders.reminders_cli,
+    mail.mail_cli,
     reports.report_cli,
     scheduler.scheduler_command,
 ):

@@ -43,6 +43,12 @@ def scheduler_command(list_only: bool) -> None:
     'flask smattest reminders send' from cron or a systemd timer.
     """
     app = current_app_object()
+    if not list_only and not app.config["SMATTEST_BASE_URL"]:
+        raise click.ClickException(
+            "SMATTEST_BASE_URL is not set: the scheduler sends mails, and mails need absolute "
+            "links, never built from a request's Host header. Set it to the intranet's address "
+            "as people reach it, e.g. 'https://intranet.agency.example'."
+        )
     scheduler = Scheduler(app, jobs_for(app))
     _log_to_stderr()
     zone = scheduler.timezone.key

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from ..attest import RECEIPT_STAGE
 from ..db import rowcount, utcnow
 from ..models import COURSE, POLICY, Course, HREvent, HRSummary, Policy, Reminder, Staff
 from ..timeutil import to_local
@@ -35,6 +36,8 @@ def stage_label(stage: str) -> str:
         return f"{days} day{'' if days == 1 else 's'} before"
     if stage.startswith("overdue-"):
         return f"overdue, reminder {stage.removeprefix('overdue-')}"
+    if stage.startswith(RECEIPT_STAGE):
+        return "receipt"
     return "manager told" if stage == "escalate" else stage
 
 

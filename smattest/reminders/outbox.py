@@ -30,6 +30,7 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import scoped_session
 
+from ..attest import RECEIPT_STAGE
 from ..models import HRSummary, Reminder
 from ..proxies import current_smattest
 from .cadence import ESCALATE
@@ -161,7 +162,12 @@ def claim_people(token: str, now: dt.datetime, limit: int) -> list[int] | None:
     digest per person. Returns None when nothing is left to claim, and an
     empty list when other runs took the people picked first.
     """
-    waiting = sa.and_(due(REMINDERS, now), REMINDERS.c.stage != ESCALATE)
+    # Receipts share the outbox but are sent by their own job (receipts.py).
+    waiting = sa.and_(
+        due(REMINDERS, now),
+        REMINDERS.c.stage != ESCALATE,
+        sa.not_(REMINDERS.c.stage.startswith(RECEIPT_STAGE)),
+    )
 
     def claim() -> list[int] | None:
         people = list(

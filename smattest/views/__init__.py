@@ -7,6 +7,7 @@ It only assembles; the blueprint and the request helpers live in
 from . import (  # noqa: F401  (importing a page module registers its routes)
     course_pages,
     employee,
+    faults,
     hr_dashboard,
     hr_drafts,
     hr_exports,

@@ -170,6 +170,7 @@ def hr_attest_on_behalf(staff_id: int) -> ResponseReturnValue:
     if not form.validate():
         form.form_errors.append(EXPIRED)
         return _render_attest_form(staff, form, 400)
+    name, staff_id = staff.full_name, staff.id
     try:
         recorded = attest_on_behalf(
             staff,
@@ -182,20 +183,20 @@ def hr_attest_on_behalf(staff_id: int) -> ResponseReturnValue:
     except AttestationError as error:
         form.form_errors.append(str(error))
         return _render_attest_form(staff, form, 400)
-    version = recorded.attestation.policy_version
+    # Committed: only what was read before the commit from here on.
+    title, number = recorded.policy_title, recorded.version_number
     if recorded.created:
         flash(
-            f"Recorded {staff.full_name}'s signature on the {version.policy.title}, "
-            f"version {version.number}, on their behalf.",
+            f"Recorded {name}'s signature on the {title}, version {number}, on their behalf.",
             "success",
         )
     else:
         flash(
-            f"{staff.full_name} is already current on version {version.number} of the "
-            f"{version.policy.title}; nothing new was recorded.",
+            f"{name} is already current on version {number} of the {title}; "
+            "nothing new was recorded.",
             "info",
         )
-    return redirect(url_for("smattest.hr_person", staff_id=staff.id), 303)
+    return redirect(url_for("smattest.hr_person", staff_id=staff_id), 303)
 
 
 def _render_attest_form(staff: Staff, form: OnBehalfForm, status: int = 200) -> ResponseReturnValue:

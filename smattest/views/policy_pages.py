@@ -11,10 +11,8 @@ from flask_login import login_required
 from .. import compliance
 from ..attest import AttestationError, attest, statement
 from ..diff import compare
-from ..mail import compose, send
-from ..models import POLICY, Attestation, Policy, PolicyVersion, Staff
+from ..models import POLICY, Policy, PolicyVersion
 from ..policies import get_policy, version_in_force
-from ..timeutil import to_local
 from .base import blueprint, current_staff
 from .forms import AttestForm, trim_oversized
 
@@ -127,6 +125,7 @@ def policy_attest(slug: str) -> ResponseReturnValue:
             )
         return _render_policy(policy, form, 400)
     staff = current_staff()
+    email = staff.email
     try:
         recorded = attest(
             staff,
@@ -139,13 +138,17 @@ def policy_attest(slug: str) -> ResponseReturnValue:
     except AttestationError as error:
         form.form_errors.append(str(error))
         return _render_policy(policy, form, 400)
-    attestation = recorded.attestation
+    # Committed: nothing below touches the database, so nothing can turn a recorded
+    # signature into an error page. The receipt mail is in the outbox already.
     if recorded.created:
-        flash("Thank you. Your signature is recorded; this is your receipt.", "success")
-        _email_receipt(staff, attestation)
+        flash(
+            "Thank you. Your signature is recorded; this is your receipt. "
+            + ("A copy is on its way to your email." if email else ""),
+            "success",
+        )
     else:
         flash("You had already signed this version; this is your receipt.", "info")
-    return redirect(url_for("smattest.receipt", attestation_id=attestation.id), 303)
+    return redirect(url_for("smattest.receipt", attestation_id=recorded.attestation_id), 303)
 
 
 def _version_number(value: str) -> int:
@@ -156,27 +159,3 @@ def _version_number(value: str) -> int:
             "The form did not say which version you read. Nothing was recorded: "
             "please reload the page and sign again."
         ) from None
-
-
-def _email_receipt(staff: Staff, attestation: Attestation) -> None:
-    if not staff.email:
-        return
-    version = attestation.policy_version
-    try:
-        send([
-            compose(
-                "receipt",
-                f"Receipt: you signed {version.policy.title}, version {version.number}",
-                staff.email,
-                staff=staff,
-                attestation=attestation,
-                version=version,
-                signed_at=to_local(attestation.attested_at),
-                receipt_url=url_for(
-                    "smattest.receipt", attestation_id=attestation.id, _external=True
-                ),
-            )
-        ])  # fmt: skip
-    except Exception:  # the signature is committed: a mail problem must not become a 500
-        log.exception("receipt email for attestation %s not sent", attestation.id)
-        flash("Your receipt could not be emailed; this page is your receipt.", "error")

@@ -21,6 +21,7 @@ from flask_mail import Message, email_dispatched
 
 from smattest.mail import MailError
 from smattest.reminders import ReminderError, run_reminders
+from smattest.reminders.receipts import send_receipts
 
 from .models import SentMail, db
 
@@ -64,7 +65,16 @@ def init_app(app: Flask) -> None:
 @blueprint.get("/mail")
 @login_required
 def index():
-    """Every captured mail, newest first."""
+    """Every captured mail, newest first, after sending the receipts waiting in the outbox.
+
+    Demo only: a real intranet runs ``flask smattest scheduler`` (its mail
+    job sends receipts every minute) or ``flask smattest mail send`` from
+    cron; here opening the page stands in for that job.
+    """
+    try:
+        send_receipts()
+    except (ReminderError, MailError) as error:
+        flash(f"The mail job did not run: {error}", "error")
     mails = db.session.scalars(
         sa.select(SentMail).order_by(SentMail.sent_at.desc(), SentMail.id.desc())
     ).all()

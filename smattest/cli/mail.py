@@ -1,0 +1,36 @@
+"""``flask smattest mail send``: send the mails waiting in the outbox (receipts), once."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from ..mail import MailError
+from ..reminders import ReminderError
+from ..reminders.receipts import send_receipts
+
+
+@click.group("mail", cls=AppGroup)
+def mail_cli() -> None:
+    """The outbox: mails planned by the web pages (receipts), sent outside any request."""
+
+
+@mail_cli.command("send")
+def mail_send() -> None:
+    """Send the receipts waiting in the outbox, each once.
+
+    Signing a policy plans its receipt in the same transaction; this command
+    (or the scheduler's 'mail' job, every SMATTEST_MAIL_SEND_EVERY_MINUTES)
+    sends it. Run it every minute from cron or a systemd timer if you do not
+    run 'flask smattest scheduler'. Exits 1 when a mail could not be sent: it
+    is retried by later runs, up to SMATTEST_REMINDER_MAX_ATTEMPTS, then
+    listed for HR on the Reminders page.
+    """
+    try:
+        report = send_receipts()
+    except (ReminderError, MailError) as error:
+        raise click.ClickException(f"No mail sent: {error}") from None
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)

@@ -1,0 +1,188 @@
+"""Receipts through the outbox: planned with the signature, sent by the mail job.
+
+A web request never talks to SMTP. Signing adds the receipt's outbox row (a
+:class:`~smattest.models.Reminder` whose stage is ``rcpt:<attestation id>``)
+in the same transaction as the evidence; :func:`send_receipts` (``flask
+smattest mail send``, and the scheduler's ``mail`` job every
+``SMATTEST_MAIL_SEND_EVERY_MINUTES``) claims, sends and records each like a
+reminder: once whatever the number of runs, retried with backoff, given up
+after ``SMATTEST_REMINDER_MAX_ATTEMPTS`` and listed for HR, and reported to HR
+when a run dies with it 'sending'. Links come from ``SMATTEST_BASE_URL``,
+never from a request's Host header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_mail import Message
+
+from ..attest import RECEIPT_STAGE, attestation_of_stage
+from ..db import utcnow
+from ..mail import Batch, address_problem, compose, describe_error, mail_state
+from ..models import Attestation
+from ..proxies import current_smattest
+from ..timeutil import to_local
+from . import outbox
+from .messages import links
+from .report import ReminderError
+
+#: The outbox: receipts are rows of the reminders' table.
+REMINDERS = outbox.REMINDERS
+#: Outbox rows that are receipts, not reminders.
+IS_RECEIPT = REMINDERS.c.stage.startswith(RECEIPT_STAGE)
+
+
+def session() -> Any:
+    """The host's session, which smattest's tables are used through."""
+    return current_smattest.db.session
+
+
+@dataclass
+class ReceiptReport:
+    """What one :func:`send_receipts` did."""
+
+    sent: int = 0
+    failed: int = 0
+    given_up: int = 0
+    returned: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True unless a send failed in this run."""
+        return self.failed == 0
+
+    def lines(self) -> list[str]:
+        """The report as the CLI prints it."""
+        lines = [
+            f"Receipts sent: {self.sent}; failed {self.failed} ({self.given_up} given up); "
+            f"returned unsent {self.returned}."
+        ]
+        return lines + [f"  failed: {problem}" for problem in self.problems]
+
+
+def check_configuration() -> None:
+    """Raise before anything is claimed when mail cannot be sent as configured."""
+    if not current_app.config["SMATTEST_BASE_URL"]:
+        raise ReminderError(
+            "SMATTEST_BASE_URL is not set: mails need absolute links, and smattest never "
+            "builds them from a request's Host header. Set it to the intranet's address as "
+            "people reach it, e.g. 'https://intranet.agency.example'."
+        )
+    mail_state()  # raises MailError with what to set
+
+
+def send_receipts(now: dt.datetime | None = None) -> ReceiptReport:
+    """Claim the receipts waiting in the outbox and send them, one SMTP connection per batch."""
+    check_configuration()
+    now = now or utcnow()
+    report = ReceiptReport()
+    size = current_app.config["SMATTEST_MAIL_BATCH_SIZE"]
+    while True:
+        token = str(uuid.uuid4())
+        rows = _claim(token, now, size)
+        if not rows:
+            break
+        if not _send(rows, token, now, report) or len(rows) < size:
+            break
+    session().commit()
+    return report
+
+
+def _claim(token: str, now: dt.datetime, limit: int) -> list[sa.Row[Any]]:
+    def claim() -> list[sa.Row[Any]]:
+        ids = list(
+            session().scalars(
+                sa.select(REMINDERS.c.id)
+                .where(outbox.due(REMINDERS, now), IS_RECEIPT)
+                .order_by(REMINDERS.c.id)
+                .limit(limit)
+            )
+        )
+        if ids:
+            session().execute(
+                sa.update(REMINDERS)
+                .where(REMINDERS.c.id.in_(ids), outbox.due(REMINDERS, now))
+                .values(status=outbox.SENDING, claim_token=token, claimed_at=now)
+            )
+        session().commit()
+        return ids
+
+    if not outbox.retry_on_deadlock(claim):
+        return []
+    return outbox.claimed(token, IS_RECEIPT)
+
+
+def _send(rows: list[sa.Row[Any]], token: str, now: dt.datetime, report: ReceiptReport) -> bool:
+    """Send one claimed batch; False when the mail server failed and the run must stop."""
+    with Batch() as batch:
+        for index, row in enumerate(rows):
+            attestation = session().get(Attestation, attestation_of_stage(row.stage))
+            email = attestation.staff.email if attestation else None
+            problem = address_problem(email) if attestation else "the attestation is gone"
+            if problem or attestation is None or email is None:
+                _fail(report, [row], token, now, f"{problem}; correct it in the roster", True)
+                continue
+            try:
+                with links():
+                    message = _message(attestation)
+                batch.send(message)
+            except Exception as error:
+                _fail(report, [row], token, now, describe_error(error))
+                if batch.broken:
+                    rest = rows[index + 1 :]
+                    outbox.return_unsent(
+                        rest,
+                        token,
+                        "Not sent: the mail server failed earlier in the run; "
+                        "a later run sends it.",
+                    )
+                    report.returned += len(rest)
+                    return False
+                continue
+            outbox.mark_sent(REMINDERS, [row.id], token, now, email)
+            report.sent += 1
+    return True
+
+
+def _message(attestation: Attestation) -> Message:
+    version = attestation.policy_version
+    return compose(
+        "receipt",
+        f"Receipt: you signed {version.policy.title}, version {version.number}",
+        attestation.staff.email or "",
+        staff=attestation.staff,
+        attestation=attestation,
+        version=version,
+        signed_at=to_local(attestation.attested_at),
+        receipt_url=url_for("smattest.receipt", attestation_id=attestation.id, _external=True),
+    )
+
+
+def _fail(
+    report: ReceiptReport,
+    rows: list[sa.Row[Any]],
+    token: str,
+    now: dt.datetime,
+    error: str,
+    give_up: bool = False,
+) -> None:
+    config = current_app.config
+    report.given_up += outbox.record_failure(
+        REMINDERS,
+        rows,
+        token,
+        now,
+        f"Not sent: {error}.",
+        retry_minutes=config["SMATTEST_REMINDER_RETRY_MINUTES"],
+        max_attempts=config["SMATTEST_REMINDER_MAX_ATTEMPTS"],
+        give_up=give_up,
+    )
+    report.failed += len(rows)
+    report.problems.append(error)

@@ -1,0 +1,113 @@
+"""Faults against real servers: a lost database connection while signing, and after the commit."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from smattest.policies import publish
+
+ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@pytest.fixture
+def signing(app, client, login_as, database_url):
+    """A policy, a signed-in employee, and a way to end their connection from outside."""
+    publish("social-media", "Social Media Policy", "Be careful online.", "First.")
+    login_as(name="Priya Raman")
+    client.get("/compliance/")
+    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    yield admin
+    admin.dispose()
+
+
+def sign(client):
+    return client.post(
+        "/compliance/policies/social-media/attest",
+        data={"version": "1", "agree": "y", "signature": "Priya Raman"},
+    )
+
+
+def terminate(admin, pid: int) -> None:
+    with admin.connect() as conn:
+        assert conn.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
+def attestations(admin) -> int:
+    """Counted on a connection of its own: what is committed, whatever the app's session holds."""
+    with admin.connect() as conn:
+        return conn.scalar(sa.text("SELECT count(*) FROM smattest_attestation"))
+
+
+def backend_pid(connection) -> int:
+    return connection.connection.dbapi_connection.info.backend_pid
+
+
+@ON_POSTGRESQL
+def test_a_connection_lost_while_signing_gives_smattests_503_and_the_retry_succeeds(
+    app, client, runner, signing
+):
+    engine = app.extensions["smattest"].engine
+    killed: list[int] = []
+
+    def kill_while_inserting(conn, cursor, statement, parameters, context, executemany):
+        if not killed and statement.startswith("INSERT INTO smattest_attestation"):
+            killed.append(backend_pid(conn))
+            terminate(signing, killed[0])
+
+    sa.event.listen(engine, "before_cursor_execute", kill_while_inserting)
+    try:
+        lost = sign(client)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", kill_while_inserting)
+
+    page = lost.get_data(as_text=True)
+    assert killed and lost.status_code == 503
+    assert lost.headers["Retry-After"] == "10"
+    assert "The service is briefly unavailable" in page
+    assert "may or may not have been recorded" in page and "My compliance" in page
+    assert "Traceback" not in page and "Internal Server Error" not in page
+    assert attestations(signing) == 0
+
+    retry = sign(client)
+
+    assert retry.status_code == 303
+    assert attestations(signing) == 1
+    verified = runner.invoke(args=["smattest", "audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+
+
+@ON_POSTGRESQL
+# pool_pre_ping (recommended in the mounting guide) lets the next request replace the
+# connection the server ended; without it that one request gets smattest's 503.
+@pytest.mark.settings(SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True})
+def test_a_connection_lost_right_after_the_commit_still_shows_the_receipt_redirect(
+    app, client, runner, signing
+):
+    engine = app.extensions["smattest"].engine
+    pids: list[int] = []
+
+    def note_pid(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO smattest_attestation"):
+            pids.append(backend_pid(conn))
+
+    def kill_after_commit(session):
+        if pids:
+            terminate(signing, pids.pop())
+
+    sa.event.listen(engine, "before_cursor_execute", note_pid)
+    sa.event.listen(sa.orm.Session, "after_commit", kill_after_commit)
+    try:
+        signed = sign(client)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note_pid)
+        sa.event.remove(sa.orm.Session, "after_commit", kill_after_commit)
+
+    assert signed.status_code == 303, signed.get_data(as_text=True)
+    assert signed.headers["Location"].startswith("/compliance/receipts/")
+    assert attestations(signing) == 1
+    with signing.connect() as conn:
+        assert conn.scalar(sa.text("SELECT count(*) FROM smattest_reminder")) == 1  # receipt
+    receipt = client.get(signed.headers["Location"])
+    assert receipt.status_code == 200
+    assert "Your signature is recorded" in receipt.get_data(as_text=True)
