@@ -2,7 +2,8 @@
 
 Databases: tests run on SQLite unless they ask for more with ``@all_databases``
 (SQLite, PostgreSQL and MariaDB on 127.0.0.1). A server that cannot be reached
-skips its tests with the reason, except under ``CI=true``, where it fails them.
+skips its tests with the reason, except under CI (see :func:`under_ci`), where it
+fails them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,17 @@ DATABASES = ["sqlite", "postgresql", "mariadb"]
 #: Run a test once per database: ``@all_databases``.
 all_databases = pytest.mark.parametrize("database_url", DATABASES, indirect=True)
 
+
+def under_ci(environ=os.environ) -> bool:
+    """Whether this is a CI run: ``CI`` set to anything but empty, ``false`` or ``0``.
+
+    CI services set ``CI=true``, ``CI=1`` or ``CI=yes``; a run that skipped the
+    PostgreSQL and MariaDB tests because ``CI=1`` was not ``true`` would pass
+    without testing them.
+    """
+    return environ.get("CI", "").strip().lower() not in ("", "false", "0")
+
+
 _unreachable: dict[str, str] = {}
 _session_databases: dict[str, str] = {}
 
@@ -66,8 +78,8 @@ def _server_or_skip(backend: str) -> str:
             engine.dispose()
     reason = _unreachable[backend]
     if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"database server unreachable under CI=true: {reason}")
+        if under_ci():
+            pytest.fail(f"database server unreachable under CI={os.environ['CI']}: {reason}")
         pytest.skip(f"database server unreachable: {reason}")
     return _session_databases[backend]
 

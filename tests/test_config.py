@@ -114,3 +114,14 @@ def test_configuration_page_documents_every_setting(tmp_path):
     # Warnings about the generated entries point at config.py (links to the
     # other pages of the site, missing here, are expected).
     assert "config.py" not in warnings.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("value", "ci"),
+    [(None, False), ("", False), ("false", False), ("False", False), ("0", False),
+     ("true", True), ("1", True), ("yes", True), ("TRUE", True), ("github", True)],
+)  # fmt: skip
+def test_any_non_empty_ci_other_than_false_or_0_counts_as_ci(value, ci):
+    from .conftest import under_ci
+
+    assert under_ci({} if value is None else {"CI": value}) is ci

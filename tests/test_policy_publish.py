@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from smattest import markdown
 from smattest.models import PolicyVersion
 from smattest.policies import PolicyError, publish
+from smattest.timeutil import local_today
 
 from . import hostapp
 from .conftest import all_databases
@@ -58,7 +59,7 @@ def test_first_publish_creates_policy_and_version_one(app):
     assert stored.text_sha256 == hashlib.sha256(b"# Hello\n\nBe kind.\n").hexdigest()
     assert stored.body_html == "<h1>Hello</h1>\n<p>Be kind.</p>\n"
     assert stored.requires_reattestation is True
-    assert version.effective_date == dt.date.today()
+    assert version.effective_date == local_today()  # the agency's day, not the machine's
 
 
 def test_next_publish_is_version_two_and_minor_needs_no_reattestation(app):

@@ -142,8 +142,8 @@ def policy_attest(slug: str) -> ResponseReturnValue:
     # signature into an error page. The receipt mail is in the outbox already.
     if recorded.created:
         flash(
-            "Thank you. Your signature is recorded; this is your receipt. "
-            + ("A copy is on its way to your email." if email else ""),
+            "Thank you. Your signature is recorded; this is your receipt."
+            + (" A copy is on its way to your email." if email else ""),
             "success",
         )
     else:

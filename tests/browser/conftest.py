@@ -27,7 +27,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 import smattest.db
 
 from .. import hostapp
-from ..conftest import create_tables
+from ..conftest import create_tables, under_ci
 
 #: The system Chromium (Debian's package ``chromium``: /usr/bin/chromium), or
 #: the one ``SMATTEST_CHROMIUM`` names.
@@ -57,7 +57,7 @@ def browser_type_launch_args(browser_type_launch_args):
             f"Chromium not found at {CHROMIUM}: run `make test` (it installs the "
             "Debian package), or `apt-get install chromium`, or set SMATTEST_CHROMIUM"
         )
-        if os.environ.get("CI") == "true":
+        if under_ci():
             pytest.fail(f"browser tests cannot run under CI=true: {reason}")
         pytest.skip(reason)
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}

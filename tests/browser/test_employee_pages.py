@@ -145,7 +145,8 @@ def test_an_employee_signs_the_policy_with_the_keyboard_alone(page, live_server,
 
     page.wait_for_url("**/receipts/*")
     assert page.get_by_role("status").inner_text() == (
-        "Thank you. Your signature is recorded; this is your receipt."
+        "Thank you. Your signature is recorded; this is your receipt. "
+        "A copy is on its way to your email."
     )
     receipt = page.locator(".smattest-receipt").inner_text()
     assert "Social Media Policy" in receipt and "Priya Raman" in receipt
