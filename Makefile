@@ -58,7 +58,7 @@ lint: $(BIN)/.installed
 # BENCH_POSTGRES=postgresql+psycopg://postgres@127.0.0.1:5432/postgres names the server
 SIZES ?= 5000,50000
 bench: $(BIN)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,docs,bench]'
 	$(BIN)/python bench/run.py --sizes $(SIZES)
 
 format: $(BIN)/.installed
