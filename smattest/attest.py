@@ -19,6 +19,7 @@ from .models import (
     PolicyVersion,
     Reminder,
     Staff,
+    in_chain,
 )
 from .policies import get_policy, version_in_force
 from .proxies import current_smattest
@@ -316,7 +317,9 @@ def _latest_of_version(staff_id: int, version_id: int) -> int | None:
     """The id of the person's latest attestation of one version (one index lookup)."""
     return current_smattest.db.session.scalar(
         sa.select(sa.func.max(Attestation.id)).where(
-            Attestation.staff_id == staff_id, Attestation.policy_version_id == version_id
+            Attestation.staff_id == staff_id,
+            Attestation.policy_version_id == version_id,
+            in_chain(Attestation.chain_seq),
         )
     )
 
@@ -331,7 +334,11 @@ def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Att
         return None
     return session.scalar(
         sa.select(Attestation)
-        .where(Attestation.staff_id == staff_id, Attestation.policy_version_id == version_id)
+        .where(
+            Attestation.staff_id == staff_id,
+            Attestation.policy_version_id == version_id,
+            in_chain(Attestation.chain_seq),
+        )
         .order_by(Attestation.attested_at.desc())
         .limit(1)
     )
@@ -341,7 +348,9 @@ def receipt_for(staff: Staff, attestation_id: int) -> Attestation | None:
     """One of ``staff``'s own attestations, or None (someone else's is not theirs to see)."""
     return current_smattest.db.session.scalar(
         sa.select(Attestation).where(
-            Attestation.id == attestation_id, Attestation.staff_id == staff.id
+            Attestation.id == attestation_id,
+            Attestation.staff_id == staff.id,
+            in_chain(Attestation.chain_seq),
         )
     )
 
@@ -351,7 +360,7 @@ def receipts_of(staff: Staff) -> list[Attestation]:
     return list(
         current_smattest.db.session.scalars(
             sa.select(Attestation)
-            .where(Attestation.staff_id == staff.id)
+            .where(Attestation.staff_id == staff.id, in_chain(Attestation.chain_seq))
             .order_by(Attestation.attested_at.desc())
         )
     )

@@ -47,6 +47,7 @@ from .models import (
     PolicyVersion,
     Staff,
     TrainingCompletion,
+    in_chain,
 )
 from .proxies import current_smattest
 from .timeutil import local_today
@@ -264,7 +265,9 @@ def _last_done_query(
                 PolicyVersion.number >= requirement.basis_number,
             )
         )
-    query = query.where(moment <= until).group_by(person)
+    # Only evidence inside the chain counts (a row forged outside it changes nothing).
+    position = TrainingCompletion.chain_seq if requirement.kind == COURSE else Attestation.chain_seq
+    query = query.where(moment <= until, in_chain(position)).group_by(person)
     return query if staff_ids is None else query.where(person.in_(staff_ids))
 
 

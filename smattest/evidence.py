@@ -5,7 +5,7 @@ position in one chain: ``chain_seq``, the previous row's hash as
 ``prev_hash``, and ``record_hash`` = SHA-256 over its own fields and
 ``prev_hash``. ``ChainHead`` holds the last position and hash, so removing the
 newest rows is noticed too. Editing a field, inserting a row or removing one
-breaks the chain at that row, and :func:`verify` names it.
+breaks the chain at that row, and :func:`smattest.audit.verify` names it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -34,7 +32,8 @@ HASHED_FIELDS: dict[type[Attestation] | type[TrainingCompletion], tuple[str, ...
     ),
 }  # fmt: skip
 KIND_NAMES = {Attestation: "attestation", TrainingCompletion: "training completion"}
-BATCH = 1000
+#: Every table whose rows are in the chain.
+CHAINED = tuple(HASHED_FIELDS)
 
 
 def _canonical(value: object) -> object:
@@ -79,101 +78,3 @@ def link(head: ChainHead, row: Attestation | TrainingCompletion) -> None:
     row.record_hash = record_hash(row)
     head.last_seq, head.last_hash = row.chain_seq, row.record_hash
     current_smattest.db.session.add(row)
-
-
-@dataclass(frozen=True)
-class Verification:
-    """What :func:`verify` found: OK with the count and head, or the first problem."""
-
-    ok: bool
-    rows: int
-    head_hash: str
-    problem: str = ""
-
-
-def _chain(last_seq: int) -> Iterator[Attestation | TrainingCompletion]:
-    """Evidence rows up to ``last_seq`` in chain order, a batch at a time (constant memory)."""
-    session = current_smattest.db.session
-    after = 0
-    while True:
-        positions = sa.union_all(
-            *(
-                sa.select(sa.literal(model.__tablename__).label("kind"), model.chain_seq).where(
-                    model.chain_seq > after, model.chain_seq <= last_seq
-                )
-                for model in HASHED_FIELDS
-            )
-        ).subquery()
-        page = session.execute(
-            sa.select(positions.c.kind, positions.c.chain_seq)
-            .order_by(positions.c.chain_seq)
-            .limit(BATCH)
-        ).all()
-        if not page:
-            return
-        rows: list[Attestation | TrainingCompletion] = []
-        for model in HASHED_FIELDS:
-            wanted = [seq for kind, seq in page if kind == model.__tablename__]
-            if wanted:
-                # populate_existing: verify what the database holds now, never a
-                # copy the session loaded earlier.
-                rows += session.scalars(
-                    sa.select(model)
-                    .where(model.chain_seq.in_(wanted))
-                    .execution_options(populate_existing=True)
-                )
-        yield from sorted(rows, key=lambda r: r.chain_seq)
-        after = page[-1][1]
-        for row in rows:
-            session.expunge(row)
-
-
-def verify() -> Verification:
-    """Walk the whole chain; stop at the first row that was altered, inserted or removed.
-
-    The head is read first and the walk stops one past it, so rows appended
-    while a long walk runs are left for the next check instead of failing
-    this one, and a row added after the head outside smattest is still seen.
-    """
-    session = current_smattest.db.session
-    # A fresh transaction: verify what the database holds now, not an older
-    # snapshot this session may still be reading (MariaDB's repeatable read).
-    session.commit()
-    head = session.get(ChainHead, 1, populate_existing=True)
-    if head is None:
-        return Verification(False, 0, "", "smattest_chain_head has no row: the head was removed.")
-    last_seq, last_hash = head.last_seq, head.last_hash
-    expected_seq, previous_hash, count = 1, "", 0
-    for row in _chain(last_seq + 1):
-        name = f"{KIND_NAMES[type(row)]} #{row.id} at chain position {row.chain_seq}"
-        if row.chain_seq != expected_seq:
-            return Verification(
-                False, count, previous_hash,
-                f"chain position {expected_seq} is missing (the next row is {name}): "
-                "an evidence row was removed.",
-            )  # fmt: skip
-        if row.prev_hash != previous_hash:
-            return Verification(
-                False, count, previous_hash,
-                f"{name} does not link to the row before it: a row was inserted, "
-                "or the one before it was altered.",
-            )  # fmt: skip
-        if record_hash(row) != row.record_hash:
-            return Verification(
-                False, count, previous_hash,
-                f"{name} was altered: its contents no longer match its recorded hash.",
-            )  # fmt: skip
-        expected_seq, previous_hash, count = expected_seq + 1, row.record_hash, count + 1
-    if count > last_seq:
-        return Verification(
-            False, last_seq, last_hash,
-            f"the chain goes on past its head at position {last_seq}: "
-            "an evidence row was added outside smattest.",
-        )  # fmt: skip
-    if (count, previous_hash) != (last_seq, last_hash):
-        return Verification(
-            False, count, previous_hash,
-            f"the chain ends at position {count} but its head records {last_seq}: "
-            "the newest evidence rows were removed, or the head was altered.",
-        )  # fmt: skip
-    return Verification(True, count, previous_hash)

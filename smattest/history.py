@@ -28,6 +28,7 @@ from .models import (
     Reminder,
     Staff,
     TrainingCompletion,
+    in_chain,
 )
 from .proxies import current_smattest
 
@@ -79,7 +80,7 @@ def history_of(staff: Staff) -> History:
         )
         .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
         .join(Policy, Policy.id == PolicyVersion.policy_id)
-        .where(Attestation.staff_id == staff.id)
+        .where(Attestation.staff_id == staff.id, in_chain(Attestation.chain_seq))
         .order_by(Attestation.attested_at.desc(), Attestation.id.desc())
     ).all()
     found.quiz_attempts = session.execute(
@@ -105,7 +106,7 @@ def history_of(staff: Staff) -> History:
         )
         .join(CourseVersion, CourseVersion.id == TrainingCompletion.course_version_id)
         .join(Course, Course.id == CourseVersion.course_id)
-        .where(TrainingCompletion.staff_id == staff.id)
+        .where(TrainingCompletion.staff_id == staff.id, in_chain(TrainingCompletion.chain_seq))
         .order_by(TrainingCompletion.completed_at.desc(), TrainingCompletion.id.desc())
     ).all()
     found.exemptions = list(

@@ -373,6 +373,17 @@ class HREvent(Base):
     detail: Mapped[str] = mapped_column(sa.Text, default="")
 
 
+def in_chain(position: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    """Whether an evidence row's ``chain_seq`` is inside the chain, 1 to the head.
+
+    Only such rows count, for the rule, the pages, the receipts and the
+    exports: a row inserted by SQL outside the chain's positions changes
+    nobody's status (and ``audit verify`` names it).
+    """
+    head = sa.select(ChainHead.last_seq).where(ChainHead.id == 1).scalar_subquery()
+    return sa.and_(position >= 1, position <= head)
+
+
 @sa.event.listens_for(ChainHead.__table__, "after_create")
 def _insert_chain_head(target: sa.Table, connection: sa.Connection, **kw: object) -> None:
     """``create_all`` (tests, quick starts) gets the head row the migration inserts."""

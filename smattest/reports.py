@@ -257,7 +257,7 @@ class Head:
 def read_head() -> Head:
     """The chain head, read in a fresh transaction (what the database holds now)."""
     session = current_smattest.db.session
-    # As evidence.verify does: end any older snapshot (MariaDB's repeatable read).
+    # As audit.verify does: end any older snapshot (MariaDB's repeatable read).
     session.commit()
     head = session.get(ChainHead, 1, populate_existing=True)
     if head is None:
@@ -285,7 +285,7 @@ def _evidence_query(last_seq: int) -> sa.CompoundSelect[*tuple[Any, ...]]:
         .join(Staff, Staff.id == Attestation.staff_id)
         .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
         .join(Policy, Policy.id == PolicyVersion.policy_id)
-        .where(Attestation.chain_seq <= last_seq)
+        .where(Attestation.chain_seq.between(1, last_seq))
     )  # fmt: skip
     completions = (
         sa.select(
@@ -302,7 +302,7 @@ def _evidence_query(last_seq: int) -> sa.CompoundSelect[*tuple[Any, ...]]:
         .join(Staff, Staff.id == TrainingCompletion.staff_id)
         .join(CourseVersion, CourseVersion.id == TrainingCompletion.course_version_id)
         .join(Course, Course.id == CourseVersion.course_id)
-        .where(TrainingCompletion.chain_seq <= last_seq)
+        .where(TrainingCompletion.chain_seq.between(1, last_seq))
     )  # fmt: skip
     return sa.union_all(attestations, completions).order_by(sa.column("seq"))
 

@@ -9,7 +9,15 @@ import sqlalchemy as sa
 
 from . import evidence
 from .db import rowcount, utcnow
-from .models import Course, CourseVersion, Question, QuizAttempt, Staff, TrainingCompletion
+from .models import (
+    Course,
+    CourseVersion,
+    Question,
+    QuizAttempt,
+    Staff,
+    TrainingCompletion,
+    in_chain,
+)
 from .proxies import current_smattest
 from .signals import training_completed
 from .state import current_app_object
@@ -137,7 +145,7 @@ def completions_of(staff: Staff) -> list[TrainingCompletion]:
     return list(
         current_smattest.db.session.scalars(
             sa.select(TrainingCompletion)
-            .where(TrainingCompletion.staff_id == staff.id)
+            .where(TrainingCompletion.staff_id == staff.id, in_chain(TrainingCompletion.chain_seq))
             .order_by(TrainingCompletion.completed_at.desc())
         )
     )

@@ -7,7 +7,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from smattest import evidence
+from smattest import audit, evidence
 from smattest.models import Attestation, Staff
 from smattest.policies import publish, text_sha256
 from smattest.signals import attestation_recorded
@@ -232,7 +232,7 @@ def test_twenty_simultaneous_posts_record_one_attestation(make_app, database_url
     assert statuses == [303] * 20
     with app.app_context():
         assert hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(Attestation)) == 1
-        assert evidence.verify().ok
+        assert audit.verify().ok
 
 
 def test_a_tampered_version_field_is_refused_with_a_message(client, policy, employee):

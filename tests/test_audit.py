@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from smattest import evidence
+from smattest import audit, evidence
 from smattest.attest import attest
 from smattest.models import Attestation, Staff
 from smattest.policies import publish
@@ -119,9 +119,9 @@ def test_an_inserted_row_with_its_own_valid_hash_is_named(signed, runner):
 
 
 def test_verify_reads_the_chain_in_batches(signed, monkeypatch):
-    monkeypatch.setattr(evidence, "BATCH", 3)
+    monkeypatch.setattr(audit, "BATCH", 3)
 
-    result = evidence.verify()
+    result = audit.verify()
 
     assert (result.ok, result.rows, result.head_hash) == (True, 4, signed[-1].record_hash)
 
@@ -140,4 +140,7 @@ def test_a_row_appended_outside_smattest_is_named(signed, runner):
     result = runner.invoke(args=["smattest", "audit", "verify"])
 
     assert result.exit_code == 1
-    assert "the chain goes on past its head at position 4" in result.output
+    assert (
+        f"FAILED: attestation #{forged.id} (smattest_attestation) has chain position 5, "
+        "past the chain's head at position 4: an evidence row was added outside smattest"
+    ) in result.output

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from smattest import compliance, evidence
+from smattest import audit, compliance
 from smattest.models import Attestation, HREvent, Reminder, TrainingCompletion
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "examples" / "intranet"))
@@ -106,7 +106,7 @@ def test_seeded_history_is_marked_as_imported_demo_evidence_in_an_intact_chain(d
         dt.date(2025, 1, 26)
     )
     assert log.actor == "demo-seed" and "Nobody here is real" in log.detail
-    assert evidence.verify().ok
+    assert audit.verify().ok
 
 
 def test_running_the_reminder_job_from_the_mail_page_mails_the_people_who_owe(demo):

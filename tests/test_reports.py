@@ -16,7 +16,7 @@ import itertools
 import pytest
 import sqlalchemy as sa
 
-from smattest import compliance, evidence, reports
+from smattest import audit, compliance, evidence, reports
 from smattest.attest import attest
 from smattest.courses import import_course
 from smattest.models import (
@@ -645,7 +645,7 @@ def test_an_abandoned_download_leaves_the_connection_usable(app, freeze, make_st
     download.close()
 
     assert len(status()) == 1200
-    assert evidence.verify().ok
+    assert audit.verify().ok
 
 
 def test_cli_refuses_a_missing_folder_before_exporting(history, runner, tmp_path):
