@@ -11,7 +11,8 @@ What :func:`verify` checks, in one fresh transaction:
   row is the head.
 - **The signed texts.** The SHA-256 of every policy version's text is
   recomputed and compared with what the version and every attestation of it
-  recorded; every training completion recorded its course version's hash.
+  recorded; the same for every course version's content and its completions.
+- **Exemptions.** The end shown on each exemption is its chained end.
 
 Rows outside the chain count for nothing anywhere in smattest
 (:func:`smattest.models.in_chain`), so a forged row changes nobody's status
@@ -26,13 +27,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
-from .evidence import CHAINED, KIND_NAMES, record_hash
+from .courses import stored_sha256
+from .evidence import CHAINED, KIND_NAMES, Evidence, record_hash
 from .models import (
     Attestation,
     ChainHead,
-    Course,
     CourseVersion,
+    Exemption,
+    ExemptionEnd,
     Policy,
     PolicyVersion,
     TrainingCompletion,
@@ -43,8 +47,6 @@ from .proxies import current_smattest
 BATCH = 1000
 #: Rows outside the chain named per table before the rest are only counted.
 NAMED = 20
-
-Evidence = Attestation | TrainingCompletion
 
 
 @dataclass(frozen=True)
@@ -246,20 +248,61 @@ def text_problems() -> list[str]:
 
 
 def _course_problems() -> list[str]:
-    """Course versions whose completions recorded another content hash than the version's."""
+    """Course versions whose content, or whose completions, no longer match its SHA-256."""
     session = current_smattest.db.session
-    rows = session.execute(
-        sa.select(Course.slug, CourseVersion.number, CourseVersion.content_sha256,
-                  TrainingCompletion.content_sha256)
+    found: list[str] = []
+    actual: dict[int, str] = {}
+    labels: dict[int, str] = {}
+    versions = session.scalars(
+        sa.select(CourseVersion)
+        .options(
+            selectinload(CourseVersion.course),
+            selectinload(CourseVersion.sections),
+            selectinload(CourseVersion.questions),
+        )
+        .execution_options(populate_existing=True)
+    ).all()
+    for version in versions:
+        labels[version.id] = f"course {version.course.slug} version {version.number}"
+        actual[version.id] = stored_sha256(version)
+        if version.stored_sha256 is not None and actual[version.id] != version.stored_sha256:
+            found.append(
+                f"{labels[version.id]}: its content no longer matches the SHA-256 recorded when "
+                f"it was imported ({version.stored_sha256}; it now hashes to "
+                f"{actual[version.id]}): the course content was edited."
+            )
+    recorded = session.execute(
+        sa.select(TrainingCompletion.course_version_id, TrainingCompletion.format,
+                  TrainingCompletion.content_sha256, CourseVersion.content_sha256)
         .join(CourseVersion, CourseVersion.id == TrainingCompletion.course_version_id)
-        .join(Course, Course.id == CourseVersion.course_id)
-        .where(TrainingCompletion.content_sha256 != CourseVersion.content_sha256)
         .distinct()
     ).all()  # fmt: skip
+    for version_id, row_format, completion_hash, source_hash in recorded:
+        # Format 1 recorded the imported file's hash; format 2 the content as stored.
+        expected = source_hash if (row_format or 1) == 1 else actual.get(version_id)
+        if completion_hash != expected:
+            found.append(
+                f"{labels[version_id]}: completions recorded its content's SHA-256 as "
+                f"{completion_hash}, but it is {expected}: the course content was edited."
+            )
+    return found
+
+
+def _exemption_problems() -> list[str]:
+    """Exemptions whose repeated end (``ended_at``/``ended_by``) disagrees with the chain."""
+    session = current_smattest.db.session
+    rows = session.execute(
+        sa.select(Exemption.id, Exemption.ended_at, Exemption.ended_by,
+                  ExemptionEnd.ended_at, ExemptionEnd.ended_by)
+        .outerjoin(ExemptionEnd, ExemptionEnd.exemption_id == Exemption.id)
+        .where(Exemption.chain_seq.is_not(None))
+    ).all()  # fmt: skip
     return [
-        f"course {slug} version {number}: completions recorded its content's SHA-256 as "
-        f"{recorded}, but the version's is {version_hash}: the course content record was edited."
-        for slug, number, version_hash, recorded in rows
+        f"exemption #{exemption_id}: its end on record ({ended_at or 'not ended'}, "
+        f"{ended_by or '-'}) differs from the chained end ({chained_at or 'not ended'}, "
+        f"{chained_by or '-'}): the exemption row was edited."
+        for exemption_id, ended_at, ended_by, chained_at, chained_by in rows
+        if (ended_at, ended_by) != (chained_at, chained_by)
     ]
 
 
@@ -280,7 +323,7 @@ def verify() -> Verification:
     last_seq, last_hash = head.last_seq, head.last_hash
     problems = outside_rows()
     count, reached, problem = _walk(last_seq, last_hash)
-    problems += text_problems()
+    problems += text_problems() + _exemption_problems()
     session.commit()
     ok = not problem and not problems
     return Verification(ok, count, reached, problem, tuple(problems))

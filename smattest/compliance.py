@@ -43,6 +43,7 @@ from .models import (
     Course,
     CourseVersion,
     Exemption,
+    ExemptionEnd,
     Policy,
     PolicyVersion,
     Staff,
@@ -277,12 +278,21 @@ def _exemptions_query(
     until: dt.datetime,
     staff_ids: Sequence[int] | None = None,
 ) -> sa.Select[int, dt.date | None]:
-    """Per person, the exemptions covering ``day`` for ``requirement``."""
+    """Per person, the exemptions covering ``day`` for ``requirement``.
+
+    Only chained grants count, and only chained ends end them.
+    """
+    ended = sa.exists().where(
+        ExemptionEnd.exemption_id == Exemption.id,
+        ExemptionEnd.ended_at <= until,
+        in_chain(ExemptionEnd.chain_seq),
+    )
     query = sa.select(Exemption.staff_id, Exemption.until).where(
         Exemption.requirement_kind == requirement.kind,
         Exemption.requirement_id == requirement.id,
         Exemption.granted_at <= until,
-        sa.or_(Exemption.ended_at.is_(None), Exemption.ended_at > until),
+        in_chain(Exemption.chain_seq),
+        ~ended,
         sa.or_(Exemption.until.is_(None), Exemption.until >= day),
     )
     if staff_ids is not None:

@@ -195,6 +195,27 @@ def content_sha256(data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def stored_sha256(version: CourseVersion) -> str:
+    """A fingerprint of a course version's content as stored: what people read and answer.
+
+    SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of
+    ``{"pass_mark", "sections": [{"title", "body"}], "questions": [{"kind",
+    "prompt", "options", "correct", "explanation"}]}`` in their order.
+    Training completions (format 2) record it; ``audit verify`` recomputes it.
+    """
+    content = {
+        "pass_mark": version.pass_mark,
+        "sections": [{"title": s.title, "body": s.body_markdown} for s in version.sections],
+        "questions": [
+            {"kind": q.kind, "prompt": q.prompt, "options": list(q.options),
+             "correct": list(q.correct), "explanation": q.explanation}
+            for q in version.questions
+        ],
+    }  # fmt: skip
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def import_course(data: dict[str, Any]) -> Imported:
     """Import a parsed course file in one transaction: all of it, or nothing.
 
@@ -239,6 +260,7 @@ def import_course(data: dict[str, Any]) -> Imported:
         )
         for n, q in enumerate(data["questions"], 1)
     ]
+    version.stored_sha256 = stored_sha256(version)
     session.add(version)
     session.commit()
     return Imported(version, created=True)

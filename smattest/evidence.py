@@ -1,57 +1,148 @@
 """The evidence hash chain: append-only rows an auditor can verify.
 
-Every evidence row (an attestation, a training completion) takes the next
-position in one chain: ``chain_seq``, the previous row's hash as
-``prev_hash``, and ``record_hash`` = SHA-256 over its own fields and
-``prev_hash``. ``ChainHead`` holds the last position and hash, so removing the
-newest rows is noticed too. Editing a field, inserting a row or removing one
-breaks the chain at that row, and :func:`smattest.audit.verify` names it.
+Every evidence row (an attestation, a training completion, an exemption
+granted, an exemption ended) takes the next position in one chain:
+``chain_seq``, the previous row's hash as ``prev_hash``, and ``record_hash``
+= SHA-256 over its own fields and ``prev_hash``. ``ChainHead`` holds the last
+position and hash, so removing the newest rows is noticed too. Editing a
+field, inserting a row or removing one breaks the chain at that row, and
+:func:`smattest.audit.verify` names it.
+
+The hash format is defined once, in :mod:`smattest.verify` (standard library
+only, so auditors can run it offline), and documented in docs/evidence.md.
+Rows recorded since format 2 commit to the person's employee id and name and
+the requirement's slug and version as they were then; personal fields are
+hashed through a salted digest kept beside each, so they can be erased later.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
+import secrets
+from typing import Any
 
 import sqlalchemy as sa
 
+from . import verify as hashformat
 from .db import utcnow
-from .models import Attestation, ChainHead, TrainingCompletion
+from .models import (
+    Attestation,
+    ChainHead,
+    Course,
+    CourseVersion,
+    Exemption,
+    ExemptionEnd,
+    Policy,
+    PolicyVersion,
+    Staff,
+    TrainingCompletion,
+)
 from .proxies import current_smattest
 
-#: The fields each kind of evidence row commits to, besides ``prev_hash``.
-HASHED_FIELDS: dict[type[Attestation] | type[TrainingCompletion], tuple[str, ...]] = {
-    Attestation: (
-        "chain_seq", "staff_id", "policy_version_id", "attested_at", "signature", "method",
-        "reason", "recorded_by", "ip_address", "user_agent", "text_sha256",
-    ),
-    TrainingCompletion: (
-        "chain_seq", "staff_id", "course_version_id", "quiz_attempt_id", "completed_at",
-        "score", "method", "reason", "recorded_by", "content_sha256",
-    ),
-}  # fmt: skip
-KIND_NAMES = {Attestation: "attestation", TrainingCompletion: "training completion"}
-#: Every table whose rows are in the chain.
-CHAINED = tuple(HASHED_FIELDS)
+Evidence = Attestation | TrainingCompletion | Exemption | ExemptionEnd
+
+#: Every table whose rows are in the chain, and each kind's name in the hash format.
+KINDS: dict[type, str] = {
+    Attestation: "attestation",
+    TrainingCompletion: "training_completion",
+    Exemption: "exemption_grant",
+    ExemptionEnd: "exemption_end",
+}
+CHAINED = tuple(KINDS)
+#: How messages name each kind.
+KIND_NAMES = {
+    Attestation: "attestation",
+    TrainingCompletion: "training completion",
+    Exemption: "exemption",
+    ExemptionEnd: "exemption end",
+}
+#: The format new rows are written in.
+FORMAT = 2
+#: The personal fields each kind keeps (each with a salt and digest beside it).
+PERSONAL: dict[type, tuple[str, ...]] = {
+    Attestation: ("full_name", "signature", "reason", "ip_address", "user_agent"),
+    TrainingCompletion: ("full_name", "reason"),
+    Exemption: ("full_name", "reason"),
+    ExemptionEnd: ("full_name",),
+}
 
 
-def _canonical(value: object) -> object:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+def _at(row: Evidence) -> Any:
+    if isinstance(row, Attestation):
+        return row.attested_at
+    if isinstance(row, TrainingCompletion):
+        return row.completed_at
+    return row.granted_at if isinstance(row, Exemption) else row.ended_at
 
 
-def record_hash(row: Attestation | TrainingCompletion) -> str:
-    """The SHA-256 a row must carry, from its fields and its ``prev_hash``."""
-    model = type(row)
-    payload = {name: _canonical(getattr(row, name)) for name in HASHED_FIELDS[model]}
-    payload["kind"] = model.__tablename__
-    payload["prev_hash"] = row.prev_hash
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+def hash_fields(row: Evidence) -> dict[str, Any]:
+    """A format-2 row's fields as :func:`smattest.verify.format_2_hash` takes them."""
+    fields: dict[str, Any] = {
+        "format": row.format, "kind": KINDS[type(row)], "seq": row.chain_seq,
+        "prev_hash": row.prev_hash, "at": _at(row), "staff_id": row.staff_id,
+        "employee_id": row.employee_id, "requirement_slug": row.requirement_slug,
+    }  # fmt: skip
+    if isinstance(row, Attestation):
+        fields.update(requirement_kind="policy", version_id=row.policy_version_id,
+                      version_number=row.version_number, content_sha256=row.text_sha256,
+                      method=row.method, recorded_by=row.recorded_by)  # fmt: skip
+    elif isinstance(row, TrainingCompletion):
+        fields.update(requirement_kind="course", version_id=row.course_version_id,
+                      version_number=row.version_number, content_sha256=row.content_sha256,
+                      method=row.method, score=row.score, quiz_attempt_id=row.quiz_attempt_id,
+                      recorded_by=row.recorded_by)  # fmt: skip
+    elif isinstance(row, Exemption):
+        fields.update(requirement_kind=row.requirement_kind, requirement_id=row.requirement_id,
+                      recorded_by=row.granted_by, until=row.until)  # fmt: skip
+    else:
+        fields.update(requirement_kind=row.requirement_kind, requirement_id=row.requirement_id,
+                      recorded_by=row.ended_by, exemption_id=row.exemption_id)  # fmt: skip
+    for name in PERSONAL[type(row)]:
+        fields[f"{name}_sha256"] = hashformat.personal_digest(
+            getattr(row, name), getattr(row, f"{name}_salt"), getattr(row, f"{name}_sha256")
+        )
+    return fields
+
+
+def record_hash(row: Evidence) -> str:
+    """The SHA-256 a row must carry, from its fields and its ``prev_hash``, in its format."""
+    if (row.format or 1) == 1 and type(row) in (Attestation, TrainingCompletion):
+        kind = KINDS[type(row)]
+        fields = {name: getattr(row, name) for name in hashformat.FORMAT_1_FIELDS[kind]}
+        return hashformat.format_1_hash(kind, fields, row.prev_hash)
+    return hashformat.format_2_hash(hash_fields(row))
+
+
+def seal(row: Evidence) -> None:
+    """Give each personal field that holds a value a fresh salt and its digest."""
+    for name in PERSONAL[type(row)]:
+        value = getattr(row, name)
+        if hashformat.present(value):
+            salt = secrets.token_hex(16)
+            setattr(row, f"{name}_salt", salt)
+            setattr(row, f"{name}_sha256", hashformat.field_digest(salt, value))
+        else:
+            setattr(row, f"{name}_salt", None)
+            setattr(row, f"{name}_sha256", None)
+
+
+def _at_the_time(row: Evidence) -> None:
+    """Copy who and what the row is about, as they are now, into the row."""
+    session = current_smattest.db.session
+    staff = session.get(Staff, row.staff_id)
+    if staff is None:
+        raise ValueError(f"evidence names staff id {row.staff_id}, which does not exist")
+    row.employee_id, row.full_name = staff.external_id, staff.full_name
+    if isinstance(row, Attestation):
+        version = session.get(PolicyVersion, row.policy_version_id)
+        row.requirement_slug = session.get(Policy, version.policy_id).slug
+        row.version_number = version.number
+    elif isinstance(row, TrainingCompletion):
+        course_version = session.get(CourseVersion, row.course_version_id)
+        row.requirement_slug = session.get(Course, course_version.course_id).slug
+        row.version_number = course_version.number
+    else:
+        model = Policy if row.requirement_kind == "policy" else Course
+        row.requirement_slug = session.get(model, row.requirement_id).slug
 
 
 def lock_chain() -> ChainHead:
@@ -71,8 +162,16 @@ def lock_chain() -> ChainHead:
     return head
 
 
-def link(head: ChainHead, row: Attestation | TrainingCompletion) -> None:
-    """Give ``row`` the next chain position and advance the (locked) head."""
+def link(head: ChainHead, row: Evidence) -> None:
+    """Record ``row`` in format 2 at the next chain position and advance the (locked) head.
+
+    Fills in who and what the row is about as they are now (employee id,
+    name, requirement slug and version number), seals its personal fields,
+    then hashes it.
+    """
+    row.format = FORMAT
+    _at_the_time(row)
+    seal(row)
     row.chain_seq = head.last_seq + 1
     row.prev_hash = head.last_hash
     row.record_hash = record_hash(row)

@@ -6,8 +6,11 @@ agency's time zone; ``until=None`` is open-ended and lasts until HR ends it.
 Ending one early records who ended it and when; nothing is ever deleted, so
 the person page and an auditor can still see every exemption that was.
 
-Each grant and end is recorded as an :class:`~smattest.models.HREvent` in the
-same transaction, and announced with a signal after commit.
+Granting and ending are evidence rows in the hash chain (the exemption row
+itself, then an :class:`~smattest.models.ExemptionEnd`), and the rule only
+honours chained ones. Each is also recorded as an
+:class:`~smattest.models.HREvent` in the same transaction, and announced with
+a signal after commit.
 """
 
 from __future__ import annotations
@@ -16,9 +19,19 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from . import compliance, text
+from . import compliance, evidence, text
 from .db import rowcount, utcnow
-from .models import COURSE, POLICY, Course, Exemption, HREvent, Policy, Staff
+from .models import (
+    COURSE,
+    POLICY,
+    Course,
+    Exemption,
+    ExemptionEnd,
+    HREvent,
+    Policy,
+    Staff,
+    in_chain,
+)
 from .proxies import current_smattest
 from .signals import exemption_ended, exemption_granted
 from .state import current_app_object
@@ -82,6 +95,7 @@ def active_exemption(staff_id: int, kind: str, requirement_id: int) -> Exemption
             Exemption.requirement_id == requirement_id,
             Exemption.ended_at.is_(None),
             sa.or_(Exemption.until.is_(None), Exemption.until >= today),
+            in_chain(Exemption.chain_seq),
         )
         .order_by(Exemption.granted_at.desc())
         .limit(1)
@@ -130,14 +144,10 @@ def grant(
             "to exempt them from."
         )
     staff_id = staff.id
-    # Start afresh and take the person's row lock (the write lock on SQLite)
-    # with an UPDATE that changes nothing, so two HR people granting at once
-    # cannot both pass the check below; reads after it see the other's grant
-    # (MariaDB's snapshot starts after the lock).
-    session.commit()
-    session.execute(
-        sa.update(Staff).where(Staff.id == staff_id).values(updated_at=Staff.updated_at)
-    )
+    # Own the chain's head (as every evidence append does), so two HR people
+    # granting at once cannot both pass the check below; reads after it see
+    # the other's grant (MariaDB's snapshot starts after the lock).
+    head = evidence.lock_chain()
     existing = active_exemption(staff_id, kind, requirement_id)
     if existing is not None:
         session.rollback()
@@ -154,7 +164,7 @@ def grant(
         granted_by=granted_by,
         granted_at=utcnow(),
     )
-    session.add(exemption)
+    evidence.link(head, exemption)
     session.add(
         HREvent(
             actor=granted_by,
@@ -171,8 +181,9 @@ def grant(
 def end(exemption: Exemption, ended_by: str) -> Exemption:
     """End an active exemption now; the person owes the requirement again from today.
 
-    Sets ``ended_at`` and ``ended_by`` (the row is kept), records an
-    ``exemption.end`` HR event in the same transaction, then sends
+    Appends an :class:`ExemptionEnd` to the evidence chain, repeats the end
+    in the exemption's ``ended_at`` and ``ended_by`` for pages (the grant is
+    kept), records an ``exemption.end`` HR event in the same transaction, then sends
     ``exemption_ended``. Raises :class:`ExemptionError` when the exemption
     was already ended or has expired.
     """
@@ -185,11 +196,13 @@ def end(exemption: Exemption, ended_by: str) -> Exemption:
             f"This exemption expired after its last day, {_day(exemption.until)}; "
             "there is nothing to end."
         )
+    exemption_id = exemption.id
+    head = evidence.lock_chain()
     now = utcnow()
     # Conditional, so that two HR people ending it at once record one end.
     ended = session.execute(
         sa.update(Exemption)
-        .where(Exemption.id == exemption.id, Exemption.ended_at.is_(None))
+        .where(Exemption.id == exemption_id, Exemption.ended_at.is_(None))
         .values(ended_at=now, ended_by=ended_by)
     )
     if rowcount(ended) != 1:
@@ -200,6 +213,17 @@ def end(exemption: Exemption, ended_by: str) -> Exemption:
             f"This exemption was already ended on {_day(_local(exemption.ended_at))}."
         )
     title = requirement_title(exemption.requirement_kind, exemption.requirement_id)
+    evidence.link(
+        head,
+        ExemptionEnd(
+            exemption_id=exemption_id,
+            staff_id=exemption.staff_id,
+            requirement_kind=exemption.requirement_kind,
+            requirement_id=exemption.requirement_id,
+            ended_at=now,
+            ended_by=ended_by,
+        ),
+    )
     session.add(
         HREvent(
             actor=ended_by,

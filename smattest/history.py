@@ -112,7 +112,7 @@ def history_of(staff: Staff) -> History:
     found.exemptions = list(
         session.scalars(
             sa.select(Exemption)
-            .where(Exemption.staff_id == staff.id)
+            .where(Exemption.staff_id == staff.id, in_chain(Exemption.chain_seq))
             .order_by(Exemption.granted_at.desc(), Exemption.id.desc())
         )
     )

@@ -14,7 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .chain_models import AtTheTime, Checkpoint, ExemptionEnd, SealedDevice, SealedReason
 from .db import Base, JSONText, UTCDateTime, utcnow
+
+__all__ = ["Checkpoint", "ExemptionEnd"]  # re-exported: every model is in smattest.models
 
 #: Requirement kinds: a policy to attest to, or a course to complete.
 POLICY = "policy"
@@ -101,7 +104,7 @@ class ChainHead(Base):
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-class Attestation(Base):
+class Attestation(AtTheTime, SealedReason, SealedDevice, Base):
     """Evidence that a person attested to one policy version. Append-only."""
 
     __tablename__ = "smattest_attestation"
@@ -121,7 +124,9 @@ class Attestation(Base):
     recorded_by: Mapped[str | None] = mapped_column(sa.String(64))
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))
     user_agent: Mapped[str | None] = mapped_column(sa.String(512))
+    #: SHA-256 of the version's text (format 2 hashes it as ``content_sha256``).
     text_sha256: Mapped[str] = mapped_column(sa.String(64))
+    version_number: Mapped[int | None]
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     record_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
 
@@ -158,6 +163,9 @@ class CourseVersion(Base):
     pass_mark: Mapped[int] = mapped_column(default=80)
     #: SHA-256 of the imported source, to tell a changed re-import from the same.
     content_sha256: Mapped[str] = mapped_column(sa.String(64))
+    #: SHA-256 of the content as stored (sections, questions, pass mark), which
+    #: ``audit verify`` recomputes: see :func:`smattest.courses.stored_sha256`.
+    stored_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="versions")
@@ -217,7 +225,7 @@ class QuizAttempt(Base):
     passed: Mapped[bool | None]
 
 
-class TrainingCompletion(Base):
+class TrainingCompletion(AtTheTime, SealedReason, Base):
     """Evidence that a person completed a course version. Append-only."""
 
     __tablename__ = "smattest_training_completion"
@@ -239,7 +247,9 @@ class TrainingCompletion(Base):
     method: Mapped[str] = mapped_column(sa.String(16))
     reason: Mapped[str | None] = mapped_column(sa.Text)
     recorded_by: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Format 1: the version's ``content_sha256``; format 2: its ``stored_sha256``.
     content_sha256: Mapped[str] = mapped_column(sa.String(64))
+    version_number: Mapped[int | None]
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     record_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
 
@@ -247,8 +257,13 @@ class TrainingCompletion(Base):
     course_version: Mapped[CourseVersion] = relationship()
 
 
-class Exemption(Base):
-    """HR's decision that a person owes a requirement nothing until a date."""
+class Exemption(AtTheTime, SealedReason, Base):
+    """HR's decision that a person owes a requirement nothing until a date.
+
+    The grant is an evidence row in the chain; ending it early is another
+    (:class:`ExemptionEnd`). ``ended_at``/``ended_by`` repeat the end for
+    pages; the rule reads the chained end.
+    """
 
     __tablename__ = "smattest_exemption"
     __table_args__ = (
@@ -266,6 +281,10 @@ class Exemption(Base):
     granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_by: Mapped[str | None] = mapped_column(sa.String(64))
+    #: None only for a row that never joined the chain (it counts for nothing).
+    chain_seq: Mapped[int | None] = mapped_column(unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    record_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
 
 class Reminder(Base):

@@ -35,17 +35,18 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import sqlalchemy as sa
 
 from . import compliance
-from .db import utcnow
+from .db import UTCDateTime, utcnow
 from .models import (
     Attestation,
     ChainHead,
     Course,
     CourseVersion,
+    Exemption,
+    ExemptionEnd,
     HREvent,
     Policy,
     PolicyVersion,
@@ -70,6 +71,12 @@ EVIDENCE_COLUMNS = (
     "seq", "kind", "record_id", "employee_id", "full_name", "staff_id", "requirement_slug",
     "version", "version_id", "at_utc", "method", "signature", "score", "quiz_attempt_id",
     "reason", "recorded_by", "ip_address", "user_agent", "sha256", "prev_hash", "record_hash",
+    # Since format 2 (docs/evidence.md): the row's format, what it is about, and the salt
+    # and digest beside each personal field.
+    "format", "requirement_kind", "requirement_id", "exemption_id", "until",
+    "full_name_salt", "full_name_sha256", "signature_salt", "signature_sha256",
+    "reason_salt", "reason_sha256", "ip_address_salt", "ip_address_sha256",
+    "user_agent_salt", "user_agent_sha256",
 )  # fmt: skip
 #: The ``kind`` of the evidence export's last row.
 CHAIN_HEAD = "chain_head"
@@ -265,46 +272,85 @@ def read_head() -> Head:
     return Head(head.last_seq, head.last_hash, utcnow())
 
 
-def _evidence_query(last_seq: int) -> sa.CompoundSelect[*tuple[Any, ...]]:
-    """Both kinds of evidence up to ``last_seq``, joined to names, in chain order."""
-    attestations = (
-        sa.select(
-            Attestation.chain_seq.label("seq"),
-            sa.literal("attestation").label("kind"),
-            Attestation.id.label("record_id"),
-            Staff.external_id, Staff.full_name, Staff.id.label("staff_id"),
-            Policy.slug.label("requirement_slug"),
-            PolicyVersion.number.label("version"), PolicyVersion.id.label("version_id"),
-            Attestation.attested_at.label("at_utc"), Attestation.method, Attestation.signature,
-            sa.cast(sa.null(), sa.Integer).label("score"),
-            sa.cast(sa.null(), sa.Integer).label("quiz_attempt_id"),
-            Attestation.reason, Attestation.recorded_by, Attestation.ip_address,
-            Attestation.user_agent, Attestation.text_sha256.label("sha256"),
-            Attestation.prev_hash, Attestation.record_hash,
+def _row_or_now(row_value: sa.ColumnElement, joined: sa.ColumnElement, model) -> sa.ColumnElement:
+    """A format-2 row's own value (as it was then), else the joined one (format 1)."""
+    return sa.case((model.format >= 2, row_value), else_=joined)
+
+
+def _select(model, values: dict[str, sa.ColumnElement]) -> sa.Select:
+    """One kind's part of the evidence query: every export column, typed NULL where absent."""
+    return sa.select(
+        *(
+            values[name].label(name) if name in values else sa.cast(sa.null(), _TYPES[name])
+            for name in EVIDENCE_COLUMNS
         )
-        .join(Staff, Staff.id == Attestation.staff_id)
-        .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
-        .join(Policy, Policy.id == PolicyVersion.policy_id)
-        .where(Attestation.chain_seq.between(1, last_seq))
-    )  # fmt: skip
-    completions = (
-        sa.select(
-            TrainingCompletion.chain_seq, sa.literal("training_completion"),
-            TrainingCompletion.id, Staff.external_id, Staff.full_name, Staff.id, Course.slug,
-            CourseVersion.number, CourseVersion.id, TrainingCompletion.completed_at,
-            TrainingCompletion.method, sa.cast(sa.null(), sa.String(200)),
-            TrainingCompletion.score, TrainingCompletion.quiz_attempt_id,
-            TrainingCompletion.reason, TrainingCompletion.recorded_by,
-            sa.cast(sa.null(), sa.String(45)), sa.cast(sa.null(), sa.String(512)),
-            TrainingCompletion.content_sha256, TrainingCompletion.prev_hash,
-            TrainingCompletion.record_hash,
-        )
-        .join(Staff, Staff.id == TrainingCompletion.staff_id)
-        .join(CourseVersion, CourseVersion.id == TrainingCompletion.course_version_id)
-        .join(Course, Course.id == CourseVersion.course_id)
-        .where(TrainingCompletion.chain_seq.between(1, last_seq))
-    )  # fmt: skip
-    return sa.union_all(attestations, completions).order_by(sa.column("seq"))
+    ).where(model.chain_seq.between(1, sa.bindparam("last_seq")))
+
+
+_TYPES = dict.fromkeys(EVIDENCE_COLUMNS, sa.String(512)) | dict.fromkeys(
+    ("seq", "record_id", "staff_id", "version", "version_id", "score", "quiz_attempt_id",
+     "format", "requirement_id", "exemption_id"), sa.Integer()
+) | {"at_utc": UTCDateTime(), "until": sa.Date(), "reason": sa.Text()}  # fmt: skip
+
+
+def _common(model, slug, number) -> dict[str, sa.ColumnElement]:
+    values = {
+        "seq": model.chain_seq, "record_id": model.id, "staff_id": model.staff_id,
+        "format": model.format,
+        "employee_id": _row_or_now(model.employee_id, Staff.external_id, model),
+        "full_name": _row_or_now(model.full_name, Staff.full_name, model),
+        "full_name_salt": model.full_name_salt, "full_name_sha256": model.full_name_sha256,
+        "requirement_slug": _row_or_now(model.requirement_slug, slug, model),
+        "prev_hash": model.prev_hash, "record_hash": model.record_hash,
+    }  # fmt: skip
+    if number is not None:
+        values["version"] = _row_or_now(model.version_number, number, model)
+    if hasattr(model, "reason_salt"):
+        values.update(reason_salt=model.reason_salt, reason_sha256=model.reason_sha256)
+    return values
+
+
+def _evidence_query(last_seq: int):
+    """Every kind of evidence up to ``last_seq``, joined to names, in chain order."""
+    attestations = _select(Attestation, {
+        **_common(Attestation, Policy.slug, PolicyVersion.number),
+        "kind": sa.literal("attestation"), "requirement_kind": sa.literal("policy"),
+        "version_id": Attestation.policy_version_id, "at_utc": Attestation.attested_at,
+        "method": Attestation.method, "signature": Attestation.signature,
+        "reason": Attestation.reason, "recorded_by": Attestation.recorded_by,
+        "ip_address": Attestation.ip_address, "user_agent": Attestation.user_agent,
+        "sha256": Attestation.text_sha256,
+        **{f"{name}_{part}": getattr(Attestation, f"{name}_{part}")
+           for name in ("signature", "ip_address", "user_agent") for part in ("salt", "sha256")},
+    }).join(Staff, Staff.id == Attestation.staff_id).join(
+        PolicyVersion, PolicyVersion.id == Attestation.policy_version_id
+    ).join(Policy, Policy.id == PolicyVersion.policy_id)  # fmt: skip
+    completions = _select(TrainingCompletion, {
+        **_common(TrainingCompletion, Course.slug, CourseVersion.number),
+        "kind": sa.literal("training_completion"), "requirement_kind": sa.literal("course"),
+        "version_id": TrainingCompletion.course_version_id,
+        "at_utc": TrainingCompletion.completed_at, "method": TrainingCompletion.method,
+        "score": TrainingCompletion.score, "quiz_attempt_id": TrainingCompletion.quiz_attempt_id,
+        "reason": TrainingCompletion.reason, "recorded_by": TrainingCompletion.recorded_by,
+        "sha256": TrainingCompletion.content_sha256,
+    }).join(Staff, Staff.id == TrainingCompletion.staff_id).join(
+        CourseVersion, CourseVersion.id == TrainingCompletion.course_version_id
+    ).join(Course, Course.id == CourseVersion.course_id)  # fmt: skip
+    grants = _select(Exemption, {
+        **_common(Exemption, Exemption.requirement_slug, None),
+        "kind": sa.literal("exemption_grant"), "requirement_kind": Exemption.requirement_kind,
+        "requirement_id": Exemption.requirement_id, "at_utc": Exemption.granted_at,
+        "reason": Exemption.reason, "recorded_by": Exemption.granted_by,
+        "until": Exemption.until,
+    }).join(Staff, Staff.id == Exemption.staff_id)  # fmt: skip
+    ends = _select(ExemptionEnd, {
+        **_common(ExemptionEnd, ExemptionEnd.requirement_slug, None),
+        "kind": sa.literal("exemption_end"), "requirement_kind": ExemptionEnd.requirement_kind,
+        "requirement_id": ExemptionEnd.requirement_id, "at_utc": ExemptionEnd.ended_at,
+        "recorded_by": ExemptionEnd.ended_by, "exemption_id": ExemptionEnd.exemption_id,
+    }).join(Staff, Staff.id == ExemptionEnd.staff_id)  # fmt: skip
+    query = sa.union_all(attestations, completions, grants, ends).order_by(sa.column("seq"))
+    return query.params(last_seq=last_seq)
 
 
 def evidence_rows(head: Head) -> Iterator[tuple[object, ...]]:

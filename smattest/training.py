@@ -103,7 +103,7 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
     version = session.get(CourseVersion, attempt.course_version_id)
     assert version is not None  # the attempt's foreign key
     passed = score >= version.pass_mark
-    staff_id, course_version_id, content = staff.id, version.id, version.content_sha256
+    staff_id, course_version_id, content = staff.id, version.id, version.stored_sha256
 
     head = evidence.lock_chain() if passed else None
     now = utcnow()

@@ -16,6 +16,7 @@ from smattest.policies import publish
 
 from . import hostapp
 from .conftest import all_databases
+from .evidence_helpers import chain_exemptions
 from .html import Elements
 
 NOW = "2026-03-01T09:00:00+00:00"
@@ -110,11 +111,10 @@ def sign(name: str, when: str, freeze) -> None:
 
 
 def exempt(name: str, policy_id: int, until: dt.date | None = dt.date(2026, 6, 30)) -> None:
-    hostapp.db.session.add(
+    chain_exemptions(
         Exemption(staff_id=staff_named(name).id, requirement_kind=POLICY, requirement_id=policy_id,
                   reason="Long-term leave", until=until, granted_by="hr")
     )  # fmt: skip
-    hostapp.db.session.commit()
 
 
 @pytest.fixture

@@ -14,7 +14,15 @@ import sqlalchemy as sa
 
 from smattest import compliance
 from smattest.attest import attest
-from smattest.models import POLICY, Attestation, ChainHead, PolicyVersion, Staff
+from smattest.models import (
+    POLICY,
+    Attestation,
+    ChainHead,
+    Exemption,
+    ExemptionEnd,
+    PolicyVersion,
+    Staff,
+)
 from smattest.policies import publish
 
 from . import hostapp
@@ -199,3 +207,98 @@ def test_a_clean_chain_with_texts_verifies(world, runner):
     result = verify(runner)
 
     assert (result.exit_code, result.output) == (0, f"OK: 2 evidence rows, head {head.last_hash}\n")
+
+
+# --- Attack 3: facts outside the chain: a forged exemption, a rename ----------------------
+
+
+@all_databases
+def test_an_exemption_inserted_by_sql_is_named_and_exempts_nobody(world, runner, client, make_user):
+    mallory = staff_of(world["mallory"])
+    sql(
+        "INSERT INTO smattest_exemption (staff_id, requirement_kind, requirement_id, reason,"
+        " granted_by, granted_at, format) VALUES (:staff, 'policy', :policy, 'Long leave',"
+        " 'hr', :at, 2)",
+        staff=mallory.id, policy=world["version"].policy_id, at=dt.datetime(2026, 3, 2, 15),
+    )  # fmt: skip
+    forged = hostapp.db.session.scalar(sa.select(Exemption.id))
+
+    result = verify(runner)
+
+    assert result.exit_code == 1
+    assert (
+        f"FAILED: exemption #{forged} (smattest_exemption) has no chain position, outside the "
+        "chain's positions 1..2"
+    ) in result.output
+    standing = compliance.standing_for(mallory, POLICY, world["version"].policy_id)
+    assert standing.status == compliance.DUE_SOON
+    as_hr(client, make_user)
+    person = client.get(f"/compliance/hr/people/{mallory.id}").get_data(as_text=True)
+    assert "Long leave" not in person
+
+
+@all_databases
+def test_an_exemption_granted_by_hr_is_in_the_chain_and_its_end_too(world, runner):
+    from smattest import exemptions
+
+    mallory = staff_of(world["mallory"])
+    granted = exemptions.grant(mallory, POLICY, world["version"].policy_id, "Long leave",
+                               None, "hr-7")  # fmt: skip
+    assert (granted.chain_seq, granted.employee_id, granted.full_name) == (
+        3,
+        str(world["mallory"].id),
+        "Mallory Unsigned",
+    )
+    assert compliance.standing_for(mallory, POLICY, granted.requirement_id).status == "exempt"
+    exemptions.end(granted, "hr-8")
+    end = hostapp.db.session.scalar(sa.select(ExemptionEnd))
+    assert (end.chain_seq, end.exemption_id, end.ended_by) == (4, granted.id, "hr-8")
+    assert compliance.standing_for(mallory, POLICY, granted.requirement_id).status == "due_soon"
+    assert verify(runner).output.startswith("OK: 4 evidence rows")
+
+    # The insider "un-ends" it on the exemption row: the rule still reads the chained end,
+    # and verify names the disagreement.
+    sql("UPDATE smattest_exemption SET ended_at = NULL, ended_by = NULL")
+    assert compliance.standing_for(mallory, POLICY, granted.requirement_id).status == "due_soon"
+    result = verify(runner)
+    assert result.exit_code == 1
+    assert f"FAILED: exemption #{granted.id}: its end on record (not ended, -) differs" in (
+        result.output
+    )
+
+
+@all_databases
+def test_a_rename_in_the_staff_table_changes_no_evidence(world, runner, client, make_user):
+    ada = staff_of(world["ada"])
+    sql("UPDATE smattest_staff SET full_name = 'Ada Renamed', external_id = 'X-9' WHERE id = :id",
+        id=ada.id)  # fmt: skip
+
+    result = verify(runner)
+
+    assert result.exit_code == 0, result.output
+    as_hr(client, make_user)
+    export = client.get("/compliance/hr/exports/evidence.csv").get_data(as_text=True)
+    [line] = [row for row in export.splitlines() if row.startswith("1,attestation,")]
+    assert f",{world['ada'].id},Ada Signer," in line and "Renamed" not in line
+
+
+@all_databases
+def test_the_name_at_the_time_edited_in_an_evidence_row_is_named(world, runner):
+    row = hostapp.db.session.scalar(sa.select(Attestation).where(Attestation.chain_seq == 1))
+    sql("UPDATE smattest_attestation SET full_name = 'Ada Other' WHERE id = :id", id=row.id)
+
+    result = verify(runner)
+
+    assert result.exit_code == 1
+    assert f"attestation #{row.id} at chain position 1 was altered" in result.output
+
+
+@all_databases
+def test_a_personal_field_erased_with_its_salt_still_verifies(world, runner):
+    """The retention schedule's erasure: field and salt go, the digest beside it stays."""
+    sql(
+        "UPDATE smattest_attestation SET full_name = NULL, full_name_salt = NULL,"
+        " signature = '', signature_salt = NULL, ip_address = NULL, ip_address_salt = NULL"
+    )
+
+    assert verify(runner).exit_code == 0

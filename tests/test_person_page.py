@@ -20,6 +20,7 @@ from smattest.models import (
 from smattest.policies import publish
 
 from . import hostapp
+from .evidence_helpers import chain_exemptions
 from .html import Elements
 
 COURSE = {
@@ -215,7 +216,7 @@ def test_training_completions_show_score_and_hashes(client, course, hr, person):
         "Social Media Refresher, version 1", "2 March 2026, 14:30 UTC", "100%", "Quiz passed", "",
         "Themselves",
     ]  # fmt: skip
-    assert course.content_sha256 in row and completion.record_hash in row
+    assert course.stored_sha256 in row and completion.record_hash in row
 
 
 def test_exemptions_show_reason_last_day_who_granted_and_who_ended(
@@ -298,11 +299,23 @@ def _fill_history(staff: Staff, version, course, n: int, actor: str) -> None:
     for _ in range(n):
         attempt = training.start_attempt(staff, course.course)
         training.submit(staff, attempt.id, {q.id: q.correct for q in course.questions})
+    chain_exemptions(
+        *[
+            Exemption(
+                staff_id=staff.id,
+                requirement_kind=POLICY,
+                requirement_id=version.policy_id,
+                reason=f"Old {i}",
+                until=dt.date(2026, 3, 1),
+                granted_by=actor,
+                ended_at=utcnow(),
+                ended_by=actor,
+            )
+            for i in range(n)
+        ]
+    )
     session.add_all(
-        [Exemption(staff_id=staff.id, requirement_kind=POLICY, requirement_id=version.policy_id,
-                   reason=f"Old {i}", until=dt.date(2026, 3, 1), granted_by=actor,
-                   ended_at=utcnow(), ended_by=actor) for i in range(n)]
-        + [Reminder(staff_id=staff.id, requirement_kind=POLICY, requirement_id=version.policy_id,
+        [Reminder(staff_id=staff.id, requirement_kind=POLICY, requirement_id=version.policy_id,
                     cycle_due=dt.date(2020, 1, 1) + dt.timedelta(days=i), stage="due_soon",
                     status="sent") for i in range(n)]
         + [HREvent(actor=actor, action="roster.import", staff_id=staff.id, detail=f"Row {i}")

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from smattest import audit, compliance, evidence, reports
+from smattest import verify as offline
 from smattest.attest import attest
 from smattest.courses import import_course
 from smattest.models import (
@@ -33,6 +34,7 @@ from smattest.policies import get_policy, publish
 from . import hostapp
 from .conftest import all_databases
 from .content import SMALL_COURSE as COURSE
+from .evidence_helpers import chain_exemptions
 
 BOM = "\ufeff"
 
@@ -99,7 +101,7 @@ def history(app, freeze):
     publish("social-media", "Social Media Policy", "Version one.", "First.",
             effective=dt.date(2026, 1, 5))  # fmt: skip
     alice, bob, carol = person("Alice Adams"), person("Bob Brown"), person("Carol Chen")
-    hostapp.db.session.add(
+    chain_exemptions(
         Exemption(
             staff_id=carol.id,
             requirement_kind=POLICY,
@@ -185,9 +187,9 @@ def test_an_open_ended_exemption_reads_open_ended(app, freeze):
     freeze("2026-03-01T09:00:00+00:00")
     policy = publish("social-media", "Social Media Policy", "Text.", "First.")
     dana = person("Dana Diaz")
-    hostapp.db.session.add(Exemption(staff_id=dana.id, requirement_kind=POLICY,
-                                     requirement_id=policy.policy_id, reason="Secondment",
-                                     granted_by="7"))  # fmt: skip
+    chain_exemptions(Exemption(staff_id=dana.id, requirement_kind=POLICY,
+                               requirement_id=policy.policy_id, reason="Secondment",
+                               granted_by="7"))  # fmt: skip
     hostapp.db.session.commit()
 
     assert by_name(status())["Dana Diaz"]["exempt_until"] == "open-ended"
@@ -376,7 +378,7 @@ def evidence_rows(app, freeze):
                       ip_address="10.0.0.7", user_agent="Firefox/140"),
         TrainingCompletion(staff_id=ann.id, course_version_id=course_version.id,
                            completed_at=dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC), score=100,
-                           method="import", content_sha256=course_version.content_sha256),
+                           method="import", content_sha256=course_version.stored_sha256),
         signature_row(ben, version, dt.datetime(2026, 3, 3, 9, tzinfo=dt.UTC),
                       method="on_behalf", signature="=Ben Bello",
                       reason="-Signed the paper form on 2 March", recorded_by="7"),
@@ -402,49 +404,21 @@ def test_evidence_rows_come_in_chain_order_with_names_and_versions(evidence_rows
     assert (rows[1]["score"], rows[1]["signature"]) == ("100", "")
     assert rows[2]["method"] == "on_behalf" and rows[2]["recorded_by"] == "7"
     assert rows[0]["sha256"] == evidence_rows[0].text_sha256
-    assert rows[1]["sha256"] == evidence_rows[1].content_sha256
-
-
-def _unquote(cell: str) -> str | None:
-    """The stored value of a cell: one protective quote removed; empty is no value."""
-    if cell == "":
-        return None
-    return cell[1:] if cell.startswith("'") else cell
-
-
-def _as_record(row: dict[str, str]):
-    """The evidence row the CSV describes, rebuilt only from the CSV's cells."""
-    value = {name: _unquote(cell) for name, cell in row.items()}
-    numbers = ("seq", "staff_id", "version_id", "score", "quiz_attempt_id")
-    number = {name: int(value[name]) if value[name] else None for name in numbers}
-    common = dict(
-        chain_seq=number["seq"], staff_id=number["staff_id"], method=value["method"],
-        reason=value["reason"], recorded_by=value["recorded_by"],
-        prev_hash=value["prev_hash"] or "",
-    )  # fmt: skip
-    at = dt.datetime.fromisoformat(value["at_utc"])
-    if row["kind"] == "attestation":
-        return Attestation(policy_version_id=number["version_id"], attested_at=at,
-                           signature=value["signature"], ip_address=value["ip_address"],
-                           user_agent=value["user_agent"], text_sha256=value["sha256"],
-                           **common)  # fmt: skip
-    return TrainingCompletion(course_version_id=number["version_id"], completed_at=at,
-                              score=number["score"], quiz_attempt_id=number["quiz_attempt_id"],
-                              content_sha256=value["sha256"], **common)  # fmt: skip
+    assert rows[1]["sha256"] == evidence_rows[1].stored_sha256
 
 
 @all_databases
-def test_recomputing_the_chain_from_the_csv_arrives_at_the_head(evidence_rows, runner):
+def test_recomputing_the_chain_from_the_csv_arrives_at_the_head(evidence_rows, runner, tmp_path):
+    """The offline verifier (standard library only) recomputes every row from the file alone."""
+    path = tmp_path / "evidence.csv"
+    path.write_text("".join(reports.evidence_csv()), encoding="utf-8", newline="")
     *rows, head = evidence_export()
 
-    previous = ""
-    for row in rows:
-        record = _as_record(row)
-        assert record.prev_hash == previous, row["seq"]
-        assert evidence.record_hash(record) == row["record_hash"], row["seq"]
-        previous = row["record_hash"]
-    assert head["kind"] == "chain_head"
-    assert (head["seq"], head["record_hash"]) == (rows[-1]["seq"], previous)
+    ok, summary = offline.check_file(str(path))
+
+    assert ok, summary
+    assert summary == f"OK: 4 evidence rows, head {head['record_hash']}"
+    assert head["kind"] == "chain_head" and head["record_hash"] == rows[-1]["record_hash"]
     verified = runner.invoke(args=["smattest", "audit", "verify"])
     assert verified.output == f"OK: {head['seq']} evidence rows, head {head['record_hash']}\n"
 
@@ -454,7 +428,7 @@ def test_the_head_row_records_when_the_head_was_read(evidence_rows):
 
     assert head["at_utc"] == "2026-03-05T09:00:00.000000+00:00"
     assert [cell for name, cell in head.items() if name not in ("seq", "kind", "at_utc",
-            "record_hash")] == [""] * 17  # fmt: skip
+            "record_hash")] == [""] * (len(reports.EVIDENCE_COLUMNS) - 4)  # fmt: skip
 
 
 def test_evidence_recorded_after_the_head_was_read_is_left_for_the_next_export(
@@ -490,12 +464,12 @@ def _populate(make_staff, n: int, version, course_version) -> None:
                       text_sha256=version.text_sha256) for staff_id in ids[::3]),
         *(TrainingCompletion(staff_id=staff_id, course_version_id=course_version.id,
                              completed_at=dt.datetime(2026, 1, 7, 9, tzinfo=dt.UTC),
-                             method="import", content_sha256=course_version.content_sha256)
+                             method="import", content_sha256=course_version.stored_sha256)
           for staff_id in ids[1::3]),
     )  # fmt: skip
-    hostapp.db.session.add_all(
-        Exemption(staff_id=staff_id, requirement_kind=POLICY, requirement_id=version.policy_id,
-                  reason="Leave", granted_by="7") for staff_id in ids[2::30]
+    chain_exemptions(
+        *(Exemption(staff_id=staff_id, requirement_kind=POLICY, requirement_id=version.policy_id,
+                    reason="Leave", granted_by="7") for staff_id in ids[2::30])
     )  # fmt: skip
     hostapp.db.session.commit()
 
@@ -531,7 +505,8 @@ def test_evidence_export_statements_do_not_grow_with_the_chain(scaled):
     small, small_rows = scaled(100, reports.evidence_csv)
     large, large_rows = scaled(5000, reports.evidence_csv)
 
-    assert (small_rows, large_rows) == (67 + 1, 3334 + 1)
+    # Signed, trained and exempt people, then the head row.
+    assert (small_rows, large_rows) == (34 + 33 + 4 + 1, 71 + 1634 + 1633 + 164 + 1)
     assert small == large
 
 
@@ -620,7 +595,7 @@ def test_cli_exports_are_logged_as_hr_events_by_cli(history, runner, tmp_path):
     events = hostapp.db.session.scalars(sa.select(HREvent).order_by(HREvent.id)).all()
     assert [(e.actor, e.action, e.detail) for e in events] == [
         ("cli", "export.status", "as_of=2026-02-28"),
-        ("cli", "export.evidence", f"chain head seq=3 hash={_head_hash()}"),
+        ("cli", "export.evidence", f"chain head seq=5 hash={_head_hash()}"),
     ]
 
 

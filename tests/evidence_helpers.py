@@ -1,0 +1,38 @@
+"""Helpers for tests that write evidence directly: chained as the services chain it."""
+
+from __future__ import annotations
+
+from smattest import evidence
+from smattest.models import Exemption, ExemptionEnd
+
+from . import hostapp
+
+
+def chain(*rows) -> None:
+    """Append evidence rows to the chain as the services do, in one transaction."""
+    head = evidence.lock_chain()
+    for row in rows:
+        evidence.link(head, row)
+    hostapp.db.session.commit()
+
+
+def chain_exemptions(*exemptions: Exemption) -> None:
+    """Chain exemption grants, each followed by its end when it has ``ended_at`` set."""
+    session = hostapp.db.session
+    head = evidence.lock_chain()
+    for exemption in exemptions:
+        evidence.link(head, exemption)
+        if exemption.ended_at is not None:
+            session.flush()
+            evidence.link(
+                head,
+                ExemptionEnd(
+                    exemption_id=exemption.id,
+                    staff_id=exemption.staff_id,
+                    requirement_kind=exemption.requirement_kind,
+                    requirement_id=exemption.requirement_id,
+                    ended_at=exemption.ended_at,
+                    ended_by=exemption.ended_by,
+                ),
+            )
+    session.commit()
