@@ -164,8 +164,12 @@ def _chain(last_seq: int) -> Iterator[list[Evidence]]:
             session.expunge(row)
 
 
-def _walk(last_seq: int, last_hash: str) -> tuple[int, str, str]:
-    """Follow positions 1..head: (good rows, hash reached, first problem or "")."""
+def _walk(last_seq: int, last_hash: str, wanted: dict[int, str]) -> tuple[int, str, str]:
+    """Follow positions 1..head: (good rows, hash reached, first problem or "").
+
+    Fills ``wanted`` (position -> hash, for checkpoints) with the hash of the
+    good row found at each of its positions.
+    """
     expected_seq, previous_hash, count = 1, "", 0
     for held in _chain(last_seq):
         # At a position taken twice, the row that links and hashes is the chain's;
@@ -198,6 +202,8 @@ def _walk(last_seq: int, last_hash: str) -> tuple[int, str, str]:
                 previous_hash,
                 (f"{_name(row)} was altered: its contents no longer match its recorded hash."),
             )
+        if row.chain_seq in wanted:
+            wanted[row.chain_seq] = row.record_hash
         expected_seq, previous_hash, count = expected_seq + 1, row.record_hash, count + 1
     if (count, previous_hash) != (last_seq, last_hash):
         return (
@@ -306,8 +312,33 @@ def _exemption_problems() -> list[str]:
     ]
 
 
-def verify() -> Verification:
+def _checkpoint_problems(
+    checkpoints: list[tuple[int, str]], found: dict[int, str], last_seq: int, walked: int
+) -> list[str]:
+    problems = []
+    for position, digest in sorted(set(checkpoints)):
+        name = f"checkpoint position={position} hash={digest}"
+        if position > last_seq:
+            problems.append(
+                f"{name}: the chain now ends at position {last_seq}, before it: "
+                "evidence was removed, or the chain rewritten, since the checkpoint."
+            )
+        elif position > walked:
+            problems.append(f"{name}: the chain breaks before reaching it (see above).")
+        elif found[position] != digest:
+            problems.append(
+                f"{name}: the chain's row at that position now has hash "
+                f"{found[position]}: the chain was rewritten since the checkpoint."
+            )
+    return problems
+
+
+def verify(checkpoints: list[tuple[int, str]] | None = None) -> Verification:
     """Check every evidence row, the chain from 1 to the head, and every signed text.
+
+    ``checkpoints`` (position, hash) pairs, from checkpoint lines or receipts,
+    must each still be on the chain: a chain rewritten after a checkpoint was
+    taken fails here even when it is whole in itself.
 
     The head is read first: rows appended while a long walk runs are left
     for the next check (they are past the head this walk read, so run verify
@@ -322,8 +353,11 @@ def verify() -> Verification:
         return Verification(False, 0, "", "smattest_chain_head has no row: the head was removed.")
     last_seq, last_hash = head.last_seq, head.last_hash
     problems = outside_rows()
-    count, reached, problem = _walk(last_seq, last_hash)
+    checkpoints = checkpoints or []
+    wanted: dict[int, str] = {position: "" for position, _ in checkpoints}
+    count, reached, problem = _walk(last_seq, last_hash, wanted)
     problems += text_problems() + _exemption_problems()
+    problems += _checkpoint_problems(checkpoints, wanted, last_seq, count)
     session.commit()
     ok = not problem and not problems
     return Verification(ok, count, reached, problem, tuple(problems))

@@ -255,6 +255,14 @@ SETTINGS: dict[str, Setting] = {
         _is_emails,
         "Who receives HR's weekly summary.",
     ),
+    "SMATTEST_AUDIT_EMAILS": Setting(
+        [],
+        "a list of email addresses (empty: checkpoints are printed, not sent)",
+        _is_emails,
+        "Who receives the daily evidence checkpoint (``flask smattest audit checkpoint``): "
+        "the chain's head position and hash, to keep outside the database. Choose mailboxes "
+        "the database administrators cannot write to.",
+    ),
     "SMATTEST_HR_SUMMARY_WEEKDAY": Setting(
         "mon",
         "a weekday name from " + ", ".join(WEEKDAYS),

@@ -329,10 +329,22 @@ def send_mail(now: dt.datetime) -> Any:
     return report
 
 
+def take_checkpoint(now: dt.datetime) -> Any:
+    """The checkpoint job: ``smattest.checkpoints.take()``, its line logged."""
+    from .checkpoints import take  # only when it runs: importing the scheduler stays light
+
+    taken = take()
+    sent = ", ".join(taken.sent_to) or "nobody (SMATTEST_AUDIT_EMAILS is empty)"
+    logger.info("checkpoint: %s, emailed to %s", taken.line, sent)
+    return taken
+
+
 def default_jobs(app: Flask) -> list[Job]:
     """smattest's own jobs: the reminders at ``SMATTEST_REMINDER_SEND_TIME`` on business
     days, their retries every ``SMATTEST_REMINDER_RETRY_MINUTES`` after that, and the
-    outbox's receipts every ``SMATTEST_MAIL_SEND_EVERY_MINUTES``."""
+    outbox's receipts every ``SMATTEST_MAIL_SEND_EVERY_MINUTES``, and the evidence
+    checkpoint every day at the send time, after the reminders (jobs due at the same
+    moment run in this order)."""
     config = app.config
     return [
         Job(
@@ -346,6 +358,7 @@ def default_jobs(app: Flask) -> list[Job]:
             retry_reminders,
         ),
         Job("mail", every(minutes=config["SMATTEST_MAIL_SEND_EVERY_MINUTES"]), send_mail),
+        Job("audit-checkpoint", daily_at(config["SMATTEST_REMINDER_SEND_TIME"]), take_checkpoint),
     ]
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from .. import audit
+from .. import audit, checkpoints
+from ..mail import MailError
+from ..verify import checkpoint_texts, parse_checkpoints
 
 
 @click.group("audit", cls=AppGroup)
@@ -14,18 +16,61 @@ def audit_cli() -> None:
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
+@click.option(
+    "--checkpoint",
+    "given",
+    multiple=True,
+    metavar="LINE_OR_FILE",
+    help="A checkpoint line or receipt ('position=N hash=H'), or a file holding any number "
+    "of them (saved checkpoint emails, receipts). Repeatable.",
+)
+def audit_verify(given: tuple[str, ...]) -> None:
     """Check every evidence row, the hash chain from 1 to its head, and every signed text.
 
     Prints OK with the row count and head hash, or one FAILED line per problem
     (exit status 1): the first break in the chain, every row outside it (by
-    table, id and position), every edited text.
+    table, id and position), every edited text, every checkpoint the chain no
+    longer passes through.
     """
-    result = audit.verify()
+    try:
+        found = parse_checkpoints(checkpoint_texts(given))
+    except OSError as error:
+        raise click.ClickException(f"cannot read the checkpoint file: {error}") from None
+    if given and not found:
+        raise click.ClickException(
+            "no checkpoint found: expected 'position=N hash=<64 hex>' in the lines or files given."
+        )
+    result = audit.verify(found)
     if not result.ok:
         if result.problem:
             click.echo(f"FAILED after {result.rows} good rows: {result.problem}", err=True)
         for problem in result.problems:
             click.echo(f"FAILED: {problem}", err=True)
         raise SystemExit(1)
-    click.echo(f"OK: {result.rows} evidence rows, head {result.head_hash or '(empty chain)'}")
+    through = f", through {len(set(found))} checkpoints" if found else ""
+    click.echo(
+        f"OK: {result.rows} evidence rows, head {result.head_hash or '(empty chain)'}{through}"
+    )
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Record the chain's head and email it to SMATTEST_AUDIT_EMAILS as a checkpoint line.
+
+    Appends nothing to the evidence. Keep the line somewhere the database
+    administrators cannot write to; 'audit verify --checkpoint LINE' later
+    proves the chain still passes through it. With SMATTEST_AUDIT_EMAILS empty
+    the line is printed only, and the command says so.
+    """
+    try:
+        taken = checkpoints.take()
+    except (MailError, OSError) as error:
+        raise click.ClickException(f"the checkpoint was logged but not emailed: {error}") from None
+    click.echo(taken.line)
+    if taken.sent_to:
+        click.echo(f"Emailed to {', '.join(taken.sent_to)}.")
+    else:
+        click.echo(
+            "Not emailed: SMATTEST_AUDIT_EMAILS is empty. Keep this line somewhere the database "
+            "administrators cannot change."
+        )
