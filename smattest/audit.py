@@ -115,9 +115,9 @@ def outside_rows() -> list[str]:
     by_seq: dict[int, list[str]] = defaultdict(list)
     for table, row_id, seq in shared:
         by_seq[seq].append(f"{table} #{row_id}")
-    for seq, rows in by_seq.items():
+    for seq, holders in by_seq.items():
         found.append(
-            f"chain position {seq} is held by {len(rows)} rows ({', '.join(rows)}): "
+            f"chain position {seq} is held by {len(holders)} rows ({', '.join(holders)}): "
             "all but one were added outside smattest."
         )
     return found
@@ -154,7 +154,7 @@ def _chain(last_seq: int) -> Iterator[list[Evidence]]:
                 .where(model.chain_seq.in_(seqs))
                 .execution_options(populate_existing=True)
             )
-        grouped: dict[int, list[Evidence]] = defaultdict(list)
+        grouped: dict[int | None, list[Evidence]] = defaultdict(list)
         for row in rows:
             grouped[row.chain_seq].append(row)
         for seq in seqs:

@@ -41,15 +41,15 @@ from .proxies import current_smattest
 Evidence = Attestation | TrainingCompletion | Exemption | ExemptionEnd
 
 #: Every table whose rows are in the chain, and each kind's name in the hash format.
-KINDS: dict[type, str] = {
+KINDS: dict[Any, str] = {
     Attestation: "attestation",
     TrainingCompletion: "training_completion",
     Exemption: "exemption_grant",
     ExemptionEnd: "exemption_end",
 }
-CHAINED = tuple(KINDS)
+CHAINED: tuple[Any, ...] = tuple(KINDS)
 #: How messages name each kind.
-KIND_NAMES = {
+KIND_NAMES: dict[Any, str] = {
     Attestation: "attestation",
     TrainingCompletion: "training completion",
     Exemption: "exemption",
@@ -58,7 +58,7 @@ KIND_NAMES = {
 #: The format new rows are written in.
 FORMAT = 2
 #: The personal fields each kind keeps (each with a salt and digest beside it).
-PERSONAL: dict[type, tuple[str, ...]] = {
+PERSONAL: dict[Any, tuple[str, ...]] = {
     Attestation: ("full_name", "signature", "reason", "ip_address", "user_agent"),
     TrainingCompletion: ("full_name", "reason"),
     Exemption: ("full_name", "reason"),
