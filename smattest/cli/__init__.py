@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask.cli import AppGroup
 
-from . import audit, course, db, mail, policy, reminders, reports, roster, scheduler
+from . import audit, course, db, evidence, mail, policy, reminders, reports, roster, scheduler
 
 smattest_cli = AppGroup("smattest", help="smattest: policy attestation and refresher training.")
 
@@ -17,6 +17,7 @@ for _command in (
     policy.policy_cli,
     course.course_cli,
     audit.audit_cli,
+    evidence.evidence_cli,
     roster.roster_cli,
     reminders.reminders_cli,
     mail.mail_cli,

@@ -153,7 +153,7 @@ def record(events: list[Event], session, version: PolicyVersion, course: CourseV
             row = TrainingCompletion(
                 staff_id=person.id, course_version_id=course.id, completed_at=at,
                 method="import", reason=REASON, recorded_by=RECORDED_BY,
-                content_sha256=course.content_sha256,
+                content_sha256=course.stored_sha256,
             )  # fmt: skip
         evidence.link(head, row)
         session.add(row)
