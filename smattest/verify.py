@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-#: Format 1 (rows recorded before smattest 0.3): the fields hashed, per kind.
+#: Format 1 (rows recorded before migration 0003_evidence): the fields hashed, per kind.
 FORMAT_1_FIELDS = {
     "attestation": (
         "chain_seq", "staff_id", "policy_version_id", "attested_at", "signature", "method",
