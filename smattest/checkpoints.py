@@ -67,7 +67,7 @@ def take() -> Taken:
     )  # fmt: skip
     session.commit()
     if recipients:
-        state = mail_state()  # type: ignore[no-untyped-call]  # smattest.mail: typed soon
+        state = mail_state()
         message = Message(
             subject=f"smattest evidence checkpoint: position {head.last_seq}",
             recipients=list(recipients),

@@ -18,7 +18,7 @@ hashed through a salted digest kept beside each, so they can be erased later.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -39,6 +39,7 @@ from .models import (
 from .proxies import current_smattest
 
 Evidence = Attestation | TrainingCompletion | Exemption | ExemptionEnd
+_Found = TypeVar("_Found", Staff, Policy, PolicyVersion, Course, CourseVersion)
 
 #: Every table whose rows are in the chain, and each kind's name in the hash format.
 KINDS: dict[Any, str] = {
@@ -54,6 +55,11 @@ KIND_NAMES: dict[Any, str] = {
     TrainingCompletion: "training completion",
     Exemption: "exemption",
     ExemptionEnd: "exemption end",
+}
+#: The fields format-1 rows hash, per table (format 2: :data:`smattest.verify.FORMAT_2_FIELDS`).
+HASHED_FIELDS: dict[Any, tuple[str, ...]] = {
+    Attestation: hashformat.FORMAT_1_FIELDS["attestation"],
+    TrainingCompletion: hashformat.FORMAT_1_FIELDS["training_completion"],
 }
 #: The format new rows are written in.
 FORMAT = 2
@@ -108,7 +114,7 @@ def record_hash(row: Evidence) -> str:
     if (row.format or 1) == 1 and type(row) in (Attestation, TrainingCompletion):
         kind = KINDS[type(row)]
         fields = {name: getattr(row, name) for name in hashformat.FORMAT_1_FIELDS[kind]}
-        return hashformat.format_1_hash(kind, fields, row.prev_hash)
+        return hashformat.format_1_hash(kind, fields, row.prev_hash or "")
     return hashformat.format_2_hash(hash_fields(row))
 
 
@@ -125,24 +131,29 @@ def seal(row: Evidence) -> None:
             setattr(row, f"{name}_sha256", None)
 
 
+def _found(model: type[_Found], row_id: int) -> _Found:
+    found = current_smattest.db.session.get(model, row_id)
+    if found is None:
+        raise ValueError(f"evidence names {model.__tablename__} id {row_id}, which does not exist")
+    return found
+
+
 def _at_the_time(row: Evidence) -> None:
     """Copy who and what the row is about, as they are now, into the row."""
-    session = current_smattest.db.session
-    staff = session.get(Staff, row.staff_id)
-    if staff is None:
-        raise ValueError(f"evidence names staff id {row.staff_id}, which does not exist")
+    staff = _found(Staff, row.staff_id)
     row.employee_id, row.full_name = staff.external_id, staff.full_name
     if isinstance(row, Attestation):
-        version = session.get(PolicyVersion, row.policy_version_id)
-        row.requirement_slug = session.get(Policy, version.policy_id).slug
+        version = _found(PolicyVersion, row.policy_version_id)
+        row.requirement_slug = _found(Policy, version.policy_id).slug
         row.version_number = version.number
     elif isinstance(row, TrainingCompletion):
-        course_version = session.get(CourseVersion, row.course_version_id)
-        row.requirement_slug = session.get(Course, course_version.course_id).slug
+        course_version = _found(CourseVersion, row.course_version_id)
+        row.requirement_slug = _found(Course, course_version.course_id).slug
         row.version_number = course_version.number
+    elif row.requirement_kind == "policy":
+        row.requirement_slug = _found(Policy, row.requirement_id).slug
     else:
-        model = Policy if row.requirement_kind == "policy" else Course
-        row.requirement_slug = session.get(model, row.requirement_id).slug
+        row.requirement_slug = _found(Course, row.requirement_id).slug
 
 
 def lock_chain() -> ChainHead:

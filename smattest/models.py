@@ -392,7 +392,7 @@ class HREvent(Base):
     detail: Mapped[str] = mapped_column(sa.Text, default="")
 
 
-def in_chain(position: sa.ColumnElement[int] | Mapped[int]) -> sa.ColumnElement[bool]:
+def in_chain(position: Any) -> sa.ColumnElement[bool]:
     """Whether an evidence row's ``chain_seq`` is inside the chain, 1 to the head.
 
     Only such rows count, for the rule, the pages, the receipts and the

@@ -35,6 +35,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -272,12 +273,12 @@ def read_head() -> Head:
     return Head(head.last_seq, head.last_hash, utcnow())
 
 
-def _row_or_now(row_value: sa.ColumnElement, joined: sa.ColumnElement, model) -> sa.ColumnElement:
+def _row_or_now(row_value: Any, joined: Any, model: Any) -> Any:
     """A format-2 row's own value (as it was then), else the joined one (format 1)."""
     return sa.case((model.format >= 2, row_value), else_=joined)
 
 
-def _select(model, values: dict[str, sa.ColumnElement]) -> sa.Select:
+def _select(model: Any, values: dict[str, Any]) -> Any:
     """One kind's part of the evidence query: every export column, typed NULL where absent."""
     return sa.select(
         *(
@@ -287,14 +288,14 @@ def _select(model, values: dict[str, sa.ColumnElement]) -> sa.Select:
     ).where(model.chain_seq.between(1, sa.bindparam("last_seq")))
 
 
-_TYPES = dict.fromkeys(EVIDENCE_COLUMNS, sa.String(512)) | dict.fromkeys(
+_TYPES: dict[str, Any] = dict.fromkeys(EVIDENCE_COLUMNS, sa.String(512)) | dict.fromkeys(
     ("seq", "record_id", "staff_id", "version", "version_id", "score", "quiz_attempt_id",
      "format", "requirement_id", "exemption_id"), sa.Integer()
 ) | {"at_utc": UTCDateTime(), "until": sa.Date(), "reason": sa.Text()}  # fmt: skip
 
 
-def _common(model, slug, number) -> dict[str, sa.ColumnElement]:
-    values = {
+def _common(model: Any, slug: Any, number: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
         "seq": model.chain_seq, "record_id": model.id, "staff_id": model.staff_id,
         "format": model.format,
         "employee_id": _row_or_now(model.employee_id, Staff.external_id, model),
@@ -310,7 +311,7 @@ def _common(model, slug, number) -> dict[str, sa.ColumnElement]:
     return values
 
 
-def _evidence_query(last_seq: int):
+def _evidence_query(last_seq: int) -> Any:
     """Every kind of evidence up to ``last_seq``, joined to names, in chain order."""
     attestations = _select(Attestation, {
         **_common(Attestation, Policy.slug, PolicyVersion.number),

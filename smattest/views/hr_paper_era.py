@@ -44,7 +44,7 @@ class PaperEraConfirmForm(FlaskForm):
 
 
 @blueprint.route("/hr/evidence/import", methods=["GET", "POST"])
-@hr_required  # type: ignore[untyped-decorator]  # smattest.views.access: typed soon
+@hr_required
 def hr_paper_era() -> ResponseReturnValue:
     """The upload form (GET); the preview of what the file would import (POST)."""
     form = PaperEraUploadForm()
@@ -67,7 +67,7 @@ def hr_paper_era() -> ResponseReturnValue:
 
 
 @blueprint.post("/hr/evidence/import/confirm")
-@hr_required  # type: ignore[untyped-decorator]  # smattest.views.access: typed soon
+@hr_required
 def hr_paper_era_confirm() -> ResponseReturnValue:
     """Import the previewed file, whole, after checking every line again."""
     form = PaperEraConfirmForm()
