@@ -237,3 +237,37 @@ def test_an_independent_implementation_of_the_documented_format_agrees(export):
         assert _independent_hash(row) == row["record_hash"], row["seq"]
         previous = row["record_hash"]
     assert (head["kind"], head["record_hash"]) == ("chain_head", previous)
+
+
+# --- A known answer for format 2 ----------------------------------------------------------
+
+SALT = "0123456789abcdef0123456789abcdef"
+#: The canonical text of one format-2 attestation, written out by hand from docs/evidence.md.
+FORMAT_2_TEXT = (
+    '{"at":"2026-03-02T14:30:05.123456+00:00","content_sha256":"' + "a" * 64 + '",'
+    '"employee_id":"E-42","exemption_id":null,"format":2,'
+    '"full_name_sha256":"' + hashlib.sha256((SALT + "Priya Raman").encode()).hexdigest() + '",'
+    '"ip_address_sha256":null,"kind":"attestation","method":"self","prev_hash":"'
+    + "c"
+    * 64
+    + '","quiz_attempt_id":null,"reason_sha256":null,"recorded_by":null,"requirement_id":null,'
+    '"requirement_kind":"policy","requirement_slug":"social-media","score":null,"seq":7,'
+    '"signature_sha256":"' + hashlib.sha256((SALT + "Priya Raman").encode()).hexdigest() + '",'
+    '"staff_id":42,"until":null,"user_agent_sha256":null,"version_id":3,"version_number":2}'
+)
+
+
+def test_a_format_2_row_hashes_to_the_sha256_of_its_documented_canonical_text():
+    row = Attestation(
+        format=2, chain_seq=7, prev_hash="c" * 64, staff_id=42, policy_version_id=3,
+        attested_at=dt.datetime(2026, 3, 2, 14, 30, 5, 123456, tzinfo=dt.UTC),
+        employee_id="E-42", full_name="Priya Raman", full_name_salt=SALT,
+        requirement_slug="social-media", version_number=2, signature="Priya Raman",
+        signature_salt=SALT, method="self", text_sha256="a" * 64,
+    )  # fmt: skip
+
+    assert evidence.record_hash(row) == hashlib.sha256(FORMAT_2_TEXT.encode()).hexdigest()
+    # Erased name and salt, digest kept: the same hash.
+    row.full_name_sha256 = hashlib.sha256((SALT + "Priya Raman").encode()).hexdigest()
+    row.full_name = row.full_name_salt = None
+    assert evidence.record_hash(row) == hashlib.sha256(FORMAT_2_TEXT.encode()).hexdigest()
