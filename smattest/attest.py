@@ -115,6 +115,8 @@ def attest(
             "Nothing was recorded."
         )
     staff_id, version_id, text_sha256 = staff.id, version.id, version.text_sha256
+    # Who and what, as they are now, read before the lock (the row hashes them).
+    now_known = evidence.AtTheTime(staff.external_id, staff.full_name, policy.slug, version.number)
 
     title, number = policy.title, version.number
     head = _lock_unless_recorded(staff_id, policy.id, version_id)
@@ -130,7 +132,7 @@ def attest(
         user_agent=(user_agent or None) and user_agent[:512],
         text_sha256=text_sha256,
     )
-    evidence.link(head, row)
+    evidence.link(head, row, now_known)
     session = current_smattest.db.session
     session.flush()
     row_id = row.id
@@ -252,6 +254,8 @@ def attest_on_behalf(
             "Check the paper form belongs to this person."
         )
     staff_id, version_id, text_sha256 = staff.id, version.id, version.text_sha256
+    # Who and what, as they are now, read before the lock (the row hashes them).
+    now_known = evidence.AtTheTime(staff.external_id, staff.full_name, policy.slug, version.number)
     detail = f"{policy.title}, version {version.number}: {reason}"
     if recorder_ip:
         detail += f" (recorded from {recorder_ip[:45]})"
@@ -271,7 +275,7 @@ def attest_on_behalf(
         recorded_by=str(recorded_by),
         text_sha256=text_sha256,
     )
-    evidence.link(head, row)
+    evidence.link(head, row, now_known)
     session.add(
         HREvent(
             actor=str(recorded_by),

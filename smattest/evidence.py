@@ -18,6 +18,7 @@ hashed through a salted digest kept beside each, so they can be erased later.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -138,8 +139,24 @@ def _found(model: type[_Found], row_id: int) -> _Found:
     return found
 
 
-def _at_the_time(row: Evidence) -> None:
+@dataclass(frozen=True)
+class AtTheTime:
+    """Who and what a row is about as they are now, when the caller already has them."""
+
+    employee_id: str
+    full_name: str
+    requirement_slug: str
+    version_number: int | None = None
+
+
+def _at_the_time(row: Evidence, known: AtTheTime | None) -> None:
     """Copy who and what the row is about, as they are now, into the row."""
+    if known is not None:
+        row.employee_id, row.full_name = known.employee_id, known.full_name
+        row.requirement_slug = known.requirement_slug
+        if isinstance(row, Attestation | TrainingCompletion):
+            row.version_number = known.version_number
+        return
     staff = _found(Staff, row.staff_id)
     row.employee_id, row.full_name = staff.external_id, staff.full_name
     if isinstance(row, Attestation):
@@ -173,15 +190,16 @@ def lock_chain() -> ChainHead:
     return head
 
 
-def link(head: ChainHead, row: Evidence) -> None:
+def link(head: ChainHead, row: Evidence, known: AtTheTime | None = None) -> None:
     """Record ``row`` in format 2 at the next chain position and advance the (locked) head.
 
     Fills in who and what the row is about as they are now (employee id,
-    name, requirement slug and version number), seals its personal fields,
-    then hashes it.
+    name, requirement slug and version number; ``known`` when the caller read
+    them already, so nothing is queried under the chain's lock), seals its
+    personal fields, then hashes it.
     """
     row.format = FORMAT
-    _at_the_time(row)
+    _at_the_time(row, known)
     seal(row)
     row.chain_seq = head.last_seq + 1
     row.prev_hash = head.last_hash
