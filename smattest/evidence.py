@@ -1,6 +1,7 @@
 """The evidence hash chain: append-only rows an auditor can verify.
 
-Every evidence row (an attestation, a training completion) takes the next
+Every evidence row (an attestation, a training completion, a change of a
+person's id) takes the next
 position in one chain: ``chain_seq``, the previous row's hash as
 ``prev_hash``, and ``record_hash`` = SHA-256 over its own fields and
 ``prev_hash``. ``ChainHead`` holds the last position and hash, so removing the
@@ -19,11 +20,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .db import utcnow
-from .models import Attestation, ChainHead, TrainingCompletion
+from .models import Attestation, ChainHead, IdentityLink, TrainingCompletion
 from .proxies import current_smattest
 
+#: Any row of the chain.
+EvidenceRow = Attestation | TrainingCompletion | IdentityLink
+
 #: The fields each kind of evidence row commits to, besides ``prev_hash``.
-HASHED_FIELDS: dict[type[Attestation] | type[TrainingCompletion], tuple[str, ...]] = {
+HASHED_FIELDS: dict[type[EvidenceRow], tuple[str, ...]] = {
     Attestation: (
         "chain_seq", "staff_id", "policy_version_id", "attested_at", "signature", "method",
         "reason", "recorded_by", "ip_address", "user_agent", "text_sha256",
@@ -32,8 +36,17 @@ HASHED_FIELDS: dict[type[Attestation] | type[TrainingCompletion], tuple[str, ...
         "chain_seq", "staff_id", "course_version_id", "quiz_attempt_id", "completed_at",
         "score", "method", "reason", "recorded_by", "content_sha256",
     ),
+    IdentityLink: (
+        "chain_seq", "staff_id", "old_external_id", "new_external_id", "reason",
+        "recorded_by", "linked_at",
+    ),
 }  # fmt: skip
-KIND_NAMES = {Attestation: "attestation", TrainingCompletion: "training completion"}
+KIND_NAMES = {
+    Attestation: "attestation",
+    TrainingCompletion: "training completion",
+    IdentityLink: "id change",
+}
+
 BATCH = 1000
 
 
@@ -45,7 +58,7 @@ def _canonical(value: object) -> object:
     return value
 
 
-def record_hash(row: Attestation | TrainingCompletion) -> str:
+def record_hash(row: EvidenceRow) -> str:
     """The SHA-256 a row must carry, from its fields and its ``prev_hash``."""
     model = type(row)
     payload = {name: _canonical(getattr(row, name)) for name in HASHED_FIELDS[model]}
@@ -72,7 +85,7 @@ def lock_chain() -> ChainHead:
     return head
 
 
-def link(head: ChainHead, row: Attestation | TrainingCompletion) -> None:
+def link(head: ChainHead, row: EvidenceRow) -> None:
     """Give ``row`` the next chain position and advance the (locked) head."""
     row.chain_seq = head.last_seq + 1
     row.prev_hash = head.last_hash
@@ -91,7 +104,7 @@ class Verification:
     problem: str = ""
 
 
-def _chain(last_seq: int) -> Iterator[Attestation | TrainingCompletion]:
+def _chain(last_seq: int) -> Iterator[EvidenceRow]:
     """Evidence rows up to ``last_seq`` in chain order, a batch at a time (constant memory)."""
     session = current_smattest.db.session
     after = 0

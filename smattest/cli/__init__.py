@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask.cli import AppGroup
 
-from . import audit, course, db, mail, policy, reminders, reports, roster, scheduler
+from . import audit, course, db, mail, policy, reminders, reports, roster, scheduler, staff
 
 smattest_cli = AppGroup("smattest", help="smattest: policy attestation and refresher training.")
 
@@ -18,6 +18,7 @@ for _command in (
     course.course_cli,
     audit.audit_cli,
     roster.roster_cli,
+    staff.staff_cli,
     reminders.reminders_cli,
     mail.mail_cli,
     reports.report_cli,
