@@ -19,7 +19,7 @@ exemptions recorded by the end of that day, by the same rule as every page
 active now (a leaver who was active then is not listed); on a past day, people
 whose hire date is after it are left out.
 
-Evidence export. Every attestation and training completion in chain order,
+Evidence export. Every attestation, training completion and id change in chain order,
 with every field the row's hash covers, then one last row of kind
 ``chain_head``: the head's position and hash, read before the rows, so the file
 ends where the chain ended when the export began. An auditor can recompute
@@ -47,6 +47,7 @@ from .models import (
     Course,
     CourseVersion,
     HREvent,
+    IdentityLink,
     Policy,
     PolicyVersion,
     Staff,
@@ -70,6 +71,7 @@ EVIDENCE_COLUMNS = (
     "seq", "kind", "record_id", "employee_id", "full_name", "staff_id", "requirement_slug",
     "version", "version_id", "at_utc", "method", "signature", "score", "quiz_attempt_id",
     "reason", "recorded_by", "ip_address", "user_agent", "sha256", "prev_hash", "record_hash",
+    "old_employee_id", "new_employee_id",
 )  # fmt: skip
 #: The ``kind`` of the evidence export's last row.
 CHAIN_HEAD = "chain_head"
@@ -266,7 +268,7 @@ def read_head() -> Head:
 
 
 def _evidence_query(last_seq: int) -> sa.CompoundSelect[*tuple[Any, ...]]:
-    """Both kinds of evidence up to ``last_seq``, joined to names, in chain order."""
+    """Every kind of evidence up to ``last_seq``, joined to names, in chain order."""
     attestations = (
         sa.select(
             Attestation.chain_seq.label("seq"),
@@ -281,6 +283,8 @@ def _evidence_query(last_seq: int) -> sa.CompoundSelect[*tuple[Any, ...]]:
             Attestation.reason, Attestation.recorded_by, Attestation.ip_address,
             Attestation.user_agent, Attestation.text_sha256.label("sha256"),
             Attestation.prev_hash, Attestation.record_hash,
+            sa.cast(sa.null(), sa.String(64)).label("old_employee_id"),
+            sa.cast(sa.null(), sa.String(64)).label("new_employee_id"),
         )
         .join(Staff, Staff.id == Attestation.staff_id)
         .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
@@ -298,13 +302,29 @@ def _evidence_query(last_seq: int) -> sa.CompoundSelect[*tuple[Any, ...]]:
             sa.cast(sa.null(), sa.String(45)), sa.cast(sa.null(), sa.String(512)),
             TrainingCompletion.content_sha256, TrainingCompletion.prev_hash,
             TrainingCompletion.record_hash,
+            sa.cast(sa.null(), sa.String(64)), sa.cast(sa.null(), sa.String(64)),
         )
         .join(Staff, Staff.id == TrainingCompletion.staff_id)
         .join(CourseVersion, CourseVersion.id == TrainingCompletion.course_version_id)
         .join(Course, Course.id == CourseVersion.course_id)
         .where(TrainingCompletion.chain_seq <= last_seq)
     )  # fmt: skip
-    return sa.union_all(attestations, completions).order_by(sa.column("seq"))
+    id_changes = (
+        sa.select(
+            IdentityLink.chain_seq, sa.literal("id_change"), IdentityLink.id,
+            Staff.external_id, Staff.full_name, Staff.id, sa.cast(sa.null(), sa.String(80)),
+            sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), sa.Integer),
+            IdentityLink.linked_at, sa.cast(sa.null(), sa.String(16)),
+            sa.cast(sa.null(), sa.String(200)), sa.cast(sa.null(), sa.Integer),
+            sa.cast(sa.null(), sa.Integer), IdentityLink.reason, IdentityLink.recorded_by,
+            sa.cast(sa.null(), sa.String(45)), sa.cast(sa.null(), sa.String(512)),
+            sa.cast(sa.null(), sa.String(64)), IdentityLink.prev_hash, IdentityLink.record_hash,
+            IdentityLink.old_external_id, IdentityLink.new_external_id,
+        )
+        .join(Staff, Staff.id == IdentityLink.staff_id)
+        .where(IdentityLink.chain_seq <= last_seq)
+    )  # fmt: skip
+    return sa.union_all(attestations, completions, id_changes).order_by(sa.column("seq"))
 
 
 def evidence_rows(head: Head) -> Iterator[tuple[object, ...]]:

@@ -1,6 +1,8 @@
 """Linking a person's record to a new id: evidence kept, the change chained, all or nothing."""
 
+import csv
 import datetime as dt
+import io
 
 import pytest
 import sqlalchemy as sa
@@ -243,3 +245,28 @@ def test_hr_acts_under_an_earlier_id_still_show_the_hr_persons_name(ada, client,
     page = client.get(f"/compliance/hr/people/{ada.id}")
 
     assert "by Hana Okafor" in page.get_data(as_text=True)
+
+
+@all_databases
+def test_the_evidence_export_carries_the_id_change_so_the_chain_recomputes(ada, runner):
+    from smattest.reports import evidence_csv
+
+    relink(runner, "E-1", "7", "--reason", "New accounts")
+    text = "".join(evidence_csv()).lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    *chain, head = rows
+
+    (change,) = [row for row in chain if row["kind"] == "id_change"]
+    assert (change["employee_id"], change["old_employee_id"], change["new_employee_id"]) == (
+        "7", "E-1", "7"
+    )  # fmt: skip
+    rebuilt = IdentityLink(
+        chain_seq=int(change["seq"]), staff_id=int(change["staff_id"]),
+        old_external_id=change["old_employee_id"], new_external_id=change["new_employee_id"],
+        reason=change["reason"], recorded_by=change["recorded_by"],
+        linked_at=dt.datetime.fromisoformat(change["at_utc"]), prev_hash=change["prev_hash"],
+    )  # fmt: skip
+    assert evidence.record_hash(rebuilt) == change["record_hash"]
+    assert [int(row["seq"]) for row in chain] == list(range(1, len(chain) + 1))
+    assert all(b["prev_hash"] == a["record_hash"] for a, b in zip(chain, chain[1:], strict=False))
+    assert head["record_hash"] == chain[-1]["record_hash"] == change["record_hash"]

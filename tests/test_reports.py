@@ -454,7 +454,7 @@ def test_the_head_row_records_when_the_head_was_read(evidence_rows):
 
     assert head["at_utc"] == "2026-03-05T09:00:00.000000+00:00"
     assert [cell for name, cell in head.items() if name not in ("seq", "kind", "at_utc",
-            "record_hash")] == [""] * 17  # fmt: skip
+            "record_hash")] == [""] * 19  # fmt: skip
 
 
 def test_evidence_recorded_after_the_head_was_read_is_left_for_the_next_export(
