@@ -9,6 +9,7 @@ and sees them once, current, in the people list and the status export.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 
 import pytest
@@ -370,3 +371,21 @@ def test_directory_host_a_renumbered_person_is_refused_then_linked_by_hr(county)
     with app.app_context():
         assert evidence.verify().ok
         assert [s.external_id for s in staff_rows(directory.db)] == ["jordan.doe"]
+
+
+def test_flask_security_host_without_smattest_user_id_is_warned_at_start_and_first_visit(
+    database_url, host_apps, freeze, caplog
+):
+    caplog.set_level(logging.WARNING, logger="smattest.identity")
+    app = security.create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SMATTEST_USER_ID": None})
+    host_apps.append((app, security.db))
+    assert any("SMATTEST_USER_ID is not set" in r.getMessage() for r in caplog.records)
+    migrate(app, security.db)
+    with app.app_context():
+        security.add_user("ada@lakeside.example", "Ada Lovelace", "first-Passw0rd!")
+    caplog.clear()
+
+    sign_in(app.test_client(), "ada@lakeside.example", "first-Passw0rd!")
+
+    (warning,) = [r.getMessage() for r in caplog.records if "fs_uniquifier" in r.getMessage()]
+    assert "Set SMATTEST_USER_ID = lambda user: str(user.id)" in warning
