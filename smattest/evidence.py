@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .db import utcnow
-from .models import Attestation, ChainHead, IdentityLink, TrainingCompletion
+from .identity_models import IdentityLink
+from .models import Attestation, ChainHead, TrainingCompletion
 from .proxies import current_smattest
 
 #: Any row of the chain.

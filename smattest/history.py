@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from .identity_models import IdentityLink, UnlinkedSignIn
 from .models import (
     COURSE,
     POLICY,
@@ -22,14 +23,12 @@ from .models import (
     CourseVersion,
     Exemption,
     HREvent,
-    IdentityLink,
     Policy,
     PolicyVersion,
     QuizAttempt,
     Reminder,
     Staff,
     TrainingCompletion,
-    UnlinkedSignIn,
 )
 from .proxies import current_smattest
 

@@ -19,7 +19,8 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from .db import utcnow
-from .models import Staff, UnlinkedSignIn
+from .identity_models import UnlinkedSignIn
+from .models import Staff
 from .proxies import current_smattest
 
 log = logging.getLogger("smattest.identity")

@@ -21,16 +21,15 @@ from sqlalchemy.exc import IntegrityError
 from . import evidence
 from .db import utcnow
 from .identity import MAX_ID
+from .identity_models import IdentityLink, UnlinkedSignIn
 from .models import (
     Attestation,
     Exemption,
     HREvent,
-    IdentityLink,
     QuizAttempt,
     Reminder,
     Staff,
     TrainingCompletion,
-    UnlinkedSignIn,
 )
 from .proxies import current_smattest
 from .signals import identity_linked
@@ -285,7 +284,6 @@ def _with_records(staff_ids: list[int]) -> set[int]:
     for model in (
         Attestation,
         TrainingCompletion,
-        IdentityLink,
         QuizAttempt,
         Exemption,
         Reminder,

@@ -41,13 +41,13 @@ import sqlalchemy as sa
 
 from . import compliance
 from .db import utcnow
+from .identity_models import IdentityLink
 from .models import (
     Attestation,
     ChainHead,
     Course,
     CourseVersion,
     HREvent,
-    IdentityLink,
     Policy,
     PolicyVersion,
     Staff,

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from flask_wtf.csrf import CSRFProtect
 
 from smattest import ConfigurationError
-from smattest.models import Attestation, Exemption, Staff, UnlinkedSignIn
+from smattest.identity_models import UnlinkedSignIn
+from smattest.models import Attestation, Exemption, Staff
 from smattest.policies import publish
 
 from . import hostapp

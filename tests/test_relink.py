@@ -10,13 +10,12 @@ import sqlalchemy as sa
 from smattest import evidence, training
 from smattest.attest import attest
 from smattest.courses import import_course
+from smattest.identity_models import IdentityLink, UnlinkedSignIn
 from smattest.models import (
     Attestation,
     Exemption,
-    IdentityLink,
     Staff,
     TrainingCompletion,
-    UnlinkedSignIn,
 )
 from smattest.policies import publish
 
