@@ -303,7 +303,9 @@ def _lock_unless_recorded(
     latest = _latest_of_version(staff_id, version_id)
     if latest != seen and latest is not None:
         session.commit()  # releases the chain lock
-        return session.get(Attestation, latest)  # type: ignore[return-value]
+        found = session.get(Attestation, latest)
+        assert found is not None  # its id was read just now, and evidence is never deleted
+        return found
     return head
 
 
