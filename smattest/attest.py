@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from . import compliance, evidence, text
 from .db import utcnow
+from .identity import has_name
 from .models import (
     POLICY,
     Attestation,
@@ -109,11 +110,7 @@ def attest(
             "Your compliance record is marked inactive, so nothing can be signed. "
             "Please contact HR."
         )
-    if normalise_name(signature) != normalise_name(staff.full_name):
-        raise AttestationError(
-            f"The signature must be your full name as HR has it: {staff.full_name}. "
-            "Nothing was recorded."
-        )
+    _check_signature(staff, signature, "your full name", "Nothing was recorded.")
     staff_id, version_id, text_sha256 = staff.id, version.id, version.text_sha256
     # Who and what, as they are now, read before the lock (the row hashes them).
     now_known = evidence.AtTheTime(staff.external_id, staff.full_name, policy.slug, version.number)
@@ -248,11 +245,9 @@ def attest_on_behalf(
         raise AttestationError(
             f"{staff.full_name} is marked inactive, so nothing can be recorded for them."
         )
-    if normalise_name(signature) != normalise_name(staff.full_name):
-        raise AttestationError(
-            f"The signature must be the person's full name as HR has it: {staff.full_name}. "
-            "Check the paper form belongs to this person."
-        )
+    _check_signature(
+        staff, signature, "the person's full name", "Check the paper form belongs to this person."
+    )
     staff_id, version_id, text_sha256 = staff.id, version.id, version.text_sha256
     # Who and what, as they are now, read before the lock (the row hashes them).
     now_known = evidence.AtTheTime(staff.external_id, staff.full_name, policy.slug, version.number)
@@ -313,7 +308,9 @@ def _lock_unless_recorded(
     latest = _latest_of_version(staff_id, version_id)
     if latest != seen and latest is not None:
         session.commit()  # releases the chain lock
-        return session.get(Attestation, latest)  # type: ignore[return-value]
+        found = session.get(Attestation, latest)
+        assert found is not None  # its id was read just now, and evidence is never deleted
+        return found
     return head
 
 
@@ -326,6 +323,18 @@ def _latest_of_version(staff_id: int, version_id: int) -> int | None:
             in_chain(Attestation.chain_seq),
         )
     )
+
+
+def _check_signature(staff: Staff, signature: str, whose: str, then: str) -> None:
+    """The signature must be the name on record; with none on record, a name (never an email)."""
+    if has_name(staff):
+        if normalise_name(signature) != normalise_name(staff.full_name):
+            raise AttestationError(
+                f"The signature must be {whose} as HR has it: {staff.full_name}. {then}"
+            )
+        return
+    if "@" in signature or len(normalise_name(signature)) < 2:
+        raise AttestationError(f"Type {whose} to sign, not an email address or initial. {then}")
 
 
 def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Attestation | None:

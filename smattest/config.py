@@ -145,6 +145,16 @@ SETTINGS: dict[str, Setting] = {
         _is_optional_name,
         "Keep smattest's tables in a separate database (one bind key per process).",
     ),
+    "SMATTEST_USER_ID": Setting(
+        None,
+        "None (the user's get_id()) or a callable taking the user and returning the stable "
+        "id smattest links the person by, e.g. lambda user: str(user.id)",
+        _is_optional_callable,
+        "The id a signed-in person is linked to their record by: the roster's employee_id, "
+        "and the id recorded for HR's acts. It must not change when the person changes their "
+        "password: with Flask-Security-Too set it to lambda user: str(user.id), because "
+        "get_id() there is fs_uniquifier, which is regenerated on every password change.",
+    ),
     "SMATTEST_USER_FIELDS": Setting(
         {
             "email": "email",

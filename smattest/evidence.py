@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from . import verify as hashformat
 from .db import utcnow
+from .identity_models import IdentityLink
 from .models import (
     Attestation,
     ChainHead,
@@ -39,7 +40,11 @@ from .models import (
 )
 from .proxies import current_smattest
 
-Evidence = Attestation | TrainingCompletion | Exemption | ExemptionEnd
+Evidence = Attestation | TrainingCompletion | Exemption | ExemptionEnd | IdentityLink
+#: Rows in a format with a version (1 or 2); an id change has its own fixed form.
+Formatted = Attestation | TrainingCompletion | Exemption | ExemptionEnd
+#: The name the identity code uses for any chained row.
+EvidenceRow = Evidence
 _Found = TypeVar("_Found", Staff, Policy, PolicyVersion, Course, CourseVersion)
 
 #: Every table whose rows are in the chain, and each kind's name in the hash format.
@@ -48,6 +53,7 @@ KINDS: dict[Any, str] = {
     TrainingCompletion: "training_completion",
     Exemption: "exemption_grant",
     ExemptionEnd: "exemption_end",
+    IdentityLink: "identity_link",
 }
 CHAINED: tuple[Any, ...] = tuple(KINDS)
 #: How messages name each kind.
@@ -56,11 +62,13 @@ KIND_NAMES: dict[Any, str] = {
     TrainingCompletion: "training completion",
     Exemption: "exemption",
     ExemptionEnd: "exemption end",
+    IdentityLink: "id change",
 }
 #: The fields format-1 rows hash, per table (format 2: :data:`smattest.verify.FORMAT_2_FIELDS`).
 HASHED_FIELDS: dict[Any, tuple[str, ...]] = {
     Attestation: hashformat.FORMAT_1_FIELDS["attestation"],
     TrainingCompletion: hashformat.FORMAT_1_FIELDS["training_completion"],
+    IdentityLink: hashformat.FORMAT_1_FIELDS["identity_link"],
 }
 #: The format new rows are written in.
 FORMAT = 2
@@ -73,7 +81,7 @@ PERSONAL: dict[Any, tuple[str, ...]] = {
 }
 
 
-def _at(row: Evidence) -> Any:
+def _at(row: Formatted) -> Any:
     if isinstance(row, Attestation):
         return row.attested_at
     if isinstance(row, TrainingCompletion):
@@ -81,7 +89,7 @@ def _at(row: Evidence) -> Any:
     return row.granted_at if isinstance(row, Exemption) else row.ended_at
 
 
-def hash_fields(row: Evidence) -> dict[str, Any]:
+def hash_fields(row: Formatted) -> dict[str, Any]:
     """A format-2 row's fields as :func:`smattest.verify.format_2_hash` takes them."""
     fields: dict[str, Any] = {
         "format": row.format, "kind": KINDS[type(row)], "seq": row.chain_seq,
@@ -112,14 +120,16 @@ def hash_fields(row: Evidence) -> dict[str, Any]:
 
 def record_hash(row: Evidence) -> str:
     """The SHA-256 a row must carry, from its fields and its ``prev_hash``, in its format."""
-    if (row.format or 1) == 1 and type(row) in (Attestation, TrainingCompletion):
+    if isinstance(row, IdentityLink) or (
+        (row.format or 1) == 1 and isinstance(row, Attestation | TrainingCompletion)
+    ):
         kind = KINDS[type(row)]
         fields = {name: getattr(row, name) for name in hashformat.FORMAT_1_FIELDS[kind]}
         return hashformat.format_1_hash(kind, fields, row.prev_hash or "")
     return hashformat.format_2_hash(hash_fields(row))
 
 
-def seal(row: Evidence) -> None:
+def seal(row: Formatted) -> None:
     """Give each personal field that holds a value a fresh salt and its digest."""
     for name in PERSONAL[type(row)]:
         value = getattr(row, name)
@@ -149,7 +159,7 @@ class AtTheTime:
     version_number: int | None = None
 
 
-def _at_the_time(row: Evidence, known: AtTheTime | None) -> None:
+def _at_the_time(row: Formatted, known: AtTheTime | None) -> None:
     """Copy who and what the row is about, as they are now, into the row."""
     if known is not None:
         row.employee_id, row.full_name = known.employee_id, known.full_name
@@ -198,9 +208,10 @@ def link(head: ChainHead, row: Evidence, known: AtTheTime | None = None) -> None
     them already, so nothing is queried under the chain's lock), seals its
     personal fields, then hashes it.
     """
-    row.format = FORMAT
-    _at_the_time(row, known)
-    seal(row)
+    if not isinstance(row, IdentityLink):  # an id change keeps its own (format-1) form
+        row.format = FORMAT
+        _at_the_time(row, known)
+        seal(row)
     row.chain_seq = head.last_seq + 1
     row.prev_hash = head.last_hash
     row.record_hash = record_hash(row)

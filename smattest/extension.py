@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import zoneinfo
 
 from flask import Flask
@@ -72,6 +73,12 @@ class SMAttest:
             # initialised later simply takes this one's place.
             Mail().init_app(app)
 
+        if "security" in app.extensions and app.config["SMATTEST_USER_ID"] is None:
+            logging.getLogger("smattest.identity").warning(
+                "Flask-Security is mounted and SMATTEST_USER_ID is not set: smattest would link "
+                "people by get_id(), Flask-Security's fs_uniquifier, which changes on every "
+                "password change. Set SMATTEST_USER_ID = lambda user: str(user.id)."
+            )
         app.register_blueprint(blueprint, url_prefix=app.config["SMATTEST_URL_PREFIX"])
         app.context_processor(template_context)
         app.cli.add_command(smattest_cli)

@@ -1,7 +1,7 @@
 """A person's full history, as HR and an auditor read it.
 
 Everything recorded about one person: attestations, quiz attempts, training
-completions, exemptions, reminders and HR's acts. Loaded in a fixed number of
+completions, exemptions, reminders, HR's acts and changes of their id. Loaded in a fixed number of
 queries whatever the length of the history (no query per row), with the
 names of the people who recorded, granted or ended anything.
 """
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from .identity_models import IdentityLink, UnlinkedSignIn
 from .models import (
     COURSE,
     POLICY,
@@ -49,6 +50,10 @@ class History:
     exemptions: list[Exemption] = field(default_factory=list)
     reminders: list[Reminder] = field(default_factory=list)
     hr_events: list[HREvent] = field(default_factory=list)
+    #: Changes of the person's id (evidence in the chain), newest first.
+    links: list[IdentityLink] = field(default_factory=list)
+    #: Sign-ins refused because they carried this person's email under another id.
+    waiting: list[UnlinkedSignIn] = field(default_factory=list)
     #: Host user id -> full name, for everyone named as a recorder or actor.
     names: dict[str, str] = field(default_factory=dict)
     #: (kind, id) -> title of every policy and course.
@@ -68,7 +73,7 @@ class History:
 
 
 def history_of(staff: Staff) -> History:
-    """Everything recorded about ``staff``: eight queries, however long the history."""
+    """Everything recorded about ``staff``: ten queries, however long the history."""
     session = current_smattest.db.session
     found = History(staff=staff)
     found.attestations = session.execute(
@@ -130,6 +135,20 @@ def history_of(staff: Staff) -> History:
             .order_by(HREvent.at.desc(), HREvent.id.desc())
         )
     )
+    found.links = list(
+        session.scalars(
+            sa.select(IdentityLink)
+            .where(IdentityLink.staff_id == staff.id)
+            .order_by(IdentityLink.chain_seq.desc())
+        )
+    )
+    found.waiting = list(
+        session.scalars(
+            sa.select(UnlinkedSignIn)
+            .where(UnlinkedSignIn.staff_id == staff.id)
+            .order_by(UnlinkedSignIn.last_seen_at.desc())
+        )
+    )
     found.titles = {
         (kind, requirement_id): title
         for kind, requirement_id, title in session.execute(
@@ -142,18 +161,39 @@ def history_of(staff: Staff) -> History:
     people = {row.Attestation.recorded_by for row in found.attestations}
     people |= {row.TrainingCompletion.recorded_by for row in found.completions}
     people |= {e.granted_by for e in found.exemptions} | {e.ended_by for e in found.exemptions}
-    people |= {e.actor for e in found.hr_events}
+    people |= {e.actor for e in found.hr_events} | {link.recorded_by for link in found.links}
     people.discard(None)
-    # The people named, and the manager, in one query.
-    wanted: list[sa.ColumnElement[bool]] = [Staff.external_id.in_(sorted(people))] if people else []
+    # The people named (by their id now, or by an id they had before a change),
+    # and the manager, in one query.
+    wanted: list[sa.ColumnElement[bool]] = []
+    if people:
+        earlier = sa.select(IdentityLink.staff_id).where(
+            IdentityLink.old_external_id.in_(sorted(people))
+        )
+        wanted += [Staff.external_id.in_(sorted(people)), Staff.id.in_(earlier)]
     if staff.manager_email:
         wanted.append(Staff.email == staff.manager_email)
+    found_people = list(session.scalars(sa.select(Staff).where(sa.or_(*wanted)))) if wanted else []
+    former = _former_ids(people, found_people)
     if wanted:
-        for person in session.scalars(sa.select(Staff).where(sa.or_(*wanted))):
-            if person.external_id in people:
-                found.names[person.external_id] = person.full_name
+        for person in found_people:
+            for external_id in {person.external_id, *former.get(person.id, ())} & people:
+                found.names[external_id] = person.full_name
             if staff.manager_email and person.email == staff.manager_email:
                 # Several rows may share an email (a leaver and a rehire): prefer the active one.
                 if found.manager is None or (person.active and not found.manager.active):
                     found.manager = person
     return found
+
+
+def _former_ids(people: set[str], found: list[Staff]) -> dict[int, list[str]]:
+    """Ids among ``people`` that the records in ``found`` held before a change of id."""
+    former: dict[int, list[str]] = {}
+    for staff_id, old_id in current_smattest.db.session.execute(
+        sa.select(IdentityLink.staff_id, IdentityLink.old_external_id).where(
+            IdentityLink.old_external_id.in_(sorted(people)),
+            IdentityLink.staff_id.in_([p.id for p in found]),
+        )
+    ):
+        former.setdefault(staff_id, []).append(old_id)
+    return former

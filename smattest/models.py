@@ -2,7 +2,8 @@
 
 Evidence rows (``Attestation``, ``TrainingCompletion``) are append-only: the
 application never updates or deletes them. Each carries ``chain_seq``,
-``prev_hash`` and ``record_hash``, one chain across both tables, whose head is
+``prev_hash`` and ``record_hash``, one chain across the evidence tables (with
+``IdentityLink`` in :mod:`smattest.identity_models`), whose head is
 kept in ``ChainHead`` so an auditor can prove nothing was edited or removed.
 """
 

@@ -41,6 +41,7 @@ import sqlalchemy as sa
 
 from . import compliance
 from .db import UTCDateTime, utcnow
+from .identity_models import IdentityLink
 from .models import (
     Attestation,
     ChainHead,
@@ -78,6 +79,8 @@ EVIDENCE_COLUMNS = (
     "full_name_salt", "full_name_sha256", "signature_salt", "signature_sha256",
     "reason_salt", "reason_sha256", "ip_address_salt", "ip_address_sha256",
     "user_agent_salt", "user_agent_sha256",
+    # An id change (kind id_change): the employee id before and after.
+    "old_employee_id", "new_employee_id",
 )  # fmt: skip
 #: The ``kind`` of the evidence export's last row.
 CHAIN_HEAD = "chain_head"
@@ -350,7 +353,26 @@ def _evidence_query(last_seq: int) -> Any:
         "requirement_id": ExemptionEnd.requirement_id, "at_utc": ExemptionEnd.ended_at,
         "recorded_by": ExemptionEnd.ended_by, "exemption_id": ExemptionEnd.exemption_id,
     }).join(Staff, Staff.id == ExemptionEnd.staff_id)  # fmt: skip
-    query = sa.union_all(attestations, completions, grants, ends).order_by(sa.column("seq"))
+    id_changes: Any = sa.select(
+        *(
+            {
+                "seq": IdentityLink.chain_seq, "kind": sa.literal("id_change"),
+                "record_id": IdentityLink.id, "employee_id": Staff.external_id,
+                "full_name": Staff.full_name, "staff_id": IdentityLink.staff_id,
+                "at_utc": IdentityLink.linked_at, "reason": IdentityLink.reason,
+                "recorded_by": IdentityLink.recorded_by, "prev_hash": IdentityLink.prev_hash,
+                "record_hash": IdentityLink.record_hash,
+                "old_employee_id": IdentityLink.old_external_id,
+                "new_employee_id": IdentityLink.new_external_id,
+            }.get(name, sa.cast(sa.null(), _TYPES[name])).label(name)
+            for name in EVIDENCE_COLUMNS
+        )
+    ).join(Staff, Staff.id == IdentityLink.staff_id).where(
+        IdentityLink.chain_seq.between(1, sa.bindparam("last_seq"))
+    )  # fmt: skip
+    query = sa.union_all(attestations, completions, grants, ends, id_changes).order_by(
+        sa.column("seq")
+    )
     return query.params(last_seq=last_seq)
 
 

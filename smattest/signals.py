@@ -28,3 +28,6 @@ exemption_ended = _signals.signal("smattest.exemption-ended")
 #: A roster import or sync was applied (possibly changing nothing): ``result=`` the
 #: :class:`smattest.roster.Plan`.
 roster_imported = _signals.signal("smattest.roster-imported")
+
+#: HR linked people's records to new ids: ``links=`` the new IdentityLink rows.
+identity_linked = _signals.signal("smattest.identity-linked")

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from .identity import check_profile, refuse_known_email, user_id
 from .models import Staff
 from .proxies import current_smattest
 
@@ -20,8 +21,7 @@ def read_profile(user: Any) -> dict[str, Any]:
     """The user's profile, through ``SMATTEST_PROFILE_LOADER`` or ``SMATTEST_USER_FIELDS``.
 
     Returns ``email``, ``full_name``, ``department``, ``manager_email`` and
-    ``hire_date`` (a :class:`datetime.date` or None); a missing name falls
-    back to the email, then to the user id.
+    ``hire_date`` (a :class:`datetime.date` or None); any may be None.
     """
     config = current_app.config
     loader = config["SMATTEST_PROFILE_LOADER"]
@@ -43,7 +43,6 @@ def read_profile(user: Any) -> dict[str, Any]:
     if profile["manager_email"]:
         profile["manager_email"] = profile["manager_email"].lower()
     profile["hire_date"] = _as_date(raw.get("hire_date"))
-    profile["full_name"] = profile["full_name"] or profile["email"] or str(user.get_id())
     return profile
 
 
@@ -74,15 +73,23 @@ def _as_date(value: Any) -> dt.date | None:
 def staff_for_user(user: Any) -> Staff:
     """The staff row of a signed-in user, created or refreshed from their profile.
 
-    The row is matched on ``user.get_id()``. A refresh never reactivates a
-    person the roster marked inactive. Commits only when something changed.
+    The row is matched on the person's lasting id (``SMATTEST_USER_ID``). A
+    first visit whose email belongs to an active person under another id
+    creates nothing and raises :class:`~smattest.identity.UnlinkedIdentity`.
+    A missing name is never filled from the host (the record keeps the
+    roster's, or shows the email until someone gives one). A refresh never
+    reactivates a person the roster marked inactive. Commits only when
+    something changed.
     """
     session = current_smattest.db.session
-    external_id = str(user.get_id())
+    external_id = user_id(user)
     profile = read_profile(user)
+    check_profile(user, profile, named=profile["full_name"] is not None)
     staff = session.scalar(sa.select(Staff).where(Staff.external_id == external_id))
     if staff is None:
-        staff = Staff(external_id=external_id, **profile)
+        refuse_known_email(external_id, profile)
+        name = profile["full_name"] or profile["email"] or external_id
+        staff = Staff(external_id=external_id, **{**profile, "full_name": name})
         session.add(staff)
     else:
         for key, value in profile.items():

@@ -8,7 +8,7 @@ the extension, the blueprint or the CLI.
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from flask import Flask, current_app
@@ -26,6 +26,8 @@ class State:
     db: SQLAlchemy
     bind_key: str | None
     timezone: zoneinfo.ZoneInfo
+    #: Warnings already logged by this process (each is logged once, not per request).
+    warned: set[str] = field(default_factory=set)
 
     @property
     def engine(self) -> Engine:

@@ -33,6 +33,11 @@ FORMAT_1_FIELDS = {
         "chain_seq", "staff_id", "course_version_id", "quiz_attempt_id", "completed_at",
         "score", "method", "reason", "recorded_by", "content_sha256",
     ),
+    # A change of a person's employee id (HR's relink): hashed in this form only.
+    "identity_link": (
+        "chain_seq", "staff_id", "old_external_id", "new_external_id", "reason",
+        "recorded_by", "linked_at",
+    ),
 }  # fmt: skip
 #: Format 2: every kind hashes these keys (null where a kind has no such field).
 FORMAT_2_FIELDS = (
@@ -136,6 +141,13 @@ def row_hash(row: Mapping[str, Any]) -> str:
     """The record hash a row of the export must carry."""
     version = row.get("format") or 1
     kind = row["kind"]
+    if kind == "id_change":
+        fields = {
+            "chain_seq": row["seq"], "staff_id": row["staff_id"],
+            "old_external_id": row["old_employee_id"], "new_external_id": row["new_employee_id"],
+            "reason": row["reason"], "recorded_by": row["recorded_by"], "linked_at": row["at_utc"],
+        }  # fmt: skip
+        return format_1_hash("identity_link", fields, row["prev_hash"] or "")
     if version == 1:
         fields = {
             "chain_seq": row["seq"], "staff_id": row["staff_id"], "method": row["method"],

@@ -12,7 +12,7 @@ Downgrading drops the exemptions' place in the chain: the chain head then
 counts rows the older code no longer sees, and its ``audit verify`` fails.
 
 Revision ID: 0003_evidence
-Revises: 0002
+Revises: 0003_identity
 Create Date: 2026-11-30 06:10:00
 """
 
@@ -27,7 +27,7 @@ import smattest.db
 from smattest import verify as hashformat  # the frozen definition of the hash formats
 
 revision = "0003_evidence"
-down_revision = "0002"
+down_revision = "0003_identity"
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from flask.cli import AppGroup
 
-from . import audit, course, db, evidence, mail, policy, reminders, reports, roster, scheduler
+from . import (
+    audit,
+    course,
+    db,
+    evidence,
+    mail,
+    policy,
+    reminders,
+    reports,
+    roster,
+    scheduler,
+    staff,
+)
 
 smattest_cli = AppGroup("smattest", help="smattest: policy attestation and refresher training.")
 
@@ -19,6 +31,7 @@ for _command in (
     audit.audit_cli,
     evidence.evidence_cli,
     roster.roster_cli,
+    staff.staff_cli,
     reminders.reminders_cli,
     mail.mail_cli,
     reports.report_cli,

@@ -40,7 +40,7 @@ def roster_import(path: Path, dry_run: bool, partial: bool) -> None:
 
     \b
     The header names the columns, in any order:
-      employee_id    the person's user id in the intranet (required)
+      employee_id    the id SMATTEST_USER_ID gives for the person (required)
       email          required
       full_name      required
       department     optional

@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (importing a page module registers its routes)
     hr_dashboard,
     hr_drafts,
     hr_exports,
+    hr_identity,
     hr_paper_era,
     hr_people,
     hr_policies,

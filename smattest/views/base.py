@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from importlib.resources import files
+from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g
+from flask import Blueprint, current_app, g, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
+from ..identity import UnlinkedIdentity, has_name, notices, user_id
 from ..models import Staff
 from ..staff import staff_for_user
 from ..timeutil import to_local
@@ -32,6 +37,42 @@ def _forget_cached_staff() -> None:
     g.pop("smattest_staff", None)
 
 
+@blueprint.errorhandler(CSRFError)
+def _form_expired(error: CSRFError) -> ResponseReturnValue:
+    # The host's app-wide CSRFProtect refuses the POST before any smattest view
+    # runs, so nothing was recorded: say so in smattest's words, with a way back.
+    return render_template("smattest/form_expired.html", back=_way_back()), 400
+
+
+@blueprint.errorhandler(UnlinkedIdentity)
+def _unlinked(error: UnlinkedIdentity) -> ResponseReturnValue:
+    return render_template("smattest/unlinked.html", email=error.email), 409
+
+
+def _way_back() -> str:
+    """The page the expired form was on: the referrer if it is ours, else the nearest page."""
+    prefix = request.script_root + current_app.config["SMATTEST_URL_PREFIX"].rstrip("/")
+    if request.referrer:
+        referrer = urlsplit(request.referrer)
+        if referrer.netloc in ("", request.host) and referrer.path.startswith(prefix + "/"):
+            return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    adapter = current_app.create_url_adapter(request)
+    path = request.path
+    while adapter is not None and path.count("/") > 1:
+        try:
+            adapter.match(path, method="GET")
+        except HTTPException:
+            path = path.rsplit("/", 1)[0]
+        else:
+            return request.script_root + path
+    return url_for("smattest.index")
+
+
+def actor() -> str:
+    """The signed-in person's lasting id (``SMATTEST_USER_ID``): who did it, in every record."""
+    return user_id(current_user)
+
+
 def current_staff() -> Staff:
     """The signed-in person's staff row, refreshed once per request."""
     if "smattest_staff" not in g:
@@ -47,6 +88,8 @@ def template_context() -> dict[str, object]:
         "smattest_datetime": _format_datetime,
         "smattest_date": _format_date,
         "smattest_hr_nav": HR_NAV,
+        "smattest_identity_notices": notices,
+        "smattest_has_name": has_name,
     }
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
 from ..courses import get_course
 from ..models import Course, QuizAttempt
 from ..training import QuizError, attempt_of, questions_of, start_attempt, submit
+from .access import login_required
 from .base import blueprint, current_staff
 from .forms import CSRFOnlyForm
 

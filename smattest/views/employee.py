@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import abort, render_template
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from .. import compliance
 from ..attest import receipt_for, receipts_of
 from ..staff import is_hr, is_manager
 from ..timeutil import to_local
 from ..training import completions_of
+from .access import login_required
 from .base import blueprint, current_staff
 
 

@@ -7,7 +7,6 @@ Shared by :mod:`.hr_drafts` (writing, preview, comparison) and
 from __future__ import annotations
 
 from flask import abort
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional
@@ -56,10 +55,6 @@ class DiscardForm(FlaskForm):
     """Discard the draft as it was seen (``revision``)."""
 
     revision = HiddenField()
-
-
-def actor() -> str:
-    return str(current_user.get_id())
 
 
 def form_problems(form: FlaskForm, done: str, again: str) -> list[tuple[str | None, str]]:

@@ -19,14 +19,13 @@ from ..models import Policy, PolicyDraft
 from ..policies import get_policy, latest_version, text_sha256, version_in_force
 from ..timeutil import local_today
 from .access import hr_required
-from .base import blueprint
+from .base import actor, blueprint
 from .forms import trim_oversized
 from .hr_draft_forms import (
     FIELD_IDS,
     DiscardForm,
     DraftForm,
     PublishForm,
-    actor,
     draft_or_404,
     form_of,
     form_problems,

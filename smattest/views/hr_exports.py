@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from flask import Response, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 
 from .. import reports
 from ..models import ChainHead
 from ..proxies import current_smattest
 from ..timeutil import local_today
 from .access import hr_required
-from .base import blueprint
+from .base import actor, blueprint
 
 
 def _page(error: str | None = None, as_of: str = "", status: int = 200) -> ResponseReturnValue:
@@ -58,9 +57,7 @@ def hr_export_status() -> ResponseReturnValue:
     """Everyone's status for every requirement, today or as of ``?as_of=YYYY-MM-DD``."""
     as_of = request.args.get("as_of", "")
     try:
-        export = reports.status_export(
-            as_of, actor=str(current_user.get_id()), record=_downloading()
-        )
+        export = reports.status_export(as_of, actor=actor(), record=_downloading())
     except reports.ReportError as error:
         return _page(str(error), as_of, 400)
     return _csv_response(export)
@@ -71,7 +68,7 @@ def hr_export_status() -> ResponseReturnValue:
 def hr_export_evidence() -> ResponseReturnValue:
     """Every attestation and training completion in chain order, ending with the chain head."""
     try:
-        export = reports.evidence_export(actor=str(current_user.get_id()), record=_downloading())
+        export = reports.evidence_export(actor=actor(), record=_downloading())
     except reports.ReportError as error:
         return _page(str(error), status=500)
     return _csv_response(export)

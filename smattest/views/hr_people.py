@@ -6,7 +6,6 @@ import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
@@ -18,7 +17,7 @@ from ..models import Staff
 from ..proxies import current_smattest
 from ..timeutil import local_today
 from .access import hr_required
-from .base import blueprint
+from .base import actor, blueprint
 from .forms import CSRFOnlyForm, trim_oversized
 from .security import MAX_ID
 
@@ -47,11 +46,6 @@ def _staff_or_404(staff_id: int) -> Staff:
     if staff is None:
         abort(404)
     return staff
-
-
-def _actor() -> str:
-    """The signed-in HR person's host user id: who did it, in every record."""
-    return str(current_user.get_id())
 
 
 @blueprint.get("/hr/people/<int:staff_id>")
@@ -89,7 +83,7 @@ def hr_exemption_grant(staff_id: int) -> ResponseReturnValue:
         kind, requirement_id = _requirement(form.requirement.data)
         until = _until(form.until.data, form.open_ended.data)
         exemption = exemptions.grant(
-            staff, kind, requirement_id, form.reason.data or "", until, granted_by=_actor()
+            staff, kind, requirement_id, form.reason.data or "", until, granted_by=actor()
         )
     except ExemptionError as error:
         form.form_errors.append(str(error))
@@ -146,7 +140,7 @@ def hr_exemption_end(exemption_id: int) -> ResponseReturnValue:
         flash("This form has expired. Nothing was changed: please try again.", "error")
     else:
         try:
-            exemptions.end(exemption, ended_by=_actor())
+            exemptions.end(exemption, ended_by=actor())
         except ExemptionError as error:
             flash(str(error), "error")
         else:
@@ -177,7 +171,7 @@ def hr_attest_on_behalf(staff_id: int) -> ResponseReturnValue:
             form.policy.data or "",
             form.signature.data or "",
             form.reason.data or "",
-            recorded_by=_actor(),
+            recorded_by=actor(),
             recorder_ip=request.remote_addr,
         )
     except AttestationError as error:

@@ -19,8 +19,8 @@ from ..policies import PolicyError, version_in_force
 from ..proxies import current_smattest
 from ..timeutil import local_today
 from .access import hr_required
-from .base import blueprint
-from .hr_draft_forms import DiscardForm, PublishForm, actor, form_of, form_problems
+from .base import actor, blueprint
+from .hr_draft_forms import DiscardForm, PublishForm, form_of, form_problems
 from .hr_drafts import render_edit, render_preview
 
 # -- the list of policies ---------------------------------------------------------------

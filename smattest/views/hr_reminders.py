@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import AnyOf
@@ -12,7 +11,7 @@ from wtforms.validators import AnyOf
 from ..reminders import ReminderError
 from ..reminders.hr import ACTIONS, overview, resolve_stuck, stage_label
 from .access import hr_required
-from .base import blueprint
+from .base import actor, blueprint
 
 
 class StuckRowForm(FlaskForm):
@@ -53,7 +52,7 @@ def hr_reminder_resolve(kind: str, row_id: int) -> ResponseReturnValue:
             form.form_errors.append("This form has expired. Nothing was changed: please try again.")
         return _page(form, 400)
     try:
-        done = resolve_stuck(kind, row_id, form.action.data or "", str(current_user.get_id()))
+        done = resolve_stuck(kind, row_id, form.action.data or "", actor())
     except ReminderError as error:
         form.form_errors.append(str(error))
         return _page(form, 409)

@@ -20,7 +20,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField
@@ -30,7 +29,7 @@ from .. import roster
 from ..models import HREvent, Staff
 from ..proxies import current_smattest
 from .access import hr_required
-from .base import blueprint
+from .base import actor, blueprint
 
 #: The largest roster file the page accepts: about 50,000 people.
 UPLOAD_LIMIT = 5 * 1024 * 1024
@@ -118,7 +117,7 @@ def hr_roster_confirm() -> ResponseReturnValue:
         )
         return _render_preview(data, partial, filename, plan=plan, message=message, status=409)
     try:
-        roster.apply(plan, actor=str(current_user.get_id()), action="roster.import")
+        roster.apply(plan, actor=actor(), action="roster.import")
     except roster.RosterError as error:
         return _render_preview(data, partial, filename, problems=error.problems, status=409)
     counts = plan.counts

@@ -6,13 +6,13 @@ import logging
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 
 from .. import compliance
 from ..attest import AttestationError, attest, statement
 from ..diff import compare
 from ..models import POLICY, Policy, PolicyVersion
 from ..policies import get_policy, version_in_force
+from .access import login_required
 from .base import blueprint, current_staff
 from .forms import AttestForm, trim_oversized
 
@@ -68,6 +68,7 @@ def _render_policy(policy: Policy, form: AttestForm, status: int = 200) -> Respo
             statement=statement(policy, version),
             form=form,
             standing=compliance.standing_for(current_staff(), POLICY, policy.id),
+            staff=current_staff(),
         ),
         status,
     )

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from smattest.attest import attest
 from smattest.courses import import_course
-from smattest.models import Attestation, TrainingCompletion
+from smattest.models import Attestation, Staff, TrainingCompletion
 from smattest.policies import publish
 from smattest.staff import staff_for_user
 from smattest.training import start_attempt, submit
@@ -239,3 +239,20 @@ def test_an_employee_takes_the_refresher_and_passes_with_the_keyboard_alone(
     assert_accessible(page)  # with the flash message
     (completion,) = rows(TrainingCompletion)
     assert completion.score == 100
+
+
+def test_a_first_visit_under_a_new_id_shows_an_accessible_page_and_creates_nothing(
+    page, live_server, make_user, make_staff, sign_in, freeze
+):
+    freeze("2026-03-02T14:30:00+00:00")
+    make_staff(1, external_id="E-1", full_name="Priya Raman", email="priya@agency.example")
+    sign_in(make_user(name="Priya Raman", email="priya@agency.example"))
+
+    response = page.goto(path_for(live_server.app, "smattest.index"))
+
+    assert response.status == 409
+    assert page.get_by_role("heading", level=1).inner_text() == "Your record is under another id"
+    assert "HR has been told" in page.locator("main").inner_text()
+    assert_accessible(page)
+    assert_no_sideways_scroll(page)
+    assert len(rows(Staff)) == 1

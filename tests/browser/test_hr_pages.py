@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from smattest.attest import attest
 from smattest.courses import import_course
+from smattest.identity_models import UnlinkedSignIn
 from smattest.models import Exemption, PolicyDraft, Reminder, Staff
 from smattest.policies import publish
 from smattest.staff import staff_for_user
@@ -108,6 +109,10 @@ def agency(shared_site, shared_page):
             Reminder(staff_id=others[7].id, stage="escalate", status="sending",
                      claimed_at=now - dt.timedelta(hours=3), claim_token="0" * 36, **reminder),
         ])  # fmt: skip
+        # A sign-in refused under a new id: the notice on every HR page, and its list.
+        session.add(UnlinkedSignIn(external_id="new-0004", staff_id=others[0].id,
+                                   email=others[0].email, full_name=None, visits=2,
+                                   first_seen_at=now, last_seen_at=now))  # fmt: skip
         session.commit()
         draft_id = session.scalar(sa.select(PolicyDraft.id))
         sign_in_as(shared_page, dana.id)
@@ -129,6 +134,8 @@ PAGES = [
     ("smattest.hr_draft_diff", ("draft_id",)),
     ("smattest.hr_exports", ()),
     ("smattest.hr_reminders", ()),
+    ("smattest.hr_identity", ()),
+    ("smattest.hr_relink", ("staff_id",)),
     ("smattest.team", ()),
 ]
 
