@@ -112,8 +112,8 @@ def attest(
     _check_signature(staff, signature, "your full name", "Nothing was recorded.")
     staff_id, version_id, text_sha256 = staff.id, version.id, version.text_sha256
 
-    title, number = policy.title, version.number
-    head = _lock_unless_recorded(staff_id, policy.id, version_id)
+    title, number, policy_id = policy.title, version.number, policy.id
+    head = _lock_unless_recorded(staff_id, policy_id, version_id)
     if isinstance(head, Attestation):
         return Recorded(head, False, head.id, title, number)
     row = Attestation(
@@ -136,7 +136,7 @@ def attest(
         Reminder(
             staff_id=staff_id,
             requirement_kind=POLICY,
-            requirement_id=policy.id,
+            requirement_id=policy_id,
             cycle_due=local_today(),
             stage=receipt_stage(row_id),
             status="pending",
