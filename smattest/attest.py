@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -23,11 +21,9 @@ from .models import (
 )
 from .policies import get_policy, version_in_force
 from .proxies import current_smattest
-from .signals import attestation_recorded
+from .signals import attestation_recorded, send_after_commit
 from .state import current_app_object
 from .timeutil import local_today
-
-log = logging.getLogger("smattest.attest")
 
 
 class AttestationError(ValueError):
@@ -144,21 +140,8 @@ def attest(
         )
     )
     session.commit()
-    _after_commit(attestation_recorded, attestation=row)
+    send_after_commit(attestation_recorded, current_app_object(), attestation=row)
     return Recorded(row, True, row_id, title, number)
-
-
-def _after_commit(signal: Any, **data: Any) -> None:
-    """Send ``signal`` for what was just committed; a receiver's failure is logged, not raised.
-
-    The fact is recorded: a receiver that fails (or a database connection lost
-    since the commit) must not turn the response into an error page that says
-    nothing was saved.
-    """
-    try:
-        signal.send(current_app_object(), **data)
-    except Exception:
-        log.exception("a receiver of %s failed after the commit", signal.name)
 
 
 def _not_in_force(policy: Policy, in_force: PolicyVersion, number: int) -> str:
@@ -277,7 +260,7 @@ def attest_on_behalf(
     session.flush()
     row_id = row.id
     session.commit()
-    _after_commit(attestation_recorded, attestation=row)
+    send_after_commit(attestation_recorded, current_app_object(), attestation=row)
     return Recorded(row, True, row_id, title, number)
 
 

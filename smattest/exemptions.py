@@ -20,7 +20,7 @@ from . import compliance, text
 from .db import rowcount, utcnow
 from .models import COURSE, POLICY, Course, Exemption, HREvent, Policy, Staff
 from .proxies import current_smattest
-from .signals import exemption_ended, exemption_granted
+from .signals import exemption_ended, exemption_granted, send_after_commit
 from .state import current_app_object
 from .timeutil import local_today
 
@@ -164,7 +164,7 @@ def grant(
         )
     )
     session.commit()
-    exemption_granted.send(current_app_object(), exemption=exemption)
+    send_after_commit(exemption_granted, current_app_object(), exemption=exemption)
     return exemption
 
 
@@ -211,7 +211,7 @@ def end(exemption: Exemption, ended_by: str) -> Exemption:
     )
     session.commit()
     session.refresh(exemption)
-    exemption_ended.send(current_app_object(), exemption=exemption)
+    send_after_commit(exemption_ended, current_app_object(), exemption=exemption)
     return exemption
 
 

@@ -11,7 +11,7 @@ from . import evidence
 from .db import rowcount, utcnow
 from .models import Course, CourseVersion, Question, QuizAttempt, Staff, TrainingCompletion
 from .proxies import current_smattest
-from .signals import training_completed
+from .signals import send_after_commit, training_completed
 from .state import current_app_object
 
 _shuffle = random.SystemRandom().shuffle
@@ -128,7 +128,7 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
     session.commit()
     session.refresh(attempt)
     if completion is not None:
-        training_completed.send(current_app_object(), completion=completion)
+        send_after_commit(training_completed, current_app_object(), completion=completion)
     return Result(attempt, completion)
 
 
