@@ -35,6 +35,7 @@ roster_imported = _signals.signal("smattest.roster-imported")
 #: HR linked people's records to new ids: ``links=`` the new IdentityLink rows.
 identity_linked = _signals.signal("smattest.identity-linked")
 
+
 def send_after_commit(signal: Any, sender: object, **data: Any) -> None:
     """Send ``signal`` for a change just committed; a receiver's exception is logged, not raised.
 

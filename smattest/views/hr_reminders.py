@@ -88,7 +88,7 @@ def hr_reminder_bulk() -> ResponseReturnValue:
             form.group.data or "",
             form.action.data or "",
             form.expected.data or 0,
-            str(current_user.get_id()),
+            actor(),
         )
     except ReminderError as error:
         form.form_errors.append(str(error))
