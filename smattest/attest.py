@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -24,11 +22,9 @@ from .models import (
 )
 from .policies import get_policy, version_in_force
 from .proxies import current_smattest
-from .signals import attestation_recorded
+from .signals import attestation_recorded, send_after_commit
 from .state import current_app_object
 from .timeutil import local_today
-
-log = logging.getLogger("smattest.attest")
 
 
 class AttestationError(ValueError):
@@ -115,8 +111,8 @@ def attest(
     # Who and what, as they are now, read before the lock (the row hashes them).
     now_known = evidence.AtTheTime(staff.external_id, staff.full_name, policy.slug, version.number)
 
-    title, number = policy.title, version.number
-    head = _lock_unless_recorded(staff_id, policy.id, version_id)
+    title, number, policy_id = policy.title, version.number, policy.id
+    head = _lock_unless_recorded(staff_id, policy_id, version_id)
     if isinstance(head, Attestation):
         return Recorded(head, False, head.id, title, number)
     row = Attestation(
@@ -139,7 +135,7 @@ def attest(
         Reminder(
             staff_id=staff_id,
             requirement_kind=POLICY,
-            requirement_id=policy.id,
+            requirement_id=policy_id,
             cycle_due=local_today(),
             stage=receipt_stage(row_id),
             status="pending",
@@ -147,21 +143,8 @@ def attest(
         )
     )
     session.commit()
-    _after_commit(attestation_recorded, attestation=row)
+    send_after_commit(attestation_recorded, current_app_object(), attestation=row)
     return Recorded(row, True, row_id, title, number)
-
-
-def _after_commit(signal: Any, **data: Any) -> None:
-    """Send ``signal`` for what was just committed; a receiver's failure is logged, not raised.
-
-    The fact is recorded: a receiver that fails (or a database connection lost
-    since the commit) must not turn the response into an error page that says
-    nothing was saved.
-    """
-    try:
-        signal.send(current_app_object(), **data)
-    except Exception:
-        log.exception("a receiver of %s failed after the commit", signal.name)
 
 
 def _not_in_force(policy: Policy, in_force: PolicyVersion, number: int) -> str:
@@ -282,7 +265,7 @@ def attest_on_behalf(
     session.flush()
     row_id = row.id
     session.commit()
-    _after_commit(attestation_recorded, attestation=row)
+    send_after_commit(attestation_recorded, current_app_object(), attestation=row)
     return Recorded(row, True, row_id, title, number)
 
 

@@ -33,7 +33,7 @@ from .models import (
     in_chain,
 )
 from .proxies import current_smattest
-from .signals import exemption_ended, exemption_granted
+from .signals import exemption_ended, exemption_granted, send_after_commit
 from .state import current_app_object
 from .timeutil import local_today
 
@@ -174,7 +174,7 @@ def grant(
         )
     )
     session.commit()
-    exemption_granted.send(current_app_object(), exemption=exemption)
+    send_after_commit(exemption_granted, current_app_object(), exemption=exemption)
     return exemption
 
 
@@ -235,7 +235,7 @@ def end(exemption: Exemption, ended_by: str) -> Exemption:
     )
     session.commit()
     session.refresh(exemption)
-    exemption_ended.send(current_app_object(), exemption=exemption)
+    send_after_commit(exemption_ended, current_app_object(), exemption=exemption)
     return exemption
 
 

@@ -4,6 +4,9 @@ Each is sent with the application (``current_app._get_current_object()``) as
 the sender; connect with ``attestation_recorded.connect(receiver, app)``.
 """
 
+import logging
+from typing import Any
+
 from blinker import Namespace
 
 _signals = Namespace()
@@ -31,3 +34,18 @@ roster_imported = _signals.signal("smattest.roster-imported")
 
 #: HR linked people's records to new ids: ``links=`` the new IdentityLink rows.
 identity_linked = _signals.signal("smattest.identity-linked")
+
+
+def send_after_commit(signal: Any, sender: object, **data: Any) -> None:
+    """Send ``signal`` for a change just committed; a receiver's exception is logged, not raised.
+
+    The change is recorded: a receiver that fails (or needs a database
+    connection lost since the commit) must not turn the response into an
+    error page that suggests nothing was saved.
+    """
+    try:
+        signal.send(sender, **data)
+    except Exception:
+        logging.getLogger("smattest.signals").exception(
+            "a receiver of %s failed after the commit; the change stands", signal.name
+        )

@@ -19,7 +19,7 @@ from .models import (
     in_chain,
 )
 from .proxies import current_smattest
-from .signals import training_completed
+from .signals import send_after_commit, training_completed
 from .state import current_app_object
 
 _shuffle = random.SystemRandom().shuffle
@@ -136,7 +136,7 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
     session.commit()
     session.refresh(attempt)
     if completion is not None:
-        training_completed.send(current_app_object(), completion=completion)
+        send_after_commit(training_completed, current_app_object(), completion=completion)
     return Result(attempt, completion)
 
 

@@ -269,3 +269,20 @@ def test_the_evidence_export_carries_the_id_change_so_the_chain_recomputes(ada, 
     assert [int(row["seq"]) for row in chain] == list(range(1, len(chain) + 1))
     assert all(b["prev_hash"] == a["record_hash"] for a, b in zip(chain, chain[1:], strict=False))
     assert head["record_hash"] == chain[-1]["record_hash"] == change["record_hash"]
+
+
+def test_refused_sign_ins_are_listed_by_the_command_with_the_relink_to_run(
+    ada, runner, client, make_user
+):
+    assert runner.invoke(args=["smattest", "staff", "unlinked"]).output == "No refused sign-ins.\n"
+    user = make_user(name="Ada Lovelace", email="ada@agency.example")
+    client.post(f"/login/{user.id}")
+    client.get("/compliance/")
+
+    listed = runner.invoke(args=["smattest", "staff", "unlinked"])
+
+    assert listed.exit_code == 0
+    assert (
+        f"{user.id}  <ada@agency.example>  is Ada Lovelace (id E-1)?  1 visit(s)" in listed.output
+    )
+    assert f"if so: flask smattest staff relink E-1 {user.id} --reason TEXT" in listed.output

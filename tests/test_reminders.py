@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 
 import pytest
 import sqlalchemy as sa
@@ -416,15 +417,35 @@ def test_a_bad_now_is_refused_with_one_clear_line(app, runner):
     assert "'next monday' is not a date and time: write it as YYYY-MM-DDTHH:MM" in result.output
 
 
+@pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL, MAIL_SERVER="127.0.0.1")
+def test_the_command_exits_1_when_a_mail_could_not_be_sent_and_will_be_retried(
+    policy, freeze, runner, app
+):
+    person("Ann Obi")
+    with socket.socket() as sock:  # a port nobody listens on: the server refuses
+        sock.bind(("127.0.0.1", 0))
+        app.extensions["mail"].port = sock.getsockname()[1]
+    app.extensions["mail"].suppress = False
+    freeze(MONDAY)
+
+    result = runner.invoke(args=["smattest", "reminders", "send"])
+
+    assert result.exit_code == 1, result.output
+    assert "failed 1 (0 given up)" in result.output and "Waiting for HR" not in result.output
+
+
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
-def test_the_command_exits_1_when_a_mail_could_not_be_sent(policy, smtp_server, freeze, runner):
+def test_the_command_exits_3_while_a_given_up_reminder_waits_for_hr(
+    policy, smtp_server, freeze, runner
+):
     person("Ann Obi")
     person("Nia Noemail", email=None)
     freeze(MONDAY)
 
     result = runner.invoke(args=["smattest", "reminders", "send"])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 3
+    assert "Waiting for HR: 0 stuck in 'sending', 1 given up" in result.output
     assert "Mails sent: 1 to people, 0 to managers, 0 to HR." in result.output
     assert "Skipped 0 (no longer owed); failed 1 (1 given up); returned unsent 0." in result.output
     assert "  failed: there is no email address on record; correct it in the roster" in (

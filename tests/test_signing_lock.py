@@ -55,6 +55,8 @@ def test_the_chain_lock_covers_the_append_only(signer, count_statements, how):
     locked = under_the_lock(seen.statements)
     assert not [s for s in locked if "GROUP BY" in s or "smattest_staff" in s], locked
     appended = ["INSERT INTO smattest_attestation"]
+    if how == "self":
+        appended.append("INSERT INTO smattest_reminder")  # the receipt, planned with the row
     if how == "on_behalf":
         appended.append("INSERT INTO smattest_hr_event")
     assert sorted(shapes(locked)) == sorted([

@@ -10,11 +10,18 @@ from flask.cli import AppGroup
 
 from ..mail import MailError
 from ..reminders import ReminderError, run_reminders
+from ..reminders.hr import waiting_for_hr
 
 if TYPE_CHECKING:
     _DateTimeParamType = click.ParamType[dt.datetime, str | dt.datetime]
 else:  # click's ParamType is generic for type checkers only (and not in older clicks)
     _DateTimeParamType = click.ParamType
+
+
+#: Exit statuses of ``reminders send``: a send failed in this run (retried later) ...
+EXIT_SEND_FAILED = 1
+#: ... or reminders stuck in 'sending' or given up wait for HR's decision.
+EXIT_NEEDS_HR = 3
 
 
 class LocalDateTime(_DateTimeParamType):
@@ -60,9 +67,11 @@ def reminders_send(dry_run: bool, now: dt.datetime | None) -> None:
 
     Run it from cron, a systemd timer or a Kubernetes CronJob, on as many
     hosts as you like: the database makes sure each reminder goes out once.
-    Exits 1 when a mail could not be sent, so cron tells you: the reminder
-    is retried by later runs, up to SMATTEST_REMINDER_MAX_ATTEMPTS, then
-    listed for HR on the Reminders page.
+    Exit status, so that cron, systemd or Kubernetes alert someone: 0 all
+    well; 1 a mail could not be sent in this run (it is retried by later
+    runs, up to SMATTEST_REMINDER_MAX_ATTEMPTS); 3 while reminders are stuck
+    in 'sending' past SMATTEST_REMINDER_SENDING_TIMEOUT_MINUTES or given up,
+    until HR decides on them on the Reminders page (3 wins over 1).
     """
     try:
         report = run_reminders(now, dry_run=dry_run)
@@ -70,5 +79,12 @@ def reminders_send(dry_run: bool, now: dt.datetime | None) -> None:
         raise click.ClickException(f"No reminders sent: {error}") from None
     for line in report.lines():
         click.echo(line)
+    stuck, given_up = waiting_for_hr(report.now)
+    if stuck or given_up:
+        click.echo(
+            f"Waiting for HR: {stuck} stuck in 'sending', {given_up} given up; decide on them "
+            "on the Reminders page (/hr/reminders). Exit status 3 until then."
+        )
+        raise SystemExit(EXIT_NEEDS_HR)
     if not report.ok:
-        raise SystemExit(1)
+        raise SystemExit(EXIT_SEND_FAILED)

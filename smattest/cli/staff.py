@@ -84,9 +84,8 @@ def staff_unlinked() -> None:
         click.echo(
             f"  {row.external_id}  <{row.email}>  is {row.staff.full_name} "
             f"(id {row.staff.external_id})?  {row.visits} visit(s), last "
-            f"{to_local(row.last_seen_at):%Y-%m-%d %H:%M}"
+            f"{to_local(row.last_seen_at):%Y-%m-%d %H:%M}\n"
+            f"    if so: flask smattest staff relink {row.staff.external_id} "
+            f"{row.external_id} --reason TEXT"
         )
-    click.echo(
-        "Link each with: flask smattest staff relink OLD_ID NEW_ID --reason TEXT "
-        "(or from the person's page)."
-    )
+    click.echo("Or link each from the person's page in HR.")

@@ -218,3 +218,82 @@ def _recipient(row: Reminder | HRSummary) -> str | None:
     if isinstance(row, HRSummary):
         return ", ".join(current_app.config["SMATTEST_HR_EMAILS"]) or None
     return row.staff.manager_email if row.stage == "escalate" else row.staff.email
+
+
+#: HR's decisions on a whole group at once: (group, action) -> what the button says.
+DISMISS = "dismiss"
+BULK = {
+    ("stuck", RELEASE): "Release all to send again",
+    ("stuck", MARK_SENT): "Mark all as sent",
+    ("given_up", RELEASE): "Try all again",
+    ("given_up", DISMISS): "Mark all as handled",
+}
+
+
+def waiting_for_hr(now: dt.datetime | None = None) -> tuple[int, int]:
+    """How many reminder rows are stuck in 'sending' and how many are given up, unhandled."""
+    now = now or utcnow()
+    timeout = current_app.config["SMATTEST_REMINDER_SENDING_TIMEOUT_MINUTES"]
+    count = sa.select(sa.func.count()).select_from(REMINDERS)
+    stuck = session().scalar(count.where(outbox.stuck(REMINDERS, now, timeout)))
+    given_up = session().scalar(count.where(REMINDERS.c.status == outbox.FAILED))
+    return int(stuck or 0), int(given_up or 0)
+
+
+def resolve_all(group: str, action: str, expected: int, actor: str) -> str:
+    """HR's one decision on every stuck (or given-up) reminder; returns what was done.
+
+    ``expected`` is the number HR saw and confirmed: if the group changed
+    since (a run finished, another HR person decided), nothing changes and
+    :class:`ReminderError` says so. One ``HREvent`` records the decision and
+    the number of rows, in the same transaction.
+    """
+    if (group, action) not in BULK:
+        raise ReminderError("Choose one of the buttons under the list.")
+    now = utcnow()
+    timeout = current_app.config["SMATTEST_REMINDER_SENDING_TIMEOUT_MINUTES"]
+    where = (
+        outbox.stuck(REMINDERS, now, timeout)
+        if group == "stuck"
+        else REMINDERS.c.status == outbox.FAILED
+    )
+    found = session().scalar(sa.select(sa.func.count()).select_from(REMINDERS).where(where))
+    noun = "stuck in 'sending'" if group == "stuck" else "given up"
+    if found != expected:
+        raise ReminderError(
+            f"The list changed: {found} reminder(s) are {noun} now, not {expected}. "
+            "Nothing was changed: check the list and confirm again."
+        )
+    when = to_local(now).strftime("%Y-%m-%d %H:%M %Z")
+    values: dict[str, Any]
+    if action == MARK_SENT:
+        values = {
+            "status": outbox.SENT,
+            "sent_at": REMINDERS.c.claimed_at,
+            "last_error": f"Marked as sent by HR on {when} with every stuck reminder.",
+        }
+        done = f"Marked {found} stuck reminder(s) as sent."
+    elif action == RELEASE:
+        values = {
+            "status": outbox.PENDING,
+            "next_attempt_at": None,
+            "last_error": f"Released by HR on {when}; the next run sends it.",
+        }
+        if group == "given_up":
+            values["attempts"] = 0
+        done = f"Released {found} reminder(s) {noun}: the next run sends them."
+    else:
+        values = {
+            "status": outbox.SKIPPED,
+            "last_error": f"Given up, then marked as handled by HR on {when}.",
+        }
+        done = f"Marked {found} given-up reminder(s) as handled."
+    changed = rowcount(session().execute(sa.update(REMINDERS).where(where).values(**values)))
+    if changed != found:
+        session().rollback()
+        raise ReminderError("The list changed while it was updated: nothing was changed.")
+    session().add(
+        HREvent(actor=actor, action=f"reminder.bulk_{action}", detail=f"{done} ({group})")
+    )
+    session().commit()
+    return done

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db import utcnow
 from ..models import HREvent, Staff
 from ..proxies import current_smattest
-from ..signals import roster_imported
+from ..signals import roster_imported, send_after_commit
 from ..state import current_app_object
 from .reading import (
     FIELDS,
@@ -287,7 +287,7 @@ def apply(
                 "changed: run the import again"
             ]
         ) from None
-    roster_imported.send(current_app_object(), result=plan)
+    send_after_commit(roster_imported, current_app_object(), result=plan)
     return plan
 
 

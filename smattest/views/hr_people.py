@@ -79,21 +79,20 @@ def hr_exemption_grant(staff_id: int) -> ResponseReturnValue:
     if not form.validate():
         form.form_errors.append(EXPIRED)
         return _render_exemption_form(staff, form, 400)
+    name = staff.full_name
     try:
         kind, requirement_id = _requirement(form.requirement.data)
         until = _until(form.until.data, form.open_ended.data)
-        exemption = exemptions.grant(
+        title = exemptions.requirement_title(kind, requirement_id)
+        exemptions.grant(
             staff, kind, requirement_id, form.reason.data or "", until, granted_by=actor()
         )
     except ExemptionError as error:
         form.form_errors.append(str(error))
         return _render_exemption_form(staff, form, 400)
-    title = exemptions.requirement_title(exemption.requirement_kind, exemption.requirement_id)
-    flash(
-        f"{staff.full_name} is exempt from the {title} {exemptions.describe_until(until)}.",
-        "success",
-    )
-    return redirect(url_for("smattest.hr_person", staff_id=staff.id), 303)
+    # Committed: only what was read before the commit from here on.
+    flash(f"{name} is exempt from the {title} {exemptions.describe_until(until)}.", "success")
+    return redirect(url_for("smattest.hr_person", staff_id=staff_id), 303)
 
 
 def _render_exemption_form(

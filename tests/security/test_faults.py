@@ -111,3 +111,41 @@ def test_a_connection_lost_right_after_the_commit_still_shows_the_receipt_redire
     receipt = client.get(signed.headers["Location"])
     assert receipt.status_code == 200
     assert "Your signature is recorded" in receipt.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["self", "exemption"])
+def test_a_failing_signal_receiver_cannot_turn_a_committed_change_into_an_error(
+    app, client, login_as, path, caplog
+):
+    from smattest.models import Attestation, Exemption, Staff
+    from smattest.signals import attestation_recorded, exemption_granted
+
+    from .. import hostapp
+
+    publish("social-media", "Social Media Policy", "Be careful online.", "First.")
+
+    def broken(sender, **data):
+        raise RuntimeError("the host's receiver is broken")
+
+    if path == "self":
+        login_as(name="Priya Raman")
+        client.get("/compliance/")
+        signal, model = attestation_recorded, Attestation
+        url, data = "/compliance/policies/social-media/attest", {
+            "version": "1", "agree": "y", "signature": "Priya Raman"}  # fmt: skip
+    else:
+        login_as(name="Hana Hill", is_hr=True)
+        person = Staff(external_id="E9", full_name="Tom Reyes", email="tom@agency.example")
+        hostapp.db.session.add(person)
+        hostapp.db.session.commit()
+        policy_id = hostapp.db.session.scalar(sa.text("SELECT id FROM smattest_policy"))
+        signal, model = exemption_granted, Exemption
+        url = f"/compliance/hr/people/{person.id}/exemptions/new"
+        data = {"requirement": f"policy:{policy_id}", "reason": "Leave", "open_ended": "y"}
+
+    with signal.connected_to(broken, app):
+        response = client.post(url, data=data)
+
+    assert response.status_code == 303
+    assert hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 1
+    assert "failed after the commit; the change stands" in caplog.text
