@@ -128,5 +128,6 @@ def test_upgrading_a_database_with_evidence_keeps_it_verifying_and_exemptions_st
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
         assert version.stored_sha256 == hashlib.sha256(canonical.encode()).hexdigest()
 
+        session.commit()  # end this test's reads: PostgreSQL's DROP TABLE waits for them
         downgraded = runner.invoke(args=["smattest", "db", "downgrade", "0002"])
         assert downgraded.exit_code == 0, downgraded.output
