@@ -17,9 +17,29 @@ later of the hire date and the day the course was first imported.
 Policies. The *basis* is the newest version in force that requires
 re-attestation (a minor version changes nobody's status). A person is done when
 they attested to the basis or any later version; they are then due again
-``policy.every_months`` after that attestation. Not done: due
-``SMATTEST_NEW_HIRE_DAYS`` after the later of their hire date and the basis's
-effective date.
+``policy.every_months`` after that attestation.
+
+A new material version brings a due date forward, never back: someone not done
+on the basis is due on the earlier of
+
+- the obligation they already had: ``policy.every_months`` after their last
+  attestation to any version, or, if they never signed, ``SMATTEST_NEW_HIRE_DAYS``
+  after the later of their hire date and the first version's effective date;
+- ``SMATTEST_NEW_HIRE_DAYS`` after the later of their hire date and the
+  effective date of the first material version after the newest they signed.
+
+So a person already late stays late (their overdue reminders and their
+manager's escalation carry on, as the due date they are keyed on does not
+move), and a person with months left gets ``SMATTEST_NEW_HIRE_DAYS`` to sign
+the new text. ``as_of`` answers follow the same rule with what was in force and
+recorded on that day.
+
+Audiences. A requirement is owed only by the people in its audience on the day
+(:mod:`smattest.membership`): its audience that day, their department and
+groups that day. Someone who joined the audience (a transfer, a new group, a
+wider audience) is due no sooner than ``SMATTEST_NEW_HIRE_DAYS`` after the day
+they joined, as if hired then; someone outside it owes nothing and keeps
+their evidence.
 
 Everything here works for one person and, with one query per requirement, for
 every person at once: pages, exports and reminders all ask this module.
@@ -36,43 +56,31 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from flask import current_app
 
+from .membership import DatedAudience, entry
 from .models import (
     COURSE,
     POLICY,
     Attestation,
-    Course,
     CourseVersion,
     Exemption,
     ExemptionEnd,
-    Policy,
     PolicyVersion,
     Staff,
     TrainingCompletion,
     in_chain,
 )
 from .proxies import current_smattest
+from .requirements import Requirement as Requirement
+from .requirements import course_requirements as course_requirements
+from .requirements import end_of_day_utc, placements
+from .requirements import policy_requirements as policy_requirements
+from .requirements import requirements as requirements
 from .timeutil import local_today
 
 CURRENT, DUE_SOON, OVERDUE, EXEMPT = "current", "due_soon", "overdue", "exempt"
 #: Most urgent first: the order of "My compliance" and of reminders.
 URGENCY = {OVERDUE: 0, DUE_SOON: 1, CURRENT: 2, EXEMPT: 3}
 LABELS = {CURRENT: "Current", DUE_SOON: "Due soon", OVERDUE: "Overdue", EXEMPT: "Exempt"}
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """Something staff owe: attest to a policy, or complete a course."""
-
-    kind: str
-    id: int
-    slug: str
-    title: str
-    every_months: int
-    #: The newest version in force that everyone must have done (or later).
-    basis_number: int
-    basis_effective: dt.date
-    #: The version an employee acts on now (the newest in force).
-    current_number: int
 
 
 @dataclass(frozen=True)
@@ -111,84 +119,6 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _end_of_day_utc(day: dt.date) -> dt.datetime:
-    """The last instant of ``day`` in the agency's time zone, in UTC."""
-    tz = current_smattest.timezone
-    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
-    return midnight.astimezone(dt.UTC) - dt.timedelta(microseconds=1)
-
-
-def policy_requirements(as_of: dt.date | None = None) -> list[Requirement]:
-    """Every policy in force on ``as_of`` (default today), as a requirement."""
-    as_of = as_of or local_today()
-    session = current_smattest.db.session
-    versions = session.execute(
-        sa.select(PolicyVersion.policy_id, PolicyVersion.number,
-                  PolicyVersion.requires_reattestation, PolicyVersion.effective_date)
-        .where(PolicyVersion.effective_date <= as_of)
-        .order_by(PolicyVersion.policy_id, PolicyVersion.number)
-    ).all()  # fmt: skip
-    policies = {p.id: p for p in session.scalars(sa.select(Policy))}
-    basis: dict[int, tuple[int, dt.date]] = {}
-    current: dict[int, int] = {}
-    for policy_id, number, material, effective in versions:
-        current[policy_id] = number
-        if material or policy_id not in basis:
-            basis[policy_id] = (number, effective)
-    return sorted(
-        (
-            Requirement(
-                kind=POLICY,
-                id=policy_id,
-                slug=policies[policy_id].slug,
-                title=policies[policy_id].title,
-                every_months=policies[policy_id].every_months,
-                basis_number=basis[policy_id][0],
-                basis_effective=basis[policy_id][1],
-                current_number=current[policy_id],
-            )
-            for policy_id in current
-        ),
-        key=lambda r: r.title,
-    )
-
-
-def course_requirements(as_of: dt.date | None = None) -> list[Requirement]:
-    """Every course imported by ``as_of`` (default today), as a requirement.
-
-    Any version's completion counts; new hires, and everyone when a course is
-    first imported, are due ``SMATTEST_NEW_HIRE_DAYS`` later.
-    """
-    as_of = as_of or local_today()
-    session = current_smattest.db.session
-    rows = session.execute(
-        sa.select(Course, sa.func.min(CourseVersion.created_at), sa.func.max(CourseVersion.number))
-        .join(CourseVersion, CourseVersion.course_id == Course.id)
-        .where(CourseVersion.created_at <= _end_of_day_utc(as_of))
-        .group_by(*sa.inspect(Course).columns)  # every column: group_by(Course), typed
-        .order_by(Course.title)
-    ).all()
-    tz = current_smattest.timezone
-    return [
-        Requirement(
-            kind=COURSE,
-            id=course.id,
-            slug=course.slug,
-            title=course.title,
-            every_months=course.refresh_every_months,
-            basis_number=1,
-            basis_effective=first.astimezone(tz).date(),
-            current_number=newest,
-        )
-        for course, first, newest in rows
-    ]
-
-
-def requirements(as_of: dt.date | None = None) -> list[Requirement]:
-    """Everything staff owe on ``as_of``: policies, then courses."""
-    return policy_requirements(as_of) + course_requirements(as_of)
-
-
 @dataclass(frozen=True)
 class _Settings:
     """The settings the rule reads, looked up once per call of :func:`standings`."""
@@ -207,6 +137,64 @@ class _Settings:
         )
 
 
+@dataclass(frozen=True)
+class Record:
+    """What a person did about one requirement, as the rule needs it.
+
+    ``done_at`` is the latest evidence that counts for the basis (for a course,
+    any completion); ``last_at`` and ``last_number`` are the latest evidence of
+    any version and the highest version number it was for.
+    """
+
+    done_at: dt.datetime | None = None
+    last_at: dt.datetime | None = None
+    last_number: int | None = None
+
+
+def _pending_basis(requirement: Requirement, last_number: int | None) -> dt.date:
+    """The effective date of the first basis version after ``last_number``."""
+    for number, effective in requirement.material:
+        if number > (last_number or 0):
+            return effective
+    return requirement.basis_effective
+
+
+def due_date(
+    requirement: Requirement,
+    hire_date: dt.date | None,
+    record: Record,
+    settings: _Settings,
+    entered: dt.date | None = None,
+) -> dt.date:
+    """The rule's due date for one person who is not exempt (see the module docstring).
+
+    ``entered`` is the day they joined the requirement's audience, if they
+    were not in it from the start: they are due no sooner than
+    ``SMATTEST_NEW_HIRE_DAYS`` after it.
+    """
+    if entered is not None:
+        hire_date = max(hire_date or entered, entered)
+        return max(_due(requirement, hire_date, record, settings), entered + settings.new_hire_days)
+    return _due(requirement, hire_date, record, settings)
+
+
+def _due(
+    requirement: Requirement, hire_date: dt.date | None, record: Record, settings: _Settings
+) -> dt.date:
+    tz = settings.timezone
+    if record.done_at is not None:
+        return add_months(record.done_at.astimezone(tz).date(), requirement.every_months)
+    first_effective = requirement.material[0][1] if requirement.material else None
+    first_effective = first_effective or requirement.basis_effective
+    start = hire_date or first_effective
+    if record.last_at is not None:
+        already = add_months(record.last_at.astimezone(tz).date(), requirement.every_months)
+    else:
+        already = max(start, first_effective) + settings.new_hire_days
+    pending = max(start, _pending_basis(requirement, record.last_number)) + settings.new_hire_days
+    return min(already, pending)
+
+
 def evaluate(
     requirement: Requirement,
     staff_id: int,
@@ -215,21 +203,22 @@ def evaluate(
     exemption_until: dt.date | None | Literal[False],
     today: dt.date,
     settings: _Settings | None = None,
+    *,
+    record: Record | None = None,
+    entered: dt.date | None = None,
 ) -> Standing:
     """The rule itself, for one person: their due date and status on ``today``.
 
     ``exemption_until`` is False when no exemption covers ``today``, None for
-    an open-ended exemption, else the exemption's last day.
+    an open-ended exemption, else the exemption's last day. ``record`` adds
+    the person's evidence of earlier versions (without it, ``done_at`` is all
+    they did); ``entered`` is the day they joined the audience, if not from the start.
     """
     settings = settings or _Settings.current()
     if exemption_until is not False:
         return Standing(requirement, staff_id, EXEMPT, exemption_until or None, done_at, today)
-    if done_at is not None:
-        done_on = done_at.astimezone(settings.timezone).date()
-        due = add_months(done_on, requirement.every_months)
-    else:
-        start = max(hire_date or requirement.basis_effective, requirement.basis_effective)
-        due = start + settings.new_hire_days
+    record = record or Record(done_at, done_at, None)
+    due = due_date(requirement, hire_date, record, settings, entered)
     if today > due:
         status = OVERDUE
     elif done_at is None or (due - today).days <= settings.due_soon_days:
@@ -241,8 +230,8 @@ def evaluate(
 
 def _last_done_query(
     requirement: Requirement, until: dt.datetime, staff_ids: Sequence[int] | None = None
-) -> sa.Select[int, dt.datetime]:
-    """Per person, the latest evidence that counts for ``requirement``.
+) -> sa.Select[Any]:
+    """Per person, the evidence that counts for ``requirement``: see :class:`Record`.
 
     With ``staff_ids`` the people are chosen inside the grouped query, so its
     cost follows their own evidence, not the table's size: SQLite materialises
@@ -251,21 +240,23 @@ def _last_done_query(
     """
     if requirement.kind == COURSE:
         person, moment = TrainingCompletion.staff_id, TrainingCompletion.completed_at
+        done = sa.func.max(moment)
         query = (
-            sa.select(person.label("staff_id"), sa.func.max(moment).label("done_at"))
+            sa.select(person.label("staff_id"), done.label("done_at"), done.label("last_at"),
+                      sa.func.max(CourseVersion.number).label("last_number"))
             .join(CourseVersion, CourseVersion.id == TrainingCompletion.course_version_id)
             .where(CourseVersion.course_id == requirement.id)
-        )
+        )  # fmt: skip
     else:
         person, moment = Attestation.staff_id, Attestation.attested_at
+        on_basis = sa.case((PolicyVersion.number >= requirement.basis_number, moment))
         query = (
-            sa.select(person.label("staff_id"), sa.func.max(moment).label("done_at"))
+            sa.select(person.label("staff_id"), sa.func.max(on_basis).label("done_at"),
+                      sa.func.max(moment).label("last_at"),
+                      sa.func.max(PolicyVersion.number).label("last_number"))
             .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
-            .where(
-                PolicyVersion.policy_id == requirement.id,
-                PolicyVersion.number >= requirement.basis_number,
-            )
-        )
+            .where(PolicyVersion.policy_id == requirement.id)
+        )  # fmt: skip
     # Only evidence inside the chain counts (a row forged outside it changes nothing).
     position = TrainingCompletion.chain_seq if requirement.kind == COURSE else Attestation.chain_seq
     query = query.where(moment <= until, in_chain(position)).group_by(person)
@@ -334,7 +325,7 @@ def stream_standings(
     order_by: Sequence[sa.SQLColumnExpression[Any]] = (Staff.id,),
     batch: int = 1000,
 ) -> Iterator[tuple[sa.Row[Any], Standing]]:
-    """Every active person's standing for ``requirement``, one person at a time.
+    """Every active person in its audience: their standing for ``requirement``, one at a time.
 
     The same rule and evidence as :func:`standings`, from one streamed query
     (the roster joined to each person's latest evidence and widest
@@ -344,7 +335,7 @@ def stream_standings(
     ``staff_ids`` to given people (their evidence only is read).
     """
     today = as_of or local_today()
-    until = _end_of_day_utc(today)
+    until = end_of_day_utc(today)
     done = _last_done_query(requirement, until, staff_ids).subquery()
     covering = _exemptions_query(requirement, today, until, staff_ids).subquery()
     # The widest exemption wins: open-ended beats any date, else the latest date.
@@ -358,7 +349,8 @@ def stream_standings(
         .subquery()
     )
     query = (
-        sa.select(Staff.id, Staff.hire_date, done.c.done_at,
+        sa.select(Staff.id, Staff.hire_date, Staff.department, Staff.groups,
+                  done.c.done_at, done.c.last_at, done.c.last_number,
                   exempt.c.staff_id.label("exempt_id"), exempt.c.last_day, exempt.c.open_ended,
                   *columns)
         .outerjoin(done, done.c.staff_id == Staff.id)
@@ -372,17 +364,28 @@ def stream_standings(
         .execution_options(yield_per=batch)
     )  # fmt: skip
     settings = _Settings.current()
+    narrowed = not requirement.for_everyone
+    moved = placements(today, where, staff_ids) if narrowed else {}
+    dated: list[DatedAudience] = list(requirement.audiences)
     # Closed on the way out, also when the caller stops half-way.
     with current_smattest.db.session.execute(query) as result:
         for row in result:
             exemption_until: dt.date | None | Literal[False]
+            entered = None
+            if narrowed:
+                history = moved.get(row.id) or [(None, row.department, row.groups)]
+                inside, entered = entry(dated, history, today)
+                if not inside:
+                    continue
             if row.exempt_id is None:
                 exemption_until = False
             else:
                 exemption_until = None if row.open_ended else row.last_day
+            record = Record(row.done_at, row.last_at, row.last_number)
             standing = evaluate(
-                requirement, row.id, row.hire_date, row.done_at, exemption_until, today, settings
-            )
+                requirement, row.id, row.hire_date, row.done_at, exemption_until, today, settings,
+                record=record, entered=entered,
+            )  # fmt: skip
             yield row, standing
 
 

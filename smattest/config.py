@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: smattest's own profile fields, read from the host's user object.
-PROFILE_FIELDS = ("email", "full_name", "department", "manager_email", "hire_date")
+PROFILE_FIELDS = ("email", "full_name", "department", "manager_email", "hire_date", "groups")
 
 
 class ConfigurationError(ValueError):

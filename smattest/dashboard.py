@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 
 from . import compliance
 from .compliance import CURRENT, DUE_SOON, EXEMPT, LABELS, OVERDUE, Requirement, Standing
+from .membership import SEPARATOR, split_groups
 from .models import Staff
 from .proxies import current_smattest
 
@@ -146,6 +147,8 @@ class PeopleFilter:
 
     department: str | None = None
     manager: str | None = None
+    #: A roster group label (lower case).
+    group: str | None = None
     requirement: str | None = None
     status: str | None = None
     search: str = ""
@@ -158,6 +161,7 @@ class PeopleFilter:
         values = {
             "department": chosen.department,
             "manager": chosen.manager,
+            "group": chosen.group,
             "requirement": chosen.requirement,
             "status": chosen.status,
             "q": chosen.search,
@@ -169,12 +173,14 @@ class PeopleFilter:
     @property
     def narrowed(self) -> bool:
         """Whether any filter (not the order or page) is set."""
-        return any((self.department, self.manager, self.requirement, self.status, self.search))
+        return any(
+            (self.department, self.manager, self.group, self.requirement, self.status, self.search)
+        )
 
 
 #: Query parameters every people table reads; HR's adds department and manager.
 TEAM_FIELDS = frozenset({"requirement", "status", "q", "sort", "page"})
-HR_FIELDS = TEAM_FIELDS | {"department", "manager"}
+HR_FIELDS = TEAM_FIELDS | {"department", "manager", "group"}
 
 
 def parse_filter(
@@ -194,6 +200,8 @@ def parse_filter(
         found["department"] = text("department")
     if text("manager"):
         found["manager"] = text("manager").lower()
+    if text("group"):
+        found["group"] = " ".join(text("group").split()).casefold()
     if text("q"):
         found["search"] = " ".join(text("q").split())
     requirement = text("requirement")
@@ -237,6 +245,8 @@ class PersonRow:
     email: str | None
     department: str | None
     manager_email: str | None
+    #: Roster group labels.
+    groups: tuple[str, ...]
     #: By requirement key; None only if the person left between two queries.
     standings: dict[str, Standing | None]
     #: Days past due for the chosen requirement, or the most over all of them.
@@ -278,6 +288,8 @@ def _condition(
         parts.append(Staff.department == flt.department)
     if flt.manager:
         parts.append(Staff.manager_email == flt.manager)
+    if flt.group:
+        parts.append(in_group(flt.group))
     if flt.search:
         parts.append(
             sa.or_(
@@ -356,6 +368,7 @@ def people_page(
                 email=row.email,
                 department=row.department or None,
                 manager_email=row.manager_email,
+                groups=split_groups(row.groups),
                 standings=mine,
                 days_overdue=_days_overdue([mine[key] for key in relevant_keys]),
             )
@@ -367,7 +380,7 @@ def _roster(
     condition: sa.SQLColumnExpression[bool],
 ) -> sa.Select[int, str, str | None, str | None, str | None]:
     return sa.select(
-        Staff.id, Staff.full_name, Staff.email, Staff.department, Staff.manager_email
+        Staff.id, Staff.full_name, Staff.email, Staff.department, Staff.manager_email, Staff.groups
     ).where(condition)
 
 
@@ -384,6 +397,12 @@ def departments() -> tuple[list[str], bool]:
     ).all()
     named = sorted((n for n in names if n), key=str.casefold)
     return named, len(named) < len(names)
+
+
+def in_group(label: str) -> sa.ColumnElement[bool]:
+    """People whose roster groups include ``label`` (lower case), as a condition."""
+    wrapped = sa.literal(SEPARATOR) + sa.func.coalesce(Staff.groups, "") + sa.literal(SEPARATOR)
+    return wrapped.contains(f"{SEPARATOR}{label}{SEPARATOR}", autoescape=True)
 
 
 def managers() -> dict[str, str | None]:

@@ -117,8 +117,9 @@ def grant(
     exemption and an ``exemption.grant`` HR event in one transaction, then
     sends ``exemption_granted``. Raises :class:`ExemptionError`, recording
     nothing, when the requirement is unknown or not in force, the reason is
-    blank or too long, ``until`` has passed, the person is inactive, or they
-    are already exempt from this requirement.
+    blank or too long, ``until`` has passed, the person is inactive, they are
+    already exempt from this requirement, or the HR person is exempting
+    themselves (another HR person must).
     """
     session = current_smattest.db.session
     reason = (reason or "").strip()
@@ -142,6 +143,11 @@ def grant(
         raise ExemptionError(
             f"{staff.full_name} is marked inactive: they owe nothing, so there is nothing "
             "to exempt them from."
+        )
+    if staff.external_id == str(granted_by):
+        raise ExemptionError(
+            "You cannot grant yourself an exemption: another HR person must grant it. "
+            "Nothing was recorded."
         )
     staff_id = staff.id
     # Own the chain's head (as every evidence append does), so two HR people

@@ -40,12 +40,57 @@ class Staff(Base):
     department: Mapped[str | None] = mapped_column(sa.String(120), index=True)
     manager_email: Mapped[str | None] = mapped_column(sa.String(255), index=True)
     hire_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    #: Roster groups in lower case, sorted, joined by ``;`` (see :mod:`smattest.membership`).
+    groups: Mapped[str | None] = mapped_column(sa.String(500))
+    #: Whether a roster import (CSV or SMATTEST_ROSTER_SOURCE) has listed this person:
+    #: then a sign-in fills only the fields the roster left empty.
+    roster_managed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     def __repr__(self) -> str:
         return f"<Staff {self.external_id} {self.full_name!r}>"
+
+
+class Placement(Base):
+    """A person's department and groups from a day on: the history audiences are read in.
+
+    ``since`` is None for what a person had when smattest first knew them (it
+    holds for every earlier day). A new row is added whenever the department or
+    the groups change; rows are never changed.
+    """
+
+    __tablename__ = "smattest_placement"
+    __table_args__ = (sa.Index("ix_smattest_placement_staff", "staff_id", "since"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_staff.id"))
+    since: Mapped[dt.date | None] = mapped_column(sa.Date)
+    department: Mapped[str | None] = mapped_column(sa.String(120))
+    groups: Mapped[str | None] = mapped_column(sa.String(500))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AudienceChange(Base):
+    """Who owes a policy or a course from a day on; none at all means everyone.
+
+    The audience on a day is the latest row whose ``since`` is on or before it.
+    """
+
+    __tablename__ = "smattest_audience"
+    __table_args__ = (
+        sa.Index("ix_smattest_audience_requirement", "requirement_kind", "requirement_id", "since"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requirement_kind: Mapped[str] = mapped_column(sa.String(10))
+    requirement_id: Mapped[int]
+    since: Mapped[dt.date] = mapped_column(sa.Date)
+    #: :meth:`smattest.membership.Audience.to_json`.
+    rule: Mapped[str] = mapped_column(sa.Text)
+    set_by: Mapped[str] = mapped_column(sa.String(64))
+    set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Policy(Base):
@@ -59,6 +104,14 @@ class Policy(Base):
     #: How long an attestation keeps a person current.
     every_months: Mapped[int] = mapped_column(default=12, server_default="12")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: From this day nobody owes it; its evidence stays. None while in use.
+    retired_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    retired_reason: Mapped[str | None] = mapped_column(sa.Text)
+    retired_by: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Who is reminded to review it (default: the first publisher's email).
+    owner_email: Mapped[str | None] = mapped_column(sa.String(255))
+    #: When it is due for review; None: 12 months after its latest version took effect.
+    review_on: Mapped[dt.date | None] = mapped_column(sa.Date)
 
     versions: Mapped[list[PolicyVersion]] = relationship(
         back_populates="policy", order_by="PolicyVersion.number"
@@ -85,6 +138,11 @@ class PolicyVersion(Base):
     effective_date: Mapped[dt.date] = mapped_column(sa.Date)
     published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Set when HR withdrew the version before it took effect: it never does,
+    #: stays listed as withdrawn, and its number is not reused.
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(sa.String(64))
+    withdrawn_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     policy: Mapped[Policy] = relationship(back_populates="versions")
 
@@ -146,6 +204,10 @@ class Course(Base):
     refresh_every_months: Mapped[int] = mapped_column(default=12, server_default="12")
     policy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("smattest_policy.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: From this day nobody owes it; its completions stay. None while in use.
+    retired_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    retired_reason: Mapped[str | None] = mapped_column(sa.Text)
+    retired_by: Mapped[str | None] = mapped_column(sa.String(64))
 
     versions: Mapped[list[CourseVersion]] = relationship(
         back_populates="course", order_by="CourseVersion.number"
@@ -341,6 +403,53 @@ class HRSummary(Base):
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     claim_token: Mapped[str | None] = mapped_column(sa.String(36))
     recipient: Mapped[str | None] = mapped_column(sa.Text)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Announcement(Base):
+    """The outbox row of one person's email that a material version took effect. Sent once."""
+
+    __tablename__ = "smattest_announcement"
+    __table_args__ = (
+        sa.UniqueConstraint("staff_id", "policy_version_id", name="uq_smattest_announcement"),
+        sa.Index("ix_smattest_announcement_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_staff.id"))
+    policy_version_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_policy_version.id"))
+    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(sa.String(36))
+    recipient: Mapped[str | None] = mapped_column(sa.String(255))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReviewNotice(Base):
+    """The outbox row of a policy owner's review reminder: 30 days before, and on the day."""
+
+    __tablename__ = "smattest_review_notice"
+    __table_args__ = (
+        sa.UniqueConstraint("policy_id", "review_on", "stage", name="uq_smattest_review_notice"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_policy.id"))
+    review_on: Mapped[dt.date] = mapped_column(sa.Date)
+    #: ``before`` (30 days ahead) or ``due`` (on the day).
+    stage: Mapped[str] = mapped_column(sa.String(8))
+    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(sa.String(36))
+    recipient: Mapped[str | None] = mapped_column(sa.String(255))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

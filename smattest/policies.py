@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import markdown
 from . import text as text_rules
-from .models import Policy, PolicyVersion
+from .models import Policy, PolicyVersion, Staff
 from .proxies import current_smattest
 from .timeutil import local_today
 
@@ -38,10 +38,16 @@ def latest_version(policy: Policy) -> PolicyVersion | None:
 
 
 def version_in_force(policy: Policy) -> PolicyVersion | None:
-    """The newest version of ``policy`` whose effective date has come."""
+    """The newest version of ``policy`` whose effective date has come (never a withdrawn one)."""
     today = local_today()
-    in_force = [v for v in policy.versions if v.effective_date <= today]
+    in_force = [v for v in policy.versions if v.effective_date <= today and v.withdrawn_at is None]
     return in_force[-1] if in_force else None
+
+
+def scheduled_versions(policy: Policy) -> list[PolicyVersion]:
+    """Versions published to take effect after today and not withdrawn, soonest first."""
+    today = local_today()
+    return [v for v in policy.versions if v.effective_date > today and v.withdrawn_at is None]
 
 
 def normalise_text(text: str) -> str:
@@ -101,14 +107,20 @@ def publish(
             raise PolicyError(
                 f"the text is the same as version {previous.number}: nothing to publish."
             )
-        if effective < previous.effective_date:
+        standing = [v for v in policy.versions if v.withdrawn_at is None] if policy else []
+        if standing and effective < standing[-1].effective_date:
             raise PolicyError(
                 f"the effective date {effective.isoformat()} is before version "
-                f"{previous.number}'s ({previous.effective_date.isoformat()})."
+                f"{standing[-1].number}'s ({standing[-1].effective_date.isoformat()})."
             )
     if policy is None:
         policy = Policy(slug=slug, title=title, every_months=every_months or 12)
         session.add(policy)
+    if policy.owner_email is None and published_by:
+        # The owner defaults to the publisher (someone on the roster; not the CLI).
+        policy.owner_email = session.scalar(
+            sa.select(Staff.email).where(Staff.external_id == published_by)
+        )
     else:
         policy.title = title
         if every_months is not None:

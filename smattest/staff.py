@@ -8,7 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from .audiences import record_placements
 from .identity import check_profile, refuse_known_email, user_id
+from .membership import join_groups, parse_groups
 from .models import Staff
 from .proxies import current_smattest
 
@@ -20,8 +22,9 @@ class ProfileError(ValueError):
 def read_profile(user: Any) -> dict[str, Any]:
     """The user's profile, through ``SMATTEST_PROFILE_LOADER`` or ``SMATTEST_USER_FIELDS``.
 
-    Returns ``email``, ``full_name``, ``department``, ``manager_email`` and
-    ``hire_date`` (a :class:`datetime.date` or None); any may be None.
+    Returns ``email``, ``full_name``, ``department``, ``manager_email``,
+    ``hire_date`` (a :class:`datetime.date` or None) and ``groups`` (stored
+    form, see :mod:`smattest.membership`; from text or a list); any may be None.
     """
     config = current_app.config
     loader = config["SMATTEST_PROFILE_LOADER"]
@@ -43,6 +46,10 @@ def read_profile(user: Any) -> dict[str, Any]:
     if profile["manager_email"]:
         profile["manager_email"] = profile["manager_email"].lower()
     profile["hire_date"] = _as_date(raw.get("hire_date"))
+    try:
+        profile["groups"] = join_groups(parse_groups(raw.get("groups")))
+    except ValueError as error:
+        raise ProfileError(f"groups {raw.get('groups')!r}: {error}") from None
     return profile
 
 
@@ -78,8 +85,9 @@ def staff_for_user(user: Any) -> Staff:
     creates nothing and raises :class:`~smattest.identity.UnlinkedIdentity`.
     A missing name is never filled from the host (the record keeps the
     roster's, or shows the email until someone gives one). A refresh never
-    reactivates a person the roster marked inactive. Commits only when
-    something changed.
+    reactivates a person the roster marked inactive. For someone a roster
+    import listed, the roster wins: a sign-in fills only the fields the roster
+    left empty. Commits only when something changed.
     """
     session = current_smattest.db.session
     external_id = user_id(user)
@@ -93,9 +101,13 @@ def staff_for_user(user: Any) -> Staff:
         session.add(staff)
     else:
         for key, value in profile.items():
+            if staff.roster_managed and getattr(staff, key) is not None:
+                continue  # the roster set it: the roster wins
             if value is not None and getattr(staff, key) != value:
                 setattr(staff, key, value)
     if staff in session.new or session.is_modified(staff):
+        session.flush()
+        record_placements([staff.id])
         session.commit()
     return staff
 

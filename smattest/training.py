@@ -85,6 +85,12 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
         raise QuizError("This quiz attempt does not exist.")
     if attempt.submitted_at is not None:
         raise QuizError("This attempt was already submitted. Start a new attempt to try again.")
+    session.refresh(staff)
+    if not staff.active:
+        raise QuizError(
+            "Your compliance record is now inactive, so this quiz was not recorded. "
+            "If this is wrong, please contact HR."
+        )
     presented = {q.id: (q, order) for q, order in questions_of(attempt)}
     strangers = sorted(set(answers) - set(presented))
     if strangers:

@@ -34,6 +34,8 @@ class User(UserMixin, db.Model):
     department: Mapped[str | None] = mapped_column(sa.String(120))
     manager_email: Mapped[str | None] = mapped_column(sa.String(255))
     hire_date: Mapped[dt.date | None]
+    #: Roster-style groups, read when a test maps SMATTEST_USER_FIELDS["groups"] to it.
+    roles: Mapped[str | None] = mapped_column(sa.String(200))
     is_hr: Mapped[bool] = mapped_column(default=False)
 
 

@@ -22,3 +22,35 @@ class Elements(HTMLParser):
             name.startswith("on") or value.strip().lower().startswith("javascript:")
             for name, value in self.attributes
         )
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    INLINE = frozenset({"a", "abbr", "b", "code", "em", "i", "small", "span", "strong", "time"})
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "title"):
+            self._skip += 1
+        if tag not in self.INLINE:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "title"):
+            self._skip -= 1
+        if tag not in self.INLINE:
+            self.parts.append(" ")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def text_of(html: str) -> str:
+    """A page's visible text with tags removed and whitespace collapsed to single spaces."""
+    parser = _Text()
+    parser.feed(html)
+    return " ".join("".join(parser.parts).split())

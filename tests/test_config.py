@@ -39,7 +39,7 @@ from . import hostapp
         (
             {"SMATTEST_USER_FIELDS": {"fullname": "name"}},
             "SMATTEST_USER_FIELDS = {'fullname': 'name'} is not valid: expected a mapping from "
-            "smattest fields (email, full_name, department, manager_email, hire_date)",
+            "smattest fields (email, full_name, department, manager_email, hire_date, groups)",
         ),
         (
             {"SMATTEST_BASE_TEMPLATE": "layout"},

@@ -2,11 +2,17 @@
 
 import hashlib
 
+import pytest
 import sqlalchemy as sa
 
 from smattest.models import PolicyVersion
 
 from . import hostapp
+
+
+@pytest.fixture(autouse=True)
+def _clock(freeze):
+    freeze("2026-03-01T09:00:00+00:00")
 
 
 def publish(runner, tmp_path, *extra, text="# Policy\n\nBe kind.\n", slug="social-media"):
@@ -93,3 +99,16 @@ def test_list_shows_each_policy_and_its_newest_version(runner, tmp_path):
     assert result.output.startswith(
         "social-media\tSocial Media Policy\tversion 1\tin force from 2026-03-01\t"
     )
+
+
+def test_a_backdated_effective_date_is_refused_as_in_the_browser(runner, tmp_path, freeze):
+    freeze("2026-03-02T09:00:00+00:00")
+
+    result = publish(runner, tmp_path, "--effective", "2026-03-01")
+
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: Nothing published: the effective date 2026-03-01 is in the past; "
+        "a new version takes effect today or later.\n"
+    )
+    assert versions() == []

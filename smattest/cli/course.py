@@ -8,9 +8,12 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from ..audiences import audiences_of
 from ..courses import CourseFileError, import_course, parse
-from ..models import Course
+from ..models import COURSE, Course
 from ..proxies import current_smattest
+from .audience import audience_command
+from .lifecycle import retire_command
 
 
 @click.group("course", cls=AppGroup)
@@ -48,8 +51,9 @@ def course_import(path: Path) -> None:
 
 @course_cli.command("list")
 def course_list() -> None:
-    """List every course with its newest version."""
+    """List every course with its newest version and its audience."""
     courses = current_smattest.db.session.scalars(sa.select(Course).order_by(Course.slug)).all()
+    audiences = audiences_of(COURSE)
     if not courses:
         click.echo("No courses yet: import one with 'flask smattest course import FILE'.")
     for course in courses:
@@ -57,5 +61,10 @@ def course_list() -> None:
         click.echo(
             f"{course.slug}\t{course.title}\tversion {newest.number}\t"
             f"{len(newest.questions)} questions\tpass mark {newest.pass_mark}%\t"
-            f"every {course.refresh_every_months} months"
+            f"every {course.refresh_every_months} months\t"
+            f"for {audiences[course.id].describe() if course.id in audiences else 'everyone'}"
         )
+
+
+course_cli.add_command(audience_command(COURSE))
+course_cli.add_command(retire_command(COURSE))

@@ -9,9 +9,13 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from ..models import Policy
+from ..audiences import audiences_of
+from ..models import POLICY, Policy
 from ..policies import PolicyError, publish
 from ..proxies import current_smattest
+from ..timeutil import local_today
+from .audience import audience_command
+from .lifecycle import retire_command, withdraw_command
 from .params import ISODate
 
 
@@ -48,6 +52,11 @@ def policy_publish(
     every_months: int | None,
 ) -> None:
     """Publish FILE as the next version of policy SLUG (creating the policy if new)."""
+    if effective is not None and effective < local_today():
+        raise click.ClickException(
+            f"Nothing published: the effective date {effective.isoformat()} is in the past; "
+            "a new version takes effect today or later."
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
@@ -69,13 +78,20 @@ def policy_publish(
 
 @policy_cli.command("list")
 def policy_list() -> None:
-    """List every policy with its newest version."""
+    """List every policy with its newest version and its audience."""
     policies = current_smattest.db.session.scalars(sa.select(Policy).order_by(Policy.slug)).all()
+    audiences = audiences_of(POLICY)
     if not policies:
         click.echo("No policies yet: publish one with 'flask smattest policy publish'.")
     for policy in policies:
         newest = policy.versions[-1]
         click.echo(
             f"{policy.slug}\t{policy.title}\tversion {newest.number}\t"
-            f"in force from {newest.effective_date.isoformat()}\t{newest.text_sha256}"
+            f"in force from {newest.effective_date.isoformat()}\t{newest.text_sha256}\t"
+            f"for {audiences[policy.id].describe() if policy.id in audiences else 'everyone'}"
         )
+
+
+policy_cli.add_command(audience_command(POLICY))
+policy_cli.add_command(retire_command(POLICY))
+policy_cli.add_command(withdraw_command)

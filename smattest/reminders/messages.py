@@ -60,6 +60,9 @@ class WeeklySummary:
     stuck: list[tuple[str, dt.datetime]] = field(default_factory=list)
     stuck_count: int = 0
     pending_with_errors: int = 0
+    #: Policy versions that took effect in the last seven days:
+    #: (title, number, effective date, material).
+    took_effect: list[tuple[str, int, dt.date, bool]] = field(default_factory=list)
 
 
 @contextmanager

@@ -300,6 +300,18 @@ def return_unsent(rows: Iterable[sa.Row[Any]], token: str, error: str) -> None:
     session().commit()
 
 
+def return_unsent_in(table: sa.Table, rows: Iterable[sa.Row], token: str) -> None:
+    """Give back claimed rows of ``table`` never tried because the mail server failed."""
+    ids = [row.id for row in rows]
+    if ids:
+        session().execute(
+            sa.update(table)
+            .where(table.c.id.in_(ids), table.c.claim_token == token, table.c.status == SENDING)
+            .values(status=PENDING)
+        )
+    session().commit()
+
+
 def stuck(table: sa.Table, now: dt.datetime, timeout_minutes: int) -> sa.ColumnElement[bool]:
     """Rows ``sending`` for longer than the timeout: their run died, or is hung."""
     return sa.and_(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from .. import compliance
 from ..config import WEEKDAYS
 from ..mail import Batch, address_problem, describe_error
-from ..models import HRSummary, Staff
+from ..models import HRSummary, Policy, PolicyVersion, Staff
 from . import messages, outbox
 from .context import RunContext
 from .outbox import REMINDERS, SUMMARIES, session
@@ -78,7 +78,19 @@ def weekly_summary(run: RunContext, week_start: dt.date) -> messages.WeeklySumma
         )
         .scalar_one()
     )
+    took_effect = session().execute(
+        sa.select(Policy.title, PolicyVersion.number, PolicyVersion.effective_date,
+                  PolicyVersion.requires_reattestation)
+        .join(Policy, Policy.id == PolicyVersion.policy_id)
+        .where(
+            PolicyVersion.withdrawn_at.is_(None),
+            PolicyVersion.effective_date <= run.today,
+            PolicyVersion.effective_date > run.today - dt.timedelta(days=7),
+        )
+        .order_by(PolicyVersion.effective_date, Policy.title)
+    )  # fmt: skip
     return messages.WeeklySummary(
+        took_effect=[tuple(row) for row in took_effect],
         week_start=week_start,
         today=run.today,
         counts=counts,

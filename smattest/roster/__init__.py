@@ -3,14 +3,16 @@
 A roster file is CSV in UTF-8 (with or without a byte order mark), one person
 per row, with a header naming its columns in any order::
 
-    employee_id,email,full_name,department,manager_email,hire_date,active
-    1001,ada.lovelace@agency.example,Ada Lovelace,Adult Services,grace@agency.example,2021-03-15,yes
+    employee_id,email,full_name,department,manager_email,hire_date,groups,active
+    1001,ada@agency.example,Ada Lovelace,Adult Services,mo@agency.example,2021-03-15,caseworker,yes
 
 ``employee_id`` (the host user's id), ``email`` and ``full_name`` are
 required; the other columns may be left out, and then leave those fields of
 existing people as they are. An empty cell clears the field, except ``active``:
 empty (or no column) means active. ``hire_date`` is YYYY-MM-DD; ``active``
-is true/false, yes/no or 1/0.
+is true/false, yes/no or 1/0. ``groups`` holds labels separated by ``;``
+(``caseworker;supervisor``), trimmed and compared ignoring case (kept in lower
+case); the host's records may give a list instead.
 
 Every row is checked before anything changes, and every problem is reported
 with its line; one problem and nothing is imported. A *full* import makes the

@@ -11,13 +11,14 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from ..audiences import record_placements
 from ..db import utcnow
 from ..models import HREvent, Staff
 from ..proxies import current_smattest
@@ -71,6 +72,8 @@ class Plan:
     deactivated: list[Change]
     reactivated: list[Change]
     unchanged: int
+    #: Employee ids of everyone already on staff whom the roster lists (changed or not).
+    listed: list[str] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -217,7 +220,8 @@ def _compare(
                 groups["deactivated"].append(
                     _change(external_id, None, before["id"], values, {"active": (True, False)})
                 )
-    return Plan(source=source, partial=partial, unchanged=unchanged, **groups)
+    listed = [row.external_id for row in rows if row.external_id in existing]
+    return Plan(source=source, partial=partial, unchanged=unchanged, listed=listed, **groups)
 
 
 def _change(
@@ -277,6 +281,14 @@ def apply(
             if len(batch) == CHUNK or n == len(rows) or rows[n][0] is not statement:
                 session.execute(statement, batch)
                 batch = []
+        listed = [c.external_id for c in plan.new] + plan.listed
+        for start in range(0, len(listed), CHUNK):
+            session.execute(
+                sa.update(Staff)
+                .where(Staff.external_id.in_(listed[start : start + CHUNK]))
+                .values(roster_managed=True)
+            )
+        record_placements()
         session.add(HREvent(actor=actor, action=action, detail=json.dumps(detail, sort_keys=True)))
         session.commit()
     except IntegrityError:

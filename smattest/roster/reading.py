@@ -19,10 +19,11 @@ from typing import Any, Protocol, TypeVar, cast
 import sqlalchemy as sa
 
 from .. import text as text_rules
+from ..membership import join_groups, parse_groups
 from ..models import Staff
 
 #: The fields of a person the roster sets, besides ``employee_id``.
-FIELDS = ("email", "full_name", "department", "manager_email", "hire_date", "active")
+FIELDS = ("email", "full_name", "department", "manager_email", "hire_date", "groups", "active")
 #: Every column a roster file may have, in the documented order.
 COLUMNS = ("employee_id", *FIELDS)
 #: The columns a roster file must have.
@@ -44,6 +45,7 @@ MAX_LENGTH = {
         ("full_name", "full_name"),
         ("department", "department"),
         ("manager_email", "manager_email"),
+        ("groups", "groups"),
     ]
 }
 TRUE = ("true", "yes", "1")
@@ -245,6 +247,8 @@ def _convert(column: str, value: Any) -> Any:
         return _date(value)
     if column == "active":
         return _active(value)
+    if column == "groups":
+        return _groups(value)
     text = _text(column, value)
     if text is None:
         return None
@@ -269,6 +273,18 @@ def _text(column: str, value: Any) -> str | None:
     if hidden:
         raise _Bad(hidden.rstrip("."))
     return text or None
+
+
+def _groups(value: Any) -> str | None:
+    if isinstance(value, str) and CONTROL.search(value):
+        raise _Bad("groups contains a control character")
+    try:
+        text = join_groups(parse_groups(value))
+    except ValueError as error:
+        raise _Bad(str(error)) from None
+    if text is not None and len(text) > MAX_LENGTH["groups"]:
+        raise _Bad(f"groups are {len(text)} characters long; at most {MAX_LENGTH['groups']}")
+    return text
 
 
 def _date(value: Any) -> dt.date | None:

@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (importing a page module registers its routes)
     course_pages,
     employee,
     faults,
+    hr_audiences,
     hr_dashboard,
     hr_drafts,
     hr_exports,

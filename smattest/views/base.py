@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from ..identity import UnlinkedIdentity, has_name, notices, user_id
 from ..models import Staff
 from ..staff import staff_for_user
-from ..timeutil import to_local
+from ..timeutil import local_today, to_local
 
 blueprint = Blueprint(
     "smattest",
@@ -87,6 +87,7 @@ def template_context() -> dict[str, object]:
         "smattest_base_template": current_app.config["SMATTEST_BASE_TEMPLATE"],
         "smattest_datetime": _format_datetime,
         "smattest_date": _format_date,
+        "smattest_today": local_today,
         "smattest_hr_nav": HR_NAV,
         "smattest_identity_notices": notices,
         "smattest_has_name": has_name,

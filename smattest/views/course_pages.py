@@ -6,8 +6,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
+from .. import compliance
 from ..courses import get_course
-from ..models import Course, QuizAttempt
+from ..models import COURSE, Course, QuizAttempt
 from ..training import QuizError, attempt_of, questions_of, start_attempt, submit
 from .access import login_required
 from .base import blueprint, current_staff
@@ -26,8 +27,14 @@ def _course_or_404(slug: str) -> Course:
 def course(slug: str) -> ResponseReturnValue:
     """The newest version's sections, then the way into the quiz."""
     course = _course_or_404(slug)
+    staff = current_staff()
+    standing = compliance.standing_for(staff, COURSE, course.id)
     return render_template(
-        "smattest/course.html", course=course, version=course.versions[-1], form=CSRFOnlyForm()
+        "smattest/course.html",
+        course=course,
+        version=course.versions[-1],
+        form=CSRFOnlyForm(),
+        not_required=staff.active and standing is None,
     )
 
 

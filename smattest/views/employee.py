@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from .. import compliance
 from ..attest import receipt_for, receipts_of
+from ..lifecycle import upcoming_for
 from ..staff import is_hr, is_manager
 from ..timeutil import to_local
 from ..training import completions_of
@@ -26,6 +27,7 @@ def index() -> ResponseReturnValue:
         is_manager=is_manager(staff),
         is_hr=is_hr(current_user),
         standings=compliance.standing_of(staff),
+        upcoming=upcoming_for(staff) if staff.active else [],
         receipts=receipts_of(staff),
         completions=completions_of(staff),
     )

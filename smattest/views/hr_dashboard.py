@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
-from .. import compliance, dashboard
+from .. import audiences, compliance, dashboard
 from ..compliance import LABELS
 from ..dashboard import STATUSES, Counts, RequirementSummary
 from ..timeutil import local_today
@@ -122,6 +122,7 @@ def hr_people() -> ResponseReturnValue:
     departments, anyone_without = dashboard.departments()
     managers = dashboard.managers()
     context = {
+        "groups": audiences.known_groups(),
         "requirements": requirements,
         "departments": departments,
         "anyone_without_department": anyone_without,

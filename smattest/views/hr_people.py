@@ -13,6 +13,7 @@ from .. import compliance, exemptions
 from ..attest import MAX_REASON, AttestationError, attest_on_behalf
 from ..exemptions import ExemptionError
 from ..history import history_of
+from ..membership import split_groups
 from ..models import Staff
 from ..proxies import current_smattest
 from ..timeutil import local_today
@@ -58,6 +59,7 @@ def hr_person(staff_id: int) -> ResponseReturnValue:
         staff=staff,
         history=history_of(staff),
         standings=compliance.standing_of(staff),
+        split_groups=split_groups,
         is_active=exemptions.is_active,
         today=local_today(),
         end_form=CSRFOnlyForm(),

@@ -13,13 +13,16 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 
-from .. import drafts
-from ..models import Policy
+from .. import audiences, drafts
+from ..lifecycle import review_date, review_state
+from ..membership import EVERYONE
+from ..models import POLICY, Policy
 from ..policies import PolicyError, version_in_force
 from ..proxies import current_smattest
 from ..timeutil import local_today
 from .access import hr_required
 from .base import actor, blueprint
+from .forms import CSRFOnlyForm
 from .hr_draft_forms import DiscardForm, PublishForm, form_of, form_problems
 from .hr_drafts import render_edit, render_preview
 
@@ -42,6 +45,7 @@ def _render_policies(
     ).all()
     by_policy, new = drafts.open_drafts()
     people = [v.published_by for p in policies for v in p.versions]
+    people += [v.withdrawn_by for p in policies for v in p.versions if v.withdrawn_by]
     people += [d.updated_by or d.created_by for d in [*by_policy.values(), *new]]
     return (
         render_template(
@@ -53,6 +57,11 @@ def _render_policies(
             names=drafts.names_of(people),
             today=local_today(),
             problems=problems,
+            audience_of=audiences.audiences_of(POLICY),
+            withdraw_form=CSRFOnlyForm(),
+            review_date=review_date,
+            review_state=review_state,
+            everyone=EVERYONE,
         ),
         status,
     )

@@ -10,8 +10,9 @@ from flask.typing import ResponseReturnValue
 from .. import compliance
 from ..attest import AttestationError, attest, statement
 from ..diff import compare
+from ..lifecycle import upcoming_for
 from ..models import POLICY, Policy, PolicyVersion
-from ..policies import get_policy, version_in_force
+from ..policies import get_policy, scheduled_versions, version_in_force
 from .access import login_required
 from .base import blueprint, current_staff
 from .forms import AttestForm, trim_oversized
@@ -60,6 +61,7 @@ def _in_force(policy: Policy) -> PolicyVersion:
 def _render_policy(policy: Policy, form: AttestForm, status: int = 200) -> ResponseReturnValue:
     trim_oversized(form, signature=200)
     version = _in_force(policy)
+    staff = current_staff()
     return (
         render_template(
             "smattest/policy.html",
@@ -67,8 +69,10 @@ def _render_policy(policy: Policy, form: AttestForm, status: int = 200) -> Respo
             version=version,
             statement=statement(policy, version),
             form=form,
-            standing=compliance.standing_for(current_staff(), POLICY, policy.id),
-            staff=current_staff(),
+            standing=(standing := compliance.standing_for(staff, POLICY, policy.id)),
+            staff=staff,
+            not_required=staff.active and standing is None and policy.retired_on is None,
+            upcoming=upcoming_for(staff, policy) if staff.active else [],
         ),
         status,
     )
@@ -80,7 +84,9 @@ def policy_version(slug: str, number: int) -> ResponseReturnValue:
     """Any published version in force or past, read-only."""
     policy = _policy_or_404(slug)
     version = next((v for v in policy.versions if v.number == number), None)
-    if version is None or version.number > _in_force(policy).number:
+    readable = [v.number for v in scheduled_versions(policy)]
+    if version is None or (version.number > _in_force(policy).number
+                           and version.number not in readable):  # fmt: skip
         abort(404)
     return render_template(
         "smattest/policy_version.html",
@@ -96,8 +102,9 @@ def policy_changes(slug: str) -> ResponseReturnValue:
     """What changed between two versions (default: the previous one and the current)."""
     policy = _policy_or_404(slug)
     in_force = [v for v in policy.versions if v.number <= _in_force(policy).number]
+    in_force = [v for v in in_force if v.withdrawn_at is None] + scheduled_versions(policy)
     numbers = {v.number: v for v in in_force}
-    newest = in_force[-1].number
+    newest = _in_force(policy).number
     new_number = request.args.get("to", default=newest, type=int)
     old_number = request.args.get("from", default=max(new_number - 1, 1), type=int)
     if old_number not in numbers or new_number not in numbers:

@@ -1,0 +1,172 @@
+"""Announcements: when a material policy version takes effect, everyone in its audience
+gets one email (what changed, their due date, a link), through an outbox of its own.
+
+Planned with INSERT … ON CONFLICT DO NOTHING against UNIQUE (person, version),
+claimed with a conditional UPDATE, sent, marked sent: once per person whatever
+the number of runs or hosts (see :mod:`smattest.reminders.outbox`). A minor
+version announces nothing. A version is announced on the reminder runs of the
+:data:`WINDOW_DAYS` days from its effective date, so a weekend or a missed run
+does not lose it, and a version that took effect long before this feature was
+installed is not announced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+import sqlalchemy as sa
+from flask import url_for
+from flask_mail import Message
+
+from .. import compliance
+from ..mail import Batch, address_problem, compose, describe_error
+from ..models import POLICY, Announcement, Policy, PolicyVersion, Staff
+from ..proxies import current_smattest
+from . import messages, outbox
+from .context import RunContext
+from .outbox import PENDING, SENDING, insert_ignoring_duplicates, retry_on_deadlock
+from .report import MailOut
+
+ANNOUNCEMENTS = cast(sa.Table, Announcement.__table__)
+#: A material version is announced on runs up to this many days after it took effect.
+WINDOW_DAYS = 7
+
+
+def versions_to_announce(today: dt.date) -> list[PolicyVersion]:
+    """Material versions that took effect in the window and are the basis of their policy."""
+    found = current_smattest.db.session.scalars(
+        sa.select(PolicyVersion)
+        .join(Policy, Policy.id == PolicyVersion.policy_id)
+        .where(
+            PolicyVersion.requires_reattestation,
+            PolicyVersion.withdrawn_at.is_(None),
+            PolicyVersion.effective_date <= today,
+            PolicyVersion.effective_date > today - dt.timedelta(days=WINDOW_DAYS),
+        )
+        .order_by(PolicyVersion.effective_date, PolicyVersion.id)
+    )
+    return list(found)
+
+
+def send_announcements(run: RunContext) -> None:
+    """Plan, claim and send the announcements due today (the dry run only lists them)."""
+    if run.broken:
+        return
+    bases = {r.id: r for r in run.requirements if r.kind == POLICY}
+    planned = []
+    for version in versions_to_announce(run.today):
+        requirement = bases.get(version.policy_id)
+        if requirement is None or requirement.basis_number != version.number:
+            continue  # retired, or a later material version replaced it already
+        for staff_id, owed in run.standings[(POLICY, version.policy_id)].items():
+            if owed.status != compliance.EXEMPT:
+                planned.append((staff_id, version))
+    if run.dry_run:
+        already = {
+            (row.staff_id, row.policy_version_id)
+            for row in current_smattest.db.session.execute(
+                sa.select(ANNOUNCEMENTS.c.staff_id, ANNOUNCEMENTS.c.policy_version_id)
+            )
+        }
+        emails = {
+            row.id: row.email
+            for row in current_smattest.db.session.execute(
+                sa.select(Staff.id, Staff.email).where(Staff.id.in_({s for s, _ in planned}))
+            )
+        }
+        for staff_id, version in planned:
+            if (staff_id, version.id) not in already:
+                recipient = emails.get(staff_id) or f"staff {staff_id}"
+                listed = (version.policy.title,)
+                run.report.mails.append(MailOut("staff", recipient, ("announce",), listed))
+        return
+    if planned:
+        _plan(sorted((staff_id, version.id) for staff_id, version in planned), run.now)
+    _claim(run.token, run.now)
+    rows = list(
+        current_smattest.db.session.execute(
+            sa.select(ANNOUNCEMENTS, Staff.full_name, Staff.email)
+            .join(Staff, Staff.id == ANNOUNCEMENTS.c.staff_id)
+            .where(ANNOUNCEMENTS.c.claim_token == run.token, ANNOUNCEMENTS.c.status == SENDING)
+            .order_by(ANNOUNCEMENTS.c.id)
+        )
+    )
+    if not rows:
+        return
+    run.report.claimed += len(rows)
+    versions = {
+        v.id: v
+        for v in current_smattest.db.session.scalars(
+            sa.select(PolicyVersion).where(
+                PolicyVersion.id.in_({row.policy_version_id for row in rows})
+            )
+        )
+    }
+    with Batch() as batch:
+        for index, row in enumerate(rows):
+            version = versions[row.policy_version_id]
+            standing = run.standings.get((POLICY, version.policy_id), {}).get(row.staff_id)
+            problem = address_problem(row.email)
+            if problem:
+                run.fail(ANNOUNCEMENTS, [row], f"{problem}; correct it in the roster", True)
+                continue
+            try:
+                with messages.links():
+                    message = announcement(row, version, standing)
+                batch.send(message)
+            except Exception as error:
+                run.fail(ANNOUNCEMENTS, [row], describe_error(error))
+                if batch.broken:
+                    outbox.return_unsent_in(ANNOUNCEMENTS, rows[index + 1 :], run.token)
+                    return
+                continue
+            run.sent(Announcement, [row], row.email, "staff", (version.policy.title,))
+
+
+def announcement(
+    row: sa.Row[Any], version: PolicyVersion, standing: compliance.Standing | None
+) -> Message:
+    """One person's email: the version, what changed in a sentence, their due date, a link."""
+    policy = version.policy
+    return compose(
+        "announcement",
+        f"New version of the {policy.title}: please sign it",
+        row.email,
+        full_name=row.full_name,
+        policy=policy,
+        version=version,
+        due_date=standing.due_date if standing is not None else None,
+        url=url_for("smattest.policy", slug=policy.slug, _external=True),
+        changes_url=url_for(
+            "smattest.policy_changes", slug=policy.slug, to=version.number, _external=True
+        )
+        if version.number > 1
+        else None,
+    )
+
+
+def _plan(keys: list[tuple[int, int]], now: dt.datetime) -> None:
+    values = [
+        {"staff_id": staff_id, "policy_version_id": version_id, "status": PENDING,
+         "attempts": 0, "created_at": now}
+        for staff_id, version_id in keys
+    ]  # fmt: skip
+
+    def insert() -> None:
+        current_smattest.db.session.execute(insert_ignoring_duplicates(ANNOUNCEMENTS), values)
+        current_smattest.db.session.commit()
+
+    retry_on_deadlock(insert)
+
+
+def _claim(token: str, now: dt.datetime) -> None:
+    def claim() -> None:
+        current_smattest.db.session.execute(
+            sa.update(ANNOUNCEMENTS)
+            .where(outbox.due(ANNOUNCEMENTS, now))
+            .values(status=SENDING, claim_token=token, claimed_at=now)
+        )
+        current_smattest.db.session.commit()
+
+    retry_on_deadlock(claim)

@@ -1,0 +1,64 @@
+"""Guards HR expects: nobody in HR exempts themselves; a quiz submitted after the person
+became inactive records nothing."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from smattest.courses import import_course
+from smattest.models import Exemption, QuizAttempt, Staff, TrainingCompletion
+
+from . import hostapp
+from .content import SMALL_COURSE as COURSE
+from .html import text_of
+from .test_exemptions import REASON, grant_page, hr, policy  # noqa: F401 (fixtures)
+from .test_training import answers_for, start
+
+
+def count(model) -> int:
+    return hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_hr_cannot_grant_themselves_an_exemption(client, policy, hr):  # noqa: F811
+    me = hostapp.db.session.scalar(sa.select(Staff).where(Staff.external_id == str(hr.id)))
+
+    response = grant_page(client, me, policy)
+
+    assert response.status_code == 400
+    assert "You cannot grant yourself an exemption: another HR person must grant it." in text_of(
+        response.get_data(as_text=True)
+    )
+    assert count(Exemption) == 0
+
+
+def test_another_hr_person_can_grant_it(client, policy, hr, login_as):  # noqa: F811
+    me = hostapp.db.session.scalar(sa.select(Staff).where(Staff.external_id == str(hr.id)))
+    login_as(name="Ines Moreau", is_hr=True)
+
+    response = grant_page(client, me, policy)
+
+    assert response.status_code == 303
+    assert count(Exemption) == 1
+
+
+def test_a_quiz_submitted_after_the_person_became_inactive_records_nothing(
+    app, client, login_as, freeze
+):
+    freeze("2026-03-02T09:00:00+00:00")
+    import_course(COURSE)
+    user = login_as(name="Ana Diaz")
+    attempt_id, _ = start(client)
+    ana = hostapp.db.session.scalar(sa.select(Staff).where(Staff.external_id == str(user.id)))
+    ana.active = False  # the roster marked her as a leaver while the quiz was open
+    hostapp.db.session.commit()
+
+    response = client.post(
+        f"/compliance/courses/refresher/attempts/{attempt_id}", data=answers_for(attempt_id)
+    )
+
+    assert "Your compliance record is now inactive, so this quiz was not recorded." in text_of(
+        response.get_data(as_text=True)
+    )
+    assert count(TrainingCompletion) == 0
+    hostapp.db.session.expire_all()
+    assert hostapp.db.session.get(QuizAttempt, attempt_id).submitted_at is None
