@@ -230,7 +230,7 @@ def evaluate(
 
 def _last_done_query(
     requirement: Requirement, until: dt.datetime, staff_ids: Sequence[int] | None = None
-) -> sa.Select[Any]:
+) -> sa.Select[int, dt.datetime, dt.datetime, int]:
     """Per person, the evidence that counts for ``requirement``: see :class:`Record`.
 
     With ``staff_ids`` the people are chosen inside the grouped query, so its

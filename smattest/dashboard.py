@@ -378,7 +378,7 @@ def people_page(
 
 def _roster(
     condition: sa.SQLColumnExpression[bool],
-) -> sa.Select[int, str, str | None, str | None, str | None]:
+) -> sa.Select[int, str, str | None, str | None, str | None, str | None]:
     return sa.select(
         Staff.id, Staff.full_name, Staff.email, Staff.department, Staff.manager_email, Staff.groups
     ).where(condition)

@@ -300,7 +300,7 @@ def return_unsent(rows: Iterable[sa.Row[Any]], token: str, error: str) -> None:
     session().commit()
 
 
-def return_unsent_in(table: sa.Table, rows: Iterable[sa.Row], token: str) -> None:
+def return_unsent_in(table: sa.Table, rows: Iterable[sa.Row[Any]], token: str) -> None:
     """Give back claimed rows of ``table`` never tried because the mail server failed."""
     ids = [row.id for row in rows]
     if ids:

@@ -90,7 +90,9 @@ def weekly_summary(run: RunContext, week_start: dt.date) -> messages.WeeklySumma
         .order_by(PolicyVersion.effective_date, Policy.title)
     )  # fmt: skip
     return messages.WeeklySummary(
-        took_effect=[tuple(row) for row in took_effect],
+        took_effect=[
+            (title, number, day, material) for title, number, day, material in took_effect
+        ],
         week_start=week_start,
         today=run.today,
         counts=counts,

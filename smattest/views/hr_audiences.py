@@ -30,7 +30,7 @@ def _requirement(kinds: str, slug: str) -> tuple[str, Policy | Course]:
 
 
 @blueprint.route("/hr/<kinds>/<slug>/audience", methods=["GET", "POST"])
-@hr_required  # type: ignore[untyped-decorator]  # views.access is not annotated yet
+@hr_required
 def hr_audience(kinds: str, slug: str) -> ResponseReturnValue:
     """Who owes the policy or course from today; a change is recorded with before and after."""
     kind, requirement = _requirement(kinds, slug)
@@ -86,7 +86,7 @@ def hr_audience(kinds: str, slug: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/hr/<kinds>/<slug>/retire")
-@hr_required  # type: ignore[untyped-decorator]  # views.access is not annotated yet
+@hr_required
 def hr_retire(kinds: str, slug: str) -> ResponseReturnValue:
     """Retire the policy or course from a day, with a reason; nothing is removed."""
     kind, requirement = _requirement(kinds, slug)
@@ -110,7 +110,7 @@ def hr_retire(kinds: str, slug: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/hr/policies/<slug>/versions/<int:number>/withdraw")
-@hr_required  # type: ignore[untyped-decorator]  # views.access is not annotated yet
+@hr_required
 def hr_version_withdraw(slug: str, number: int) -> ResponseReturnValue:
     """Withdraw a scheduled version, with a reason; it stays listed as withdrawn."""
     try:
@@ -128,7 +128,7 @@ def hr_version_withdraw(slug: str, number: int) -> ResponseReturnValue:
 
 
 @blueprint.post("/hr/policies/<slug>/review")
-@hr_required  # type: ignore[untyped-decorator]  # views.access is not annotated yet
+@hr_required
 def hr_review(slug: str) -> ResponseReturnValue:
     """Set the policy's owner and review date; recorded with before and after."""
     try:
