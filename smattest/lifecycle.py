@@ -18,7 +18,16 @@ import sqlalchemy as sa
 
 from . import compliance
 from .db import utcnow
-from .models import COURSE, POLICY, Course, HREvent, Policy, PolicyVersion, Staff
+from .models import (
+    COURSE,
+    POLICY,
+    Course,
+    HREvent,
+    Policy,
+    PolicyVersion,
+    Staff,
+    VersionWithdrawal,
+)
 from .proxies import current_smattest
 from .timeutil import local_today
 
@@ -40,7 +49,7 @@ def withdraw_version(slug: str, number: int, reason: str, *, actor: str) -> Poli
     )
     if version is None:
         raise LifecycleError(f"policy {slug!r} has no version {number}")
-    if version.withdrawn_at is not None:
+    if version.withdrawal is not None:
         raise LifecycleError(f"version {number} of {slug!r} was already withdrawn")
     if version.effective_date <= local_today():
         raise LifecycleError(
@@ -49,9 +58,9 @@ def withdraw_version(slug: str, number: int, reason: str, *, actor: str) -> Poli
         )
     if not reason:
         raise LifecycleError("give a reason for withdrawing the version")
-    version.withdrawn_at = utcnow()
-    version.withdrawn_by = actor
-    version.withdrawn_reason = reason
+    session.add(
+        VersionWithdrawal(policy_version_id=version.id, at=utcnow(), by=actor, reason=reason)
+    )
     detail = {"slug": slug, "version": number, "reason": reason}
     session.add(HREvent(actor=actor, action="version.withdraw", detail=json.dumps(detail)))
     session.commit()
@@ -106,7 +115,10 @@ def upcoming_for(staff: Staff, policy: Policy | None = None) -> list[Upcoming]:
     session = current_smattest.db.session
     query = (
         sa.select(PolicyVersion)
-        .where(PolicyVersion.effective_date > local_today(), PolicyVersion.withdrawn_at.is_(None))
+        .where(
+            PolicyVersion.effective_date > local_today(),
+            PolicyVersion.id.not_in(sa.select(VersionWithdrawal.policy_version_id)),
+        )
         .order_by(PolicyVersion.effective_date, PolicyVersion.policy_id, PolicyVersion.number)
     )
     if policy is not None:
@@ -140,7 +152,7 @@ def review_date(policy: Policy) -> dt.date | None:
     in_force = [
         v.effective_date
         for v in policy.versions
-        if v.withdrawn_at is None and v.effective_date <= today
+        if v.withdrawal is None and v.effective_date <= today
     ]
     return compliance.add_months(max(in_force), 12) if in_force else None
 

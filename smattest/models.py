@@ -17,6 +17,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .chain_models import AtTheTime, Checkpoint, ExemptionEnd, SealedDevice, SealedReason
 from .db import Base, JSONText, UTCDateTime, utcnow
+from .records import (
+    Announcement as Announcement,
+)
+from .records import (
+    AudienceChange as AudienceChange,
+)
+from .records import (
+    Placement as Placement,
+)
+from .records import (
+    ReviewNotice as ReviewNotice,
+)
+from .records import (
+    VersionWithdrawal as VersionWithdrawal,
+)
 
 __all__ = ["Checkpoint", "ExemptionEnd"]  # re-exported: every model is in smattest.models
 
@@ -51,46 +66,6 @@ class Staff(Base):
 
     def __repr__(self) -> str:
         return f"<Staff {self.external_id} {self.full_name!r}>"
-
-
-class Placement(Base):
-    """A person's department and groups from a day on: the history audiences are read in.
-
-    ``since`` is None for what a person had when smattest first knew them (it
-    holds for every earlier day). A new row is added whenever the department or
-    the groups change; rows are never changed.
-    """
-
-    __tablename__ = "smattest_placement"
-    __table_args__ = (sa.Index("ix_smattest_placement_staff", "staff_id", "since"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_staff.id"))
-    since: Mapped[dt.date | None] = mapped_column(sa.Date)
-    department: Mapped[str | None] = mapped_column(sa.String(120))
-    groups: Mapped[str | None] = mapped_column(sa.String(500))
-    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class AudienceChange(Base):
-    """Who owes a policy or a course from a day on; none at all means everyone.
-
-    The audience on a day is the latest row whose ``since`` is on or before it.
-    """
-
-    __tablename__ = "smattest_audience"
-    __table_args__ = (
-        sa.Index("ix_smattest_audience_requirement", "requirement_kind", "requirement_id", "since"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    requirement_kind: Mapped[str] = mapped_column(sa.String(10))
-    requirement_id: Mapped[int]
-    since: Mapped[dt.date] = mapped_column(sa.Date)
-    #: :meth:`smattest.membership.Audience.to_json`.
-    rule: Mapped[str] = mapped_column(sa.Text)
-    set_by: Mapped[str] = mapped_column(sa.String(64))
-    set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Policy(Base):
@@ -138,13 +113,10 @@ class PolicyVersion(Base):
     effective_date: Mapped[dt.date] = mapped_column(sa.Date)
     published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by: Mapped[str | None] = mapped_column(sa.String(64))
-    #: Set when HR withdrew the version before it took effect: it never does,
-    #: stays listed as withdrawn, and its number is not reused.
-    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    withdrawn_by: Mapped[str | None] = mapped_column(sa.String(64))
-    withdrawn_reason: Mapped[str | None] = mapped_column(sa.Text)
-
     policy: Mapped[Policy] = relationship(back_populates="versions")
+    #: HR's withdrawal of the version before it took effect (kept apart: a
+    #: published version never changes), or None.
+    withdrawal: Mapped[VersionWithdrawal | None] = relationship(lazy="selectin")
 
 
 class ChainHead(Base):
@@ -403,53 +375,6 @@ class HRSummary(Base):
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     claim_token: Mapped[str | None] = mapped_column(sa.String(36))
     recipient: Mapped[str | None] = mapped_column(sa.Text)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class Announcement(Base):
-    """The outbox row of one person's email that a material version took effect. Sent once."""
-
-    __tablename__ = "smattest_announcement"
-    __table_args__ = (
-        sa.UniqueConstraint("staff_id", "policy_version_id", name="uq_smattest_announcement"),
-        sa.Index("ix_smattest_announcement_due", "status", "next_attempt_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_staff.id"))
-    policy_version_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_policy_version.id"))
-    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    claim_token: Mapped[str | None] = mapped_column(sa.String(36))
-    recipient: Mapped[str | None] = mapped_column(sa.String(255))
-    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class ReviewNotice(Base):
-    """The outbox row of a policy owner's review reminder: 30 days before, and on the day."""
-
-    __tablename__ = "smattest_review_notice"
-    __table_args__ = (
-        sa.UniqueConstraint("policy_id", "review_on", "stage", name="uq_smattest_review_notice"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    policy_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_policy.id"))
-    review_on: Mapped[dt.date] = mapped_column(sa.Date)
-    #: ``before`` (30 days ahead) or ``due`` (on the day).
-    stage: Mapped[str] = mapped_column(sa.String(8))
-    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    claim_token: Mapped[str | None] = mapped_column(sa.String(36))
-    recipient: Mapped[str | None] = mapped_column(sa.String(255))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -40,14 +40,14 @@ def latest_version(policy: Policy) -> PolicyVersion | None:
 def version_in_force(policy: Policy) -> PolicyVersion | None:
     """The newest version of ``policy`` whose effective date has come (never a withdrawn one)."""
     today = local_today()
-    in_force = [v for v in policy.versions if v.effective_date <= today and v.withdrawn_at is None]
+    in_force = [v for v in policy.versions if v.effective_date <= today and v.withdrawal is None]
     return in_force[-1] if in_force else None
 
 
 def scheduled_versions(policy: Policy) -> list[PolicyVersion]:
     """Versions published to take effect after today and not withdrawn, soonest first."""
     today = local_today()
-    return [v for v in policy.versions if v.effective_date > today and v.withdrawn_at is None]
+    return [v for v in policy.versions if v.effective_date > today and v.withdrawal is None]
 
 
 def normalise_text(text: str) -> str:
@@ -107,7 +107,7 @@ def publish(
             raise PolicyError(
                 f"the text is the same as version {previous.number}: nothing to publish."
             )
-        standing = [v for v in policy.versions if v.withdrawn_at is None] if policy else []
+        standing = [v for v in policy.versions if v.withdrawal is None] if policy else []
         if standing and effective < standing[-1].effective_date:
             raise PolicyError(
                 f"the effective date {effective.isoformat()} is before version "

@@ -25,6 +25,7 @@ from .models import (
     Policy,
     PolicyVersion,
     Staff,
+    VersionWithdrawal,
 )
 from .proxies import current_smattest
 from .timeutil import local_today
@@ -75,7 +76,8 @@ def policy_requirements(as_of: dt.date | None = None) -> list[Requirement]:
     versions = session.execute(
         sa.select(PolicyVersion.policy_id, PolicyVersion.number,
                   PolicyVersion.requires_reattestation, PolicyVersion.effective_date)
-        .where(PolicyVersion.effective_date <= as_of, PolicyVersion.withdrawn_at.is_(None))
+        .where(PolicyVersion.effective_date <= as_of,
+               PolicyVersion.id.not_in(sa.select(VersionWithdrawal.policy_version_id)))
         .order_by(PolicyVersion.policy_id, PolicyVersion.number)
     ).all()  # fmt: skip
     policies = {p.id: p for p in session.scalars(sa.select(Policy))}

@@ -37,10 +37,23 @@ def upgrade() -> None:
     with op.batch_alter_table("smattest_policy") as batch:
         batch.add_column(sa.Column("owner_email", sa.String(length=255), nullable=True))
         batch.add_column(sa.Column("review_on", sa.Date(), nullable=True))
-    with op.batch_alter_table("smattest_policy_version") as batch:
-        batch.add_column(sa.Column("withdrawn_at", smattest.db.UTCDateTime(), nullable=True))
-        batch.add_column(sa.Column("withdrawn_by", sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column("withdrawn_reason", sa.Text(), nullable=True))
+    op.create_table(
+        "smattest_version_withdrawal",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("policy_version_id", sa.Integer(), nullable=False),
+        sa.Column("at", smattest.db.UTCDateTime(), nullable=False),
+        sa.Column("by", sa.String(length=64), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["policy_version_id"],
+            ["smattest_policy_version.id"],
+            name=op.f("fk_smattest_version_withdrawal_policy_version_id"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_smattest_version_withdrawal")),
+        sa.UniqueConstraint(
+            "policy_version_id", name=op.f("uq_smattest_version_withdrawal_policy_version_id")
+        ),
+    )
     op.create_table(
         "smattest_announcement",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -99,10 +112,7 @@ def downgrade() -> None:
     with op.batch_alter_table("smattest_policy") as batch:
         batch.drop_column("review_on")
         batch.drop_column("owner_email")
-    with op.batch_alter_table("smattest_policy_version") as batch:
-        batch.drop_column("withdrawn_reason")
-        batch.drop_column("withdrawn_by")
-        batch.drop_column("withdrawn_at")
+    op.drop_table("smattest_version_withdrawal")
     for table in RETIRING:
         with op.batch_alter_table(table) as batch:
             batch.drop_column("retired_by")

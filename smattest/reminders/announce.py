@@ -21,7 +21,7 @@ from flask_mail import Message
 
 from .. import compliance
 from ..mail import Batch, address_problem, compose, describe_error
-from ..models import POLICY, Announcement, Policy, PolicyVersion, Staff
+from ..models import POLICY, Announcement, Policy, PolicyVersion, Staff, VersionWithdrawal
 from ..proxies import current_smattest
 from . import messages, outbox
 from .context import RunContext
@@ -40,7 +40,7 @@ def versions_to_announce(today: dt.date) -> list[PolicyVersion]:
         .join(Policy, Policy.id == PolicyVersion.policy_id)
         .where(
             PolicyVersion.requires_reattestation,
-            PolicyVersion.withdrawn_at.is_(None),
+            PolicyVersion.id.not_in(sa.select(VersionWithdrawal.policy_version_id)),
             PolicyVersion.effective_date <= today,
             PolicyVersion.effective_date > today - dt.timedelta(days=WINDOW_DAYS),
         )

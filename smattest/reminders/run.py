@@ -20,13 +20,11 @@ from ..models import HRSummary, Reminder, Staff
 from ..proxies import current_smattest
 from ..signals import reminder_sent
 from ..state import current_app_object
-from . import messages, outbox
-from .announce import send_announcements
+from . import announce, messages, outbox, review
 from .cadence import ESCALATE, Cadence
 from .outbox import REMINDERS, SUMMARIES, session
 from .preview import preview
 from .report import MailOut, ReminderError, RunReport, StuckRow
-from .review import send_review_reminders
 from .weekly import send_hr_summary
 
 log = logging.getLogger("smattest.reminders")
@@ -89,8 +87,8 @@ class ReminderRun:
                 self.report.planned = outbox.plan(rows, self.token, self.now)
                 self._send_to_people()
                 self._send_to_managers()
-            send_announcements(self)
-            send_review_reminders(self)
+            announce.send_announcements(self)
+            review.send_review_reminders(self)
         send_hr_summary(self)
         self.find_stuck()
         session().commit()  # end the last read transaction: a run holds nothing open

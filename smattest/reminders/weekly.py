@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from .. import compliance
 from ..config import WEEKDAYS
 from ..mail import Batch, address_problem, describe_error
-from ..models import HRSummary, Policy, PolicyVersion, Staff
+from ..models import HRSummary, Policy, PolicyVersion, Staff, VersionWithdrawal
 from . import messages, outbox
 from .context import RunContext
 from .outbox import REMINDERS, SUMMARIES, session
@@ -83,7 +83,7 @@ def weekly_summary(run: RunContext, week_start: dt.date) -> messages.WeeklySumma
                   PolicyVersion.requires_reattestation)
         .join(Policy, Policy.id == PolicyVersion.policy_id)
         .where(
-            PolicyVersion.withdrawn_at.is_(None),
+            PolicyVersion.id.not_in(sa.select(VersionWithdrawal.policy_version_id)),
             PolicyVersion.effective_date <= run.today,
             PolicyVersion.effective_date > run.today - dt.timedelta(days=7),
         )

@@ -109,10 +109,12 @@ def hr_retire(kinds: str, slug: str) -> ResponseReturnValue:
     return redirect(url_for("smattest.hr_audience", kinds=kinds, slug=slug), 303)
 
 
-@blueprint.post("/hr/policies/<slug>/versions/<int:number>/withdraw")
+@blueprint.post("/hr/policies/<slug>/withdrawals")
 @hr_required
-def hr_version_withdraw(slug: str, number: int) -> ResponseReturnValue:
-    """Withdraw a scheduled version, with a reason; it stays listed as withdrawn."""
+def hr_version_withdraw(slug: str) -> ResponseReturnValue:
+    """Withdraw a scheduled version (its number in the form), with a reason; the version
+    row is untouched, the withdrawal recorded beside it, listed as withdrawn."""
+    number = request.form.get("number", type=int) or 0
     try:
         if not CSRFOnlyForm().validate():
             raise LifecycleError("this form had expired; nothing was changed: try again")

@@ -45,7 +45,7 @@ def _render_policies(
     ).all()
     by_policy, new = drafts.open_drafts()
     people = [v.published_by for p in policies for v in p.versions]
-    people += [v.withdrawn_by for p in policies for v in p.versions if v.withdrawn_by]
+    people += [v.withdrawal.by for p in policies for v in p.versions if v.withdrawal]
     people += [d.updated_by or d.created_by for d in [*by_policy.values(), *new]]
     return (
         render_template(

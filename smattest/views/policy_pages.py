@@ -102,7 +102,7 @@ def policy_changes(slug: str) -> ResponseReturnValue:
     """What changed between two versions (default: the previous one and the current)."""
     policy = _policy_or_404(slug)
     in_force = [v for v in policy.versions if v.number <= _in_force(policy).number]
-    in_force = [v for v in in_force if v.withdrawn_at is None] + scheduled_versions(policy)
+    in_force = [v for v in in_force if v.withdrawal is None] + scheduled_versions(policy)
     numbers = {v.number: v for v in in_force}
     newest = _in_force(policy).number
     new_number = request.args.get("to", default=newest, type=int)
