@@ -81,7 +81,10 @@ def test_a_group_label_with_a_control_character_is_refused_with_its_line(runner,
     result = runner.invoke(args=["smattest", "roster", "import", str(path)])
 
     assert result.exit_code == 1
-    assert "line 2: groups contains a control character" in result.output
+    assert (
+        "line 2: groups contains an invisible or direction-changing character (U+0007"
+        in result.output
+    )
     assert staff() == {}
 
 

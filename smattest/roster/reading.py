@@ -276,8 +276,9 @@ def _text(column: str, value: Any) -> str | None:
 
 
 def _groups(value: Any) -> str | None:
-    if isinstance(value, str) and CONTROL.search(value):
-        raise _Bad("groups contains a control character")
+    hidden = text_rules.problem("groups", value) if isinstance(value, str) else None
+    if hidden:
+        raise _Bad(hidden.rstrip("."))
     try:
         text = join_groups(parse_groups(value))
     except ValueError as error:
