@@ -50,7 +50,9 @@ def test_what_changed_between_unknown_versions_is_not_found(client, two_versions
     assert client.get("/compliance/policies/no-such-policy").status_code == 404
 
 
-def test_a_version_not_yet_in_force_is_not_shown(app, client, login_as):
+def test_a_version_not_yet_in_force_is_announced_and_readable_but_not_the_one_to_sign(
+    app, client, login_as
+):
     login_as(name="Dana Whitfield")
     publish("social-media", "Social Media Policy", V1, "First.", effective=dt.date(2026, 1, 5))
     publish("social-media", "Social Media Policy", V2, "Later.", effective=dt.date(2099, 1, 1))
@@ -58,7 +60,10 @@ def test_a_version_not_yet_in_force_is_not_shown(app, client, login_as):
     page = client.get("/compliance/policies/social-media").get_data(as_text=True)
 
     assert "Do not friend clients." in page and "Report incidents" not in page
-    assert client.get("/compliance/policies/social-media/versions/2").status_code == 404
+    assert "Version 2 of the Social Media Policy takes effect on 1 January 2099" in page
+    assert "Sign version 1" in page
+    ahead = client.get("/compliance/policies/social-media/versions/2")
+    assert ahead.status_code == 200 and "Report incidents" in ahead.get_data(as_text=True)
 
 
 def test_hostile_markdown_is_inert_on_the_policy_page(app, client, login_as):
