@@ -34,11 +34,12 @@ WINDOW_DAYS = 7
 
 
 def versions_to_announce(today: dt.date) -> list[PolicyVersion]:
-    """Material versions that took effect in the window and are the basis of their policy."""
+    """Material versions (after the first) that took effect in the window."""
     found = current_smattest.db.session.scalars(
         sa.select(PolicyVersion)
         .join(Policy, Policy.id == PolicyVersion.policy_id)
         .where(
+            PolicyVersion.number > 1,  # a policy's first version is not a change to announce
             PolicyVersion.requires_reattestation,
             PolicyVersion.id.not_in(sa.select(VersionWithdrawal.policy_version_id)),
             PolicyVersion.effective_date <= today,
