@@ -52,9 +52,7 @@ def hr_audience(kinds: str, slug: str) -> ResponseReturnValue:
             built = audiences.build_audience(
                 chosen.departments, chosen.groups, chosen.except_groups
             )
-            before, changed = audiences.set_audience(
-                kind, slug, built, actor=actor()
-            )
+            before, changed = audiences.set_audience(kind, slug, built, actor=actor())
         except AudienceError as error:
             message = str(error)
             problem, status = message[:1].upper() + message[1:] + ".", 400
@@ -118,9 +116,7 @@ def hr_version_withdraw(slug: str) -> ResponseReturnValue:
     try:
         if not CSRFOnlyForm().validate():
             raise LifecycleError("this form had expired; nothing was changed: try again")
-        withdraw_version(
-            slug, number, request.form.get("reason", ""), actor=actor()
-        )
+        withdraw_version(slug, number, request.form.get("reason", ""), actor=actor())
     except LifecycleError as error:
         message = str(error)
         flash(f"Not withdrawn: {message[:1].upper() + message[1:]}.", "error")
