@@ -20,8 +20,9 @@ import sqlalchemy as sa
 
 from .db import utcnow
 from .membership import Audience, parse_groups, split_groups
-from .models import COURSE, POLICY, AudienceChange, Course, HREvent, Placement, Policy, Staff
+from .models import COURSE, POLICY, Course, HREvent, Policy, Staff
 from .proxies import current_smattest
+from .records import AudienceChange, Placement
 from .timeutil import local_today
 
 

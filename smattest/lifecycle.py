@@ -18,17 +18,9 @@ import sqlalchemy as sa
 
 from . import compliance
 from .db import utcnow
-from .models import (
-    COURSE,
-    POLICY,
-    Course,
-    HREvent,
-    Policy,
-    PolicyVersion,
-    Staff,
-    VersionWithdrawal,
-)
+from .models import COURSE, POLICY, Course, HREvent, Policy, PolicyVersion, Staff
 from .proxies import current_smattest
+from .records import VersionWithdrawal
 from .timeutil import local_today
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")

@@ -17,21 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .chain_models import AtTheTime, Checkpoint, ExemptionEnd, SealedDevice, SealedReason
 from .db import Base, JSONText, UTCDateTime, utcnow
-from .records import (
-    Announcement as Announcement,
-)
-from .records import (
-    AudienceChange as AudienceChange,
-)
-from .records import (
-    Placement as Placement,
-)
-from .records import (
-    ReviewNotice as ReviewNotice,
-)
-from .records import (
-    VersionWithdrawal as VersionWithdrawal,
-)
+from .records import Retirable, VersionWithdrawal
 
 __all__ = ["Checkpoint", "ExemptionEnd"]  # re-exported: every model is in smattest.models
 
@@ -57,8 +43,7 @@ class Staff(Base):
     hire_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     #: Roster groups in lower case, sorted, joined by ``;`` (see :mod:`smattest.membership`).
     groups: Mapped[str | None] = mapped_column(sa.String(500))
-    #: Whether a roster import (CSV or SMATTEST_ROSTER_SOURCE) has listed this person:
-    #: then a sign-in fills only the fields the roster left empty.
+    #: Listed by a roster import: a sign-in fills only the fields the roster left empty.
     roster_managed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -68,7 +53,7 @@ class Staff(Base):
         return f"<Staff {self.external_id} {self.full_name!r}>"
 
 
-class Policy(Base):
+class Policy(Retirable, Base):
     """A policy that staff attest to, e.g. the social media policy."""
 
     __tablename__ = "smattest_policy"
@@ -79,13 +64,8 @@ class Policy(Base):
     #: How long an attestation keeps a person current.
     every_months: Mapped[int] = mapped_column(default=12, server_default="12")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: From this day nobody owes it; its evidence stays. None while in use.
-    retired_on: Mapped[dt.date | None] = mapped_column(sa.Date)
-    retired_reason: Mapped[str | None] = mapped_column(sa.Text)
-    retired_by: Mapped[str | None] = mapped_column(sa.String(64))
-    #: Who is reminded to review it (default: the first publisher's email).
+    #: The owner is reminded of the review date (None: 12 months after the latest version).
     owner_email: Mapped[str | None] = mapped_column(sa.String(255))
-    #: When it is due for review; None: 12 months after its latest version took effect.
     review_on: Mapped[dt.date | None] = mapped_column(sa.Date)
 
     versions: Mapped[list[PolicyVersion]] = relationship(
@@ -114,8 +94,7 @@ class PolicyVersion(Base):
     published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by: Mapped[str | None] = mapped_column(sa.String(64))
     policy: Mapped[Policy] = relationship(back_populates="versions")
-    #: HR's withdrawal of the version before it took effect (kept apart: a
-    #: published version never changes), or None.
+    #: HR's withdrawal before it took effect (a row apart: a version never changes).
     withdrawal: Mapped[VersionWithdrawal | None] = relationship(lazy="selectin")
 
 
@@ -165,7 +144,7 @@ class Attestation(AtTheTime, SealedReason, SealedDevice, Base):
     policy_version: Mapped[PolicyVersion] = relationship()
 
 
-class Course(Base):
+class Course(Retirable, Base):
     """A refresher training, versioned by re-import."""
 
     __tablename__ = "smattest_course"
@@ -176,10 +155,6 @@ class Course(Base):
     refresh_every_months: Mapped[int] = mapped_column(default=12, server_default="12")
     policy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("smattest_policy.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: From this day nobody owes it; its completions stay. None while in use.
-    retired_on: Mapped[dt.date | None] = mapped_column(sa.Date)
-    retired_reason: Mapped[str | None] = mapped_column(sa.Text)
-    retired_by: Mapped[str | None] = mapped_column(sa.String(64))
 
     versions: Mapped[list[CourseVersion]] = relationship(
         back_populates="course", order_by="CourseVersion.number"

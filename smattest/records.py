@@ -15,6 +15,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .db import Base, UTCDateTime, utcnow
 
 
+class Retirable:
+    """A policy's or course's retirement: from ``retired_on`` nobody owes it; its
+    evidence stays. None while in use."""
+
+    retired_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    retired_reason: Mapped[str | None] = mapped_column(sa.Text)
+    retired_by: Mapped[str | None] = mapped_column(sa.String(64))
+
+
 class Placement(Base):
     """A person's department and groups from a day on: the history audiences are read in.
 

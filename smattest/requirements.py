@@ -15,19 +15,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .membership import Audience, DatedPlacement
-from .models import (
-    COURSE,
-    POLICY,
-    AudienceChange,
-    Course,
-    CourseVersion,
-    Placement,
-    Policy,
-    PolicyVersion,
-    Staff,
-    VersionWithdrawal,
-)
+from .models import COURSE, POLICY, Course, CourseVersion, Policy, PolicyVersion, Staff
 from .proxies import current_smattest
+from .records import AudienceChange, Placement, VersionWithdrawal
 from .timeutil import local_today
 
 

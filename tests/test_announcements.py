@@ -9,8 +9,9 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from smattest.models import Announcement, Staff
+from smattest.models import Staff
 from smattest.policies import publish
+from smattest.records import Announcement
 from smattest.reminders import run_reminders
 
 from . import hostapp

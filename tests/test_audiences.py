@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from smattest import compliance, dashboard, reports
 from smattest.courses import import_course
-from smattest.models import AudienceChange, HREvent, Staff
+from smattest.models import HREvent, Staff
+from smattest.records import AudienceChange
 
 from . import hostapp
 from .conftest import all_databases

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 
 from smattest import compliance, reports
 from smattest.courses import import_course
-from smattest.models import HREvent, Staff, VersionWithdrawal
+from smattest.models import HREvent, Staff
 from smattest.policies import publish
+from smattest.records import VersionWithdrawal
 
 from . import hostapp
 from .conftest import all_databases

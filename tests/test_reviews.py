@@ -8,8 +8,9 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from smattest.models import HREvent, Policy, ReviewNotice
+from smattest.models import HREvent, Policy
 from smattest.policies import publish
+from smattest.records import ReviewNotice
 from smattest.reminders import run_reminders
 
 from . import hostapp

@@ -21,8 +21,9 @@ from flask_mail import Message
 
 from .. import compliance
 from ..mail import Batch, address_problem, compose, describe_error
-from ..models import POLICY, Announcement, Policy, PolicyVersion, Staff, VersionWithdrawal
+from ..models import POLICY, Policy, PolicyVersion, Staff
 from ..proxies import current_smattest
+from ..records import Announcement, VersionWithdrawal
 from . import messages, outbox
 from .context import RunContext
 from .outbox import PENDING, SENDING, insert_ignoring_duplicates, retry_on_deadlock

@@ -15,8 +15,9 @@ from flask import url_for
 
 from ..lifecycle import REVIEW_NOTICE_DAYS, review_date
 from ..mail import Batch, address_problem, compose, describe_error
-from ..models import Policy, ReviewNotice
+from ..models import Policy
 from ..proxies import current_smattest
+from ..records import ReviewNotice
 from . import messages, outbox
 from .context import RunContext
 from .outbox import PENDING, SENDING, insert_ignoring_duplicates, retry_on_deadlock
