@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask.cli import AppGroup
 
 from ..courses import CourseFileError, import_course, parse
 from ..models import Course
 from ..proxies import current_smattest
+from .params import Group, echo_table, plural
 
 
-@click.group("course", cls=AppGroup)
+@click.group("course", cls=Group)
 def course_cli() -> None:
     """Import refresher courses and list them."""
 
@@ -29,7 +29,8 @@ def course_import(path: Path) -> None:
     try:
         imported = import_course(parse(path.read_bytes()))
     except CourseFileError as error:
-        click.echo(f"Nothing imported: {path} has {len(error.problems)} problem(s):", err=True)
+        click.echo(f"Nothing imported: {path} has {plural(len(error.problems), 'problem')}:",
+                   err=True)  # fmt: skip
         for problem in error.problems:
             click.echo(f"  - {problem}", err=True)
         raise SystemExit(1) from None
@@ -37,7 +38,8 @@ def course_import(path: Path) -> None:
     if imported.created:
         click.echo(
             f"Imported {version.course.slug} version {version.number}: "
-            f"{len(version.sections)} sections, {len(version.questions)} questions, "
+            f"{plural(len(version.sections), 'section')}, "
+            f"{plural(len(version.questions), 'question')}, "
             f"pass mark {version.pass_mark}%."
         )
     else:
@@ -48,14 +50,26 @@ def course_import(path: Path) -> None:
 
 @course_cli.command("list")
 def course_list() -> None:
-    """List every course with its newest version."""
+    """List every course: the version in force (the newest import) and how it is taken."""
     courses = current_smattest.db.session.scalars(sa.select(Course).order_by(Course.slug)).all()
     if not courses:
         click.echo("No courses yet: import one with 'flask smattest course import FILE'.")
+        return
+    rows = []
     for course in courses:
         newest = course.versions[-1]
-        click.echo(
-            f"{course.slug}\t{course.title}\tversion {newest.number}\t"
-            f"{len(newest.questions)} questions\tpass mark {newest.pass_mark}%\t"
-            f"every {course.refresh_every_months} months"
-        )
+        asked = newest.questions_per_attempt or len(newest.questions)
+        rows.append((
+            course.slug,
+            course.title,
+            f"version {newest.number} since {newest.created_at.date().isoformat()}",
+            f"{asked} of {plural(len(newest.questions), 'question')}",
+            f"{newest.pass_mark}%",
+            str(newest.max_attempts),
+            plural(course.refresh_every_months, "month"),
+        ))  # fmt: skip
+    echo_table(
+        ("SLUG", "TITLE", "IN FORCE", "ASKED", "PASS MARK", "TRIES A DAY", "DUE AGAIN AFTER"),
+        rows,
+    )
+    click.echo("A course has no scheduled versions: an import is in force at once.")

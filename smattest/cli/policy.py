@@ -7,15 +7,14 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask.cli import AppGroup
 
 from ..models import Policy
-from ..policies import PolicyError, publish
+from ..policies import PolicyError, publish, version_in_force
 from ..proxies import current_smattest
-from .params import ISODate
+from .params import Group, ISODate, echo_table
 
 
-@click.group("policy", cls=AppGroup)
+@click.group("policy", cls=Group)
 def policy_cli() -> None:
     """Publish policy versions and list policies."""
 
@@ -69,13 +68,22 @@ def policy_publish(
 
 @policy_cli.command("list")
 def policy_list() -> None:
-    """List every policy with its newest version."""
+    """List every policy: the version in force today and any scheduled after it."""
     policies = current_smattest.db.session.scalars(sa.select(Policy).order_by(Policy.slug)).all()
     if not policies:
         click.echo("No policies yet: publish one with 'flask smattest policy publish'.")
+        return
+    rows = []
     for policy in policies:
-        newest = policy.versions[-1]
-        click.echo(
-            f"{policy.slug}\t{policy.title}\tversion {newest.number}\t"
-            f"in force from {newest.effective_date.isoformat()}\t{newest.text_sha256}"
-        )
+        in_force = version_in_force(policy)
+        later = [v for v in policy.versions if in_force is None or v.number > in_force.number]
+        rows.append((
+            policy.slug,
+            policy.title,
+            f"version {in_force.number} since {in_force.effective_date.isoformat()}"
+            if in_force else "none yet",
+            ", ".join(f"version {v.number} from {v.effective_date.isoformat()}" for v in later)
+            or "none",
+            in_force.text_sha256[:12] if in_force else "",
+        ))  # fmt: skip
+    echo_table(("SLUG", "TITLE", "IN FORCE", "SCHEDULED", "SHA-256 (IN FORCE)"), rows)
