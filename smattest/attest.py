@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -28,7 +29,19 @@ from .timeutil import local_today
 
 
 class AttestationError(ValueError):
-    """An attestation cannot be recorded; the message tells the person why."""
+    """An attestation cannot be recorded; the message tells the person why.
+
+    ``problems`` lists every problem found as (subject, message), the subject
+    being what it is about (``"signature"``, ``"reason"``, ``"policy"``) or
+    None, so that a form can show each next to its field.
+    """
+
+    def __init__(
+        self, message: str = "", *, field: str | None = None,
+        problems: list[tuple[str | None, str]] | None = None,
+    ) -> None:  # fmt: skip
+        self.problems = problems or [(field, message)]
+        super().__init__(" ".join(text for _, text in self.problems))
 
 
 #: The longest reason kept for an attestation HR records on someone's behalf.
@@ -63,11 +76,21 @@ class Recorded:
     attestation_id: int
     policy_title: str
     version_number: int
+    #: The receipt's number (the row's chain position), read before the commit too.
+    receipt_number: int
 
 
 def normalise_name(name: str) -> str:
-    """A name compared ignoring case and extra spaces."""
-    return " ".join(name.split()).casefold()
+    """A name as signatures are compared: ignoring case, extra spaces and diacritics.
+
+    "lucia  ramirez" matches "Lucía Ramírez": the accents (combining marks
+    after canonical decomposition) are dropped, nothing else is. Letters of
+    another script that look alike, zero-width characters and compatibility
+    forms (full-width letters) still differ, so a signature stays the name.
+    """
+    decomposed = unicodedata.normalize("NFD", " ".join(name.split()))
+    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return unicodedata.normalize("NFC", bare).casefold()
 
 
 def statement(policy: Policy, version: PolicyVersion) -> str:
@@ -106,7 +129,9 @@ def attest(
             "Your compliance record is marked inactive, so nothing can be signed. "
             "Please contact HR."
         )
-    _check_signature(staff, signature, "your full name", "Nothing was recorded.")
+    problem = _signature_problem(staff, signature, "your full name", "Nothing was recorded.")
+    if problem:
+        raise AttestationError(problem, field="signature")
     staff_id, version_id, text_sha256 = staff.id, version.id, version.text_sha256
     # Who and what, as they are now, read before the lock (the row hashes them).
     now_known = evidence.AtTheTime(staff.external_id, staff.full_name, policy.slug, version.number)
@@ -114,7 +139,7 @@ def attest(
     title, number, policy_id = policy.title, version.number, policy.id
     head = _lock_unless_recorded(staff_id, policy_id, version_id)
     if isinstance(head, Attestation):
-        return Recorded(head, False, head.id, title, number)
+        return Recorded(head, False, head.id, title, number, head.chain_seq)
     row = Attestation(
         staff_id=staff_id,
         policy_version_id=version_id,
@@ -126,6 +151,7 @@ def attest(
         text_sha256=text_sha256,
     )
     evidence.link(head, row, now_known)
+    receipt_number = row.chain_seq
     session = current_smattest.db.session
     session.flush()
     row_id = row.id
@@ -144,7 +170,7 @@ def attest(
     )
     session.commit()
     send_after_commit(attestation_recorded, current_app_object(), attestation=row)
-    return Recorded(row, True, row_id, title, number)
+    return Recorded(row, True, row_id, title, number, receipt_number)
 
 
 def _not_in_force(policy: Policy, in_force: PolicyVersion, number: int) -> str:
@@ -194,43 +220,51 @@ def attest_on_behalf(
     """
     reason = (reason or "").strip()
     signature = " ".join((signature or "").split())
+    problems: list[tuple[str | None, str]] = []
+    policy = get_policy(slug) if slug else None
+    version = version_in_force(policy) if policy else None
     if not slug:
-        raise AttestationError("Choose the policy they signed.")
-    policy = get_policy(slug)
-    if policy is None:
-        raise AttestationError(f"There is no policy {slug!r}.")
-    version = version_in_force(policy)
-    if version is None:
-        raise AttestationError(
-            f"The {policy.title} has no version in force yet, so there is nothing to attest to."
-        )
-    if not reason:
-        raise AttestationError(
-            'Give the reason you are recording this for them, e.g. "signed paper form on 3 May".'
-        )
-    if len(reason) > MAX_REASON:
-        raise AttestationError(
-            f"The reason is {len(reason)} characters long; keep it to {MAX_REASON} at most."
-        )
-    hidden = text.problem("The reason", reason, multiline=True)
-    if hidden:
-        raise AttestationError(hidden)
+        problems.append(("policy", "Choose the policy they signed."))
+    elif policy is None:
+        problems.append(("policy", f"There is no policy {slug!r}."))
+    elif version is None:
+        problems.append((
+            "policy",
+            f"The {policy.title} has no version in force yet, so there is nothing to attest to.",
+        ))  # fmt: skip
     if not signature:
-        raise AttestationError("Type the signature as it is on the paper form.")
-    if len(signature) > 200:
-        raise AttestationError("A signature is at most 200 characters.")
-    if str(recorded_by) == staff.external_id:
-        raise AttestationError(
-            "You cannot record your own attestation on your behalf: "
-            "sign it yourself on the policy page."
-        )
-    if not staff.active:
-        raise AttestationError(
-            f"{staff.full_name} is marked inactive, so nothing can be recorded for them."
-        )
-    _check_signature(
+        problems.append(("signature", "Type the signature as it is on the paper form."))
+    elif len(signature) > 200:
+        problems.append(("signature", "A signature is at most 200 characters."))
+    elif problem := _signature_problem(
         staff, signature, "the person's full name", "Check the paper form belongs to this person."
-    )
+    ):
+        problems.append(("signature", problem))
+    if not reason:
+        problems.append((
+            "reason",
+            'Give the reason you are recording this for them, e.g. "signed paper form on 3 May".',
+        ))  # fmt: skip
+    elif len(reason) > MAX_REASON:
+        problems.append((
+            "reason",
+            f"The reason is {len(reason)} characters long; keep it to {MAX_REASON} at most.",
+        ))  # fmt: skip
+    elif text.problem("The reason", reason, multiline=True):
+        problems.append(("reason", text.problem("The reason", reason, multiline=True) or ""))
+    if str(recorded_by) == staff.external_id:
+        problems.insert(0, (
+            None,
+            "You cannot record your own attestation on your behalf: "
+            "sign it yourself on the policy page.",
+        ))  # fmt: skip
+    elif not staff.active:
+        problems.insert(0, (
+            None, f"{staff.full_name} is marked inactive, so nothing can be recorded for them."
+        ))  # fmt: skip
+    if problems:
+        raise AttestationError(problems=problems)
+    assert policy is not None and version is not None
     staff_id, version_id, text_sha256 = staff.id, version.id, version.text_sha256
     # Who and what, as they are now, read before the lock (the row hashes them).
     now_known = evidence.AtTheTime(staff.external_id, staff.full_name, policy.slug, version.number)
@@ -242,7 +276,7 @@ def attest_on_behalf(
     title, number = policy.title, version.number
     head = _lock_unless_recorded(staff_id, policy.id, version_id)
     if isinstance(head, Attestation):
-        return Recorded(head, False, head.id, title, number)
+        return Recorded(head, False, head.id, title, number, head.chain_seq)
     row = Attestation(
         staff_id=staff_id,
         policy_version_id=version_id,
@@ -263,10 +297,10 @@ def attest_on_behalf(
         )
     )
     session.flush()
-    row_id = row.id
+    row_id, receipt_number = row.id, row.chain_seq
     session.commit()
     send_after_commit(attestation_recorded, current_app_object(), attestation=row)
-    return Recorded(row, True, row_id, title, number)
+    return Recorded(row, True, row_id, title, number, receipt_number)
 
 
 def _lock_unless_recorded(
@@ -308,16 +342,16 @@ def _latest_of_version(staff_id: int, version_id: int) -> int | None:
     )
 
 
-def _check_signature(staff: Staff, signature: str, whose: str, then: str) -> None:
-    """The signature must be the name on record; with none on record, a name (never an email)."""
+def _signature_problem(staff: Staff, signature: str, whose: str, then: str) -> str | None:
+    """What is wrong with a signature, or None: it must be the name on record; with none on
+    record, a name (never an email)."""
     if has_name(staff):
         if normalise_name(signature) != normalise_name(staff.full_name):
-            raise AttestationError(
-                f"The signature must be {whose} as HR has it: {staff.full_name}. {then}"
-            )
-        return
+            return f"The signature must be {whose} as HR has it: {staff.full_name}. {then}"
+        return None
     if "@" in signature or len(normalise_name(signature)) < 2:
-        raise AttestationError(f"Type {whose} to sign, not an email address or initial. {then}")
+        return f"Type {whose} to sign, not an email address or initial. {then}"
+    return None
 
 
 def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Attestation | None:
@@ -340,11 +374,13 @@ def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Att
     )
 
 
-def receipt_for(staff: Staff, attestation_id: int) -> Attestation | None:
-    """One of ``staff``'s own attestations, or None (someone else's is not theirs to see)."""
+def receipt_for(staff: Staff, number: int) -> Attestation | None:
+    """``staff``'s own attestation with receipt ``number`` (its place in the evidence
+    chain, which numbers attestations and completions alike), or None: someone else's
+    is not theirs to see."""
     return current_smattest.db.session.scalar(
         sa.select(Attestation).where(
-            Attestation.id == attestation_id,
+            Attestation.chain_seq == number,
             Attestation.staff_id == staff.id,
             in_chain(Attestation.chain_seq),
         )

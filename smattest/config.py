@@ -259,6 +259,13 @@ SETTINGS: dict[str, Setting] = {
         _is_weekdays,
         "Days on which reminders go out; a stage falling on another day waits for the next.",
     ),
+    "SMATTEST_HELP_CONTACT": Setting(
+        "HR",
+        "non-empty text naming a person, team or address",
+        lambda value: isinstance(value, str) and bool(value.strip()),
+        "Whom employees are told to ask when they are stuck, e.g. after using the day's quiz "
+        'attempts: "the HR team (hr@agency.example, extension 4410)".',
+    ),
     "SMATTEST_HR_EMAILS": Setting(
         [],
         "a list of email addresses (empty: no weekly summary)",

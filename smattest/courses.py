@@ -8,13 +8,19 @@ A course file is JSON (UTF-8)::
       "policy": "social-media",                 optional: slug of the policy it teaches
       "pass_mark": 80,                          optional, 1-100 (percent), default 80
       "refresh_every_months": 12,               optional, 1-120, default 12
+      "questions_per_attempt": 8,               optional: drawn at random per attempt,
+                                                1 to the number of questions; default all
+      "max_attempts": 3,                        optional, 1-20: failed attempts a day, default 3
       "sections": [{"title": "...", "body": "Markdown"}],                 at least one
       "questions": [{
           "id": "friend-request",               required, unique in the file
           "kind": "single" | "multiple",        required
           "prompt": "...",                      required, unique in the file
           "options": [{"text": "...", "correct": true}, {"text": "..."}],   2 or more
-          "explanation": "..."                  required: shown after submitting
+          "explanation": "...",                 required: shown after a miss, so it
+                                                teaches the rule without naming the option
+          "topic": "boundaries",                optional: draws are balanced across topics
+          "section": 3                          optional: the section (1, 2, ...) to re-read
       }]
     }
 
@@ -38,10 +44,11 @@ from .policies import SLUG, get_policy
 from .proxies import current_smattest
 
 COURSE_FIELDS = {"slug", "title", "policy", "pass_mark", "refresh_every_months", "sections",
-                 "questions"}  # fmt: skip
+                 "questions", "questions_per_attempt", "max_attempts"}  # fmt: skip
 REQUIRED_COURSE_FIELDS = {"slug", "title", "sections", "questions"}
 SECTION_FIELDS = {"title", "body"}
-QUESTION_FIELDS = {"id", "kind", "prompt", "options", "explanation"}
+QUESTION_FIELDS = {"id", "kind", "prompt", "options", "explanation", "topic", "section"}
+REQUIRED_QUESTION_FIELDS = {"id", "kind", "prompt", "options", "explanation"}
 OPTION_FIELDS = {"text", "correct"}
 
 
@@ -50,7 +57,8 @@ class CourseFileError(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s): " + "; ".join(problems))
+        count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+        super().__init__(f"{count}: " + "; ".join(problems))
 
 
 def parse(source: bytes) -> dict[str, Any]:
@@ -117,15 +125,30 @@ def validate(data: dict[str, Any]) -> list[str]:
     seen_ids: dict[str, int] = {}
     seen_prompts: dict[str, int] = {}
     for n, question in enumerate(questions, 1):
-        problems += _question_problems(n, question, seen_ids, seen_prompts)
+        problems += _question_problems(n, question, seen_ids, seen_prompts, len(sections))
+    if "questions_per_attempt" in data and not _whole(
+        data["questions_per_attempt"], 1, max(len(questions), 1)
+    ):
+        problems.append(
+            f"questions_per_attempt: {data['questions_per_attempt']!r} is not a whole number "
+            f"from 1 to {len(questions)} (the number of questions)"
+        )
+    if "max_attempts" in data and not _whole(data["max_attempts"], 1, 20):
+        problems.append(
+            f"max_attempts: {data['max_attempts']!r} is not a whole number from 1 to 20"
+        )
     return problems
 
 
 def _question_problems(
-    n: int, question: object, seen_ids: dict[str, int], seen_prompts: dict[str, int]
+    n: int,
+    question: Any,
+    seen_ids: dict[str, int],
+    seen_prompts: dict[str, int],
+    sections: int,
 ) -> list[str]:
     where = f"questions[{n}]"
-    problems = _fields(where, question, QUESTION_FIELDS, QUESTION_FIELDS)
+    problems = _fields(where, question, QUESTION_FIELDS, REQUIRED_QUESTION_FIELDS)
     if not isinstance(question, dict):
         return problems
     qid = question.get("id")
@@ -151,6 +174,12 @@ def _question_problems(
         seen_prompts.setdefault(key, n)
     if "explanation" in question and not _text(question["explanation"]):
         problems.append(f"{where}.explanation: must be non-empty text")
+    if "topic" in question and not (_text(question["topic"]) and len(question["topic"]) <= 80):
+        problems.append(f"{where}.topic: must be non-empty text of at most 80 characters")
+    if "section" in question and not _whole(question["section"], 1, max(sections, 1)):
+        problems.append(
+            f"{where}.section: {question['section']!r} is not a section number from 1 to {sections}"
+        )
     kind = question.get("kind")
     if "kind" in question and kind not in ("single", "multiple"):
         problems.append(f"{where}.kind: {kind!r} is neither 'single' nor 'multiple'")
@@ -242,6 +271,8 @@ def import_course(data: dict[str, Any]) -> Imported:
         course=course,
         number=latest.number + 1 if latest else 1,
         pass_mark=data.get("pass_mark", 80),
+        questions_per_attempt=data.get("questions_per_attempt"),
+        max_attempts=data.get("max_attempts", 3),
         content_sha256=digest,
     )
     version.sections = [
@@ -257,6 +288,8 @@ def import_course(data: dict[str, Any]) -> Imported:
             options=[o["text"].strip() for o in q["options"]],
             correct=[i for i, o in enumerate(q["options"]) if o.get("correct") is True],
             explanation=q["explanation"].strip(),
+            topic=" ".join(q["topic"].split()) if q.get("topic") else None,
+            section=q.get("section"),
         )
         for n, q in enumerate(data["questions"], 1)
     ]

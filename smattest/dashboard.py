@@ -199,7 +199,8 @@ def parse_filter(
     if text("department"):
         found["department"] = text("department")
     if text("manager"):
-        found["manager"] = text("manager").lower()
+        manager = " ".join(text("manager").split())
+        found["manager"] = manager.lower() if "@" in manager else manager
     if text("group"):
         found["group"] = " ".join(text("group").split()).casefold()
     if text("q"):
@@ -286,8 +287,15 @@ def _condition(
         parts.append(_no_department())
     elif flt.department:
         parts.append(Staff.department == flt.department)
-    if flt.manager:
+    if flt.manager and "@" in flt.manager:
         parts.append(Staff.manager_email == flt.manager)
+    elif flt.manager:
+        boss = aliased(Staff)
+        parts.append(
+            Staff.manager_email.in_(
+                sa.select(boss.email).where(boss.full_name.icontains(flt.manager, autoescape=True))
+            )
+        )
     if flt.group:
         parts.append(in_group(flt.group))
     if flt.search:

@@ -42,7 +42,25 @@ MAX_REASON = 2000
 
 
 class ExemptionError(ValueError):
-    """An exemption cannot be granted or ended as asked; the message says why."""
+    """An exemption cannot be granted or ended as asked; the message says why.
+
+    ``field`` names what the problem is about (``"requirement"``, ``"reason"``,
+    ``"until"``), or is None, so that a form can show it next to its field.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+def reason_problem(reason: str | None) -> str | None:
+    """What is wrong with an exemption's reason (blank, too long), or None."""
+    reason = (reason or "").strip()
+    if not reason:
+        return "Give the reason for the exemption: an auditor will ask."
+    if len(reason) > MAX_REASON:
+        return f"The reason is {len(reason)} characters long; keep it to {MAX_REASON} at most."
+    return text.problem("The reason", reason, multiline=True)
 
 
 def _day(day: dt.date) -> str:
@@ -63,7 +81,9 @@ def is_active(exemption: Exemption, today: dt.date | None = None) -> bool:
 def requirement_in_force(kind: str, requirement_id: int) -> compliance.Requirement:
     """The requirement ``kind``/``requirement_id`` in force today, or :class:`ExemptionError`."""
     if kind not in (POLICY, COURSE):
-        raise ExemptionError(f"{kind!r} is not a kind of requirement: use 'policy' or 'course'.")
+        raise ExemptionError(
+            f"{kind!r} is not a kind of requirement: use 'policy' or 'course'.", field="requirement"
+        )
     listing = (
         compliance.policy_requirements() if kind == POLICY else compliance.course_requirements()
     )
@@ -77,10 +97,11 @@ def requirement_in_force(kind: str, requirement_id: int) -> compliance.Requireme
         else session.get(Course, requirement_id)
     )
     if known is None:
-        raise ExemptionError(f"There is no {kind} with id {requirement_id}.")
+        raise ExemptionError(f"There is no {kind} with id {requirement_id}.", field="requirement")
     raise ExemptionError(
         f"The {known.title} is not in force yet, so nobody owes it and there is nothing "
-        "to exempt from."
+        "to exempt from.",
+        field="requirement",
     )
 
 
@@ -124,20 +145,15 @@ def grant(
     session = current_smattest.db.session
     reason = (reason or "").strip()
     requirement = requirement_in_force(kind, requirement_id)
-    if not reason:
-        raise ExemptionError("Give the reason for the exemption: an auditor will ask.")
-    if len(reason) > MAX_REASON:
-        raise ExemptionError(
-            f"The reason is {len(reason)} characters long; keep it to {MAX_REASON} at most."
-        )
-    hidden = text.problem("The reason", reason, multiline=True)
-    if hidden:
-        raise ExemptionError(hidden)
+    problem = reason_problem(reason)
+    if problem:
+        raise ExemptionError(problem, field="reason")
     today = local_today()
     if until is not None and until < today:
         raise ExemptionError(
             f"The last day covered, {_day(until)}, has already passed: "
-            f"choose today ({_day(today)}) or a later day."
+            f"choose today ({_day(today)}) or a later day.",
+            field="until",
         )
     if not staff.active:
         raise ExemptionError(
@@ -184,12 +200,13 @@ def grant(
     return exemption
 
 
-def end(exemption: Exemption, ended_by: str) -> Exemption:
+def end(exemption: Exemption, ended_by: str, reason: str | None = None) -> Exemption:
     """End an active exemption now; the person owes the requirement again from today.
 
     Appends an :class:`ExemptionEnd` to the evidence chain, repeats the end
     in the exemption's ``ended_at`` and ``ended_by`` for pages (the grant is
-    kept), records an ``exemption.end`` HR event in the same transaction, then sends
+    kept), records an ``exemption.end`` HR event (with HR's ``reason``, when given) in the
+    same transaction, then sends
     ``exemption_ended``. Raises :class:`ExemptionError` when the exemption
     was already ended or has expired.
     """
@@ -236,7 +253,8 @@ def end(exemption: Exemption, ended_by: str) -> Exemption:
             action="exemption.end",
             staff_id=exemption.staff_id,
             detail=f"Ended the exemption from the {title}; "
-            f"it was granted {describe_until(exemption.until)}.",
+            f"it was granted {describe_until(exemption.until)}."
+            + (f" Reason: {reason.strip()}" if reason and reason.strip() else ""),
         )
     )
     session.commit()

@@ -11,7 +11,7 @@ import nh3
 from markdown_it import MarkdownIt
 
 # "js-default": CommonMark plus tables and strikethrough, html=False, no linkify.
-_parser = MarkdownIt("js-default")
+parser = MarkdownIt("js-default")
 
 ALLOWED_TAGS = {
     "a", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -24,10 +24,19 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 def render(text: str) -> str:
     """Render Markdown ``text`` to HTML that is safe to show as-is."""
+    return clean(parser.render(text))
+
+
+def clean(
+    html: str,
+    extra_tags: frozenset[str] | set[str] = frozenset(),
+    extra_attributes: dict[str, set[str]] | None = None,
+) -> str:
+    """``html`` through the allow-list (plus ``extra_tags`` and ``extra_attributes``)."""
     return nh3.clean(
-        _parser.render(text),
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+        html,
+        tags=ALLOWED_TAGS | set(extra_tags),
+        attributes={**ALLOWED_ATTRIBUTES, **(extra_attributes or {})},
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer",
     )

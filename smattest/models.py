@@ -171,6 +171,10 @@ class CourseVersion(Base):
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_course.id"))
     number: Mapped[int]
     pass_mark: Mapped[int] = mapped_column(default=80)
+    #: How many questions one attempt asks, drawn at random (None: all of them).
+    questions_per_attempt: Mapped[int | None]
+    #: Failed attempts allowed per person per day (in SMATTEST_TIMEZONE).
+    max_attempts: Mapped[int] = mapped_column(default=3, server_default="3")
     #: SHA-256 of the imported source, to tell a changed re-import from the same.
     content_sha256: Mapped[str] = mapped_column(sa.String(64))
     #: SHA-256 of the content as stored (sections, questions, pass mark), which
@@ -215,6 +219,10 @@ class Question(Base):
     #: Indexes into ``options`` of the correct answers.
     correct: Mapped[list[int]] = mapped_column(JSONText)
     explanation: Mapped[str] = mapped_column(sa.Text, default="")
+    #: What the question is about; an attempt's draw is balanced across topics.
+    topic: Mapped[str | None] = mapped_column(sa.String(80))
+    #: The position of the course section that teaches it (to re-read after a miss).
+    section: Mapped[int | None]
 
 
 class QuizAttempt(Base):

@@ -21,3 +21,18 @@ def local_today() -> dt.date:
 def to_local(moment: dt.datetime) -> dt.datetime:
     """``moment`` (timezone-aware) in the agency's time zone, for display."""
     return moment.astimezone(current_smattest.timezone)
+
+
+#: Day formats HR may type: unambiguous ones only (06/07/2026 is June or July).
+DAY_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y")
+
+
+def parse_day(value: str) -> dt.date | None:
+    """A day from text such as ``30 June 2026``, ``June 30, 2026`` or ``2026-06-30``."""
+    text = " ".join(value.replace(".", " ").split())
+    for format in DAY_FORMATS:
+        try:
+            return dt.datetime.strptime(text, format).date()
+        except ValueError:
+            continue
+    return None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -10,10 +12,12 @@ import sqlalchemy as sa
 from . import evidence
 from .db import rowcount, utcnow
 from .models import (
+    COURSE,
     Course,
     CourseVersion,
     Question,
     QuizAttempt,
+    Reminder,
     Staff,
     TrainingCompletion,
     in_chain,
@@ -21,29 +25,207 @@ from .models import (
 from .proxies import current_smattest
 from .signals import send_after_commit, training_completed
 from .state import current_app_object
+from .timeutil import local_today, to_local
 
-_shuffle = random.SystemRandom().shuffle
+_random = random.SystemRandom()
 
 
 class QuizError(ValueError):
     """A quiz submission is refused; the message tells the person why."""
 
 
+@dataclass(frozen=True)
+class Presented:
+    """One question of an attempt as shown: its options in order, each with its opaque id.
+
+    The ids are random per attempt, so the answers of one attempt (or the
+    options' places in the course file) say nothing about another's.
+    """
+
+    question: Question
+    #: (opaque id, index into ``question.options``), in the order shown.
+    options: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """Someone has used the day's failed attempts at a course."""
+
+    failed_today: int
+    allowed: int
+    #: When the next attempt opens: the start of the next day, in SMATTEST_TIMEZONE.
+    opens_at: dt.datetime
+
+
+def draw(questions: list[Question], count: int | None) -> list[Question]:
+    """``count`` questions (all when None) at random, as evenly spread over topics as they go.
+
+    Topics take turns in a random order, each giving one random question of
+    its own per turn, so 8 questions from 4 topics are 2 from each.
+    """
+    by_topic: dict[str | None, list[Question]] = {}
+    for question in questions:
+        by_topic.setdefault(question.topic, []).append(question)
+    pools = list(by_topic.values())
+    for pool in pools:
+        _random.shuffle(pool)
+    _random.shuffle(pools)
+    wanted = len(questions) if count is None else min(count, len(questions))
+    picked: list[Question] = []
+    while len(picked) < wanted:
+        for pool in pools:
+            if pool and len(picked) < wanted:
+                picked.append(pool.pop())
+    _random.shuffle(picked)
+    return picked
+
+
+def _option_ids(count: int) -> list[str]:
+    ids: set[str] = set()
+    while len(ids) < count:
+        ids.add("o" + secrets.token_hex(4))  # never a bare number, like a position
+    return list(ids)
+
+
+def failed_today(staff: Staff, course: Course) -> int:
+    """How many attempts at ``course`` (any version) ``staff`` failed today, locally."""
+    day_start = dt.datetime.combine(local_today(), dt.time(), current_smattest.timezone)
+    return (
+        current_smattest.db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(QuizAttempt)
+            .join(CourseVersion, CourseVersion.id == QuizAttempt.course_version_id)
+            .where(
+                QuizAttempt.staff_id == staff.id,
+                CourseVersion.course_id == course.id,
+                QuizAttempt.passed.is_(False),
+                QuizAttempt.submitted_at >= day_start.astimezone(dt.UTC),
+            )
+        )
+        or 0
+    )
+
+
+def lockout(staff: Staff, course: Course) -> Lockout | None:
+    """The lockout ``staff`` is under for ``course`` today, or None when they may start.
+
+    Only failed attempts count, at any version of the course, from the start
+    of today in SMATTEST_TIMEZONE; the limit is the newest version's.
+    """
+    allowed = course.versions[-1].max_attempts
+    failed = failed_today(staff, course)
+    if failed < allowed:
+        return None
+    tomorrow = local_today() + dt.timedelta(days=1)
+    opens_at = dt.datetime.combine(tomorrow, dt.time(), current_smattest.timezone)
+    return Lockout(failed_today=failed, allowed=allowed, opens_at=opens_at.astimezone(dt.UTC))
+
+
+def stuck_today(staff_ids: list[int]) -> dict[int, set[int]]:
+    """Of ``staff_ids``, who has used today's failed attempts, and at which course ids.
+
+    One query for a page of the people table, not one per person.
+    """
+    if not staff_ids:
+        return {}
+    session = current_smattest.db.session
+    day_start = dt.datetime.combine(local_today(), dt.time(), current_smattest.timezone)
+    failed = session.execute(
+        sa.select(QuizAttempt.staff_id, CourseVersion.course_id, sa.func.count())
+        .join(CourseVersion, CourseVersion.id == QuizAttempt.course_version_id)
+        .where(
+            QuizAttempt.staff_id.in_(staff_ids),
+            QuizAttempt.passed.is_(False),
+            QuizAttempt.submitted_at >= day_start.astimezone(dt.UTC),
+        )
+        .group_by(QuizAttempt.staff_id, CourseVersion.course_id)
+    ).all()
+    if not failed:
+        return {}
+    newest = (
+        sa.select(CourseVersion.course_id, sa.func.max(CourseVersion.number).label("number"))
+        .group_by(CourseVersion.course_id)
+        .subquery()
+    )
+    allowed = dict(
+        session.execute(
+            sa.select(CourseVersion.course_id, CourseVersion.max_attempts).join(
+                newest,
+                sa.and_(
+                    newest.c.course_id == CourseVersion.course_id,
+                    newest.c.number == CourseVersion.number,
+                ),
+            )
+        ).all()
+    )
+    stuck: dict[int, set[int]] = {}
+    for staff_id, course_id, count in failed:
+        if count >= allowed.get(course_id, 3):
+            stuck.setdefault(staff_id, set()).add(course_id)
+    return stuck
+
+
+def open_attempt(staff: Staff, course: Course) -> QuizAttempt | None:
+    """``staff``'s unsubmitted attempt at the newest version of ``course``, if any."""
+    return current_smattest.db.session.scalar(
+        sa.select(QuizAttempt)
+        .where(
+            QuizAttempt.staff_id == staff.id,
+            QuizAttempt.course_version_id == course.versions[-1].id,
+            QuizAttempt.submitted_at.is_(None),
+        )
+        .order_by(QuizAttempt.id.desc())
+        .limit(1)
+    )
+
+
 def start_attempt(staff: Staff, course: Course) -> QuizAttempt:
-    """A new attempt at the newest version of ``course``, questions and options shuffled."""
+    """An attempt at the newest version of ``course``: its own draw, order and option ids.
+
+    An attempt already open is returned instead of a new one, so starting
+    again does not draw other questions. Raises :class:`QuizError` when the
+    person is inactive or has used the day's failed attempts.
+    """
     if not staff.active:
         raise QuizError("Your compliance record is marked inactive. Please contact HR.")
+    existing = open_attempt(staff, course)
+    if existing is not None:
+        return existing
+    locked = lockout(staff, course)
+    if locked is not None:
+        raise QuizError(lockout_message(locked))
     version = course.versions[-1]
     presented = []
-    for question in version.questions:
+    for question in draw(list(version.questions), version.questions_per_attempt):
         order = list(range(len(question.options)))
-        _shuffle(order)
-        presented.append({"question": question.id, "options": order})
-    _shuffle(presented)
+        _random.shuffle(order)
+        ids = _option_ids(len(order))
+        presented.append(
+            {"question": question.id, "options": [list(p) for p in zip(ids, order, strict=True)]}
+        )
     attempt = QuizAttempt(staff_id=staff.id, course_version_id=version.id, presented=presented)
     current_smattest.db.session.add(attempt)
     current_smattest.db.session.commit()
     return attempt
+
+
+def lockout_message(locked: Lockout) -> str:
+    """What a person who has used the day's attempts reads: when it reopens, whom to ask."""
+    opens = to_local(locked.opens_at)
+    attempts = "attempt" if locked.allowed == 1 else "attempts"
+    return (
+        f"You have used today's {locked.allowed} {attempts} at this quiz. "
+        f"The next attempt opens at {opens:%H:%M} on {opens.day} {opens:%B %Y}. "
+        "Until then, re-read the sections named in your last result. "
+        f"If you are stuck, ask {current_app_object().config['SMATTEST_HELP_CONTACT']}."
+    )
+
+
+def course_version_of(attempt: QuizAttempt) -> CourseVersion:
+    """The course version ``attempt`` was taken at."""
+    version = current_smattest.db.session.get(CourseVersion, attempt.course_version_id)
+    assert version is not None  # a foreign key
+    return version
 
 
 def attempt_of(staff: Staff, attempt_id: int) -> QuizAttempt | None:
@@ -53,15 +235,41 @@ def attempt_of(staff: Staff, attempt_id: int) -> QuizAttempt | None:
     )
 
 
-def questions_of(attempt: QuizAttempt) -> list[tuple[Question, list[int]]]:
-    """The attempt's questions with their option order, as the person saw them."""
+def questions_of(attempt: QuizAttempt) -> list[Presented]:
+    """The attempt's questions with their options' order and ids, as the person saw them."""
     by_id = {
         q.id: q
         for q in current_smattest.db.session.scalars(
             sa.select(Question).where(Question.course_version_id == attempt.course_version_id)
         )
     }
-    return [(by_id[item["question"]], item["options"]) for item in attempt.presented]
+    shown = []
+    for item in attempt.presented:
+        # Attempts started before option ids existed stored bare indexes.
+        options = [
+            (str(o), o) if isinstance(o, int) else (str(o[0]), int(o[1])) for o in item["options"]
+        ]
+        shown.append(Presented(by_id[item["question"]], options))
+    return shown
+
+
+def chosen_indexes(attempt: QuizAttempt, choices: dict[int, list[str]]) -> dict[int, list[int]]:
+    """Question id → option indexes, from the option ids a form sent for ``attempt``.
+
+    Raises :class:`QuizError` for a question or option id this attempt did
+    not show (an id from another attempt, or a made-up one).
+    """
+    shown = {p.question.id: dict(p.options) for p in questions_of(attempt)}
+    answers: dict[int, list[int]] = {}
+    for question_id, ids in choices.items():
+        options = shown.get(question_id)
+        if options is None or not all(i in options for i in ids):
+            raise QuizError(
+                "The answers do not match the questions of this attempt. Nothing was recorded: "
+                "please start a new attempt."
+            )
+        answers[question_id] = [options[i] for i in ids]
+    return answers
 
 
 @dataclass(frozen=True)
@@ -91,7 +299,7 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
             "Your compliance record is now inactive, so this quiz was not recorded. "
             "If this is wrong, please contact HR."
         )
-    presented = {q.id: (q, order) for q, order in questions_of(attempt)}
+    presented = {p.question.id: (p.question, p.options) for p in questions_of(attempt)}
     strangers = sorted(set(answers) - set(presented))
     if strangers:
         raise QuizError(
@@ -110,6 +318,7 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
     assert version is not None  # the attempt's foreign key
     passed = score >= version.pass_mark
     staff_id, course_version_id, content = staff.id, version.id, version.stored_sha256
+    course_id = version.course_id
 
     head = evidence.lock_chain() if passed else None
     now = utcnow()
@@ -139,11 +348,51 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
         )
         assert head is not None  # locked above when passed
         evidence.link(head, completion)
+        session.flush()
+        # The receipt goes out through the outbox, planned in the same transaction as
+        # the completion, as a signature's does.
+        session.add(
+            Reminder(
+                staff_id=staff_id,
+                requirement_kind=COURSE,
+                requirement_id=course_id,
+                cycle_due=local_today(),
+                stage=course_receipt_stage(completion.id),
+                status="pending",
+                attempts=0,
+            )
+        )
     session.commit()
     session.refresh(attempt)
     if completion is not None:
         send_after_commit(training_completed, current_app_object(), completion=completion)
     return Result(attempt, completion)
+
+
+#: The outbox stage of a course receipt: ``rcpt:c<completion id>``. It starts like a
+#: signature's (``rcpt:<attestation id>``), so the receipt job sends both.
+COURSE_RECEIPT_STAGE = "rcpt:c"
+
+
+def course_receipt_stage(completion_id: int) -> str:
+    """The outbox stage of the receipt for training completion ``completion_id``."""
+    return f"{COURSE_RECEIPT_STAGE}{completion_id}"
+
+
+def completion_of(attempt: QuizAttempt) -> TrainingCompletion | None:
+    """The training completion a passed ``attempt`` earned, or None."""
+    return current_smattest.db.session.scalar(
+        sa.select(TrainingCompletion).where(TrainingCompletion.quiz_attempt_id == attempt.id)
+    )
+
+
+def completion_receipt_for(staff: Staff, number: int) -> TrainingCompletion | None:
+    """``staff``'s own training completion with receipt ``number`` (its chain position)."""
+    return current_smattest.db.session.scalar(
+        sa.select(TrainingCompletion).where(
+            TrainingCompletion.chain_seq == number, TrainingCompletion.staff_id == staff.id
+        )
+    )
 
 
 def completions_of(staff: Staff) -> list[TrainingCompletion]:

@@ -14,6 +14,7 @@ from smattest.signals import attestation_recorded
 
 from . import hostapp
 from .conftest import all_databases
+from .html import error_summary_links
 
 POLICY_TEXT = "# Social Media Policy\n\nNever post anything that could identify a client.\n"
 
@@ -64,7 +65,7 @@ def test_signing_records_the_evidence_and_shows_a_receipt(client, policy, employ
 
     assert response.status_code == 303
     (row,) = attestations()
-    assert response.headers["Location"] == f"/compliance/receipts/{row.id}"
+    assert response.headers["Location"] == f"/compliance/receipts/{row.chain_seq}"
     staff = hostapp.db.session.get(Staff, row.staff_id)
     assert staff.external_id == str(employee.id)
     assert row.policy_version_id == policy.id
@@ -83,6 +84,11 @@ def test_signing_records_the_evidence_and_shows_a_receipt(client, policy, employ
     assert "<dt>Version</dt><dd>1</dd>" in receipt
     assert "2 March 2026, 08:30 CST" in receipt  # 14:30 UTC in Chicago
     assert policy.text_sha256 in receipt
+    # One number, in the address and on the page; where the copy went; what is owed next.
+    assert f"<h1>Receipt number {row.chain_seq}</h1>" in receipt
+    assert f"<dt>Receipt number</dt><dd>{row.chain_seq}</dd>" in receipt
+    assert f"A copy of this receipt was emailed to {staff.email}." in receipt
+    assert "You owe nothing else right now." in receipt
 
 
 @pytest.mark.settings(SMATTEST_BASE_URL="http://localhost")
@@ -98,7 +104,8 @@ def test_receipt_is_emailed_to_the_employee(smtp_server, client, runner, policy,
     assert "Version:  1" in text and policy.text_sha256 in text
     assert "2 March 2026, 14:30 UTC" in text
     (row,) = attestations()
-    assert f"http://localhost/compliance/receipts/{row.id}" in text
+    assert f"http://localhost/compliance/receipts/{row.chain_seq}" in text
+    assert f"Receipt number: {row.chain_seq}" in text
     assert policy.text_sha256 in html
 
 
@@ -119,6 +126,71 @@ def test_the_box_must_be_ticked_and_a_name_typed(client, policy, employee):
     assert response.status_code == 400
     assert "Tick the box to confirm you have read and understood the policy." in page
     assert "Type your full name to sign." in page
+    assert attestations() == []
+
+
+def test_every_problem_is_listed_at_once_linked_to_its_field(client, policy, employee):
+    response = sign(client, signature="", agree=None)
+
+    page = response.get_data(as_text=True)
+    assert error_summary_links(page) == [
+        ("#smattest-agree", "Tick the box to confirm you have read and understood the policy."),
+        ("#smattest-signature", "Type your full name to sign."),
+    ]
+    assert 'id="smattest-error-summary" role="alert" tabindex="-1" autofocus' in page
+    assert 'id="smattest-agree" name="agree" value="y" aria-invalid="true"' in page
+
+
+def test_a_refused_signature_keeps_what_was_typed_and_the_tick(client, policy, employee):
+    response = sign(client, signature="P. Raman")
+
+    page = response.get_data(as_text=True)
+    assert error_summary_links(page) == [(
+        "#smattest-signature",
+        "The signature must be your full name as HR has it: Priya Raman. Nothing was recorded.",
+    )]  # fmt: skip
+    assert 'name="signature" value="P. Raman"' in page
+    assert 'name="agree" value="y" checked' in page
+
+
+@pytest.mark.parametrize(
+    ("full_name", "typed"),
+    [
+        ("Lucía Ramírez", "Lucia Ramirez"),
+        ("Lucía Ramírez", "  LUCIA   ramírez "),
+        ("Lucia Ramirez", "Lucía Ramírez"),
+        ("Zoë Ångström-Nuñez", "zoe angstrom-nunez"),
+        ("Đặng Thị Hương", "Đang Thi Huong"),
+    ],
+)
+def test_a_signature_may_leave_out_accents_and_is_stored_as_typed(
+    client, policy, login_as, full_name, typed
+):
+    login_as(name=full_name)
+    client.get("/compliance/")
+
+    assert sign(client, signature=typed).status_code == 303
+    (row,) = attestations()
+    assert row.signature == " ".join(typed.split())
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Luсia Ramirez",  # a Cyrillic "с"
+        "Lucia Ram\u200birez",  # a zero-width space
+        "Ｌｕｃｉａ Ｒａｍｉｒｅｚ",  # full-width letters
+        "Lucia Ramires",
+        "LuciaRamirez",
+    ],
+)
+def test_only_case_spaces_and_accents_are_forgiven(client, policy, login_as, typed):
+    login_as(name="Lucía Ramírez")
+    client.get("/compliance/")
+
+    response = sign(client, signature=typed)
+
+    assert response.status_code == 400
     assert attestations() == []
 
 
@@ -178,7 +250,7 @@ def test_my_compliance_shows_current_and_the_receipt_after_signing(client, polic
     assert "Read and sign" not in page
     assert "2 March 2026, 14:30 UTC" in page
     (row,) = attestations()
-    assert f'href="/compliance/receipts/{row.id}"' in page
+    assert f'href="/compliance/receipts/{row.chain_seq}"' in page
 
 
 def test_attestation_recorded_is_sent_after_commit(app, client, policy, employee):

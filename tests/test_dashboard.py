@@ -250,13 +250,36 @@ def test_people_table_links_names_to_the_person_page(client, hr, roster):
     assert f'<a href="/compliance/hr/people/{staff_named("Bo Brandt").id}">Bo Brandt</a>' in html
 
 
+def test_the_manager_filter_takes_part_of_a_name(client, hr, roster, make_staff):
+    make_staff(1, full_name="Mara Lind", email="mara@agency.example", department="Leadership")
+
+    assert page_of(client.get("/compliance/hr/people?manager=lind")).names() == [
+        n for n in page_of(client.get("/compliance/hr/people?manager=mara@agency.example")).names()
+    ]
+    assert page_of(client.get("/compliance/hr/people?manager=lind")).names()
+    assert page_of(client.get("/compliance/hr/people?manager=nobody")).names() == []
+
+
+@pytest.mark.settings()
+def test_past_the_limit_there_is_no_list_of_managers(client, hr, roster, monkeypatch):
+    monkeypatch.setattr("smattest.views.hr_dashboard.MANAGER_LIST_LIMIT", 1)
+
+    html = client.get("/compliance/hr/people").get_data(as_text=True)
+
+    assert "<datalist" not in html and 'list="smattest-managers"' not in html
+    assert 'id="smattest-manager" name="manager"' in html
+
+
 def test_manager_column_shows_the_managers_name_when_they_are_staff(client, hr, roster, make_staff):
     make_staff(1, full_name="Mara Lind", email="mara@agency.example", department="Leadership")
     page = page_of(client.get("/compliance/hr/people?department=Adult+Services"))
 
     assert {row[2] for row in page.table("People")[1:]} == {"Mara Lind"}
     html = client.get("/compliance/hr/people").get_data(as_text=True)
-    assert '<option value="mara@agency.example">Mara Lind (mara@agency.example)</option>' in html
+    # A text field with suggestions, not a select of every manager.
+    assert 'id="smattest-manager" name="manager" value=""' in html
+    assert 'list="smattest-managers"' in html
+    assert '<option value="mara@agency.example">Mara Lind</option>' in html
     assert '<option value="nils@agency.example">nils@agency.example</option>' in html
 
 
@@ -266,6 +289,7 @@ def test_manager_column_shows_the_managers_name_when_they_are_staff(client, hr, 
         ("department=Child+Protection", ["Ed Eze", "Flo Frey"]),
         ("department=(none)", ["Gus Gray"]),
         ("manager=NILS@agency.example", ["Ed Eze", "Flo Frey", "Gus Gray"]),
+        ("manager=+nils@agency.example+", ["Ed Eze", "Flo Frey", "Gus Gray"]),
         ("requirement=policy:social-media&status=overdue", ["Bo Brandt", "Cy Cole", "Gus Gray"]),
         ("status=due_soon", ["Ed Eze"]),
         ("status=exempt&department=Adult+Services", ["Di Dunn"]),

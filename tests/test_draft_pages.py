@@ -224,8 +224,9 @@ def test_diff_shows_what_the_draft_changes_in_the_version_in_force(client, polic
     html = page(client.get(f"{HR}/drafts/{draft.id}/diff"))
 
     assert "What changed from version 1 to the draft of version 2" in html
-    assert "1 line changed, 2 added, 0 removed." in html
-    assert '<ins><span class="smattest-vh">[added] </span>or follow </ins>' in html
+    assert "2 paragraphs or list items: 1 changed, 1 added." in html
+    assert ('<ins><span class="smattest-vh">[added] </span>or follow '
+            '<span class="smattest-vh"> [end of added]</span></ins>clients.') in html  # fmt: skip
     assert "Report incidents the same day." in html
 
 

@@ -16,6 +16,7 @@ from smattest.signals import exemption_ended, exemption_granted
 
 from . import hostapp
 from .conftest import all_databases, create_tables
+from .html import error_summary_links
 
 REASON = "On parental leave until the end of June."
 
@@ -57,6 +58,30 @@ def grant_page(client, staff, policy, **fields):
     return client.post(f"/compliance/hr/people/{staff.id}/exemptions/new", data=data)
 
 
+def end_page(client, row, **fields):
+    data = {"reason": "Back from leave early.", "confirm": "y"}
+    data.update(fields)
+    return client.post(f"/compliance/hr/exemptions/{row.id}/end", data=data)
+
+
+def test_ending_asks_for_a_reason_and_a_confirmation(client, policy, hr, person):
+    grant_page(client, person, policy)
+    (row,) = rows(Exemption)
+
+    form = client.get(f"/compliance/hr/exemptions/{row.id}/end").get_data(as_text=True)
+    response = end_page(client, row, reason=" ", confirm="")
+
+    assert 'id="smattest-end-reason"' in form and 'id="smattest-end-confirm"' in form
+    assert response.status_code == 400
+    assert error_summary_links(response.get_data(as_text=True)) == [
+        ("#smattest-end-reason", "Say why the exemption ends now: it goes in HR's log."),
+        ("#smattest-end-confirm",
+         "Tick the box to confirm Dmitri Volkov owes the Social Media Policy again."),
+    ]  # fmt: skip
+    assert rows(Exemption)[0].ended_at is None
+    assert [e.action for e in rows(HREvent)] == ["exemption.grant"]
+
+
 def test_the_form_lists_requirements_in_force_with_labelled_fields(client, policy, hr, person):
     import_course({"slug": "refresher", "title": "Social Media Refresher", "sections": [
         {"title": "Why", "body": "Trust."}], "questions": [{"id": "q1", "kind": "single",
@@ -67,7 +92,10 @@ def test_the_form_lists_requirements_in_force_with_labelled_fields(client, polic
 
     assert f'<option value="policy:{policy.id}">Social Media Policy (policy)</option>' in page
     assert "Social Media Refresher (course)</option>" in page
-    assert "<legend>How long</legend>" in page and 'type="date"' in page
+    assert "<legend>How long</legend>" in page
+    # A text field with an example, not a date picker whose format the page cannot know.
+    assert 'id="smattest-until" name="until" value="" autocomplete="off"' in page
+    assert "a date like 9 June 2026 or 2026-06-09" in page
     for field in ("smattest-requirement", "smattest-reason", "smattest-until",
                   "smattest-open-ended"):  # fmt: skip
         assert f'<label for="{field}">' in page and f'id="{field}"' in page
@@ -94,7 +122,7 @@ def test_granting_makes_the_person_exempt_and_records_who_and_why(client, policy
     assert "Dmitri Volkov is exempt from the Social Media Policy until 30 June 2026." in page
     assert "smattest-status-exempt" in page and "Exempt until 30 June 2026" in page
     assert "10 March 2026, 09:00 UTC by Hana Okafor" in page
-    assert ">End now<" in page
+    assert f'href="/compliance/hr/exemptions/{row.id}/end">End it early<' in page
 
 
 def test_ending_brings_the_requirement_back_and_keeps_the_row(client, policy, hr, person, freeze):
@@ -102,7 +130,7 @@ def test_ending_brings_the_requirement_back_and_keeps_the_row(client, policy, hr
     (row,) = rows(Exemption)
     freeze("2026-04-02T15:00:00+00:00")
 
-    response = client.post(f"/compliance/hr/exemptions/{row.id}/end")
+    response = end_page(client, row)
 
     assert response.status_code == 303
     assert response.headers["Location"] == f"/compliance/hr/people/{person.id}"
@@ -115,7 +143,8 @@ def test_ending_brings_the_requirement_back_and_keeps_the_row(client, policy, hr
     assert "The exemption from the Social Media Policy has ended; it is owed again." in page
     assert "smattest-status-overdue" in page and "smattest-status-exempt" not in page
     assert "2 April 2026, 15:00 UTC by Hana Okafor" in page
-    assert ">End now<" not in page
+    assert ">End it early<" not in page
+    assert rows(HREvent)[-1].detail.endswith("Reason: Back from leave early.")
 
 
 def test_granting_leaves_the_persons_roster_row_unchanged(app, policy, hr, person, freeze):
@@ -156,7 +185,7 @@ def test_an_expired_exemption_shows_as_expired_without_an_end_button(
 
     page = client.get(f"/compliance/hr/people/{person.id}").get_data(as_text=True)
 
-    assert "<td>Expired</td>" in page and ">End now<" not in page
+    assert "<td>Expired</td>" in page and ">End it early<" not in page
 
 
 def test_signals_are_sent_after_commit(app, policy, hr, person):
@@ -280,8 +309,9 @@ def test_ending_an_ended_exemption_is_refused_on_the_page(client, policy, hr, pe
     exemptions.end(row, str(hr.id))
     freeze("2026-03-12T09:00:00+00:00")
 
-    response = client.post(f"/compliance/hr/exemptions/{row.id}/end", follow_redirects=True)
+    response = end_page(client, row)
 
+    assert response.status_code == 400
     assert "This exemption was already ended on 10 March 2026." in response.get_data(as_text=True)
     (stored,) = rows(Exemption)
     assert stored.ended_at == dt.datetime(2026, 3, 10, 9, tzinfo=dt.UTC)
@@ -306,8 +336,8 @@ def test_ending_an_expired_exemption_is_refused(app, policy, hr, person, freeze)
     [
         ({"until": ""}, "Give the last day the exemption covers, or tick &#39;No end date&#39;."),
         ({"open_ended": "y"}, "Give a last day or tick &#39;No end date&#39;, not both."),
-        ({"until": "30/06/2026"}, "&#39;30/06/2026&#39; is not a date: give the last day as "
-                                  "YYYY-MM-DD, e.g. 2026-06-30."),
+        ({"until": "30/06/2026"}, "&#39;30/06/2026&#39; is not a date this form can read: "
+                                  "write it like 9 June 2026 or 2026-06-09."),
         ({"requirement": ""}, "Choose the policy or course to exempt them from."),
         ({"reason": ""}, "Give the reason for the exemption: an auditor will ask."),
     ],
@@ -319,6 +349,34 @@ def test_the_form_explains_what_is_missing(client, policy, hr, person, fields, m
     page = response.get_data(as_text=True)
     assert 'role="alert"' in page and "Nothing was recorded" in page and message in page
     assert_nothing_recorded()
+
+
+def test_every_problem_is_listed_at_once_linked_to_its_field_and_the_form_keeps_its_values(
+    client, policy, hr, person
+):
+    response = grant_page(client, person, policy, requirement="", reason="", until="next week")
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert error_summary_links(page) == [
+        ("#smattest-requirement", "Choose the policy or course to exempt them from."),
+        ("#smattest-reason", "Give the reason for the exemption: an auditor will ask."),
+        ("#smattest-until", "'next week' is not a date this form can read: write it "
+                            "like 9 June 2026 or 2026-06-09."),
+    ]  # fmt: skip
+    assert 'name="until" value="next week"' in page
+    assert (
+        'id="smattest-reason" name="reason" rows="4" maxlength="2000" aria-invalid="true"' in page
+    )
+    assert_nothing_recorded()
+
+
+@pytest.mark.parametrize("typed", ["30 June 2026", "June 30, 2026", "2026-06-30", "30 Jun 2026"])
+def test_the_last_day_may_be_written_in_words_or_iso(client, policy, hr, person, typed):
+    response = grant_page(client, person, policy, until=typed)
+
+    assert response.status_code == 303
+    assert rows(Exemption)[0].until == dt.date(2026, 6, 30)
 
 
 def test_html_in_the_reason_renders_as_text(client, policy, hr, person):
@@ -341,9 +399,10 @@ def test_posts_without_the_csrf_token_change_nothing(client, policy, hr, person)
     assert grant_page(client, person, policy, csrf_token=token).status_code == 303
     (row,) = rows(Exemption)
 
-    ended = client.post(f"/compliance/hr/exemptions/{row.id}/end", follow_redirects=True)
+    ended = end_page(client, row)
 
-    assert "This form has expired. Nothing was changed" in ended.get_data(as_text=True)
+    assert ended.status_code == 400
+    assert "This form has expired. Nothing was recorded" in ended.get_data(as_text=True)
     assert rows(Exemption)[0].ended_at is None
 
 

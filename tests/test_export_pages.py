@@ -62,7 +62,8 @@ def test_exports_page_explains_both_exports_with_a_labelled_date_form(signed, cl
     assert "flask smattest audit verify" in page
     assert '<form method="get" action="/compliance/hr/exports/status.csv"' in page
     assert '<label for="smattest-as-of">As of (optional)</label>' in page
-    assert 'type="date" id="smattest-as-of" name="as_of" value="" max="2026-04-20"' in page
+    assert 'type="text" id="smattest-as-of" name="as_of" value=""' in page
+    assert "A day in the past, written like 20 April 2026 or 2026-04-20." in page
     assert 'href="/compliance/hr/exports/evidence.csv"' in page
     assert not Elements(page).has_handler_or_script()
 
@@ -116,13 +117,19 @@ def test_evidence_download_ends_with_the_chain_head_and_is_logged(signed, client
     ]
 
 
+def test_the_day_may_be_written_in_words(signed, client, hr):
+    response = client.get("/compliance/hr/exports/status.csv?as_of=1+April+2026")
+
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+
+
 def test_a_future_day_is_refused_on_the_exports_page(signed, client, hr):
     response = client.get("/compliance/hr/exports/status.csv?as_of=2026-04-21")
 
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert response.mimetype == "text/html"
-    assert '<div class="smattest-error-summary" role="alert"' in page
+    assert '<div class="smattest-error-summary" id="smattest-error-summary" role="alert"' in page
     assert (
         "2026-04-21 is in the future: a status export can only look back. "
         "Choose today (2026-04-20) or an earlier day."

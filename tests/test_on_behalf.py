@@ -14,6 +14,7 @@ from smattest.signals import attestation_recorded
 
 from . import hostapp
 from .conftest import all_databases
+from .html import error_summary_links
 
 POLICY_TEXT = "# Social Media Policy\n\nNever post anything that could identify a client.\n"
 REASON = "Signed paper form on 3 May; no computer access at the depot."
@@ -158,6 +159,21 @@ def test_bad_input_is_refused_with_a_message_and_nothing_recorded(
     assert rows(Attestation) == [] and rows(HREvent) == []
 
 
+def test_every_problem_is_listed_at_once_and_the_form_keeps_its_values(client, policy, hr, worker):
+    response = post(client, worker, signature="D. Volkov", reason="  ")
+
+    page = response.get_data(as_text=True)
+    assert error_summary_links(page) == [
+        ("#smattest-signature", "The signature must be the person's full name as HR has it: "
+                                "Dmitri Volkov. Check the paper form belongs to this person."),
+        ("#smattest-reason", 'Give the reason you are recording this for them, e.g. "signed '
+                             'paper form on 3 May".'),
+    ]  # fmt: skip
+    assert 'name="signature" value="D. Volkov"' in page
+    assert '<option value="social-media" selected>' in page
+    assert rows(Attestation) == []
+
+
 def _escaped(message: str) -> str:
     return message.replace("&", "&amp;").replace('"', "&#34;").replace("'", "&#39;")
 
@@ -200,6 +216,10 @@ def test_hr_cannot_record_their_own_attestation(client, policy, hr):
         "policy page." in response.get_data(as_text=True)
     )
     assert rows(Attestation) == []
+    # Nor is the form offered to them: the page says why before anything is filled in.
+    page = client.get(f"/compliance/hr/people/{me.id}/attest").get_data(as_text=True)
+    assert "This is your own record: you cannot record your own attestation" in page
+    assert 'name="signature"' not in page
 
 
 def test_an_error_leaves_the_chain_head_untouched(app, policy, hr, worker):

@@ -175,13 +175,18 @@ def test_attestations_show_method_signature_reason_recorder_address_and_hashes(
         "2 March 2026, 14:30 UTC", "Self (online)", "priya raman", "", "Themselves", "10.1.2.3",
     ]  # fmt: skip
     assert cells(second_row)[2:7] == [
-        "On their behalf (HR)", "Priya Raman", "Signed paper form on 3 May", "Hana Okafor", "None",
+        "On their behalf (HR)", "Priya Raman", "Signed paper form on 3 May", "Hana Okafor",
+        "Not recorded: signed on paper",
     ]  # fmt: skip
     assert own.text_sha256 in first_row and second.text_sha256 in second_row
     assert "(first in the chain)" in first_row and own.record_hash in first_row
     assert f'<dd class="smattest-hash">{own.record_hash}</dd>' in second_row  # its prev hash
     assert paper.record_hash in second_row
     assert "<dt>Chain position</dt><dd>2</dd>" in second_row
+    # A short prefix to recognise the row; the full hashes only inside a disclosure.
+    assert (f'<summary>Position 2, <span class="smattest-hash">{paper.record_hash[:10]}…</span>'
+            in second_row)  # fmt: skip
+    assert second_row.index("<details") < second_row.index(paper.record_hash)
 
 
 def test_quiz_attempts_show_course_version_times_score_and_result(
@@ -236,7 +241,7 @@ def test_exemptions_show_reason_last_day_who_granted_and_who_ended(
     ]  # fmt: skip
     active = table_row(listing, "Parental leave")
     assert cells(active)[2:5] == ["No end date", "5 March 2026, 10:00 UTC by Hana Okafor", "Active"]
-    assert 'action="/compliance/hr/exemptions/' in active and "End now" in active
+    assert 'href="/compliance/hr/exemptions/' in active and "End it early" in active
 
 
 def test_reminders_show_stage_cycle_status_attempts_recipient_and_error(client, policy, hr, person):
@@ -244,25 +249,26 @@ def test_reminders_show_stage_cycle_status_attempts_recipient_and_error(client, 
     common = {"staff_id": person.id, "requirement_kind": POLICY,
               "requirement_id": policy.policy_id, "cycle_due": dt.date(2026, 3, 31)}  # fmt: skip
     session.add_all([
-        Reminder(**common, stage="due_soon", status="sent", attempts=1,
+        Reminder(**common, stage="before-7", status="sent", attempts=1,
                  recipient="priya.raman@agency.example", sent_at=utcnow()),
-        Reminder(**common, stage="overdue", status="failed", attempts=5,
+        Reminder(**common, stage="overdue-3", status="failed", attempts=5,
                  recipient="priya.raman@agency.example", last_error="550 mailbox unavailable"),
-        Reminder(**common, stage="escalation", status="pending", attempts=0),
+        Reminder(**common, stage="escalate", status="pending", attempts=0),
     ])  # fmt: skip
     session.commit()
 
     listing = section(page_of(client, person), "Reminders")
 
-    assert cells(table_row(listing, "due_soon")) == [
-        "Social Media Policy", "due_soon", "31 March 2026", "sent", "1",
+    # Codes in words: no "overdue-3", no "escalate", no "Attempts 1" on a mail that went.
+    assert cells(table_row(listing, "Reminder 7 days before")) == [
+        "Social Media Policy", "Reminder 7 days before", "31 March 2026", "Sent",
         "priya.raman@agency.example", "2 March 2026, 14:30 UTC", "",
     ]  # fmt: skip
     assert cells(table_row(listing, "550 mailbox"))[1:] == [
-        "overdue", "31 March 2026", "failed", "5", "priya.raman@agency.example", "",
-        "550 mailbox unavailable",
+        "3rd overdue reminder", "31 March 2026", "Could not be sent (after 5 tries)",
+        "priya.raman@agency.example", "", "550 mailbox unavailable",
     ]  # fmt: skip
-    assert cells(table_row(listing, "escalation"))[3:6] == ["pending", "0", ""]
+    assert cells(table_row(listing, "Escalated to manager"))[3:5] == ["Waiting to be sent", ""]
 
 
 def test_hr_events_show_when_who_what_and_detail(client, policy, hr, person):
@@ -275,12 +281,12 @@ def test_hr_events_show_when_who_what_and_detail(client, policy, hr, person):
 
     listing = section(page_of(client, person), "HR actions")
 
-    assert cells(table_row(listing, "roster.import")) == [
-        "2 March 2026, 14:30 UTC", "sync", "roster.import",
+    assert cells(table_row(listing, "Roster imported")) == [
+        "2 March 2026, 14:30 UTC", "sync", "Roster imported",
         "Department: Adult Services -&gt; Child Protection",
     ]  # fmt: skip
-    assert cells(table_row(listing, "exemption.grant"))[1:] == [
-        "Hana Okafor", "exemption.grant",
+    assert cells(table_row(listing, "Exemption granted"))[1:] == [
+        "Hana Okafor", "Exemption granted",
         "Exempt from the Social Media Policy with no end date: Leave",
     ]  # fmt: skip
 
@@ -343,7 +349,8 @@ def test_the_page_costs_the_same_statements_for_2_or_30_rows_of_history(
         page = client.get(f"/compliance/hr/people/{long_id}").get_data(as_text=True)
 
     assert page.count("Imported row") == 30 and page.count("Quiz passed") == 30
-    assert section(page, "Reminders").count("<tr>") == 31  # header + 30
+    # header + 30 reminders + 30 receipts of the courses passed (sent through the outbox)
+    assert section(page, "Reminders").count("<tr>") == 61
     assert for_long.count == for_short.count, for_long.statements
 
 

@@ -96,9 +96,21 @@ def test_list_shows_each_policy_and_its_newest_version(runner, tmp_path):
 
     result = runner.invoke(args=["smattest", "policy", "list"])
 
-    assert result.output.startswith(
-        "social-media\tSocial Media Policy\tversion 1\tin force from 2026-03-01\t"
-    )
+    header, row = result.output.splitlines()
+    assert header.split() == ["SLUG", "TITLE", "IN", "FORCE", "SCHEDULED", "SHA-256", "(IN",
+                              "FORCE)", "FOR"]  # fmt: skip
+    assert row.startswith("social-media  Social Media Policy  version 1 since 2026-03-01  none")
+
+
+def test_list_says_which_version_is_in_force_and_which_is_scheduled(runner, tmp_path, freeze):
+    freeze("2026-03-01T09:00:00+00:00")
+    publish(runner, tmp_path, "--effective", "2026-03-01")
+    publish(runner, tmp_path, "--effective", "2026-12-07", text="# Policy\n\nNew rule.\n")
+
+    result = runner.invoke(args=["smattest", "policy", "list"])
+
+    (row,) = result.output.splitlines()[1:]
+    assert "version 1 since 2026-03-01" in row and "version 2 from 2026-12-07" in row
 
 
 def test_a_backdated_effective_date_is_refused_as_in_the_browser(runner, tmp_path, freeze):

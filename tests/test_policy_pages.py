@@ -1,6 +1,8 @@
 """Policy pages: the list, older versions, what changed, and hostile Markdown."""
 
 import datetime as dt
+import re
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +10,7 @@ from smattest.policies import publish
 
 from .html import Elements
 
+DEMO_CONTENT = Path(__file__).parents[1] / "examples" / "intranet" / "intranet" / "content"
 V1 = "# Social Media Policy\n\nDo not friend clients.\n\nAsk your supervisor.\n"
 V2 = "# Social Media Policy\n\nDo not friend or follow clients.\n\nAsk your supervisor.\n\nReport incidents the same day.\n"  # noqa: E501
 
@@ -40,9 +43,30 @@ def test_what_changed_shows_words_and_lines_added_and_removed(client, two_versio
     )
 
     assert "What changed from version 1 to version 2" in page
-    assert "1 line changed, 2 added, 0 removed." in page
-    assert '<ins><span class="smattest-vh">[added] </span>or follow </ins>' in page
+    assert "2 paragraphs or list items: 1 changed, 1 added." in page
+    assert ('<ins><span class="smattest-vh">[added] </span>or follow '
+            '<span class="smattest-vh"> [end of added]</span></ins>clients.') in page  # fmt: skip
     assert "Report incidents the same day." in page
+
+
+def test_a_one_line_change_to_the_demo_policy_shows_one_rendered_paragraph(client, login_as):
+    login_as(name="Dana Whitfield")
+    text = (DEMO_CONTENT / "social-media-policy.md").read_text(encoding="utf-8")
+    publish("social-media", "Social Media Policy", text, "First.", effective=dt.date(2026, 1, 5))
+    publish("social-media", "Social Media Policy",
+            text.replace("The test is simple:", "The test is plain:"), "Plainer.",
+            effective=dt.date(2026, 1, 6))  # fmt: skip
+
+    page = client.get("/compliance/policies/social-media/changes").get_data(as_text=True)
+
+    changes = page[page.index('<div class="smattest-changes">') :]
+    assert changes.count('class="smattest-change smattest-change-changed') == 1
+    assert "smattest-change-added" not in changes and "smattest-change-removed" not in changes
+    assert '<del><span class="smattest-vh">[removed] </span>simple:' in changes
+    assert "<strong>does it serve the client" in changes
+    assert "#" not in changes and "**" not in changes  # rendered, not Markdown
+    assert re.search(r"\d+ unchanged paragraphs", changes)
+    assert "1 paragraph or list item: 1 changed." in page
 
 
 def test_what_changed_between_unknown_versions_is_not_found(client, two_versions):

@@ -386,7 +386,7 @@ def test_dry_run_says_who_would_get_what_and_writes_nothing(policy, smtp_server,
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "(dry run: nothing written, nothing sent)" in lines[0]
-    assert "Would plan 2 new reminder(s)." in lines
+    assert "Would plan 2 new reminders." in lines
     assert (
         "  staff   ann@agency.example  [overdue-2]  Social Media Policy (due 2026-03-03)" in lines
     )

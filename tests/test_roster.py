@@ -346,7 +346,8 @@ def test_a_thousand_rows_with_three_bad_lines_import_nothing_and_name_exactly_th
     assert staff() == {} and events() == []
 
 
-def test_long_imports_show_progress(runner, tmp_path):
+def test_long_imports_show_progress_on_a_terminal(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr("smattest.cli.roster.is_terminal", lambda: True)
     rows = [f"{n},p{n}@agency.example,Person {n},,,," for n in range(1, 1201)]
 
     result = roster(runner, csv_file(tmp_path, *rows))
@@ -354,6 +355,16 @@ def test_long_imports_show_progress(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Checking rows" in result.stderr and "Applying" in result.stderr
     assert len(staff()) == 1200
+
+
+def test_long_imports_print_no_progress_bar_into_a_cron_log(runner, tmp_path):
+    rows = [f"{n},p{n}@agency.example,Person {n},,,," for n in range(1, 1201)]
+
+    result = roster(runner, csv_file(tmp_path, *rows))
+
+    assert result.exit_code == 0, result.output
+    assert "Checking rows" not in result.stderr and "Applying" not in result.stderr
+    assert "Done: 1200 people added or changed." in result.output  # what was done, in one line
 
 
 @all_databases

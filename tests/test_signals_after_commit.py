@@ -89,7 +89,8 @@ def test_an_on_behalf_attestation_is_announced_after_the_commit(app, person, lis
 def test_training_completed_comes_after_the_commit(app, person, listen):
     course = import_course(SMALL_COURSE).version.course
     attempt = training.start_attempt(person, course)
-    ((question, _options),) = training.questions_of(attempt)
+    (shown,) = training.questions_of(attempt)
+    question = shown.question
     heard = listen(training_completed, "SELECT count(*) FROM smattest_training_completion")
 
     result = training.submit(person, attempt.id, {question.id: list(question.correct)})

@@ -12,9 +12,11 @@ from smattest import audit, compliance, evidence
 from smattest.courses import CourseFileError, import_course
 from smattest.models import CourseVersion, QuizAttempt, Staff, TrainingCompletion
 from smattest.signals import training_completed
+from smattest.training import questions_of
 
 from . import hostapp
 from .conftest import all_databases
+from .html import error_summary_links
 
 COURSE = {
     "slug": "refresher",
@@ -74,14 +76,16 @@ def start(client) -> tuple[int, str]:
 
 
 def answers_for(attempt_id: int, wrong: int = 0) -> dict[str, list[str]]:
-    """Form data answering every question, the first ``wrong`` of them wrongly."""
+    """Form data answering every question, the first ``wrong`` of them (in file order)
+    wrongly, with the attempt's own option ids as a browser would send them."""
     hostapp.db.session.expire_all()
     attempt = hostapp.db.session.get(QuizAttempt, attempt_id)
-    version = hostapp.db.session.get(CourseVersion, attempt.course_version_id)
     data = {}
-    for n, question in enumerate(version.questions):
-        chosen = question.correct if n >= wrong else [len(question.options) - 1]
-        data[f"q{question.id}"] = [str(i) for i in chosen]
+    for shown in sorted(questions_of(attempt), key=lambda p: p.question.position):
+        question = shown.question
+        chosen = question.correct if question.position > wrong else [len(question.options) - 1]
+        ids = {index: option_id for option_id, index in shown.options}
+        data[f"q{question.id}"] = [ids[i] for i in chosen]
     return data
 
 
@@ -97,14 +101,17 @@ def test_course_page_shows_sections_and_starts_a_quiz(client, learner):
     assert "answer 5 questions. You pass with 80% or more" in page
     attempt_id, quiz = start(client)
     assert all(f"Scenario {n}: what do you do?" in quiz for n in range(1, 5))
-    assert "(Choose all that apply.)" in quiz and 'type="checkbox"' in quiz
+    # The prompt says "Choose all that apply." already: no second hint.
+    assert quiz.count("all that apply") == 1 and 'type="checkbox"' in quiz
 
 
 def test_each_attempt_shows_questions_and_options_in_its_own_order(client, learner):
     orders = set()
     for _ in range(6):
-        _, quiz = start(client)
+        attempt_id, quiz = start(client)
         orders.add(tuple(re.findall(r"Scenario (\d)|(Right|Wrong|Also wrong) \d", quiz)))
+        client.post(f"/compliance/courses/refresher/attempts/{attempt_id}",
+                    data=answers_for(attempt_id))  # fmt: skip
 
     assert len(orders) > 1
 
@@ -118,7 +125,7 @@ def test_a_pass_records_a_completion_in_the_evidence_chain(client, learner):
 
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "You passed with 80%." in page
+    assert "You passed with 80% (the pass mark is 80%)." in page
     (completion,) = completions()
     assert (completion.staff_id, completion.quiz_attempt_id, completion.score) == (
         learner.id, attempt_id, 80
@@ -144,22 +151,43 @@ def test_my_compliance_shows_the_next_due_date_a_year_later(client, learner):
     assert "Social Media Refresher: completed 1 June 2026, 09:00 UTC with 100%." in page
 
 
-def test_a_fail_shows_wrong_answers_with_explanations_and_a_retry(client, learner):
+def test_a_fail_names_the_wrong_questions_and_what_to_reread_but_never_the_answers(client, learner):
     attempt_id, _ = start(client)
 
     response = client.post(f"/compliance/courses/refresher/attempts/{attempt_id}",
                            data=answers_for(attempt_id, wrong=2))  # fmt: skip
     page = client.get(response.headers["Location"]).get_data(as_text=True)
 
-    assert "You scored 60%, below the pass mark." in page
-    assert page.count("Not quite.") == 2
-    assert "The right answer: Right 1." in page and "Because of rule 1." in page
-    assert "Try again" in page
+    assert "You scored 60%; the pass mark is 80%" in page
+    assert "3 of 5 answers were right." in page
+    wrong_part, right_part = page.split("Questions you got right")
+    assert wrong_part.count("Not right.") == 2
+    assert "Scenario 1: what do you do?" in wrong_part and "Because of rule 1." in wrong_part
+    assert "Scenario 2: what do you do?" in wrong_part
+    assert 'Re-read <a href="/compliance/courses/refresher">the course</a>.' in wrong_part
+    assert "Right 1" not in page and "Right 2" not in page  # never the answer key
+    assert "Wrong 1" not in page  # nor the wrong pick: with three options it narrows it down
+    assert "<li>Right 3</li>" in right_part  # their own right answers, one item each
+    assert right_part.index("Try again") > right_part.index("Which are safe?")  # at the end
     assert completions() == []
 
     retry_id, _ = start(client)
+    assert retry_id != attempt_id
     client.post(f"/compliance/courses/refresher/attempts/{retry_id}", data=answers_for(retry_id))
     assert [c.quiz_attempt_id for c in completions()] == [retry_id]
+
+
+def test_a_pass_shows_every_answer_and_explanation(client, learner):
+    attempt_id, _ = start(client)
+    client.post(f"/compliance/courses/refresher/attempts/{attempt_id}",
+                data=answers_for(attempt_id, wrong=1))  # fmt: skip
+
+    page = client.get(f"/compliance/courses/refresher/attempts/{attempt_id}").get_data(as_text=True)
+
+    assert "You passed with 80% (the pass mark is 80%)." in page
+    assert "Not quite." in page and "The right answer:" in page and "<li>Right 1</li>" in page
+    assert "<li>Agency channel</li><li>Tell your supervisor</li>" in page  # one item each
+    assert "Because of rule 1." in page
 
 
 def test_a_second_submit_of_the_same_attempt_is_refused(client, learner):
@@ -199,7 +227,13 @@ def test_every_question_must_be_answered(client, learner):
     response = client.post(f"/compliance/courses/refresher/attempts/{attempt_id}", data=data)
 
     assert response.status_code == 400
-    assert "Please answer every question: 1 is not answered yet." in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    (question_id,) = [int(k[1:]) for k in answers_for(attempt_id) if k not in data]
+    (link,) = error_summary_links(page)
+    assert link[0].startswith(f"#q{question_id}-")
+    assert re.match(r"Question \d is not answered: Scenario 1: what do you do\?", link[1])
+    assert f'id="q{question_id}-error">Answer this question.</p>' in page
+    assert page.count(" checked>") == 5  # the answers given are kept (two on the last)
 
 
 def test_another_persons_attempt_is_not_found(client, learner, login_as):
@@ -271,7 +305,7 @@ def test_reimporting_a_changed_course_adds_a_version_and_old_completions_count(
     again = runner.invoke(args=["smattest", "course", "import", str(path)])
 
     assert result.output == (
-        "Imported refresher version 2: 1 sections, 5 questions, pass mark 90%.\n"
+        "Imported refresher version 2: 1 section, 5 questions, pass mark 90%.\n"
     )
     assert "refresher version 2 is unchanged" in again.output
     assert [v.number for v in hostapp.db.session.scalars(sa.select(CourseVersion))] == [1, 2]
@@ -332,7 +366,7 @@ def test_cli_lists_every_problem_and_imports_nothing(runner, tmp_path, app):
 
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        f"Nothing imported: {path} has 3 problem(s):",
+        f"Nothing imported: {path} has 3 problems:",
         "  - course: unknown field 'colour'",
         "  - pass_mark: 150 is not a whole number from 1 to 100",
         "  - questions[1] (id 'q1'): no option is marked correct (\"correct\": true)",
@@ -363,3 +397,14 @@ def test_a_course_done_does_not_show_as_the_policy_with_the_same_id(client, lear
     assert "You are current on this policy" not in policy_page
     assert "Due soon" in policy_page and "Due soon" in policies_page
     assert "Current" not in policies_page
+
+
+def test_course_list_has_a_header_and_says_how_the_quiz_is_taken(runner, learner):
+    result = runner.invoke(args=["smattest", "course", "list"])
+
+    header, row, note = result.output.splitlines()
+    assert header.split()[:3] == ["SLUG", "TITLE", "IN"]
+    assert row.split("  ")[0] == "refresher"
+    assert "version 1 since 2026-06-01" in row and "5 of 5 questions" in row
+    assert "80%" in row and "12 months" in row
+    assert note == "A course has no scheduled versions: an import is in force at once."

@@ -6,7 +6,7 @@ change, so that a past day is judged by that day's audience. Existing staff
 get one placement holding what they have now.
 
 Revision ID: 0003_audiences
-Revises: 0003_evidence
+Revises: 0003_journeys
 Create Date: 2026-11-30 06:30:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import smattest.db
 
 revision = "0003_audiences"
-down_revision = "0003_evidence"
+down_revision = "0003_journeys"
 branch_labels = None
 depends_on = None
 

@@ -6,8 +6,6 @@ click group and imports nothing back from here.
 
 from __future__ import annotations
 
-from flask.cli import AppGroup
-
 from . import (
     audit,
     course,
@@ -21,8 +19,9 @@ from . import (
     scheduler,
     staff,
 )
+from .params import Group
 
-smattest_cli = AppGroup("smattest", help="smattest: policy attestation and refresher training.")
+smattest_cli = Group("smattest", help="smattest: policy attestation and refresher training.")
 
 for _command in (
     db.db_cli,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 
 from .. import audit, checkpoints
 from ..mail import MailError
 from ..verify import checkpoint_texts, parse_checkpoints
+from .params import Group
 
 
-@click.group("audit", cls=AppGroup)
+@click.group("audit", cls=Group)
 def audit_cli() -> None:
     """Check the evidence for tampering."""
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask.cli import AppGroup
 
 from ..audiences import audiences_of
 from ..courses import CourseFileError, import_course, parse
@@ -14,9 +13,10 @@ from ..models import COURSE, Course
 from ..proxies import current_smattest
 from .audience import audience_command
 from .lifecycle import retire_command
+from .params import Group, echo_table, plural
 
 
-@click.group("course", cls=AppGroup)
+@click.group("course", cls=Group)
 def course_cli() -> None:
     """Import refresher courses and list them."""
 
@@ -32,7 +32,8 @@ def course_import(path: Path) -> None:
     try:
         imported = import_course(parse(path.read_bytes()))
     except CourseFileError as error:
-        click.echo(f"Nothing imported: {path} has {len(error.problems)} problem(s):", err=True)
+        click.echo(f"Nothing imported: {path} has {plural(len(error.problems), 'problem')}:",
+                   err=True)  # fmt: skip
         for problem in error.problems:
             click.echo(f"  - {problem}", err=True)
         raise SystemExit(1) from None
@@ -40,7 +41,8 @@ def course_import(path: Path) -> None:
     if imported.created:
         click.echo(
             f"Imported {version.course.slug} version {version.number}: "
-            f"{len(version.sections)} sections, {len(version.questions)} questions, "
+            f"{plural(len(version.sections), 'section')}, "
+            f"{plural(len(version.questions), 'question')}, "
             f"pass mark {version.pass_mark}%."
         )
     else:
@@ -51,19 +53,40 @@ def course_import(path: Path) -> None:
 
 @course_cli.command("list")
 def course_list() -> None:
-    """List every course with its newest version and its audience."""
+    """List every course: the version in force, how it is taken, and who must take it."""
     courses = current_smattest.db.session.scalars(sa.select(Course).order_by(Course.slug)).all()
     audiences = audiences_of(COURSE)
     if not courses:
         click.echo("No courses yet: import one with 'flask smattest course import FILE'.")
+        return
+    rows = []
     for course in courses:
         newest = course.versions[-1]
-        click.echo(
-            f"{course.slug}\t{course.title}\tversion {newest.number}\t"
-            f"{len(newest.questions)} questions\tpass mark {newest.pass_mark}%\t"
-            f"every {course.refresh_every_months} months\t"
-            f"for {audiences[course.id].describe() if course.id in audiences else 'everyone'}"
-        )
+        asked = newest.questions_per_attempt or len(newest.questions)
+        rows.append((
+            course.slug,
+            course.title,
+            f"version {newest.number} since {newest.created_at.date().isoformat()}",
+            f"{asked} of {plural(len(newest.questions), 'question')}",
+            f"{newest.pass_mark}%",
+            str(newest.max_attempts),
+            plural(course.refresh_every_months, "month"),
+            audiences[course.id].describe() if course.id in audiences else "everyone",
+        ))  # fmt: skip
+    echo_table(
+        (
+            "SLUG",
+            "TITLE",
+            "IN FORCE",
+            "ASKED",
+            "PASS MARK",
+            "TRIES A DAY",
+            "DUE AGAIN AFTER",
+            "FOR",
+        ),
+        rows,
+    )
+    click.echo("A course has no scheduled versions: an import is in force at once.")
 
 
 course_cli.add_command(audience_command(COURSE))

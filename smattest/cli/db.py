@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 
 from .. import migrate
 from ..proxies import current_smattest
+from .params import Group
 
 
-@click.group("db", cls=AppGroup)
+@click.group("db", cls=Group)
 def db_cli() -> None:
     """Create and migrate smattest's tables (its own Alembic history)."""
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 
 from ..mail import MailError
 from ..reminders import ReminderError
 from ..reminders.receipts import send_receipts
+from .params import Group
 
 
-@click.group("mail", cls=AppGroup)
+@click.group("mail", cls=Group)
 def mail_cli() -> None:
     """The outbox: mails planned by the web pages (receipts), sent outside any request."""
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
+from flask.cli import AppGroup
 
 if TYPE_CHECKING:
     _DateParamType = click.ParamType[dt.date, str | dt.date]
@@ -27,3 +30,43 @@ class ISODate(_DateParamType):
             return dt.date.fromisoformat(value)
         except ValueError:
             self.fail(f"{value!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-03-01.")
+
+
+class Group(AppGroup):
+    """An ``AppGroup`` whose command list shows each command's first sentence whole.
+
+    Click cuts it to what fits on one line, with "...": the formatter wraps
+    long lines anyway, so nothing needs cutting.
+    """
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """'1 problem', '6 problems', '1 reply', '2 replies' (``many`` when not word + s)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def echo_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Rows in aligned columns under a header, for people reading a terminal."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )
+
+
+def is_terminal() -> bool:
+    """Whether a person watches stderr: progress bars there, never in a cron log."""
+    return sys.stderr.isatty()

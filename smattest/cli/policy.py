@@ -7,19 +7,18 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask.cli import AppGroup
 
 from ..audiences import audiences_of
 from ..models import POLICY, Policy
-from ..policies import PolicyError, publish
+from ..policies import PolicyError, publish, scheduled_versions, version_in_force
 from ..proxies import current_smattest
 from ..timeutil import local_today
 from .audience import audience_command
 from .lifecycle import retire_command, withdraw_command
-from .params import ISODate
+from .params import Group, ISODate, echo_table
 
 
-@click.group("policy", cls=AppGroup)
+@click.group("policy", cls=Group)
 def policy_cli() -> None:
     """Publish policy versions and list policies."""
 
@@ -78,18 +77,27 @@ def policy_publish(
 
 @policy_cli.command("list")
 def policy_list() -> None:
-    """List every policy with its newest version and its audience."""
+    """List every policy: the version in force today, any scheduled after it, and who owes it."""
     policies = current_smattest.db.session.scalars(sa.select(Policy).order_by(Policy.slug)).all()
     audiences = audiences_of(POLICY)
     if not policies:
         click.echo("No policies yet: publish one with 'flask smattest policy publish'.")
+        return
+    rows = []
     for policy in policies:
-        newest = policy.versions[-1]
-        click.echo(
-            f"{policy.slug}\t{policy.title}\tversion {newest.number}\t"
-            f"in force from {newest.effective_date.isoformat()}\t{newest.text_sha256}\t"
-            f"for {audiences[policy.id].describe() if policy.id in audiences else 'everyone'}"
-        )
+        in_force = version_in_force(policy)
+        later = scheduled_versions(policy)
+        rows.append((
+            policy.slug,
+            policy.title,
+            f"version {in_force.number} since {in_force.effective_date.isoformat()}"
+            if in_force else "none yet",
+            ", ".join(f"version {v.number} from {v.effective_date.isoformat()}" for v in later)
+            or "none",
+            in_force.text_sha256[:12] if in_force else "",
+            audiences[policy.id].describe() if policy.id in audiences else "everyone",
+        ))  # fmt: skip
+    echo_table(("SLUG", "TITLE", "IN FORCE", "SCHEDULED", "SHA-256 (IN FORCE)", "FOR"), rows)
 
 
 policy_cli.add_command(audience_command(POLICY))

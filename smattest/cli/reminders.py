@@ -6,11 +6,11 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 import click
-from flask.cli import AppGroup
 
 from ..mail import MailError
 from ..reminders import ReminderError, run_reminders
 from ..reminders.hr import waiting_for_hr
+from .params import Group
 
 if TYPE_CHECKING:
     _DateTimeParamType = click.ParamType[dt.datetime, str | dt.datetime]
@@ -45,7 +45,7 @@ class LocalDateTime(_DateTimeParamType):
             )
 
 
-@click.group("reminders", cls=AppGroup)
+@click.group("reminders", cls=Group)
 def reminders_cli() -> None:
     """Email people what they owe, their managers what is overdue, HR a weekly summary."""
 

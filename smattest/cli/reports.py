@@ -8,9 +8,9 @@ import tempfile
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
 from .. import reports
+from .params import Group, is_terminal
 
 OUTPUT = click.option(
     "-o",
@@ -20,7 +20,7 @@ OUTPUT = click.option(
 )
 
 
-@click.group("report", cls=AppGroup)
+@click.group("report", cls=Group)
 def report_cli() -> None:
     """Export status and evidence as CSV (UTF-8 with BOM), the same files as HR's Exports page."""
 
@@ -53,7 +53,7 @@ def _write(export: reports.Export, output: Path | None, progress: bool = False) 
     handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=folder)
     try:
         with os.fdopen(handle, "wb") as file:
-            if progress and export.total:
+            if progress and export.total and is_terminal():
                 with click.progressbar(
                     length=export.total, label="Exporting", file=sys.stderr
                 ) as bar:

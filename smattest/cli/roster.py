@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
-from flask.cli import AppGroup
 
 from .. import roster
+from .params import Group, is_terminal
 
 #: Below this many rows the work is quick and a progress bar would only flicker.
 PROGRESS_FROM = 1000
 
 
-@click.group("roster", cls=AppGroup)
+@click.group("roster", cls=Group)
 def roster_cli() -> None:
     """Import the staff roster: from a CSV file, or from the host (SMATTEST_ROSTER_SOURCE)."""
 
@@ -133,7 +133,8 @@ T = TypeVar("T")
 
 
 def _progress(items: Iterable[T], length: int, label: str) -> Iterable[T]:
-    if length < PROGRESS_FROM:
+    if length < PROGRESS_FROM or not is_terminal():
+        # A cron log gets no bar: the command's summary line says what was done.
         yield from items
         return
     with click.progressbar(items, length=length, label=label, file=sys.stderr) as bar:

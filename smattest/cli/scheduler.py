@@ -76,7 +76,10 @@ def scheduler_command(list_only: bool) -> None:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        logger.info("scheduler started: %d job(s), times in %s", len(scheduler.jobs), zone)
+        jobs = len(scheduler.jobs)
+        logger.info(
+            "scheduler started: %d job%s, times in %s", jobs, "" if jobs == 1 else "s", zone
+        )
         for job in scheduler.jobs:
             due = scheduler.due_slot(job)
             catch_up = f"; runs now to catch up {scheduler.describe(due)}" if due else ""

@@ -25,9 +25,10 @@ from flask_mail import Message
 from ..attest import RECEIPT_STAGE, attestation_of_stage
 from ..db import utcnow
 from ..mail import Batch, address_problem, compose, describe_error, mail_state
-from ..models import Attestation
+from ..models import Attestation, TrainingCompletion
 from ..proxies import current_smattest
 from ..timeutil import to_local
+from ..training import COURSE_RECEIPT_STAGE
 from . import outbox
 from .messages import links
 from .report import ReminderError
@@ -123,15 +124,15 @@ def _send(rows: list[sa.Row[Any]], token: str, now: dt.datetime, report: Receipt
     """Send one claimed batch; False when the mail server failed and the run must stop."""
     with Batch() as batch:
         for index, row in enumerate(rows):
-            attestation = session().get(Attestation, attestation_of_stage(row.stage))
-            email = attestation.staff.email if attestation else None
-            problem = address_problem(email) if attestation else "the attestation is gone"
-            if problem or attestation is None or email is None:
+            record = _record(row.stage)
+            email = record.staff.email if record else None
+            problem = address_problem(email) if record else "the signature or completion is gone"
+            if problem or record is None or email is None:
                 _fail(report, [row], token, now, f"{problem}; correct it in the roster", True)
                 continue
             try:
                 with links():
-                    message = _message(attestation)
+                    message = _message(record)
                 batch.send(message)
             except Exception as error:
                 _fail(report, [row], token, now, describe_error(error))
@@ -151,7 +152,30 @@ def _send(rows: list[sa.Row[Any]], token: str, now: dt.datetime, report: Receipt
     return True
 
 
-def _message(attestation: Attestation) -> Message:
+def _record(stage: str) -> Attestation | TrainingCompletion | None:
+    """The signature or course completion a receipt's outbox stage names."""
+    if stage.startswith(COURSE_RECEIPT_STAGE):
+        completion: TrainingCompletion | None = session().get(
+            TrainingCompletion, int(stage.removeprefix(COURSE_RECEIPT_STAGE))
+        )
+        return completion
+    attestation: Attestation | None = session().get(Attestation, attestation_of_stage(stage))
+    return attestation
+
+
+def _message(record: Attestation | TrainingCompletion) -> Message:
+    if isinstance(record, TrainingCompletion):
+        course_version = record.course_version
+        return compose(
+            "course_receipt",
+            f"Receipt: you completed the {course_version.course.title}",
+            record.staff.email or "",
+            staff=record.staff,
+            completion=record,
+            version=course_version,
+            receipt_url=url_for("smattest.receipt", number=record.chain_seq, _external=True),
+        )
+    attestation = record
     version = attestation.policy_version
     return compose(
         "receipt",
@@ -161,7 +185,7 @@ def _message(attestation: Attestation) -> Message:
         attestation=attestation,
         version=version,
         signed_at=to_local(attestation.attested_at),
-        receipt_url=url_for("smattest.receipt", attestation_id=attestation.id, _external=True),
+        receipt_url=url_for("smattest.receipt", number=attestation.chain_seq, _external=True),
     )
 
 

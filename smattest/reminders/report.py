@@ -86,13 +86,15 @@ class RunReport:
         if not self.business_day:
             lines.append("Not a business day: no reminders are planned or sent today.")
         if self.dry_run:
-            lines.append(f"Would plan {self.planned} new reminder(s).")
-            lines.append(f"Would send {len(self.mails)} mail(s):")
+            lines.append(f"Would plan {_count(self.planned, 'new reminder')}.")
+            lines.append(f"Would send {_count(len(self.mails), 'mail')}:")
             lines += [mail.line() for mail in self.mails]
             if self.skipped:
-                lines.append(f"Would skip {self.skipped} waiting reminder(s) no longer owed.")
+                lines.append(
+                    f"Would skip {_count(self.skipped, 'waiting reminder')} no longer owed."
+                )
         else:
-            lines.append(f"Planned {self.planned} new reminder(s); claimed {self.claimed}.")
+            lines.append(f"Planned {_count(self.planned, 'new reminder')}; claimed {self.claimed}.")
             lines.append(
                 f"Mails sent: {self.people_mailed} to people, {self.managers_mailed} to "
                 f"managers, {self.hr_mailed} to HR."
@@ -112,3 +114,8 @@ class RunReport:
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
+
+
+def _count(count: int, words: str) -> str:
+    """'1 new reminder', '2 new reminders'."""
+    return f"{count} {words}{'' if count == 1 else 's'}"

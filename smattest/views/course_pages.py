@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
@@ -9,10 +11,26 @@ from werkzeug.datastructures import MultiDict
 from .. import compliance
 from ..courses import get_course
 from ..models import COURSE, Course, QuizAttempt
-from ..training import QuizError, attempt_of, questions_of, start_attempt, submit
+from ..training import (
+    Presented,
+    QuizError,
+    attempt_of,
+    chosen_indexes,
+    completion_of,
+    course_version_of,
+    failed_today,
+    lockout,
+    lockout_message,
+    open_attempt,
+    questions_of,
+    start_attempt,
+    submit,
+)
 from .access import login_required
 from .base import blueprint, current_staff
-from .forms import CSRFOnlyForm
+from .forms import CSRFOnlyForm, Problem
+
+log = logging.getLogger("smattest.views")
 
 
 def _course_or_404(slug: str) -> Course:
@@ -25,7 +43,7 @@ def _course_or_404(slug: str) -> Course:
 @blueprint.get("/courses/<slug>")
 @login_required
 def course(slug: str) -> ResponseReturnValue:
-    """The newest version's sections, then the way into the quiz."""
+    """The newest version's sections, then the way into the quiz (or when it reopens)."""
     course = _course_or_404(slug)
     staff = current_staff()
     standing = compliance.standing_for(staff, COURSE, course.id)
@@ -35,13 +53,17 @@ def course(slug: str) -> ResponseReturnValue:
         version=course.versions[-1],
         form=CSRFOnlyForm(),
         not_required=staff.active and standing is None,
+        locked=lockout(staff, course),
+        lockout_message=lockout_message,
+        resuming=open_attempt(staff, course),
+        attempts_left=course.versions[-1].max_attempts - failed_today(staff, course),
     )
 
 
 @blueprint.post("/courses/<slug>/attempts")
 @login_required
 def course_start(slug: str) -> ResponseReturnValue:
-    """Start a new attempt, in its own shuffled order."""
+    """Start a new attempt, in its own draw and order (or go back to the one open)."""
     course = _course_or_404(slug)
     if not CSRFOnlyForm().validate():
         flash("This page had expired. Please start the quiz again.", "error")
@@ -50,7 +72,7 @@ def course_start(slug: str) -> ResponseReturnValue:
         attempt = start_attempt(current_staff(), course)
     except QuizError as error:
         flash(str(error), "error")
-        return redirect(url_for("smattest.course", slug=slug))
+        return redirect(url_for("smattest.course", slug=slug, _anchor="smattest-quiz"), 303)
     return redirect(url_for("smattest.quiz", slug=slug, attempt_id=attempt.id), 303)
 
 
@@ -59,65 +81,91 @@ def course_start(slug: str) -> ResponseReturnValue:
 def quiz(slug: str, attempt_id: int) -> ResponseReturnValue:
     """The quiz of one attempt; after submitting, its result."""
     course = _course_or_404(slug)
-    attempt = attempt_of(current_staff(), attempt_id)
+    staff = current_staff()
+    email = staff.email  # read before any commit
+    attempt = attempt_of(staff, attempt_id)
     if attempt is None or attempt.course_version_id not in {v.id for v in course.versions}:
         abort(404)
     form = CSRFOnlyForm()
-    problem, status = None, 200
+    problems: list[Problem] = []
+    choices = _choices(request.form) if request.method == "POST" else {}
+    presented = questions_of(attempt)
+    status = 200
     if request.method == "POST":
         try:
             if not form.validate():
                 raise QuizError("This page had expired. Nothing was recorded: please submit again.")
-            answers = _answers(request.form)
-            unanswered = [q for q, _ in questions_of(attempt) if q.id not in answers]
-            if unanswered and attempt.submitted_at is None:
-                raise QuizError(
-                    f"Please answer every question: {len(unanswered)} "
-                    f"{'is' if len(unanswered) == 1 else 'are'} not answered yet."
-                )
-            result = submit(current_staff(), attempt_id, answers)
+            if attempt.submitted_at is None:
+                problems = _unanswered(presented, choices)
+            if not problems:
+                result = submit(staff, attempt_id, chosen_indexes(attempt, choices))
         except QuizError as error:
-            problem, status = str(error), 400
+            problems = [(None, str(error))]
+        if problems:
+            status = 400
         else:
             if result.completion is not None:
-                flash("You passed. Your training is recorded.", "success")
+                flash(
+                    "You passed. Your training is recorded."
+                    + (" A copy of your receipt is on its way to your email." if email else ""),
+                    "success",
+                )
             return redirect(url_for("smattest.quiz", slug=slug, attempt_id=attempt_id), 303)
-    template = "smattest/quiz_result.html" if attempt.submitted_at else "smattest/quiz.html"
-    return (
-        render_template(
-            template,
+    if attempt.submitted_at is None:
+        return render_template(
+            "smattest/quiz.html",
             course=course,
             attempt=attempt,
-            questions=questions_of(attempt),
-            chosen=_chosen(attempt) if attempt.submitted_at else _answers_or_empty(request.form),
+            questions=presented,
+            chosen=choices,
             form=form,
-            problem=problem,
-        ),
-        status,
-    )
+            problems=problems,
+        ), status  # fmt: skip
+    version = course_version_of(attempt)
+    locked = None if attempt.passed else lockout(staff, course)
+    return render_template(
+        "smattest/quiz_result.html",
+        course=course,
+        version=version,
+        attempt=attempt,
+        questions=presented,
+        chosen=_chosen(attempt),
+        sections={s.position: s for s in version.sections},
+        form=form,
+        problems=problems,
+        locked=locked,
+        lockout_message=lockout_message,
+        attempts_left=version.max_attempts - failed_today(staff, course),
+        completion=completion_of(attempt) if attempt.passed else None,
+    ), status  # fmt: skip
 
 
-def _answers(form: MultiDict[str, str]) -> dict[int, list[int]]:
-    """Question id → chosen option indexes, from fields named q<question id>."""
-    answers: dict[int, list[int]] = {}
+def _choices(form: MultiDict[str, str]) -> dict[int, list[str]]:
+    """Question id → the option ids chosen, from fields named q<question id>."""
+    choices: dict[int, list[str]] = {}
     for name in form:
-        if not name.startswith("q"):
-            continue
-        try:
-            answers[int(name[1:])] = [int(value) for value in form.getlist(name)]
-        except ValueError:
-            raise QuizError(
-                "The answers do not match the questions of this attempt. Nothing was recorded: "
-                "please start a new attempt."
-            ) from None
-    return answers
+        if name.startswith("q") and name[1:].isdigit():
+            choices[int(name[1:])] = form.getlist(name)
+    return choices
 
 
-def _answers_or_empty(form: MultiDict[str, str]) -> dict[int, list[int]]:
-    try:
-        return _answers(form)
-    except QuizError:
-        return {}
+def _unanswered(presented: list[Presented], choices: dict[int, list[str]]) -> list[Problem]:
+    """One problem per question left unanswered, linked to its first option."""
+    return [
+        (
+            f"q{p.question.id}-{p.options[0][0]}",
+            f"Question {n} is not answered: {_short(p.question.prompt)}",
+        )
+        for n, p in enumerate(presented, 1)
+        if not choices.get(p.question.id)
+    ]
+
+
+def _short(prompt: str, limit: int = 90) -> str:
+    """A question's prompt, cut at a word near ``limit`` characters for the error summary."""
+    if len(prompt) <= limit:
+        return prompt
+    return prompt[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _chosen(attempt: QuizAttempt) -> dict[int, list[int]]:

@@ -10,8 +10,7 @@ from .. import compliance
 from ..attest import receipt_for, receipts_of
 from ..lifecycle import upcoming_for
 from ..staff import is_hr, is_manager
-from ..timeutil import to_local
-from ..training import completions_of
+from ..training import completion_receipt_for, completions_of
 from .access import login_required
 from .base import blueprint, current_staff
 
@@ -33,16 +32,27 @@ def index() -> ResponseReturnValue:
     )
 
 
-@blueprint.get("/receipts/<int:attestation_id>")
+@blueprint.get("/receipts/<int:number>")
 @login_required
-def receipt(attestation_id: int) -> ResponseReturnValue:
-    """A receipt of the signed-in person's own attestation; anyone else's is not found."""
-    attestation = receipt_for(current_staff(), attestation_id)
-    if attestation is None:
+def receipt(number: int) -> ResponseReturnValue:
+    """Receipt ``number`` of the signed-in person's own attestation or training
+    completion (one numbering for both: the evidence chain's); anyone else's is not
+    found. It says where the emailed copy went and what the person owes next."""
+    staff = current_staff()
+    attestation = receipt_for(staff, number)
+    completion = None if attestation is not None else completion_receipt_for(staff, number)
+    if attestation is None and completion is None:
         abort(404)
+    owed = [
+        s
+        for s in compliance.standing_of(staff)
+        if s.status in (compliance.OVERDUE, compliance.DUE_SOON)
+    ]
     return render_template(
         "smattest/receipt.html",
+        number=number,
         attestation=attestation,
-        version=attestation.policy_version,
-        signed_at=to_local(attestation.attested_at),
+        completion=completion,
+        staff=staff,
+        next_owed=owed[0] if owed else None,
     )

@@ -1,8 +1,17 @@
-"""Forms (Flask-WTF, so every POST carries a CSRF token)."""
+"""Forms (Flask-WTF, so every POST carries a CSRF token), and their problems as pages show them."""
+
+from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
+
+#: One problem with a submitted form: the id of the field it is about (None
+#: for the form as a whole) and the message, as the error summary lists it.
+Problem = tuple[str | None, str]
+
+#: The form had no valid CSRF token (expired session, a second tab, a stale page).
+EXPIRED = "This form has expired. Nothing was recorded: please fill it in again."
 
 
 class AttestForm(FlaskForm):
@@ -10,12 +19,14 @@ class AttestForm(FlaskForm):
 
     version = HiddenField(validators=[InputRequired()])
     agree = BooleanField(
+        id="smattest-agree",
         validators=[
             DataRequired("Tick the box to confirm you have read and understood the policy.")
-        ]
+        ],
     )
     signature = StringField(
         "Type your full name to sign",
+        id="smattest-signature",
         validators=[
             DataRequired("Type your full name to sign."),
             Length(max=200, message="A name is at most 200 characters."),
@@ -42,3 +53,31 @@ def trim_oversized(form: FlaskForm, **limits: int) -> None:
 
 class CSRFOnlyForm(FlaskForm):
     """A form whose fields are built in the template (the quiz, start buttons)."""
+
+
+def add_problem(form: FlaskForm, field: str | None, message: str) -> None:
+    """Attach ``message`` to ``form``'s field named ``field`` (None: the whole form)."""
+    if field is None:
+        form.form_errors.append(message)
+    else:
+        errors = form[field].errors
+        form[field].errors = [*errors, message]
+
+
+def problems_of(form: FlaskForm, expired: str = EXPIRED) -> list[Problem]:
+    """Every problem of a submitted form, form-wide ones first, then each field's in order.
+
+    A missing or stale CSRF token becomes one form-wide ``expired`` message:
+    the person cannot fix a hidden field.
+    """
+    problems: list[Problem] = [(None, message) for message in form.form_errors]
+    for field in form:
+        if field.type == "CSRFTokenField":
+            if field.errors:
+                problems.insert(0, (None, expired))
+            continue
+        if field.type == "HiddenField":
+            problems += [(None, message) for message in field.errors]
+            continue
+        problems += [(field.id, message) for message in field.errors]
+    return problems

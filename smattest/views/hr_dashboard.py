@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
-from .. import audiences, compliance, dashboard
+from .. import audiences, compliance, dashboard, training
 from ..compliance import LABELS
 from ..dashboard import STATUSES, Counts, RequirementSummary
 from ..timeutil import local_today
@@ -114,6 +114,10 @@ def hr_dashboard() -> ResponseReturnValue:
     )
 
 
+#: The most managers offered as suggestions (a <datalist>) in the people filter.
+MANAGER_LIST_LIMIT = 100
+
+
 @blueprint.get("/hr/people")
 @hr_required
 def hr_people() -> ResponseReturnValue:
@@ -127,6 +131,8 @@ def hr_people() -> ResponseReturnValue:
         "departments": departments,
         "anyone_without_department": anyone_without,
         "managers": managers,
+        # Past this many, a list of suggestions costs more page than it saves typing.
+        "manager_list_limit": MANAGER_LIST_LIMIT,
         "statuses": STATUSES,
         "labels": LABELS,
         "sorts": dashboard.SORTS,
@@ -149,5 +155,11 @@ def hr_people() -> ResponseReturnValue:
         flt, requirements, page_size=current_app.config["SMATTEST_PAGE_SIZE"]
     )
     return render_template(
-        "smattest/hr/people.html", flt=flt, raw=request.args, problem=None, page=page, **context
+        "smattest/hr/people.html",
+        flt=flt,
+        raw=request.args,
+        problem=None,
+        page=page,
+        stuck=training.stuck_today([row.staff_id for row in page.rows]),
+        **context,
     )

@@ -13,6 +13,7 @@ from wtforms.validators import NumberRange, Optional
 
 from .. import drafts
 from ..models import PolicyDraft
+from ..timeutil import DAY_FORMATS
 
 #: The id of each field's input in the page, for the error summary's links.
 FIELD_IDS = {
@@ -36,7 +37,7 @@ class DraftForm(FlaskForm):
     summary = TextAreaField("What this version is")
     #: "material" or "minor"; the radio buttons are in the template.
     change = StringField(default="material")
-    effective_date = DateField("Effective date", validators=[Optional()], format="%Y-%m-%d")
+    effective_date = DateField("Effective date", validators=[Optional()], format=list(DAY_FORMATS))
     revision = HiddenField()
 
 
@@ -65,7 +66,7 @@ def form_problems(form: FlaskForm, done: str, again: str) -> list[tuple[str | No
             problems.insert(0, (None, EXPIRED.format(done=done, again=again)))
         elif name == "effective_date":
             problems.append(
-                (FIELD_IDS[name], "Enter the effective date as a date, e.g. 2026-04-01.")
+                (FIELD_IDS[name], "Write the effective date like 1 April 2026 or 2026-04-01.")
             )
         else:
             problems += [(FIELD_IDS.get(name), message) for message in errors]

@@ -14,7 +14,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from .. import drafts, markdown
-from ..diff import compare
+from ..diff import compare, compare_rendered
 from ..models import Policy, PolicyDraft
 from ..policies import get_policy, latest_version, text_sha256, version_in_force
 from ..timeutil import local_today
@@ -237,7 +237,9 @@ def hr_draft_diff(draft_id: int) -> ResponseReturnValue:
             abort(404)
     comparison = None
     if old is not None:
-        comparison = compare(old.body_markdown, drafts.publishable_text(draft.body_markdown))
+        comparison = compare_rendered(
+            old.body_markdown, drafts.publishable_text(draft.body_markdown)
+        )
     return render_template(
         "smattest/hr/draft_diff.html",
         draft=draft,

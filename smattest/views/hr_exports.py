@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from .. import reports
 from ..models import ChainHead
 from ..proxies import current_smattest
-from ..timeutil import local_today
+from ..timeutil import local_today, parse_day
 from .access import hr_required
 from .base import actor, blueprint
 
@@ -55,9 +55,12 @@ def hr_exports() -> ResponseReturnValue:
 @hr_required
 def hr_export_status() -> ResponseReturnValue:
     """Everyone's status for every requirement, today or as of ``?as_of=YYYY-MM-DD``."""
-    as_of = request.args.get("as_of", "")
+    as_of = request.args.get("as_of", "").strip()
+    day = parse_day(as_of) if as_of else None
     try:
-        export = reports.status_export(as_of, actor=actor(), record=_downloading())
+        export = reports.status_export(
+            day.isoformat() if day else as_of, actor=actor(), record=_downloading()
+        )
     except reports.ReportError as error:
         return _page(str(error), as_of, 400)
     return _csv_response(export)

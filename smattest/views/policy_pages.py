@@ -9,15 +9,17 @@ from flask.typing import ResponseReturnValue
 
 from .. import compliance
 from ..attest import AttestationError, attest, statement
-from ..diff import compare
+from ..diff import compare_rendered
 from ..lifecycle import upcoming_for
 from ..models import POLICY, Policy, PolicyVersion
 from ..policies import get_policy, scheduled_versions, version_in_force
 from .access import login_required
 from .base import blueprint, current_staff
-from .forms import AttestForm, trim_oversized
+from .forms import AttestForm, add_problem, problems_of, trim_oversized
 
 log = logging.getLogger("smattest.views")
+
+SIGN_AGAIN = "This form has expired. Nothing was recorded: please sign again."
 
 
 def _policy_or_404(slug: str) -> Policy:
@@ -73,6 +75,7 @@ def _render_policy(policy: Policy, form: AttestForm, status: int = 200) -> Respo
             staff=staff,
             not_required=staff.active and standing is None and policy.retired_on is None,
             upcoming=upcoming_for(staff, policy) if staff.active else [],
+            problems=problems_of(form, SIGN_AGAIN) if request.method == "POST" else [],
         ),
         status,
     )
@@ -116,7 +119,7 @@ def policy_changes(slug: str) -> ResponseReturnValue:
         old=old,
         new=new,
         versions=in_force,
-        comparison=compare(old.body_markdown, new.body_markdown),
+        comparison=compare_rendered(old.body_markdown, new.body_markdown),
     )
 
 
@@ -127,10 +130,6 @@ def policy_attest(slug: str) -> ResponseReturnValue:
     policy = _policy_or_404(slug)
     form = AttestForm()
     if not form.validate():
-        if "csrf_token" in form.errors:
-            form.form_errors.append(
-                "This form has expired. Nothing was recorded: please sign again."
-            )
         return _render_policy(policy, form, 400)
     staff = current_staff()
     email = staff.email
@@ -144,7 +143,8 @@ def policy_attest(slug: str) -> ResponseReturnValue:
             user_agent=request.headers.get("User-Agent"),
         )
     except AttestationError as error:
-        form.form_errors.append(str(error))
+        for field, message in error.problems:
+            add_problem(form, field if field == "signature" else None, message)
         return _render_policy(policy, form, 400)
     # Committed: nothing below touches the database, so nothing can turn a recorded
     # signature into an error page. The receipt mail is in the outbox already.
@@ -156,7 +156,7 @@ def policy_attest(slug: str) -> ResponseReturnValue:
         )
     else:
         flash("You had already signed this version; this is your receipt.", "info")
-    return redirect(url_for("smattest.receipt", attestation_id=recorded.attestation_id), 303)
+    return redirect(url_for("smattest.receipt", number=recorded.receipt_number), 303)
 
 
 def _version_number(value: str) -> int:

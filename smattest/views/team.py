@@ -6,7 +6,7 @@ from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from .. import compliance, dashboard
+from .. import compliance, dashboard, training
 from ..compliance import LABELS
 from ..dashboard import STATUSES
 from ..models import Staff
@@ -51,4 +51,11 @@ def team() -> ResponseReturnValue:
     page = dashboard.people_page(
         flt, requirements, page_size=current_app.config["SMATTEST_PAGE_SIZE"], scope=scope
     )
-    return render_template("smattest/team.html", flt=flt, problem=None, page=page, **context)
+    return render_template(
+        "smattest/team.html",
+        flt=flt,
+        problem=None,
+        page=page,
+        stuck=training.stuck_today([row.staff_id for row in page.rows]),
+        **context,
+    )

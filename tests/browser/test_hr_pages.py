@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from smattest.attest import attest
 from smattest.courses import import_course
@@ -22,7 +23,7 @@ from smattest.identity_models import UnlinkedSignIn
 from smattest.models import Exemption, PolicyDraft, Reminder, Staff
 from smattest.policies import publish
 from smattest.staff import staff_for_user
-from smattest.training import start_attempt, submit
+from smattest.training import questions_of, start_attempt, submit
 
 from .. import hostapp
 from .conftest import assert_accessible, assert_no_sideways_scroll, path_for, sign_in_as
@@ -88,7 +89,8 @@ def agency(shared_site, shared_page):
             json.loads((CONTENT / "social-media-refresher.json").read_text(encoding="utf-8"))
         ).version
         attempt = start_attempt(others[0], course.course)
-        submit(others[0], attempt.id, {q.id: q.correct for q in course.questions})
+        submit(others[0], attempt.id,
+               {p.question.id: p.question.correct for p in questions_of(attempt)})  # fmt: skip
         session.add(Exemption(staff_id=others[2].id, requirement_kind="policy",
                               requirement_id=version.policy_id, reason="On parental leave",
                               until=dt.date(2026, 6, 30), granted_by=str(dana.id)))  # fmt: skip
@@ -115,8 +117,10 @@ def agency(shared_site, shared_page):
                                    first_seen_at=now, last_seen_at=now))  # fmt: skip
         session.commit()
         draft_id = session.scalar(sa.select(PolicyDraft.id))
+        exemption_id = session.scalar(sa.select(Exemption.id))
         sign_in_as(shared_page, dana.id)
-        return {"staff_id": others[0].id, "draft_id": draft_id}
+        return {"staff_id": others[0].id, "draft_id": draft_id, "exemption_id": exemption_id,
+                "exempt_staff_id": others[2].id}  # fmt: skip
 
 
 #: Every HR or manager page a browser opens with GET, and the ids its URL takes.
@@ -126,6 +130,7 @@ PAGES = [
     ("smattest.hr_person", ("staff_id",)),
     ("smattest.hr_exemption_grant", ("staff_id",)),
     ("smattest.hr_attest_on_behalf", ("staff_id",)),
+    ("smattest.hr_exemption_end", ("exemption_id",)),
     ("smattest.hr_roster", ()),
     ("smattest.hr_policies", ()),
     ("smattest.hr_draft_new", ()),
@@ -153,3 +158,67 @@ def test_hr_page_passes_axe_and_fits_a_phone(site_page, shared_site, agency, end
     assert response.status == 200
     assert_accessible(site_page)
     assert_no_sideways_scroll(site_page)
+
+
+#: HR's forms, the button that submits them, and the first problem an empty submission has.
+FORMS = [
+    ("smattest.hr_exemption_grant", ("staff_id",), "Grant the exemption",
+     "Give the reason for the exemption: an auditor will ask."),
+    ("smattest.hr_attest_on_behalf", ("staff_id",), "Record the attestation",
+     "Type the signature as it is on the paper form."),
+    ("smattest.hr_exemption_end", ("exemption_id",), "End the exemption",
+     "Say why the exemption ends now: it goes in HR's log."),
+    ("smattest.hr_roster", (), "Preview the changes", None),
+    ("smattest.hr_draft_new", (), "Save draft", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "takes", "button", "problem"),
+    FORMS,
+    ids=[endpoint.split(".")[1] for endpoint, *_ in FORMS],
+)
+def test_a_refused_form_opens_at_its_error_summary_with_focus_on_it(
+    site_page, shared_site, agency, endpoint, takes, button, problem
+):
+    page = site_page
+    page.goto(path_for(shared_site.app, endpoint, **{name: agency[name] for name in takes}))
+    page.get_by_role("button", name=button).click()
+
+    summary = page.locator("#smattest-error-summary")
+    expect(summary).to_be_in_viewport()
+    expect(summary).to_be_focused()
+    if problem is not None:
+        expect(summary.get_by_role("link", name=problem)).to_be_visible()
+    assert_accessible(page)
+    assert_no_sideways_scroll(page)
+
+
+#: For each row of the people table: does its status cell lie wholly inside the viewport?
+_STATUSES_IN_VIEW = """() => {
+  const width = document.documentElement.clientWidth;
+  return [...document.querySelectorAll(".smattest-people tbody tr")].map(row => {
+    const cells = [...row.querySelectorAll("td[data-label]")].slice(-1);
+    return cells.every(c => {
+      const b = c.getBoundingClientRect();
+      return b.left >= 0 && b.right <= width;
+    });
+  });
+}"""
+
+
+@pytest.mark.parametrize("endpoint", ["smattest.hr_people", "smattest.team"])
+def test_on_a_phone_each_person_is_a_card_with_the_statuses_in_view(
+    site_page, shared_site, agency, endpoint
+):
+    site_page.goto(path_for(shared_site.app, endpoint))
+
+    assert site_page.viewport_size["width"] == 375
+    rows = site_page.locator(".smattest-people tbody tr")
+    assert rows.count() > 0
+    assert all(site_page.evaluate(_STATUSES_IN_VIEW))
+    box = site_page.locator(".smattest-table-scroll").first
+    assert box.evaluate("b => b.scrollWidth <= b.clientWidth")  # nothing to scroll sideways
+    first = rows.first.locator("td[data-label]").last
+    assert first.evaluate("c => getComputedStyle(c, '::before').content").startswith('"Social')
+    assert_accessible(site_page)
