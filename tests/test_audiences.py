@@ -210,8 +210,11 @@ def test_policy_list_and_course_list_show_audiences(agency, runner):
     policies = runner.invoke(args=["smattest", "policy", "list"]).output
     courses = runner.invoke(args=["smattest", "course", "list"]).output
 
-    assert policies.rstrip().endswith("for everyone except groups contractor")
-    assert courses.rstrip().endswith("for groups caseworker")
+    # The lists are tables whose last column, FOR, is the audience.
+    assert policies.splitlines()[0].split()[-1] == "FOR"
+    assert policies.rstrip().endswith("  everyone except groups contractor")
+    assert courses.splitlines()[0].split()[-1] == "FOR"
+    assert courses.splitlines()[1].rstrip().endswith("  groups caseworker")
 
 
 def test_hr_sets_an_audience_on_the_courses_page_and_sees_its_history(agency, client, login_as):
