@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import smattest.db  # noqa: E402
 from bench import exports, scale  # noqa: E402
-from smattest import compliance, dashboard, evidence  # noqa: E402
+from smattest import compliance, dashboard, evidence, people  # noqa: E402
 from smattest.attest import attest  # noqa: E402
 from smattest.db import metadata  # noqa: E402
 from smattest.models import Attestation, ChainHead, PolicyVersion, Staff  # noqa: E402
@@ -111,12 +111,12 @@ def measure_dashboard() -> tuple[tuple[float, int], ...]:
     smattest.db.frozen_now = TODAY
     try:
         requirements = compliance.requirements()
-        overdue = dashboard.PeopleFilter(status=compliance.OVERDUE, sort="overdue", page=3)
+        overdue = people.PeopleFilter(status=compliance.OVERDUE, sort="overdue", page=3)
         figures = []
         for call in (
             dashboard.summary,
-            lambda: dashboard.people_page(dashboard.PeopleFilter(), requirements, page_size=50),
-            lambda: dashboard.people_page(overdue, requirements, page_size=50),
+            lambda: people.people_page(people.PeopleFilter(), requirements, page_size=50),
+            lambda: people.people_page(overdue, requirements, page_size=50),
         ):
             seconds, statements, result = timed(call)
             figures.append((seconds, statements))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
-from .. import audiences, compliance, dashboard, training
+from .. import audiences, compliance, dashboard, people, training
 from ..compliance import LABELS
 from ..dashboard import STATUSES, Counts, RequirementSummary
 from ..timeutil import local_today
@@ -123,8 +123,8 @@ MANAGER_LIST_LIMIT = 100
 def hr_people() -> ResponseReturnValue:
     """Every active person with their status per requirement: filtered, sorted, paged."""
     requirements = compliance.requirements()
-    departments, anyone_without = dashboard.departments()
-    managers = dashboard.managers()
+    departments, anyone_without = people.departments()
+    managers = people.managers()
     context = {
         "groups": audiences.known_groups(),
         "requirements": requirements,
@@ -135,25 +135,23 @@ def hr_people() -> ResponseReturnValue:
         "manager_list_limit": MANAGER_LIST_LIMIT,
         "statuses": STATUSES,
         "labels": LABELS,
-        "sorts": dashboard.SORTS,
+        "sorts": people.SORTS,
         "requirement_key": dashboard.requirement_key,
         "no_department": dashboard.NO_DEPARTMENT,
         "no_department_label": dashboard.NO_DEPARTMENT_LABEL,
     }
     try:
-        flt = dashboard.parse_filter(request.args, requirements, dashboard.HR_FIELDS)
-    except dashboard.FilterError as problem:
+        flt = people.parse_filter(request.args, requirements, people.HR_FIELDS)
+    except people.FilterError as problem:
         return render_template(
             "smattest/hr/people.html",
-            flt=dashboard.PeopleFilter(),
+            flt=people.PeopleFilter(),
             raw=request.args,
             problem=str(problem),
             page=None,
             **context,
         ), 400
-    page = dashboard.people_page(
-        flt, requirements, page_size=current_app.config["SMATTEST_PAGE_SIZE"]
-    )
+    page = people.people_page(flt, requirements, page_size=current_app.config["SMATTEST_PAGE_SIZE"])
     return render_template(
         "smattest/hr/people.html",
         flt=flt,

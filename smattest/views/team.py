@@ -6,7 +6,7 @@ from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from .. import compliance, dashboard, training
+from .. import compliance, dashboard, people, training
 from ..compliance import LABELS
 from ..dashboard import STATUSES
 from ..models import Staff
@@ -32,23 +32,23 @@ def team() -> ResponseReturnValue:
         "requirements": requirements,
         "statuses": STATUSES,
         "labels": LABELS,
-        "sorts": dashboard.SORTS,
+        "sorts": people.SORTS,
         "requirement_key": dashboard.requirement_key,
         "no_department_label": dashboard.NO_DEPARTMENT_LABEL,
         # Managers see status and due dates; only HR may open a person's page.
         "link_names": is_hr(current_user),
     }
     try:
-        flt = dashboard.parse_filter(request.args, requirements, dashboard.TEAM_FIELDS)
-    except dashboard.FilterError as problem:
+        flt = people.parse_filter(request.args, requirements, people.TEAM_FIELDS)
+    except people.FilterError as problem:
         return render_template(
             "smattest/team.html",
-            flt=dashboard.PeopleFilter(),
+            flt=people.PeopleFilter(),
             problem=str(problem),
             page=None,
             **context,
         ), 400
-    page = dashboard.people_page(
+    page = people.people_page(
         flt, requirements, page_size=current_app.config["SMATTEST_PAGE_SIZE"], scope=scope
     )
     return render_template(
