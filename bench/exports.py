@@ -25,7 +25,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import smattest.db  # noqa: E402
-from smattest import evidence, reports  # noqa: E402
+from smattest import evidence, evidence_export, reports  # noqa: E402
 from smattest.courses import import_course  # noqa: E402
 from smattest.db import metadata  # noqa: E402
 from smattest.models import Attestation, ChainHead, Staff  # noqa: E402
@@ -111,7 +111,7 @@ def run(database_url: str, sizes: list[int]) -> None:
                 fill(size)
                 exports = {
                     "status": (lambda: reports.status_csv(), 2 * size),
-                    "evidence": (lambda: reports.evidence_csv(), (size + 1) // 2),
+                    "evidence": (lambda: evidence_export.evidence_csv(), (size + 1) // 2),
                 }
                 for name, (make_chunks, rows) in exports.items():
                     seconds, peak, size_bytes, statements = measure(make_chunks)

@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from smattest import compliance, dashboard, reports
+from smattest import compliance, dashboard, evidence_export, reports
 from smattest.courses import import_course
 from smattest.models import HREvent, Staff
 from smattest.records import AudienceChange
@@ -124,7 +124,7 @@ def test_someone_leaving_the_audience_owes_nothing_and_keeps_their_evidence(agen
 
     assert owed("Dee Park") == {}
     assert owed("Dee Park", dt.date(2026, 3, 1))["social-media"][0] == "current"
-    rows = read_csv("".join(reports.evidence_csv()))
+    rows = read_csv("".join(evidence_export.evidence_csv()))
     evidence = [(r["full_name"], r["requirement_slug"]) for r in rows if r["full_name"]]
     assert evidence == [("Dee Park", "social-media")]
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from smattest import compliance, reports
+from smattest import compliance, evidence_export, reports
 from smattest.courses import import_course
 from smattest.models import HREvent, Staff
 from smattest.policies import publish
@@ -154,7 +154,7 @@ def test_a_retired_course_leaves_every_requirement_list_and_its_completions_veri
     )
     # The day before, it was still owed; the completion stays in the evidence export and chain.
     assert [r.slug for r in compliance.requirements(dt.date(2026, 3, 1))] == ["refresher"]
-    evidence = [r for r in read_csv("".join(reports.evidence_csv())) if r["full_name"]]
+    evidence = [r for r in read_csv("".join(evidence_export.evidence_csv())) if r["full_name"]]
     assert [(r["full_name"], r["requirement_slug"]) for r in evidence] == [
         ("Ana Diaz", "refresher")
     ]

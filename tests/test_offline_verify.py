@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 import smattest.verify
-from smattest import evidence, exemptions, reports, training
+from smattest import evidence, evidence_export, exemptions, training
 from smattest.attest import attest, attest_on_behalf
 from smattest.courses import import_course
 from smattest.models import POLICY, Attestation, Staff
@@ -65,7 +65,7 @@ def export(app, freeze, tmp_path):
         conn.execute(sa.text("UPDATE smattest_attestation SET user_agent = NULL,"
                              " user_agent_salt = NULL WHERE chain_seq = 2"))  # fmt: skip
     path = tmp_path / "evidence.csv"
-    path.write_text("".join(reports.evidence_csv()), encoding="utf-8", newline="")
+    path.write_text("".join(evidence_export.evidence_csv()), encoding="utf-8", newline="")
     return path
 
 

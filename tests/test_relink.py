@@ -248,7 +248,7 @@ def test_hr_acts_under_an_earlier_id_still_show_the_hr_persons_name(ada, client,
 
 @all_databases
 def test_the_evidence_export_carries_the_id_change_so_the_chain_recomputes(ada, runner):
-    from smattest.reports import evidence_csv
+    from smattest.evidence_export import evidence_csv
 
     relink(runner, "E-1", "7", "--reason", "New accounts")
     text = "".join(evidence_csv()).lstrip("\ufeff")

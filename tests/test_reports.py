@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from smattest import audit, compliance, evidence, reports
+from smattest import evidence_export as evidence_file
 from smattest import verify as offline
 from smattest.attest import attest
 from smattest.courses import import_course
@@ -50,7 +51,7 @@ def status(as_of: dt.date | None = None) -> list[dict[str, str]]:
 
 
 def evidence_export() -> list[dict[str, str]]:
-    return read_csv("".join(reports.evidence_csv()))
+    return read_csv("".join(evidence_file.evidence_csv()))
 
 
 def by_name(rows: list[dict[str, str]], slug: str = "social-media") -> dict[str, dict]:
@@ -411,7 +412,7 @@ def test_evidence_rows_come_in_chain_order_with_names_and_versions(evidence_rows
 def test_recomputing_the_chain_from_the_csv_arrives_at_the_head(evidence_rows, runner, tmp_path):
     """The offline verifier (standard library only) recomputes every row from the file alone."""
     path = tmp_path / "evidence.csv"
-    path.write_text("".join(reports.evidence_csv()), encoding="utf-8", newline="")
+    path.write_text("".join(evidence_file.evidence_csv()), encoding="utf-8", newline="")
     *rows, head = evidence_export()
 
     ok, summary = offline.check_file(str(path))
@@ -428,13 +429,13 @@ def test_the_head_row_records_when_the_head_was_read(evidence_rows):
 
     assert head["at_utc"] == "2026-03-05T09:00:00.000000+00:00"
     assert [cell for name, cell in head.items() if name not in ("seq", "kind", "at_utc",
-            "record_hash")] == [""] * (len(reports.EVIDENCE_COLUMNS) - 4)  # fmt: skip
+            "record_hash")] == [""] * (len(evidence_file.EVIDENCE_COLUMNS) - 4)  # fmt: skip
 
 
 def test_evidence_recorded_after_the_head_was_read_is_left_for_the_next_export(
     evidence_rows, freeze
 ):
-    export = reports.evidence_export(actor="7")  # the head is read here
+    export = evidence_file.evidence_export(actor="7")  # the head is read here
     late = person("Late Comer")
     chain(signature_row(late, evidence_rows[0], freeze("2026-03-05T09:01:00+00:00")))
 
@@ -502,8 +503,8 @@ def test_status_export_statements_do_not_grow_with_the_roster(scaled):
 
 
 def test_evidence_export_statements_do_not_grow_with_the_chain(scaled):
-    small, small_rows = scaled(100, reports.evidence_csv)
-    large, large_rows = scaled(5000, reports.evidence_csv)
+    small, small_rows = scaled(100, evidence_file.evidence_csv)
+    large, large_rows = scaled(5000, evidence_file.evidence_csv)
 
     # Signed, trained and exempt people, then the head row.
     assert (small_rows, large_rows) == (34 + 33 + 4 + 1, 71 + 1634 + 1633 + 164 + 1)
@@ -614,7 +615,7 @@ def test_an_abandoned_download_leaves_the_connection_usable(app, freeze, make_st
     chain(*(Attestation(staff_id=staff_id, policy_version_id=version.id, signature="P",
                         attested_at=dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC), method="import",
                         text_sha256=version.text_sha256) for staff_id in ids))  # fmt: skip
-    download = reports.evidence_csv()
+    download = evidence_file.evidence_csv()
     next(download), next(download)  # the header, then the first thousand rows
 
     download.close()

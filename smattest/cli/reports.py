@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .. import reports
+from .. import evidence_export, reports
 from .params import Group, is_terminal
 
 OUTPUT = click.option(
@@ -118,7 +118,7 @@ def report_evidence(output: Path | None) -> None:
     """
     _check_folder(output)
     try:
-        export = reports.evidence_export(actor="cli")
+        export = evidence_export.evidence_export(actor="cli")
     except reports.ReportError as error:
         raise click.ClickException(str(error)) from None
     _write(export, output, progress=True)

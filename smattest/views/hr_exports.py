@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from .. import reports
+from .. import evidence_export, reports
 from ..models import ChainHead
 from ..proxies import current_smattest
 from ..timeutil import local_today, parse_day
@@ -71,7 +71,7 @@ def hr_export_status() -> ResponseReturnValue:
 def hr_export_evidence() -> ResponseReturnValue:
     """Every attestation and training completion in chain order, ending with the chain head."""
     try:
-        export = reports.evidence_export(actor=actor(), record=_downloading())
+        export = evidence_export.evidence_export(actor=actor(), record=_downloading())
     except reports.ReportError as error:
         return _page(str(error), status=500)
     return _csv_response(export)
