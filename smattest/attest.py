@@ -10,17 +10,8 @@ import sqlalchemy as sa
 from . import compliance, evidence, text
 from .db import utcnow
 from .identity import has_name
-from .models import (
-    POLICY,
-    Attestation,
-    ChainHead,
-    HREvent,
-    Policy,
-    PolicyVersion,
-    Reminder,
-    Staff,
-    in_chain,
-)
+from .models import POLICY, Attestation, ChainHead, HREvent, Policy, PolicyVersion, Staff, in_chain
+from .outbox_models import Reminder
 from .policies import get_policy, version_in_force
 from .proxies import current_smattest
 from .signals import attestation_recorded, send_after_commit

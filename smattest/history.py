@@ -26,11 +26,11 @@ from .models import (
     Policy,
     PolicyVersion,
     QuizAttempt,
-    Reminder,
     Staff,
     TrainingCompletion,
     in_chain,
 )
+from .outbox_models import Reminder
 from .proxies import current_smattest
 
 

@@ -22,15 +22,8 @@ from . import evidence
 from .db import utcnow
 from .identity import MAX_ID
 from .identity_models import IdentityLink, UnlinkedSignIn
-from .models import (
-    Attestation,
-    Exemption,
-    HREvent,
-    QuizAttempt,
-    Reminder,
-    Staff,
-    TrainingCompletion,
-)
+from .models import Attestation, Exemption, HREvent, QuizAttempt, Staff, TrainingCompletion
+from .outbox_models import Reminder
 from .proxies import current_smattest
 from .signals import identity_linked
 from .state import current_app_object

@@ -17,11 +17,11 @@ from .models import (
     CourseVersion,
     Question,
     QuizAttempt,
-    Reminder,
     Staff,
     TrainingCompletion,
     in_chain,
 )
+from .outbox_models import Reminder
 from .proxies import current_smattest
 from .signals import send_after_commit, training_completed
 from .state import current_app_object

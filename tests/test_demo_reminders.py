@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from smattest import audit, compliance
-from smattest.models import Attestation, HREvent, Reminder, TrainingCompletion
+from smattest.models import Attestation, HREvent, TrainingCompletion
+from smattest.outbox_models import Reminder
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "examples" / "intranet"))
 import intranet  # noqa: E402

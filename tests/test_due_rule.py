@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from smattest import compliance
-from smattest.models import Reminder
+from smattest.outbox_models import Reminder
 from smattest.policies import publish
 from smattest.reminders import run_reminders
 

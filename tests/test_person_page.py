@@ -9,14 +9,8 @@ from smattest import evidence, exemptions, training
 from smattest.attest import attest, attest_on_behalf
 from smattest.courses import import_course
 from smattest.db import utcnow
-from smattest.models import (
-    POLICY,
-    Attestation,
-    Exemption,
-    HREvent,
-    Reminder,
-    Staff,
-)
+from smattest.models import POLICY, Attestation, Exemption, HREvent, Staff
+from smattest.outbox_models import Reminder
 from smattest.policies import publish
 
 from . import hostapp

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from smattest import exemptions
 from smattest.courses import import_course
-from smattest.models import HREvent, HRSummary, Reminder
+from smattest.models import HREvent
+from smattest.outbox_models import HRSummary, Reminder
 from smattest.reminders import ReminderError, run_reminders
 from smattest.reminders.cadence import Cadence
 from smattest.signals import reminder_sent

@@ -18,7 +18,8 @@ from flask import current_app
 
 from ..attest import RECEIPT_STAGE
 from ..db import rowcount, utcnow
-from ..models import COURSE, POLICY, Course, HREvent, HRSummary, Policy, Reminder, Staff
+from ..models import COURSE, POLICY, Course, HREvent, Policy, Staff
+from ..outbox_models import HRSummary, Reminder
 from ..timeutil import to_local
 from . import outbox
 from .outbox import REMINDERS, SUMMARIES, session

@@ -31,7 +31,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import scoped_session
 
 from ..attest import RECEIPT_STAGE
-from ..models import HRSummary, Reminder
+from ..outbox_models import HRSummary, Reminder
 from ..proxies import current_smattest
 from .cadence import ESCALATE
 

@@ -16,7 +16,8 @@ from flask import current_app
 from .. import compliance
 from ..db import utcnow
 from ..mail import Batch, address_problem, describe_error, mail_state
-from ..models import HRSummary, Reminder, Staff
+from ..models import Staff
+from ..outbox_models import HRSummary, Reminder
 from ..proxies import current_smattest
 from ..signals import reminder_sent
 from ..state import current_app_object

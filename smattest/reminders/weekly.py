@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from .. import compliance
 from ..config import WEEKDAYS
 from ..mail import Batch, address_problem, describe_error
-from ..models import HRSummary, Policy, PolicyVersion, Staff
+from ..models import Policy, PolicyVersion, Staff
+from ..outbox_models import HRSummary
 from ..records import VersionWithdrawal
 from . import messages, outbox
 from .context import RunContext

@@ -20,7 +20,8 @@ from playwright.sync_api import expect
 from smattest.attest import attest
 from smattest.courses import import_course
 from smattest.identity_models import UnlinkedSignIn
-from smattest.models import Exemption, PolicyDraft, Reminder, Staff
+from smattest.models import Exemption, PolicyDraft, Staff
+from smattest.outbox_models import Reminder
 from smattest.policies import publish
 from smattest.staff import staff_for_user
 from smattest.training import questions_of, start_attempt, submit
