@@ -15,7 +15,7 @@ The database, not the scheduler, guarantees that a reminder goes out once:
    ``failed`` (given up). A row left ``sending`` (the process died mid-send) is
    reported, never resent on a guess: HR decides.
 
-The same functions serve :class:`~smattest.models.HRSummary`, whose columns
+The same functions serve :class:`~smattest.outbox_models.HRSummary`, whose columns
 mirror the reminder's.
 """
 
