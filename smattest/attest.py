@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from . import compliance, evidence, text
+import smattest.compliance as compliance
+import smattest.evidence as evidence
+import smattest.text as text
+
 from .db import utcnow
 from .identity import has_name
 from .models import POLICY, Attestation, ChainHead, HREvent, Policy, PolicyVersion, Staff, in_chain

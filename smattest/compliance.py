@@ -75,38 +75,14 @@ from .requirements import course_requirements as course_requirements
 from .requirements import end_of_day_utc, placements
 from .requirements import policy_requirements as policy_requirements
 from .requirements import requirements as requirements
+from .standing import CURRENT as CURRENT
+from .standing import DUE_SOON as DUE_SOON
+from .standing import EXEMPT as EXEMPT
+from .standing import LABELS as LABELS
+from .standing import OVERDUE as OVERDUE
+from .standing import URGENCY as URGENCY
+from .standing import Standing as Standing
 from .timeutil import local_today
-
-CURRENT, DUE_SOON, OVERDUE, EXEMPT = "current", "due_soon", "overdue", "exempt"
-#: Most urgent first: the order of "My compliance" and of reminders.
-URGENCY = {OVERDUE: 0, DUE_SOON: 1, CURRENT: 2, EXEMPT: 3}
-LABELS = {CURRENT: "Current", DUE_SOON: "Due soon", OVERDUE: "Overdue", EXEMPT: "Exempt"}
-
-
-@dataclass(frozen=True)
-class Standing:
-    """One person's status for one requirement."""
-
-    requirement: Requirement
-    staff_id: int
-    status: str
-    #: None when exempt without an end date.
-    due_date: dt.date | None
-    #: When the person last did what counts (attested, completed), or None.
-    done_at: dt.datetime | None
-    #: The day this standing is for (today, or the ``as_of`` day looked back at).
-    on: dt.date
-
-    @property
-    def label(self) -> str:
-        return LABELS[self.status]
-
-    @property
-    def days_overdue(self) -> int:
-        """Days past the due date on :attr:`on` (0 unless overdue)."""
-        if self.status != OVERDUE or self.due_date is None:
-            return 0
-        return (self.on - self.due_date).days
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

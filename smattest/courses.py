@@ -38,7 +38,8 @@ from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 
-from . import markdown
+import smattest.markdown as markdown
+
 from .models import Course, CourseSection, CourseVersion, Question
 from .policies import SLUG, get_policy
 from .proxies import current_smattest

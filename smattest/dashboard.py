@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from . import compliance
+import smattest.compliance as compliance
+
 from .compliance import CURRENT, DUE_SOON, EXEMPT, OVERDUE, Requirement
 from .models import Staff
 from .proxies import current_smattest

@@ -11,7 +11,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from . import markdown
+import smattest.markdown as markdown
 
 _WORDS = re.compile(r"\s+|[^\s]+")
 

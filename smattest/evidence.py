@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from . import verify as hashformat
+import smattest.verify as hashformat
+
 from .db import utcnow
 from .identity_models import IdentityLink
 from .models import (

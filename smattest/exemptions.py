@@ -19,7 +19,10 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from . import compliance, evidence, text
+import smattest.compliance as compliance
+import smattest.evidence as evidence
+import smattest.text as text
+
 from .db import rowcount, utcnow
 from .models import (
     COURSE,

@@ -9,7 +9,8 @@ from flask import Flask
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 
-from . import config as settings
+import smattest.config as settings
+
 from .cli import smattest_cli
 from .db import metadata
 from .state import State, state_for

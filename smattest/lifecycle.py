@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from . import compliance
+import smattest.compliance as compliance
+
 from .db import utcnow
 from .models import COURSE, POLICY, Course, HREvent, Policy, PolicyVersion, Staff
 from .proxies import current_smattest

@@ -28,7 +28,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import evidence
+import smattest.evidence as evidence
+
 from .models import (
     COURSE,
     POLICY,

@@ -16,7 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from . import compliance
+import smattest.compliance as compliance
+
 from .compliance import LABELS, Requirement, Standing
 from .dashboard import NO_DEPARTMENT, STATUSES, no_department, requirement_key
 from .membership import SEPARATOR, split_groups

@@ -9,8 +9,9 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from . import markdown
-from . import text as text_rules
+import smattest.markdown as markdown
+import smattest.text as text_rules
+
 from .models import Policy, PolicyVersion, Staff
 from .proxies import current_smattest
 from .timeutil import local_today

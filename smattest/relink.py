@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from . import evidence
+import smattest.evidence as evidence
+
 from .db import utcnow
 from .identity import MAX_ID
 from .identity_models import IdentityLink, UnlinkedSignIn

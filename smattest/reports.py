@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from . import compliance
+import smattest.compliance as compliance
+
 from .models import (
     HREvent,
     Staff,

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from . import evidence
+import smattest.evidence as evidence
+
 from .db import rowcount, utcnow
 from .models import (
     COURSE,
@@ -19,7 +20,6 @@ from .models import (
     QuizAttempt,
     Staff,
     TrainingCompletion,
-    in_chain,
 )
 from .outbox_models import Reminder
 from .proxies import current_smattest
@@ -377,30 +377,3 @@ COURSE_RECEIPT_STAGE = "rcpt:c"
 def course_receipt_stage(completion_id: int) -> str:
     """The outbox stage of the receipt for training completion ``completion_id``."""
     return f"{COURSE_RECEIPT_STAGE}{completion_id}"
-
-
-def completion_of(attempt: QuizAttempt) -> TrainingCompletion | None:
-    """The training completion a passed ``attempt`` earned, or None."""
-    return current_smattest.db.session.scalar(
-        sa.select(TrainingCompletion).where(TrainingCompletion.quiz_attempt_id == attempt.id)
-    )
-
-
-def completion_receipt_for(staff: Staff, number: int) -> TrainingCompletion | None:
-    """``staff``'s own training completion with receipt ``number`` (its chain position)."""
-    return current_smattest.db.session.scalar(
-        sa.select(TrainingCompletion).where(
-            TrainingCompletion.chain_seq == number, TrainingCompletion.staff_id == staff.id
-        )
-    )
-
-
-def completions_of(staff: Staff) -> list[TrainingCompletion]:
-    """Every course ``staff`` completed, newest first."""
-    return list(
-        current_smattest.db.session.scalars(
-            sa.select(TrainingCompletion)
-            .where(TrainingCompletion.staff_id == staff.id, in_chain(TrainingCompletion.chain_seq))
-            .order_by(TrainingCompletion.completed_at.desc())
-        )
-    )

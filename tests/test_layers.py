@@ -93,6 +93,19 @@ def test_a_module_importing_its_package_back_is_a_cycle(copy_of_smattest):
     )
 
 
+def test_from_dot_import_runs_the_package_first_so_it_counts(copy_of_smattest):
+    # smattest/__init__ imports the extension, which reaches every module: a
+    # module importing the package back closes a loop through all of them.
+    _add_line(
+        copy_of_smattest / "smattest" / "compliance.py", "from . import timeutil  # via the package"
+    )
+
+    cycles = _run([sys.executable, str(CYCLES)], copy_of_smattest)
+
+    assert cycles.returncode == 1
+    assert "smattest <-> " in cycles.stdout and "smattest.compliance" in cycles.stdout
+
+
 def test_two_services_importing_each_other_break_the_acyclic_contract(copy_of_smattest):
     # attest already imports policies; policies importing attest back closes a loop.
     _add_line(copy_of_smattest / "smattest" / "policies.py", "from . import attest  # back")
@@ -113,7 +126,7 @@ def test_a_new_module_must_be_given_a_layer(copy_of_smattest):
 
 
 #: "Modules of roughly 100-400 lines": past this, split the module by subject.
-MAX_MODULE_LINES = 420
+MAX_MODULE_LINES = 400
 
 
 def test_no_module_outgrows_one_subject():

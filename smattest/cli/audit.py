@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .. import audit, checkpoints
+import smattest.audit as audit
+import smattest.checkpoints as checkpoints
+
 from ..mail import MailError
 from ..verify import checkpoint_texts, parse_checkpoints
 from .params import Group

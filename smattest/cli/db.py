@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .. import migrate
+import smattest.migrate as migrate
+
 from ..proxies import current_smattest
 from .params import Group
 

@@ -7,7 +7,7 @@ from typing import IO
 import click
 from flask.cli import AppGroup
 
-from .. import paper_era
+import smattest.paper_era as paper_era
 
 
 @click.group("evidence", cls=AppGroup)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import click
 
-from .. import evidence_export, reports
+import smattest.evidence_export as evidence_export
+import smattest.reports as reports
+
 from .params import Group, is_terminal
 
 OUTPUT = click.option(

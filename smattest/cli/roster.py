@@ -9,7 +9,8 @@ from typing import TypeVar
 
 import click
 
-from .. import roster
+import smattest.roster as roster
+
 from .params import Group, is_terminal
 
 #: Below this many rows the work is quick and a progress bar would only flicker.

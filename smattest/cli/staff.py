@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from .. import identity, relink
+import smattest.identity as identity
+import smattest.relink as relink
+
 from ..timeutil import to_local
 
 

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from .. import text
+import smattest.text as text
+
 from ..models import Policy, PolicyDraft, PolicyVersion, Staff
 from ..policies import (
     latest_version,

@@ -19,12 +19,14 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_mail import Message
 
-from .. import compliance
+import smattest.compliance as compliance
+import smattest.reminders.messages as messages
+import smattest.reminders.outbox as outbox
+
 from ..mail import Batch, address_problem, compose, describe_error
 from ..models import POLICY, Policy, PolicyVersion, Staff
 from ..proxies import current_smattest
 from ..records import Announcement, VersionWithdrawal
-from . import messages, outbox
 from .context import RunContext
 from .outbox import PENDING, SENDING, insert_ignoring_duplicates, retry_on_deadlock
 from .report import MailOut

@@ -13,7 +13,8 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from .. import compliance
+import smattest.compliance as compliance
+
 from .report import RunReport
 
 

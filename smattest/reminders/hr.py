@@ -16,12 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+import smattest.reminders.outbox as outbox
+
 from ..attest import RECEIPT_STAGE
 from ..db import rowcount, utcnow
 from ..models import COURSE, POLICY, Course, HREvent, Policy, Staff
 from ..outbox_models import HRSummary, Reminder
 from ..timeutil import to_local
-from . import outbox
 from .outbox import REMINDERS, SUMMARIES, session
 from .report import ReminderError
 

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_mail import Message
 
-from .. import compliance
+import smattest.compliance as compliance
+
 from ..mail import compose
 from ..models import POLICY
 

@@ -9,10 +9,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+import smattest.reminders.messages as messages
+import smattest.reminders.outbox as outbox
+
 from ..compliance import Standing
 from ..mail import address_problem
 from ..models import Staff
-from . import messages, outbox
 from .cadence import ESCALATE
 from .context import RunContext
 from .outbox import REMINDERS, session

@@ -22,6 +22,8 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_mail import Message
 
+import smattest.reminders.outbox as outbox
+
 from ..attest import RECEIPT_STAGE, attestation_of_stage
 from ..db import utcnow
 from ..mail import Batch, address_problem, compose, describe_error, mail_state
@@ -29,7 +31,6 @@ from ..models import Attestation, TrainingCompletion
 from ..proxies import current_smattest
 from ..timeutil import to_local
 from ..training import COURSE_RECEIPT_STAGE
-from . import outbox
 from .messages import links
 from .report import ReminderError
 

@@ -13,12 +13,14 @@ from typing import cast
 import sqlalchemy as sa
 from flask import url_for
 
+import smattest.reminders.messages as messages
+import smattest.reminders.outbox as outbox
+
 from ..lifecycle import REVIEW_NOTICE_DAYS, review_date
 from ..mail import Batch, address_problem, compose, describe_error
 from ..models import Policy
 from ..proxies import current_smattest
 from ..records import ReviewNotice
-from . import messages, outbox
 from .context import RunContext
 from .outbox import PENDING, SENDING, insert_ignoring_duplicates, retry_on_deadlock
 from .report import MailOut

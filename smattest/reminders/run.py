@@ -13,7 +13,13 @@ from typing import Any, TypeAlias, cast
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import compliance
+import smattest.compliance as compliance
+import smattest.reminders.announce as announce
+import smattest.reminders.messages as messages
+import smattest.reminders.outbox as outbox
+import smattest.reminders.review as review
+import smattest.reminders.stuck as stuck
+
 from ..db import utcnow
 from ..mail import Batch, address_problem, describe_error, mail_state
 from ..models import Staff
@@ -21,17 +27,13 @@ from ..outbox_models import HRSummary, Reminder
 from ..proxies import current_smattest
 from ..signals import reminder_sent
 from ..state import current_app_object
-from . import announce, messages, outbox, review
 from .cadence import ESCALATE, Cadence
-from .outbox import REMINDERS, SUMMARIES, session
+from .outbox import REMINDERS, session
 from .preview import preview
-from .report import MailOut, ReminderError, RunReport, StuckRow
+from .report import MailOut, ReminderError, RunReport
 from .weekly import send_hr_summary
 
 log = logging.getLogger("smattest.reminders")
-
-#: At most this many stuck rows are listed one by one (all are counted).
-STUCK_LISTED = 100
 
 
 def run_reminders(now: dt.datetime | None = None, *, dry_run: bool = False) -> RunReport:
@@ -386,35 +388,4 @@ class ReminderRun:
     # -- dry run, stuck rows -----------------------------------------------------------------
 
     def find_stuck(self) -> None:
-        timeout = self.config["SMATTEST_REMINDER_SENDING_TIMEOUT_MINUTES"]
-        reminders = (
-            session()
-            .execute(
-                sa.select(REMINDERS, Staff.full_name)
-                .join(Staff, Staff.id == REMINDERS.c.staff_id)
-                .where(outbox.stuck(REMINDERS, self.now, timeout))
-                .order_by(REMINDERS.c.claimed_at, REMINDERS.c.id)
-            )
-            .all()
-        )
-        summaries = (
-            session()
-            .execute(sa.select(SUMMARIES).where(outbox.stuck(SUMMARIES, self.now, timeout)))
-            .all()
-        )
-        found = [
-            StuckRow(
-                "reminder",
-                row.id,
-                f"{row.full_name}, {self.title(row)}, {row.stage}",
-                row.claimed_at,
-            )
-            for row in reminders
-        ] + [
-            StuckRow(
-                "summary", row.id, f"HR summary of the week of {row.week_start}", row.claimed_at
-            )
-            for row in summaries
-        ]
-        self.report.stuck_count = len(found)
-        self.report.stuck = found[:STUCK_LISTED]
+        stuck.find_stuck(self)

@@ -7,13 +7,15 @@ from collections import Counter
 
 import sqlalchemy as sa
 
-from .. import compliance
+import smattest.compliance as compliance
+import smattest.reminders.messages as messages
+import smattest.reminders.outbox as outbox
+
 from ..config import WEEKDAYS
 from ..mail import Batch, address_problem, describe_error
 from ..models import Policy, PolicyVersion, Staff
 from ..outbox_models import HRSummary
 from ..records import VersionWithdrawal
-from . import messages, outbox
 from .context import RunContext
 from .outbox import REMINDERS, SUMMARIES, session
 from .report import MailOut

@@ -18,7 +18,8 @@ from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
 
-from .. import text as text_rules
+import smattest.text as text_rules
+
 from ..membership import join_groups, parse_groups
 from ..models import Staff
 

@@ -8,7 +8,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from .. import compliance
+import smattest.compliance as compliance
+
+from ..completions import completion_of
 from ..courses import get_course
 from ..models import COURSE, Course, QuizAttempt
 from ..training import (
@@ -16,7 +18,6 @@ from ..training import (
     QuizError,
     attempt_of,
     chosen_indexes,
-    completion_of,
     course_version_of,
     failed_today,
     lockout,

@@ -6,11 +6,12 @@ from flask import abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from .. import compliance
+import smattest.compliance as compliance
+
 from ..attest import receipt_for, receipts_of
+from ..completions import completion_receipt_for, completions_of
 from ..lifecycle import upcoming_for
 from ..staff import is_hr, is_manager
-from ..training import completion_receipt_for, completions_of
 from .access import login_required
 from .base import blueprint, current_staff
 

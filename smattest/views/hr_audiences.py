@@ -8,7 +8,8 @@ import datetime as dt
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import audiences
+import smattest.audiences as audiences
+
 from ..audiences import AudienceError
 from ..lifecycle import LifecycleError, retire, review_date, set_review, withdraw_version
 from ..membership import Audience

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
-from .. import audiences, compliance, dashboard, people, training
+import smattest.audiences as audiences
+import smattest.compliance as compliance
+import smattest.dashboard as dashboard
+import smattest.people as people
+import smattest.training as training
+
 from ..compliance import LABELS
 from ..dashboard import STATUSES, Counts, RequirementSummary
 from ..timeutil import local_today

@@ -11,7 +11,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
-from .. import drafts
+import smattest.drafts as drafts
+
 from ..models import PolicyDraft
 from ..timeutil import DAY_FORMATS
 

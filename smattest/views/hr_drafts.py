@@ -13,7 +13,9 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import drafts, markdown
+import smattest.drafts as drafts
+import smattest.markdown as markdown
+
 from ..diff import compare, compare_rendered
 from ..models import Policy, PolicyDraft
 from ..policies import get_policy, latest_version, text_sha256, version_in_force

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Response, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from .. import evidence_export, reports
+import smattest.evidence_export as evidence_export
+import smattest.reports as reports
+
 from ..models import ChainHead
 from ..proxies import current_smattest
 from ..timeutil import local_today, parse_day

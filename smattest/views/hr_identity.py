@@ -7,7 +7,9 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
-from .. import identity, relink
+import smattest.identity as identity
+import smattest.relink as relink
+
 from ..models import Staff
 from ..proxies import current_smattest
 from .access import hr_required

@@ -17,7 +17,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
 from wtforms.validators import InputRequired
 
-from .. import paper_era
+import smattest.paper_era as paper_era
+
 from .access import hr_required
 from .base import blueprint
 from .hr_roster import UPLOAD_LIMIT, _pack, _unpack

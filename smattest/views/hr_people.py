@@ -9,7 +9,10 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
-from .. import compliance, exemptions, training
+import smattest.compliance as compliance
+import smattest.exemptions as exemptions
+import smattest.training as training
+
 from ..attest import MAX_REASON, AttestationError, attest_on_behalf
 from ..exemptions import ExemptionError
 from ..history import history_of

@@ -13,7 +13,9 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 
-from .. import audiences, drafts
+import smattest.audiences as audiences
+import smattest.drafts as drafts
+
 from ..lifecycle import review_date, review_state
 from ..membership import EVERYONE
 from ..models import POLICY, Policy

@@ -25,7 +25,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import InputRequired
 
-from .. import roster
+import smattest.roster as roster
+
 from ..models import HREvent, Staff
 from ..proxies import current_smattest
 from .access import hr_required

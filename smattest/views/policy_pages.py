@@ -7,7 +7,8 @@ import logging
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import compliance
+import smattest.compliance as compliance
+
 from ..attest import AttestationError, attest, statement
 from ..diff import compare_rendered
 from ..lifecycle import upcoming_for

@@ -6,7 +6,11 @@ from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from .. import compliance, dashboard, people, training
+import smattest.compliance as compliance
+import smattest.dashboard as dashboard
+import smattest.people as people
+import smattest.training as training
+
 from ..compliance import LABELS
 from ..dashboard import STATUSES
 from ..models import Staff
