@@ -212,14 +212,17 @@ def main() -> None:
 
 
 def _fresh_postgres(server: str) -> str:
-    """An empty database perf_bench on ``server``; its URL."""
+    """An empty database on ``server`` (``perf_bench``, or ``BENCH_DATABASE_NAME``); its URL."""
     url = sa.make_url(server)
+    name = os.environ.get("BENCH_DATABASE_NAME", "perf_bench")
+    if not name.isidentifier():
+        raise SystemExit(f"BENCH_DATABASE_NAME {name!r} is not a plain database name")
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(sa.text("DROP DATABASE IF EXISTS perf_bench"))
-        connection.execute(sa.text("CREATE DATABASE perf_bench"))
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
     engine.dispose()
-    return url.set(database="perf_bench").render_as_string(hide_password=False)
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 if __name__ == "__main__":

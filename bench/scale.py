@@ -49,8 +49,10 @@ from smattest.reminders import run_reminders
 from tests import hostapp
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Ports from perf's range: the SMTP sink and gunicorn.
-SMTP_PORT, GUNICORN_PORT = 8702, 8703
+#: Ports of the SMTP sink and gunicorn (``BENCH_SMTP_PORT_BASE`` and the next one),
+#: so that two runs on one machine can stay apart.
+SMTP_PORT = int(os.environ.get("BENCH_SMTP_PORT_BASE", "8702"))
+GUNICORN_PORT = SMTP_PORT + 1
 SIGNERS = 1000
 CONCURRENCY = 50
 #: Reminder sending is measured at sizes up to this one only: at 50,000 staff a
