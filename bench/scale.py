@@ -253,6 +253,27 @@ def export(app, size: int) -> list[Row]:
                 note=f"{size_bytes / 1e6:.1f} MB of CSV; peak = traced Python memory")]  # fmt: skip
 
 
+def due_table(app, size: int) -> list[Row]:
+    """What keeping the due-date table costs: a full rebuild, and ``compliance check``."""
+    from smattest import due, due_check
+
+    with app.app_context():
+        start = time.perf_counter()
+        due.rebuild()
+        hostapp.db.session.commit()
+        rebuilt = time.perf_counter() - start
+        start = time.perf_counter()
+        report = due_check.check()
+        checked = time.perf_counter() - start
+        hostapp.db.session.rollback()
+    verdict = "no difference" if report.ok else f"{len(report.differences)} differences"
+    return [
+        Row("due-date table: full rebuild", f"{rebuilt:.1f} s",
+            note=f"{report.rows:,} rows; after a roster import, a new version or an audience"),
+        Row("compliance check", f"{checked:.1f} s", note=verdict),
+    ]  # fmt: skip
+
+
 # -- signing ---------------------------------------------------------------------------------
 
 
@@ -335,6 +356,7 @@ def run(
             for part in (
                 lambda size=size: pages(app, size, repeats),
                 lambda size=size: export(app, size),
+                lambda size=size: due_table(app, size),
                 lambda size=size: signing(app, url, size) if backend == "postgresql" else [],
                 lambda size=size: sending(app) if size <= mail_up_to else [],
                 lambda size=size: ten_times_evidence(app, size, repeats),

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 import smattest.compliance as compliance
+import smattest.due as due
+import smattest.due_sql as due_sql
 
 from .models import (
     HREvent,
@@ -173,9 +175,10 @@ def record_export(action: str, actor: str, detail: str) -> None:
 def status_rows(as_of: dt.date | None = None) -> Iterator[tuple[object, ...]]:
     """One row per listed person and requirement in force on ``as_of`` (default today).
 
-    Requirement by requirement, from :func:`smattest.compliance.stream_standings`:
-    one streamed query per requirement, sorted by department and name, so
-    neither the statements nor the memory grow with the number of people.
+    Requirement by requirement, one streamed query each, sorted by department
+    and name, so neither the statements nor the memory grow with the number of
+    people: today's from the due-date table (:func:`smattest.due_sql.stream`),
+    a past day's from the evidence (:func:`smattest.compliance.stream_standings`).
     """
     today = local_today()
     day = as_of or today
@@ -185,10 +188,16 @@ def status_rows(as_of: dt.date | None = None) -> Iterator[tuple[object, ...]]:
     details = (Staff.external_id, Staff.full_name, Staff.email, Staff.department,
                Staff.manager_email)  # fmt: skip
     order = (sa.func.coalesce(Staff.department, ""), Staff.full_name, Staff.id)
+    from_table = day == today and due.ready() == day
     for requirement in compliance.requirements(day):
-        for person, standing in compliance.stream_standings(
-            requirement, day, where=listed, columns=details, order_by=order, batch=BATCH
-        ):
+        found = (
+            due_sql.stream(requirement, day, columns=details, order_by=order, batch=BATCH)
+            if from_table
+            else compliance.stream_standings(
+                requirement, day, where=listed, columns=details, order_by=order, batch=BATCH
+            )
+        )
+        for person, standing in found:
             exempt = standing.status == compliance.EXEMPT
             overdue = standing.status == compliance.OVERDUE
             yield (
