@@ -3,6 +3,7 @@
     make bench                        # 5,000 and 50,000 staff, SQLite and PostgreSQL
     make bench SIZES=5000             # a quick run
     .venv/bin/python bench/run.py [--sizes 5000] [--database-url URL] [--postgres SERVER_URL]
+    .venv/bin/python bench/run.py --sizes 2000 --only signing --postgres-only   # to iterate
 
 The table (``bench/scale.py``): HR dashboard vs its bare SQL aggregate; the
 people page (overdue, most overdue, page 3) with its HTML size; My compliance
@@ -33,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import smattest.db  # noqa: E402
 from bench import exports, scale  # noqa: E402
-from smattest import compliance, dashboard, evidence, people  # noqa: E402
+from smattest import audit, compliance, dashboard, evidence, people  # noqa: E402
 from smattest.attest import attest  # noqa: E402
 from smattest.db import metadata  # noqa: E402
 from smattest.models import Attestation, ChainHead, PolicyVersion, Staff  # noqa: E402
@@ -145,7 +146,7 @@ def run(url: str, sizes: list[int]) -> None:
                 lambda r=requirement: compliance.standings(r, as_of=dt.date(2026, 3, 1))
             )
             assert len(found) == size
-            v_sec, v_mem, _, result = measure(evidence.verify)
+            v_sec, v_mem, _, result = measure(audit.verify)
             assert result.ok and result.rows == (size + 1) // 2
             base = base or (s_sec, v_sec)
             status = f"{s_sec:>9.3f} {s_sec / base[0]:>6.1f} {s_sql:>6} {s_mem:>9.1f}"
@@ -187,11 +188,24 @@ def main() -> None:
         help="measure reminder sending at sizes up to this one only (default %(default)s)",
     )  # fmt: skip
     parser.add_argument(
+        "--only", default=",".join(scale.PARTS),
+        help="measure these parts only, comma-separated (default: all of %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--postgres-only", action="store_true", help="skip SQLite (signing is measured on "
+        "PostgreSQL only)",
+    )  # fmt: skip
+    parser.add_argument(
         "--growth", action="store_true",
         help="instead: how status, audit verify, the HR pages and exports grow with size",
     )  # fmt: skip
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
+    only = frozenset(part.strip() for part in args.only.split(",") if part.strip())
+    if unknown := only - set(scale.PARTS):
+        parser.error(
+            f"--only: no part {', '.join(sorted(unknown))}; parts: {', '.join(scale.PARTS)}"
+        )
     if args.growth:
         with tempfile.TemporaryDirectory() as folder:
             url = args.database_url or f"sqlite:///{folder}/bench.sqlite"
@@ -205,8 +219,10 @@ def main() -> None:
         urls = [args.database_url] if args.database_url else [
             f"sqlite:///{folder}/bench.sqlite", _fresh_postgres(args.postgres)
         ]  # fmt: skip
+        if args.postgres_only and not args.database_url:
+            urls = urls[1:]
         for url in urls:
-            results += scale.run(url, sizes, args.repeats, args.mail_up_to)
+            results += scale.run(url, sizes, args.repeats, args.mail_up_to, only)
     print("\nMarkdown for docs/benchmarks.md:\n")
     print(scale.markdown(results))
 
