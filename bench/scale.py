@@ -291,7 +291,11 @@ def signing(app, url: str, size: int) -> list[Row]:
     carry the CSRF token of the policy page each person opened first (not
     timed), as a browser's would.
     """
+    from smattest import due
+
     with app.app_context():
+        due.ready()  # HR's due-date table is built: every signature keeps its row
+        hostapp.db.session.commit()
         bench_metadata.drop_all(hostapp.db.engine)
         bench_metadata.create_all(hostapp.db.engine)
         warm, users = _split(seed.unsigned_people(size, WARM_UP + SIGNERS), WARM_UP)

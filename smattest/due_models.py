@@ -45,6 +45,24 @@ class DueDate(Base):
     exempt_until: Mapped[dt.date | None] = mapped_column(sa.Date)
 
 
+class DuePending(Base):
+    """A person whose rows of one kind a committed change moved, not yet worked out again.
+
+    Written instead of the rows themselves by a transaction that holds the
+    evidence chain's lock (a signature, a completion, an exemption), so that
+    the lock, which every signature in the agency waits for, covers one small
+    insert. Committed with the evidence; worked off by :func:`smattest.due.settle`
+    right after, and by every read of the table before it reads.
+    """
+
+    __tablename__ = "smattest_due_pending"
+
+    staff_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("smattest_staff.id", ondelete="CASCADE"), primary_key=True
+    )
+    requirement_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+
+
 class DueState(Base):
     """One row (id 1): the day the due-date table was worked out for, and with what settings.
 

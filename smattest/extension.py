@@ -10,7 +10,7 @@ from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 
 import smattest.config as settings
-import smattest.due as due
+import smattest.due_watch as due_watch
 
 from .cli import smattest_cli
 from .db import metadata
@@ -82,7 +82,7 @@ class SMAttest:
                 "password change. Set SMATTEST_USER_ID = lambda user: str(user.id)."
             )
         # The due-date table HR's pages read commits with every change that moves it.
-        due.watch(db.session)
+        due_watch.watch(db.session)
         app.register_blueprint(blueprint, url_prefix=app.config["SMATTEST_URL_PREFIX"])
         app.context_processor(template_context)
         app.cli.add_command(smattest_cli)

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .chain_models import AtTheTime, Checkpoint, ExemptionEnd, SealedDevice, SealedReason
 from .db import Base, JSONText, UTCDateTime, utcnow
-from .due_models import DueDate, DueState
+from .due_models import DueDate, DuePending, DueState
 from .records import Retirable, VersionWithdrawal
 
 __all__ = [
     "Checkpoint",
     "DueDate",
+    "DuePending",
     "DueState",
     "ExemptionEnd",
 ]  # re-exported: every model is in smattest.models

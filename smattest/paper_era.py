@@ -28,6 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+import smattest.due as due
 import smattest.evidence as evidence
 
 from .models import (
@@ -285,4 +286,5 @@ def apply(data: bytes, *, actor: str, filename: str = "upload.csv") -> Plan:
     except BaseException:
         session.rollback()
         raise
+    due.settle_soon()
     return plan

@@ -9,11 +9,12 @@ import sqlalchemy as sa
 
 import smattest.compliance as compliance
 import smattest.dashboard as dashboard
+import smattest.due as due
 import smattest.people as people
 from smattest.attest import attest
 from smattest.courses import import_course
 from smattest.exemptions import end, grant
-from smattest.models import COURSE, POLICY, DueDate, DueState, Staff
+from smattest.models import COURSE, POLICY, DueDate, DuePending, DueState, Staff
 from smattest.policies import publish
 
 from . import hostapp
@@ -205,3 +206,23 @@ def test_a_duplicate_folded_in_by_a_relink_takes_its_rows_along(policy, make_sta
     assert _row(duplicate, POLICY, policy.id) is None
     assert _row(old, POLICY, policy.id) is not None
     assert dashboard.summary()[0].overall.total == 1
+
+
+@all_databases
+def test_a_signature_whose_settling_never_ran_is_settled_by_the_next_read(
+    policy, make_staff, monkeypatch
+):
+    (person,) = _people(1, make_staff)
+    dashboard.summary()
+    # The process dies right after the signature commits, before settling.
+    monkeypatch.setattr(due, "settle_soon", lambda: None)
+    attest(person, "social-media", 1, person.full_name)
+
+    hostapp.db.session.rollback()
+    assert hostapp.db.session.scalars(sa.select(DuePending.staff_id)).all() == [person.id]
+    assert _row(person.id, POLICY, policy.id).done_at is None  # not yet worked out again
+
+    counts = dashboard.summary()[0].overall  # HR's next look settles it first
+    assert (counts.count("current"), counts.count("overdue")) == (1, 0)
+    assert hostapp.db.session.scalars(sa.select(DuePending.staff_id)).all() == []
+    assert _row(person.id, POLICY, policy.id).done_at is not None

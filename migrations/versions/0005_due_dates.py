@@ -46,6 +46,20 @@ def upgrade() -> None:
         ["requirement_kind", "requirement_id", "due_on"],
     )
     op.create_table(
+        "smattest_due_pending",
+        sa.Column("staff_id", sa.Integer(), nullable=False),
+        sa.Column("requirement_kind", sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["smattest_staff.id"],
+            name=op.f("fk_smattest_due_pending_staff_id"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "staff_id", "requirement_kind", name=op.f("pk_smattest_due_pending")
+        ),
+    )
+    op.create_table(
         "smattest_due_state",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("computed_on", sa.Date(), nullable=True),
@@ -59,5 +73,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("smattest_due_state")
+    op.drop_table("smattest_due_pending")
     op.drop_index("ix_smattest_due_requirement", table_name="smattest_due")
     op.drop_table("smattest_due")
