@@ -42,7 +42,6 @@ class AttestationError(ValueError):
 #: The longest reason kept for an attestation HR records on someone's behalf.
 MAX_REASON = 2000
 
-
 #: The stage of a receipt's row in the outbox: ``rcpt:<attestation id>`` (16 characters at most).
 RECEIPT_STAGE = "rcpt:"
 
@@ -305,11 +304,10 @@ def _lock_unless_recorded(
     """The locked chain head to append to, or the attestation that already makes the person
     current on this version (then nothing is locked and the transaction is over).
 
-    The person's standing is worked out before the lock, so the lock covers
-    only the append: under it, one indexed lookup checks that no request of
-    theirs (a double click, a second tab) recorded this version meanwhile.
-    Someone who never signed this version cannot be current on it, so for a
-    first signature (nearly every one) the standing is not worked out at all.
+    The person's standing is worked out before the lock, and one indexed lookup
+    checks that no request of theirs (a second tab) recorded this version meanwhile.
+    Nobody is current on a version they never signed: for a first signature
+    (nearly every one) the standing is not worked out at all.
     """
     session = current_smattest.db.session
     latest_of_version = _latest_of_version(staff_id, version_id)  # built once, run twice
@@ -320,14 +318,20 @@ def _lock_unless_recorded(
     if existing is not None:
         session.commit()
         return existing
-    head = evidence.lock_chain()  # commits first: what follows sees concurrent appends
+    # One request of this person's at a time (a second tab waits, then finds the first's row
+    # below): their row's lock, so that the chain's covers the append only (SQLite: the chain's).
+    head = evidence.lock_chain() if evidence.single_writer() else None
+    if head is None:
+        session.commit()  # what follows sees concurrent appends (MariaDB's snapshot too)
+        session.execute(sa.select(Staff.id).where(Staff.id == staff_id).with_for_update())
     latest = session.scalar(latest_of_version)
     if latest != seen and latest is not None:
-        session.commit()  # releases the chain lock
+        session.commit()  # releases the person
         found = session.get(Attestation, latest)
         assert found is not None  # its id was read just now, and evidence is never deleted
         return found
-    return head
+    due.mark_pending([(staff_id, POLICY)])  # HR's due dates learn of it, before the chain lock
+    return head or evidence.lock_chain(fresh=False)
 
 
 def _latest_of_version(staff_id: int, version_id: int) -> sa.Select[int]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -58,6 +59,8 @@ from .timeutil import local_today
 MARKS = "smattest.due"
 #: Whether a session wrote anything since its transaction began (see :func:`ready`).
 WROTE = "smattest.due.wrote"
+#: The (staff id, kind) a session's transaction marked pending already.
+MARKED = "smattest.due.marked"
 #: Whether a session's transaction holds the evidence chain's lock.
 CHAIN_LOCKED = "smattest.due.chain_locked"
 #: People per statement when reading or writing their rows (IN lists stay short).
@@ -203,15 +206,33 @@ def ready() -> dt.date:
     return day
 
 
-def insert_new(table: sa.Table) -> sa.Insert:
-    """An INSERT that keeps the existing row when its key is taken (see
-    :func:`smattest.reminders.outbox.insert_ignoring_duplicates`)."""
+def mark_pending(rows: Sequence[tuple[int, str]]) -> None:
+    """Note people whose rows of a kind moved (``(staff_id, kind)``), for :func:`settle`.
+
+    Each mark carries a fresh token, also over a mark already there: a settle
+    that read the older mark (and so worked without this transaction's
+    evidence) deletes only what it read, and this mark outlives it.
+    """
+    marked: set[tuple[int, str]] = db_session().info.setdefault(MARKED, set())
+    rows = [row for row in rows if row not in marked]
+    if not rows:
+        return
+    marked.update(rows)
+    table = PENDING
+    values = [{"staff_id": staff_id, "requirement_kind": kind, "token": uuid.uuid4().hex}
+              for staff_id, kind in rows]  # fmt: skip
     name = db_session().get_bind(DuePending).dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if name == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    return mysql.insert(table).on_duplicate_key_update(staff_id=table.c.staff_id)
+    if name in ("postgresql", "sqlite"):
+        dialect = postgresql if name == "postgresql" else sqlite
+        insert = dialect.insert(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=[table.c.staff_id, table.c.requirement_kind],
+            set_={"token": insert.excluded.token},
+        )
+    else:
+        mine = mysql.insert(table)
+        statement = mine.on_duplicate_key_update(token=mine.inserted.token)
+    db_session().execute(statement, values)
 
 
 def settle_soon() -> None:
@@ -253,21 +274,20 @@ def settle(*, wait: bool = False) -> bool:
 def _settle_locked(computed_on: dt.date | None) -> None:
     """Work off the pending people; the caller holds the state row's lock."""
     session = db_session()
-    pending = session.execute(sa.select(PENDING.c.staff_id, PENDING.c.requirement_kind)).all()
+    pending = session.execute(
+        sa.select(PENDING.c.staff_id, PENDING.c.requirement_kind, PENDING.c.token)
+    ).all()
     if not pending:
         return
     if computed_on is not None:
         day = local_today()
         for kind in (POLICY, COURSE):
-            staff_ids = [staff_id for staff_id, of_kind in pending if of_kind == kind]
+            staff_ids = [row.staff_id for row in pending if row.requirement_kind == kind]
             if staff_ids:
                 refresh_people(staff_ids, day, kind)
+    # Only the marks as read: one renewed meanwhile (by a transaction whose
+    # evidence this settle could not see) stays for the next settle.
+    key = sa.tuple_(PENDING.c.staff_id, PENDING.c.requirement_kind, PENDING.c.token)
     for start in range(0, len(pending), CHUNK):
         part = pending[start : start + CHUNK]
-        session.execute(
-            PENDING.delete().where(
-                sa.tuple_(PENDING.c.staff_id, PENDING.c.requirement_kind).in_(
-                    [tuple(row) for row in part]
-                )
-            )
-        )
+        session.execute(PENDING.delete().where(key.in_([tuple(row) for row in part])))

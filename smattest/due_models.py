@@ -61,6 +61,8 @@ class DuePending(Base):
         sa.ForeignKey("smattest_staff.id", ondelete="CASCADE"), primary_key=True
     )
     requirement_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    #: Renewed by each transaction that marks the person again (:func:`smattest.due.mark_pending`).
+    token: Mapped[str] = mapped_column(sa.String(32))
 
 
 class DueState(Base):

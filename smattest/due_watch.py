@@ -22,7 +22,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTran
 
 import smattest.due as due
 
-from .due import CHAIN_LOCKED, MARKS, PENDING, WROTE
+from .due import CHAIN_LOCKED, MARKED, MARKS, PENDING, WROTE
 from .models import (
     COURSE,
     POLICY,
@@ -155,6 +155,7 @@ def _forget(session: Session, *args: Any) -> None:
     session.info.pop(MARKS, None)
     session.info.pop(WROTE, None)
     session.info.pop(CHAIN_LOCKED, None)
+    session.info.pop(MARKED, None)
     forget_listings(session)
 
 
@@ -182,13 +183,9 @@ def apply(marks: Marks) -> None:
     """
     session = due.db_session()
     if session.info.get(CHAIN_LOCKED) and not (marks.everything or marks.requirements):
-        rows = [
-            {"staff_id": staff_id, "requirement_kind": kind}
-            for kind, staff_ids in marks.staff.items()
-            for staff_id in sorted(staff_ids)
-        ]
-        if rows:
-            session.execute(due.insert_new(PENDING), rows)
+        due.mark_pending(
+            [(staff_id, kind) for kind, staff_ids in marks.staff.items() for staff_id in staff_ids]
+        )
         return
     # Every transaction that writes the table takes its state row's lock first:
     # two of them never interleave their deletes and inserts (PostgreSQL,

@@ -184,18 +184,25 @@ def _at_the_time(row: Formatted, known: AtTheTime | None) -> None:
         row.requirement_slug = _found(Course, row.requirement_id).slug
 
 
-def lock_chain() -> ChainHead:
+def single_writer() -> bool:
+    """Whether the database writes one transaction at a time (SQLite): no row locks."""
+    return current_smattest.db.session.get_bind(ChainHead).dialect.name == "sqlite"
+
+
+def lock_chain(*, fresh: bool = True) -> ChainHead:
     """Start a transaction that owns the chain's head until it commits.
 
-    Ends the session's current transaction first, so that every read after
-    the lock sees what concurrent appends committed (MariaDB's repeatable
-    read would otherwise keep an older snapshot). The UPDATE takes the head
+    Ends the session's current transaction first (unless ``fresh`` is False:
+    the caller just did, and has read since only what it must), so that every
+    read after the lock sees what concurrent appends committed (MariaDB's
+    repeatable read would otherwise keep an older snapshot). The UPDATE takes the head
     row's lock on PostgreSQL and MariaDB and the write lock on SQLite; where
     the database can return what it updated (PostgreSQL, SQLite), the same
     statement reads the head, so the lock costs one round trip, not two.
     """
     session = current_smattest.db.session
-    session.commit()
+    if fresh:
+        session.commit()
     take = sa.update(ChainHead).where(ChainHead.id == 1).values(updated_at=utcnow())
     head: ChainHead | None
     if session.get_bind(ChainHead).dialect.update_returning:

@@ -49,6 +49,7 @@ def upgrade() -> None:
         "smattest_due_pending",
         sa.Column("staff_id", sa.Integer(), nullable=False),
         sa.Column("requirement_kind", sa.String(length=16), nullable=False),
+        sa.Column("token", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(
             ["staff_id"],
             ["smattest_staff.id"],
