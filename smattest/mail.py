@@ -8,8 +8,9 @@ import smtplib
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_mail import Connection, Message
+from jinja2 import Template
 
 log = logging.getLogger("smattest.mail")
 
@@ -35,14 +36,48 @@ def mail_state() -> MailState:
     return state
 
 
+class MailTemplates:
+    """smattest's mail templates, looked up and compiled once for a batch of mails.
+
+    ``render_template`` finds the template and runs every context processor
+    (smattest's and the host's) for each call; a batch of hundreds of mails
+    does that once here: each ``smattest/mail/<name>.txt`` and ``.html`` is
+    fetched from the app's Jinja environment on first use (a host's override
+    wins, as for pages), and the context processors' names are gathered when
+    the object is made. Make it inside the request context the links are built in.
+    """
+
+    def __init__(self) -> None:
+        self._env = current_app.jinja_env
+        self._names: dict[str, Any] = {}
+        current_app.update_template_context(self._names)
+        self._found: dict[str, tuple[Template, Template]] = {}
+
+    def _pair(self, template: str) -> tuple[Template, Template]:
+        pair = self._found.get(template)
+        if pair is None:
+            pair = (
+                self._env.get_template(f"smattest/mail/{template}.txt"),
+                self._env.get_template(f"smattest/mail/{template}.html"),
+            )
+            self._found[template] = pair
+        return pair
+
+    def compose(self, template: str, subject: str, recipient: str, **context: Any) -> Message:
+        """A message with a text part and an HTML part from ``smattest/mail/<template>``."""
+        text, html = self._pair(template)
+        names = {**self._names, **context}
+        return Message(
+            subject=subject,
+            recipients=[recipient],
+            body=text.render(names),
+            html=html.render(names),
+        )
+
+
 def compose(template: str, subject: str, recipient: str, **context: Any) -> Message:
-    """A message with a text part and an HTML part from ``smattest/mail/<template>``."""
-    return Message(
-        subject=subject,
-        recipients=[recipient],
-        body=render_template(f"smattest/mail/{template}.txt", **context),
-        html=render_template(f"smattest/mail/{template}.html", **context),
-    )
+    """One message from ``smattest/mail/<template>`` (a batch uses :class:`MailTemplates`)."""
+    return MailTemplates().compose(template, subject, recipient, **context)
 
 
 class TimedConnection(Connection):

@@ -47,6 +47,9 @@ class RunContext(Protocol):
     ) -> None:
         """Mark claimed rows sent and report the mail."""
 
+    def tally(self, delivery: Any, model: Any, kind: str) -> None:
+        """Report a recorded batch (:class:`~smattest.reminders.delivery.Delivery`)."""
+
     def fail(self, table: sa.Table, rows: Sequence[Any], error: str, give_up: bool = False) -> None:
         """Record a failed send on claimed rows."""
 

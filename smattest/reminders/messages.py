@@ -19,7 +19,7 @@ from flask_mail import Message
 
 import smattest.compliance as compliance
 
-from ..mail import compose
+from ..mail import MailTemplates, compose
 from ..models import POLICY
 
 
@@ -125,9 +125,11 @@ def staff_subject(items: Sequence[Owed]) -> str:
     return f"Reminder: you have {len(items)} compliance tasks due soon"
 
 
-def staff_reminder(person: sa.Row[Any], items: Sequence[Owed], today: dt.date) -> Message:
+def staff_reminder(
+    person: sa.Row[Any], items: Sequence[Owed], today: dt.date, templates: MailTemplates
+) -> Message:
     """A person's digest: everything they owe, each with its due date and link."""
-    return compose(
+    return templates.compose(
         "reminder",
         staff_subject(items),
         person.email,
@@ -138,7 +140,9 @@ def staff_reminder(person: sa.Row[Any], items: Sequence[Owed], today: dt.date) -
     )
 
 
-def manager_digest(manager_email: str, reports: Sequence[Report], today: dt.date) -> Message:
+def manager_digest(
+    manager_email: str, reports: Sequence[Report], today: dt.date, templates: MailTemplates
+) -> Message:
     """A manager's digest: their direct reports now overdue long enough to escalate."""
     count = len(reports)
     subject = (
@@ -151,7 +155,7 @@ def manager_digest(manager_email: str, reports: Sequence[Report], today: dt.date
         if "smattest.team" in current_app.view_functions
         else None
     )
-    return compose(
+    return templates.compose(
         "manager_digest", subject, manager_email, reports=reports, today=today, team_url=team_url
     )
 
