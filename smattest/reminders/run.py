@@ -342,7 +342,7 @@ class ReminderRun:
         counter = {"staff": "people_mailed", "manager": "managers_mailed", "hr": "hr_mailed"}[kind]
         setattr(report, counter, getattr(report, counter) + len(delivery.accepted))
         for mail in delivery.accepted:
-            stages = tuple(sorted({getattr(row, "stage", kind) for row in mail.rows}))
+            stages = tuple(sorted({getattr(row, "stage", "announce") for row in mail.rows}))
             report.mails.append(MailOut(kind, mail.recipient, stages, mail.listed))
         if delivery.broken:
             self.broken = delivery.broken
