@@ -120,7 +120,7 @@ def _send(run: RunContext, rows: list[sa.Row[Any]]) -> None:
             if not delivery.send([row], row.email, mail, (version.policy.title,)):
                 delivery.give_back(rows[index + 1 :])
                 break
-    run.tally(delivery, Announcement, "staff")
+    run.tally(delivery, Announcement, "staff", "announce")
 
 
 def announcement(

@@ -19,7 +19,7 @@ from flask_mail import Message
 
 import smattest.compliance as compliance
 
-from ..mail import MailTemplates, compose
+from ..mail import MailTemplates
 from ..models import POLICY
 
 
@@ -160,9 +160,11 @@ def manager_digest(
     )
 
 
-def hr_summary(recipients: Sequence[str], summary: WeeklySummary) -> Message:
+def hr_summary(
+    recipients: Sequence[str], summary: WeeklySummary, templates: MailTemplates
+) -> Message:
     """HR's weekly summary, one message to every address in ``SMATTEST_HR_EMAILS``."""
-    message = compose(
+    message = templates.compose(
         "hr_summary",
         f"Compliance summary: week of {_day(summary.week_start)}",
         recipients[0],

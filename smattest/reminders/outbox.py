@@ -25,7 +25,7 @@ mirror the reminder's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -244,62 +244,6 @@ def claimed(token: str, *where: sa.ColumnElement[bool]) -> list[sa.Row[Any]]:
             .order_by(REMINDERS.c.staff_id, REMINDERS.c.id)
         )
     )
-
-
-def mark_sent(
-    table: sa.Table, ids: Iterable[int], token: str, now: dt.datetime, recipient: str
-) -> None:
-    """Record that the one mail carrying rows ``ids`` (HR's summary) was accepted, and commit.
-
-    A batch of mails is recorded by :class:`~smattest.reminders.delivery.Delivery`.
-
-    Keyed on this run's token, not on the status: if HR released a row that
-    looked stuck while this run was still sending it, the row still ends up
-    ``sent`` instead of going out again.
-    """
-    session().execute(
-        sa.update(table)
-        .where(table.c.id.in_(list(ids)), table.c.claim_token == token)
-        .values(status=SENT, sent_at=now, recipient=recipient, last_error=None)
-    )
-    session().commit()
-
-
-def record_failure(
-    table: sa.Table,
-    rows: Iterable[sa.Row[Any]],
-    token: str,
-    now: dt.datetime,
-    error: str,
-    *,
-    retry_minutes: int,
-    max_attempts: int,
-    give_up: bool = False,
-) -> int:
-    """Count a failed attempt for ``rows``; return how many were given up.
-
-    A row goes back to ``pending`` with ``last_error`` and waits
-    ``retry_minutes`` × 2^(attempts-1) before its next try; after
-    ``max_attempts`` (or at once with ``give_up``, for an address no retry can
-    fix) it becomes ``failed`` and is listed for HR.
-    """
-    given_up = 0
-    for row in rows:
-        attempts = row.attempts + 1
-        values: dict[str, str | dt.datetime | None]
-        if give_up or attempts >= max_attempts:
-            values = {"status": FAILED, "next_attempt_at": None}
-            given_up += 1
-        else:
-            wait = dt.timedelta(minutes=retry_minutes * 2 ** (attempts - 1))
-            values = {"status": PENDING, "next_attempt_at": now + wait}
-        session().execute(
-            sa.update(table)
-            .where(table.c.id == row.id, table.c.claim_token == token)
-            .values(attempts=attempts, last_error=error, **values)
-        )
-    session().commit()
-    return given_up
 
 
 def stuck(table: sa.Table, now: dt.datetime, timeout_minutes: int) -> sa.ColumnElement[bool]:

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from itertools import groupby
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from flask import current_app
@@ -24,7 +24,7 @@ import smattest.reminders.stuck as stuck
 from ..db import utcnow
 from ..mail import address_problem, mail_state
 from ..models import Staff
-from ..outbox_models import HRSummary, Reminder
+from ..outbox_models import Reminder
 from ..proxies import current_smattest
 from ..signals import reminder_sent
 from ..state import current_app_object
@@ -80,6 +80,15 @@ class ReminderRun:
         self._standings: dict[tuple[str, int], dict[int, compliance.Standing]] | None = None
 
     def run(self) -> RunReport:
+        """Plan today's rows into the outbox, then send what is due; the report."""
+        self.plan()
+        return self.send()
+
+    def plan(self) -> None:
+        """Check the configuration and plan the rows due today (the dry run lists them).
+
+        Raises before anything is written when mail cannot be sent as configured.
+        """
         self._check_configuration()
         self.requirements: Sequence[compliance.Requirement] = compliance.requirements(self.today)
         self.titles = {(r.kind, r.id): r.title for r in self.requirements}
@@ -90,6 +99,11 @@ class ReminderRun:
                 preview(self, rows)
             else:
                 self.report.planned = outbox.plan(rows, self.token, self.now)
+
+    def send(self) -> RunReport:
+        """Send what the outbox holds for today, a batch at a time, after :meth:`plan`."""
+        if self.report.business_day:
+            if not self.dry_run:
                 self._send_to_people()
                 self._send_to_managers()
             announce.send_announcements(self)
@@ -307,32 +321,11 @@ class ReminderRun:
 
     # -- outcomes ----------------------------------------------------------------------------
 
-    def sent(
-        self,
-        model: type[Reminder] | type[HRSummary],
-        rows: Sequence[sa.Row[Any]],
-        recipient: str,
-        kind: str,
-        listed: tuple[str, ...],
-    ) -> None:
-        ids = [row.id for row in rows]
-        table = cast(sa.Table, model.__table__)  # a declarative model's table is a Table
-        outbox.mark_sent(table, ids, self.token, self.now, recipient)
-        counter = {"staff": "people_mailed", "manager": "managers_mailed", "hr": "hr_mailed"}[kind]
-        setattr(self.report, counter, getattr(self.report, counter) + 1)
-        stages = tuple(sorted({getattr(row, "stage", "weekly") for row in rows}))
-        self.report.mails.append(MailOut(kind, recipient, stages, listed))
-        if reminder_sent.receivers:
-            sent = session().scalars(sa.select(model).where(model.id.in_(ids)).order_by(model.id))
-            reminder_sent.send(
-                current_app_object(),
-                reminders=list(sent),
-                recipient=recipient,
-                kind=kind,
-            )
+    def tally(self, delivery: Delivery, model: type[Any], kind: str, unstaged: str = "") -> None:
+        """Report a recorded batch: mails sent (and the signal), failures, rows given back.
 
-    def tally(self, delivery: Delivery, model: type[Any], kind: str) -> None:
-        """Report a recorded batch: mails sent (and the signal), failures, rows given back."""
+        ``unstaged`` names the stage of rows that have none (announcements, HR's summary).
+        """
         report = self.report
         report.failed += delivery.failed
         report.given_up += delivery.given_up
@@ -342,7 +335,7 @@ class ReminderRun:
         counter = {"staff": "people_mailed", "manager": "managers_mailed", "hr": "hr_mailed"}[kind]
         setattr(report, counter, getattr(report, counter) + len(delivery.accepted))
         for mail in delivery.accepted:
-            stages = tuple(sorted({getattr(row, "stage", "announce") for row in mail.rows}))
+            stages = tuple(sorted({getattr(row, "stage", unstaged) for row in mail.rows}))
             report.mails.append(MailOut(kind, mail.recipient, stages, mail.listed))
         if delivery.broken:
             self.broken = delivery.broken
@@ -361,26 +354,6 @@ class ReminderRun:
                     recipient=mail.recipient,
                     kind=kind,
                 )
-
-    def fail(
-        self, table: sa.Table, rows: Iterable[sa.Row[Any]], error: str, give_up: bool = False
-    ) -> None:
-        """Record a failed send of the one mail carrying ``rows`` (HR's summary)."""
-        rows = list(rows)
-        given_up = outbox.record_failure(
-            table,
-            rows,
-            self.token,
-            self.now,
-            f"Not sent: {error}.",
-            retry_minutes=self.config["SMATTEST_REMINDER_RETRY_MINUTES"],
-            max_attempts=self.config["SMATTEST_REMINDER_MAX_ATTEMPTS"],
-            give_up=give_up,
-        )
-        self.report.failed += len(rows)
-        self.report.given_up += given_up
-        self.report.problems.append(error)
-        log.warning("reminder rows %s not sent: %s", [row.id for row in rows], error)
 
     # -- dry run, stuck rows -----------------------------------------------------------------
 
