@@ -3,6 +3,7 @@
     make bench                        # 5,000 and 50,000 staff, SQLite and PostgreSQL
     make bench SIZES=5000             # a quick run
     .venv/bin/python bench/run.py [--sizes 5000] [--database-url URL] [--postgres SERVER_URL]
+                                  [--parts pages,export,signing,sending,evidence]
 
 The table (``bench/scale.py``): HR dashboard vs its bare SQL aggregate; the
 people page (overdue, most overdue, page 3) with its HTML size; My compliance
@@ -187,11 +188,18 @@ def main() -> None:
         help="measure reminder sending at sizes up to this one only (default %(default)s)",
     )  # fmt: skip
     parser.add_argument(
+        "--parts", default=",".join(scale.PARTS),
+        help="measure only these parts of the table, comma-separated (default %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
         "--growth", action="store_true",
         help="instead: how status, audit verify, the HR pages and exports grow with size",
     )  # fmt: skip
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
+    parts = tuple(part.strip() for part in args.parts.split(","))
+    if unknown := set(parts) - set(scale.PARTS):
+        parser.error(f"unknown parts {sorted(unknown)}: choose from {', '.join(scale.PARTS)}")
     if args.growth:
         with tempfile.TemporaryDirectory() as folder:
             url = args.database_url or f"sqlite:///{folder}/bench.sqlite"
@@ -206,7 +214,7 @@ def main() -> None:
             f"sqlite:///{folder}/bench.sqlite", _fresh_postgres(args.postgres)
         ]  # fmt: skip
         for url in urls:
-            results += scale.run(url, sizes, args.repeats, args.mail_up_to)
+            results += scale.run(url, sizes, args.repeats, args.mail_up_to, parts)
     print("\nMarkdown for docs/benchmarks.md:\n")
     print(scale.markdown(results))
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import re
+import secrets
 import smtplib
 from collections.abc import Iterable
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formatdate
 from typing import Any, Protocol
 
 from flask import current_app
-from flask_mail import Connection, Message
+from flask_mail import Connection, Message, sanitize_address, sanitize_addresses, sanitize_subject
 from jinja2 import Template
 
 log = logging.getLogger("smattest.mail")
@@ -34,6 +39,44 @@ def mail_state() -> MailState:
     if not state.default_sender:
         raise MailError("MAIL_DEFAULT_SENDER is not set: smattest needs it to send email.")
     return state
+
+
+#: The classic generator's policy with SMTP's line ends: the same bytes on the wire as
+#: ``email.policy.SMTP`` gives for smattest's ASCII-only headers (Flask-Mail's sanitising
+#: encodes every other), without parsing every header again on each read.
+_WIRE = email.policy.compat32.clone(linesep="\r\n")
+
+
+class MailMessage(Message):
+    """Flask-Mail's message with a text and an HTML part, serialised for a batch.
+
+    Flask-Mail wraps the two parts in a ``multipart/mixed`` inside which sits
+    the ``multipart/alternative``, and serialises with ``email.policy.SMTP``,
+    which parses every header again each time the generator reads it, and
+    compiles a regular expression per message to check its boundary against
+    the text: together about two thirds of the time a mail took. This sends
+    the same parts and headers as one ``multipart/alternative`` with a random
+    128-bit boundary, through the classic generator. Anything else (an
+    attachment, a copy) goes Flask-Mail's way.
+    """
+
+    def as_bytes(self) -> bytes:
+        if self.attachments or self.cc or self.bcc or self.extra_headers or not self.html:
+            return super().as_bytes()
+        charset = self.charset or "utf-8"
+        mime = MIMEMultipart("alternative", boundary=f"=_smattest_{secrets.token_hex(16)}")
+        mime.attach(MIMEText(self.body or "", "plain", charset))
+        mime.attach(MIMEText(self.html, "html", charset))
+        if self.subject:
+            mime["Subject"] = sanitize_subject(self.subject, charset)
+        assert self.sender is not None  # Connection.send checked it
+        mime["From"] = sanitize_address(self.sender, charset)
+        mime["To"] = ", ".join(sorted(set(sanitize_addresses(self.recipients, charset))))
+        mime["Date"] = formatdate(self.date, localtime=True)
+        mime["Message-ID"] = self.msgId
+        if self.reply_to:
+            mime["Reply-To"] = sanitize_address(self.reply_to, charset)
+        return mime.as_bytes(policy=_WIRE)
 
 
 class MailTemplates:
@@ -67,7 +110,7 @@ class MailTemplates:
         """A message with a text part and an HTML part from ``smattest/mail/<template>``."""
         text, html = self._pair(template)
         names = {**self._names, **context}
-        return Message(
+        return MailMessage(
             subject=subject,
             recipients=[recipient],
             body=text.render(names),

@@ -152,19 +152,20 @@ class Delivery:
         """Every outcome of the batch, in one transaction."""
         table, token = self.table, self.token
         mine = table.c.claim_token == token
-        recipients = {row.id: mail.recipient for mail in self.accepted for row in mail.rows}
-        if recipients:
-            # Keyed on the token, not on the status: a row HR released while
-            # this run was sending it still ends up sent, not sent again.
+        sent = [
+            {"row_id": row.id, "to": mail.recipient} for mail in self.accepted for row in mail.rows
+        ]
+        if sent:
+            # One UPDATE for the batch's sent rows, each with its own recipient, run
+            # as one executemany. Keyed on the token, not on the status: a row HR
+            # released while this run was sending it still ends up sent, not sent again.
             session().execute(
                 sa.update(table)
-                .where(table.c.id.in_(list(recipients)), mine)
+                .where(table.c.id == sa.bindparam("row_id"), mine)
                 .values(
-                    status=SENT,
-                    sent_at=self.now,
-                    last_error=None,
-                    recipient=sa.case(recipients, value=table.c.id),
-                )
+                    status=SENT, sent_at=self.now, last_error=None, recipient=sa.bindparam("to")
+                ),
+                sent,
             )
         for row, error, give_up in self.failures:
             attempts = row.attempts + 1

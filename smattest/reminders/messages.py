@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,10 @@ class WeeklySummary:
     took_effect: list[tuple[str, int, dt.date, bool]] = field(default_factory=list)
 
 
+#: Requirements' page links built in the current :func:`links` context.
+_urls: ContextVar[dict[tuple[str, str], str]] = ContextVar("smattest_requirement_urls")
+
+
 @contextmanager
 def links() -> Iterator[None]:
     """A request context whose ``url_for(..., _external=True)`` gives the intranet's links.
@@ -75,7 +80,11 @@ def links() -> Iterator[None]:
     """
     base = current_app.config["SMATTEST_BASE_URL"] or "http://localhost"
     with current_app.test_request_context("/", base_url=base):
-        yield
+        reset = _urls.set({})
+        try:
+            yield
+        finally:
+            _urls.reset(reset)
 
 
 def owed(standings: Sequence[compliance.Standing], today: dt.date) -> list[Owed]:
@@ -98,14 +107,23 @@ def owed(standings: Sequence[compliance.Standing], today: dt.date) -> list[Owed]
             label=s.label,
             due_date=due_date,
             days_overdue=max((today - due_date).days, 0),
-            url=url_for(
-                "smattest.policy" if s.requirement.kind == POLICY else "smattest.course",
-                slug=s.requirement.slug,
-                _external=True,
-            ),
+            url=_url_of(s.requirement),
         )
         for s, due_date in due
     ]
+
+
+def _url_of(requirement: compliance.Requirement) -> str:
+    """A requirement's page, built once per link context (every mail of a batch lists it)."""
+    urls = _urls.get({})
+    key = (requirement.kind, requirement.slug)
+    if key not in urls:
+        urls[key] = url_for(
+            "smattest.policy" if requirement.kind == POLICY else "smattest.course",
+            slug=requirement.slug,
+            _external=True,
+        )
+    return urls[key]
 
 
 def _day(day: dt.date) -> str:
