@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import smattest.db  # noqa: E402
 from bench import exports, scale  # noqa: E402
-from smattest import compliance, dashboard, evidence, people  # noqa: E402
+from smattest import audit, compliance, dashboard, evidence, people  # noqa: E402
 from smattest.attest import attest  # noqa: E402
 from smattest.db import metadata  # noqa: E402
 from smattest.models import Attestation, ChainHead, PolicyVersion, Staff  # noqa: E402
@@ -146,7 +146,7 @@ def run(url: str, sizes: list[int]) -> None:
                 lambda r=requirement: compliance.standings(r, as_of=dt.date(2026, 3, 1))
             )
             assert len(found) == size
-            v_sec, v_mem, _, result = measure(evidence.verify)
+            v_sec, v_mem, _, result = measure(audit.verify)
             assert result.ok and result.rows == (size + 1) // 2
             base = base or (s_sec, v_sec)
             status = f"{s_sec:>9.3f} {s_sec / base[0]:>6.1f} {s_sql:>6} {s_mem:>9.1f}"

@@ -44,7 +44,7 @@ from flask_mail import Message
 import smattest.db
 from bench import exports, load, seed
 from bench.wsgi import bench_metadata, mail_config
-from smattest import evidence
+from smattest import audit
 from smattest.attest import RECEIPT_STAGE
 from smattest.mail import mail_state
 from smattest.models import Attestation, Staff, TrainingCompletion
@@ -341,7 +341,7 @@ def signing(app, url: str, size: int) -> list[Row]:
                 .subquery()
             )
         )
-        verified = evidence.verify()
+        verified = audit.verify()
         session.rollback()
     p95, bare_p95 = signed.percentile(95), bare.percentile(95)
     note = (
