@@ -3,7 +3,7 @@
     make bench                        # 5,000 and 50,000 staff, SQLite and PostgreSQL
     make bench SIZES=5000             # a quick run
     .venv/bin/python bench/run.py [--sizes 5000] [--database-url URL] [--postgres SERVER_URL]
-                                  [--parts pages,export,signing,sending,evidence]
+    .venv/bin/python bench/run.py --sizes 2000 --only signing --postgres-only   # to iterate
 
 The table (``bench/scale.py``): HR dashboard vs its bare SQL aggregate; the
 people page (overdue, most overdue, page 3) with its HTML size; My compliance
@@ -188,8 +188,12 @@ def main() -> None:
         help="measure reminder sending at sizes up to this one only (default %(default)s)",
     )  # fmt: skip
     parser.add_argument(
-        "--parts", default=",".join(scale.PARTS),
-        help="measure only these parts of the table, comma-separated (default %(default)s)",
+        "--only", default=",".join(scale.PARTS),
+        help="measure these parts only, comma-separated (default: all of %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--postgres-only", action="store_true", help="skip SQLite (signing is measured on "
+        "PostgreSQL only)",
     )  # fmt: skip
     parser.add_argument(
         "--growth", action="store_true",
@@ -197,9 +201,11 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
-    parts = tuple(part.strip() for part in args.parts.split(","))
-    if unknown := set(parts) - set(scale.PARTS):
-        parser.error(f"unknown parts {sorted(unknown)}: choose from {', '.join(scale.PARTS)}")
+    only = frozenset(part.strip() for part in args.only.split(",") if part.strip())
+    if unknown := only - set(scale.PARTS):
+        parser.error(
+            f"--only: no part {', '.join(sorted(unknown))}; parts: {', '.join(scale.PARTS)}"
+        )
     if args.growth:
         with tempfile.TemporaryDirectory() as folder:
             url = args.database_url or f"sqlite:///{folder}/bench.sqlite"
@@ -213,8 +219,10 @@ def main() -> None:
         urls = [args.database_url] if args.database_url else [
             f"sqlite:///{folder}/bench.sqlite", _fresh_postgres(args.postgres)
         ]  # fmt: skip
+        if args.postgres_only and not args.database_url:
+            urls = urls[1:]
         for url in urls:
-            results += scale.run(url, sizes, args.repeats, args.mail_up_to, parts)
+            results += scale.run(url, sizes, args.repeats, args.mail_up_to, only)
     print("\nMarkdown for docs/benchmarks.md:\n")
     print(scale.markdown(results))
 

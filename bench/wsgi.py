@@ -47,6 +47,8 @@ def create_app():
         {
             "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"],
             "TESTING": False,
+            # As a host runs it: every signature carries the policy page's CSRF token.
+            "WTF_CSRF_ENABLED": True,
             **mail_config(int(os.environ["BENCH_SMTP_PORT"])),
         }
     )

@@ -103,6 +103,7 @@ def attest(
     *,
     ip_address: str | None = None,
     user_agent: str | None = None,
+    policy: Policy | None = None,
 ) -> Recorded:
     """Record ``staff``'s own signature on version ``version_number`` of policy ``slug``.
 
@@ -111,8 +112,10 @@ def attest(
     instead of recording another. Raises :class:`AttestationError` with a
     message for the person, recording nothing, when the signature does not
     match their name or the version is no longer the one in force.
+    ``policy`` is the policy ``slug`` names when the caller has read it already.
     """
-    policy = get_policy(slug)
+    if policy is None or policy.slug != slug:
+        policy = get_policy(slug, with_versions=True)
     version = version_in_force(policy) if policy else None
     if policy is None or version is None:
         raise AttestationError("This policy has no version in force to sign.")
@@ -131,38 +134,34 @@ def attest(
     now_known = evidence.AtTheTime(staff.external_id, staff.full_name, policy.slug, version.number)
 
     title, number, policy_id = policy.title, version.number, policy.id
-    head = _lock_unless_recorded(staff_id, policy_id, version_id)
-    if isinstance(head, Attestation):
-        return Recorded(head, False, head.id, title, number, head.chain_seq)
     row = Attestation(
         staff_id=staff_id,
         policy_version_id=version_id,
-        attested_at=utcnow(),
         signature=" ".join(signature.split()),
         method="self",
         ip_address=(ip_address or None) and ip_address[:45],
         user_agent=(user_agent or None) and user_agent[:512],
         text_sha256=text_sha256,
     )
-    evidence.link(head, row, now_known)
+    # Who and what, and the personal fields' salts and digests: nothing here depends
+    # on the chain's position, so none of it waits under the lock.
+    evidence.prepare(row, now_known)
+    # The receipt goes out through the outbox, planned in the same transaction:
+    # no request waits on a mail server, and a receipt is never silently lost.
+    receipt = Reminder(staff_id=staff_id, requirement_kind=POLICY, requirement_id=policy_id,
+                       cycle_due=local_today(), status="pending", attempts=0)  # fmt: skip
+    head = _lock_unless_recorded(staff_id, policy_id, version_id)
+    if isinstance(head, Attestation):
+        return Recorded(head, False, head.id, title, number, head.chain_seq)
+    row.attested_at = utcnow()  # under the lock: times follow the chain's order
+    evidence.link(head, row, prepared=True)
     receipt_number = row.chain_seq
     session = current_smattest.db.session
     session.flush()
     row_id = row.id
-    # The receipt goes out through the outbox, planned in the same transaction:
-    # no request waits on a mail server, and a receipt is never silently lost.
-    session.add(
-        Reminder(
-            staff_id=staff_id,
-            requirement_kind=POLICY,
-            requirement_id=policy_id,
-            cycle_due=local_today(),
-            stage=receipt_stage(row_id),
-            status="pending",
-            attempts=0,
-        )
-    )
-    session.commit()
+    receipt.stage = receipt_stage(row_id)
+    session.add(receipt)
+    session.commit()  # releases the chain's lock
     send_after_commit(attestation_recorded, current_app_object(), attestation=row)
     return Recorded(row, True, row_id, title, number, receipt_number)
 
@@ -306,17 +305,20 @@ def _lock_unless_recorded(
     The person's standing is worked out before the lock, so the lock covers
     only the append: under it, one indexed lookup checks that no request of
     theirs (a double click, a second tab) recorded this version meanwhile.
+    Someone who never signed this version cannot be current on it, so for a
+    first signature (nearly every one) the standing is not worked out at all.
     """
     session = current_smattest.db.session
+    latest_of_version = _latest_of_version(staff_id, version_id)  # built once, run twice
     # Read before the standing: an append committed in between is then either
     # seen by the standing (current) or missed by both and found under the lock.
-    seen = _latest_of_version(staff_id, version_id)
-    existing = _standing_attestation(staff_id, policy_id, version_id)
+    seen = session.scalar(latest_of_version)
+    existing = None if seen is None else _standing_attestation(staff_id, policy_id, version_id)
     if existing is not None:
         session.commit()
         return existing
     head = evidence.lock_chain()  # commits first: what follows sees concurrent appends
-    latest = _latest_of_version(staff_id, version_id)
+    latest = session.scalar(latest_of_version)
     if latest != seen and latest is not None:
         session.commit()  # releases the chain lock
         found = session.get(Attestation, latest)
@@ -325,14 +327,12 @@ def _lock_unless_recorded(
     return head
 
 
-def _latest_of_version(staff_id: int, version_id: int) -> int | None:
+def _latest_of_version(staff_id: int, version_id: int) -> sa.Select[int]:
     """The id of the person's latest attestation of one version (one index lookup)."""
-    return current_smattest.db.session.scalar(
-        sa.select(sa.func.max(Attestation.id)).where(
-            Attestation.staff_id == staff_id,
-            Attestation.policy_version_id == version_id,
-            in_chain(Attestation.chain_seq),
-        )
+    return sa.select(sa.func.max(Attestation.id)).where(
+        Attestation.staff_id == staff_id,
+        Attestation.policy_version_id == version_id,
+        in_chain(Attestation.chain_seq),
     )
 
 

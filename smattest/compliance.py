@@ -56,19 +56,10 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from flask import current_app
 
+import smattest.counting as counting
+
 from .membership import DatedAudience, entry
-from .models import (
-    COURSE,
-    POLICY,
-    Attestation,
-    CourseVersion,
-    Exemption,
-    ExemptionEnd,
-    PolicyVersion,
-    Staff,
-    TrainingCompletion,
-    in_chain,
-)
+from .models import POLICY, Staff
 from .proxies import current_smattest
 from .requirements import Requirement as Requirement
 from .requirements import course_requirements as course_requirements
@@ -171,6 +162,37 @@ def _due(
     return min(already, pending)
 
 
+@dataclass(frozen=True)
+class Position:
+    """Where one person stands on a requirement, whatever the day: what a status is read from.
+
+    ``due_on`` is the rule's due date had they no exemption; ``exempt`` says
+    an exemption covered the day it was worked out, until ``exempt_until``
+    (its last day; None: open-ended). The status on any later day, until
+    something recorded or scheduled changes, is :meth:`on` that day:
+    :mod:`smattest.due` keeps these in a table for the HR pages.
+    """
+
+    staff_id: int
+    due_on: dt.date
+    done_at: dt.datetime | None
+    exempt: bool = False
+    exempt_until: dt.date | None = None
+
+    def on(self, requirement: Requirement, day: dt.date, due_soon_days: int) -> Standing:
+        """The standing on ``day`` (from the day it was worked out on)."""
+        if self.exempt and (self.exempt_until is None or self.exempt_until >= day):
+            return Standing(requirement, self.staff_id, EXEMPT, self.exempt_until,
+                            self.done_at, day)  # fmt: skip
+        if day > self.due_on:
+            status = OVERDUE
+        elif self.done_at is None or (self.due_on - day).days <= due_soon_days:
+            status = DUE_SOON
+        else:
+            status = CURRENT
+        return Standing(requirement, self.staff_id, status, self.due_on, self.done_at, day)
+
+
 def evaluate(
     requirement: Requirement,
     staff_id: int,
@@ -191,80 +213,28 @@ def evaluate(
     they did); ``entered`` is the day they joined the audience, if not from the start.
     """
     settings = settings or _Settings.current()
-    if exemption_until is not False:
-        return Standing(requirement, staff_id, EXEMPT, exemption_until or None, done_at, today)
+    found = position(requirement, staff_id, hire_date, done_at, exemption_until, settings,
+                     record=record, entered=entered)  # fmt: skip
+    return found.on(requirement, today, settings.due_soon_days)
+
+
+def position(
+    requirement: Requirement,
+    staff_id: int,
+    hire_date: dt.date | None,
+    done_at: dt.datetime | None,
+    exemption_until: dt.date | None | Literal[False],
+    settings: _Settings,
+    *,
+    record: Record | None = None,
+    entered: dt.date | None = None,
+) -> Position:
+    """The rule's :class:`Position` for one person (arguments as for :func:`evaluate`)."""
     record = record or Record(done_at, done_at, None)
     due = due_date(requirement, hire_date, record, settings, entered)
-    if today > due:
-        status = OVERDUE
-    elif done_at is None or (due - today).days <= settings.due_soon_days:
-        status = DUE_SOON
-    else:
-        status = CURRENT
-    return Standing(requirement, staff_id, status, due, done_at, today)
-
-
-def _last_done_query(
-    requirement: Requirement, until: dt.datetime, staff_ids: Sequence[int] | None = None
-) -> sa.Select[int, dt.datetime, dt.datetime, int]:
-    """Per person, the evidence that counts for ``requirement``: see :class:`Record`.
-
-    With ``staff_ids`` the people are chosen inside the grouped query, so its
-    cost follows their own evidence, not the table's size: SQLite materialises
-    a grouped subquery whole before joining, and would otherwise scan every
-    person's evidence to answer for one.
-    """
-    if requirement.kind == COURSE:
-        person, moment = TrainingCompletion.staff_id, TrainingCompletion.completed_at
-        done = sa.func.max(moment)
-        query = (
-            sa.select(person.label("staff_id"), done.label("done_at"), done.label("last_at"),
-                      sa.func.max(CourseVersion.number).label("last_number"))
-            .join(CourseVersion, CourseVersion.id == TrainingCompletion.course_version_id)
-            .where(CourseVersion.course_id == requirement.id)
-        )  # fmt: skip
-    else:
-        person, moment = Attestation.staff_id, Attestation.attested_at
-        on_basis = sa.case((PolicyVersion.number >= requirement.basis_number, moment))
-        query = (
-            sa.select(person.label("staff_id"), sa.func.max(on_basis).label("done_at"),
-                      sa.func.max(moment).label("last_at"),
-                      sa.func.max(PolicyVersion.number).label("last_number"))
-            .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
-            .where(PolicyVersion.policy_id == requirement.id)
-        )  # fmt: skip
-    # Only evidence inside the chain counts (a row forged outside it changes nothing).
-    position = TrainingCompletion.chain_seq if requirement.kind == COURSE else Attestation.chain_seq
-    query = query.where(moment <= until, in_chain(position)).group_by(person)
-    return query if staff_ids is None else query.where(person.in_(staff_ids))
-
-
-def _exemptions_query(
-    requirement: Requirement,
-    day: dt.date,
-    until: dt.datetime,
-    staff_ids: Sequence[int] | None = None,
-) -> sa.Select[int, dt.date | None]:
-    """Per person, the exemptions covering ``day`` for ``requirement``.
-
-    Only chained grants count, and only chained ends end them.
-    """
-    ended = sa.exists().where(
-        ExemptionEnd.exemption_id == Exemption.id,
-        ExemptionEnd.ended_at <= until,
-        in_chain(ExemptionEnd.chain_seq),
-    )
-    query = sa.select(Exemption.staff_id, Exemption.until).where(
-        Exemption.requirement_kind == requirement.kind,
-        Exemption.requirement_id == requirement.id,
-        Exemption.granted_at <= until,
-        in_chain(Exemption.chain_seq),
-        ~ended,
-        sa.or_(Exemption.until.is_(None), Exemption.until >= day),
-    )
-    if staff_ids is not None:
-        query = query.where(Exemption.staff_id.in_(staff_ids))
-    return query
+    if exemption_until is False:
+        return Position(staff_id, due, done_at)
+    return Position(staff_id, due, done_at, True, exemption_until)
 
 
 def standings(
@@ -305,15 +275,34 @@ def stream_standings(
 
     The same rule and evidence as :func:`standings`, from one streamed query
     (the roster joined to each person's latest evidence and widest
-    exemption), so memory stays flat for any roster: exports use it. Yields
-    the row of extra ``columns`` (e.g. ``Staff.full_name``) with the standing,
-    in ``order_by`` order; ``where`` narrows as for :func:`standings`, and
-    ``staff_ids`` to given people (their evidence only is read).
+    exemption), so memory stays flat for any roster. Yields the row of extra
+    ``columns`` (e.g. ``Staff.full_name``) with the standing, in ``order_by``
+    order; ``where`` narrows as for :func:`standings`, and ``staff_ids`` to
+    given people (their evidence only is read).
     """
     today = as_of or local_today()
-    until = end_of_day_utc(today)
-    done = _last_done_query(requirement, until, staff_ids).subquery()
-    covering = _exemptions_query(requirement, today, until, staff_ids).subquery()
+    soon = current_app.config["SMATTEST_DUE_SOON_DAYS"]
+    found = stream_positions(requirement, today, where=where, staff_ids=staff_ids,
+                             columns=columns, order_by=order_by, batch=batch)  # fmt: skip
+    for row, where_now in found:
+        yield row, where_now.on(requirement, today, soon)
+
+
+def stream_positions(
+    requirement: Requirement,
+    day: dt.date,
+    *,
+    where: sa.SQLColumnExpression[bool] | None = None,
+    staff_ids: Sequence[int] | None = None,
+    columns: Sequence[sa.SQLColumnExpression[Any]] = (),
+    order_by: Sequence[sa.SQLColumnExpression[Any]] = (Staff.id,),
+    batch: int = 1000,
+) -> Iterator[tuple[sa.Row[Any], Position]]:
+    """Every active person in the audience on ``day``: their :class:`Position`, from the
+    evidence recorded by the end of ``day`` (arguments as for :func:`stream_standings`)."""
+    until = end_of_day_utc(day)
+    done = counting.last_done_query(requirement, until, staff_ids).subquery()
+    covering = counting.exemptions_query(requirement, day, until, staff_ids).subquery()
     # The widest exemption wins: open-ended beats any date, else the latest date.
     exempt = (
         sa.select(
@@ -341,7 +330,7 @@ def stream_standings(
     )  # fmt: skip
     settings = _Settings.current()
     narrowed = not requirement.for_everyone
-    moved = placements(today, where, staff_ids) if narrowed else {}
+    moved = placements(day, where, staff_ids) if narrowed else {}
     dated: list[DatedAudience] = list(requirement.audiences)
     # Closed on the way out, also when the caller stops half-way.
     with current_smattest.db.session.execute(query) as result:
@@ -350,7 +339,7 @@ def stream_standings(
             entered = None
             if narrowed:
                 history = moved.get(row.id) or [(None, row.department, row.groups)]
-                inside, entered = entry(dated, history, today)
+                inside, entered = entry(dated, history, day)
                 if not inside:
                     continue
             if row.exempt_id is None:
@@ -358,11 +347,11 @@ def stream_standings(
             else:
                 exemption_until = None if row.open_ended else row.last_day
             record = Record(row.done_at, row.last_at, row.last_number)
-            standing = evaluate(
-                requirement, row.id, row.hire_date, row.done_at, exemption_until, today, settings,
+            found = position(
+                requirement, row.id, row.hire_date, row.done_at, exemption_until, settings,
                 record=record, entered=entered,
             )  # fmt: skip
-            yield row, standing
+            yield row, found
 
 
 def standing_for(

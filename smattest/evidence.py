@@ -190,29 +190,53 @@ def lock_chain() -> ChainHead:
     Ends the session's current transaction first, so that every read after
     the lock sees what concurrent appends committed (MariaDB's repeatable
     read would otherwise keep an older snapshot). The UPDATE takes the head
-    row's lock on PostgreSQL and MariaDB and the write lock on SQLite.
+    row's lock on PostgreSQL and MariaDB and the write lock on SQLite; where
+    the database can return what it updated (PostgreSQL, SQLite), the same
+    statement reads the head, so the lock costs one round trip, not two.
     """
     session = current_smattest.db.session
     session.commit()
-    session.execute(sa.update(ChainHead).where(ChainHead.id == 1).values(updated_at=utcnow()))
-    head = session.get(ChainHead, 1, populate_existing=True)
+    take = sa.update(ChainHead).where(ChainHead.id == 1).values(updated_at=utcnow())
+    head: ChainHead | None
+    if session.get_bind(ChainHead).dialect.update_returning:
+        head = session.scalars(
+            take.returning(ChainHead), execution_options={"populate_existing": True}
+        ).one_or_none()
+    else:
+        session.execute(take)
+        head = session.get(ChainHead, 1, populate_existing=True)
     if head is None:
         raise RuntimeError("smattest_chain_head has no row: run 'flask smattest db upgrade'.")
     return head
 
 
-def link(head: ChainHead, row: Evidence, known: AtTheTime | None = None) -> None:
-    """Record ``row`` in format 2 at the next chain position and advance the (locked) head.
+def prepare(row: Evidence, known: AtTheTime | None = None) -> None:
+    """Fill in what a row says that does not depend on its chain position, in format 2.
 
-    Fills in who and what the row is about as they are now (employee id,
-    name, requirement slug and version number; ``known`` when the caller read
-    them already, so nothing is queried under the chain's lock), seals its
-    personal fields, then hashes it.
+    Who and what the row is about as they are now (employee id, name,
+    requirement slug and version number; ``known`` when the caller read them
+    already), and its personal fields sealed. A caller may do this before
+    taking the chain's lock, so that under it only the position and the hash
+    are worked out (then it passes ``prepared=True`` to :func:`link`).
     """
     if not isinstance(row, IdentityLink):  # an id change keeps its own (format-1) form
         row.format = FORMAT
         _at_the_time(row, known)
         seal(row)
+
+
+def link(
+    head: ChainHead, row: Evidence, known: AtTheTime | None = None, *, prepared: bool = False
+) -> None:
+    """Record ``row`` in format 2 at the next chain position and advance the (locked) head.
+
+    Unless ``prepared`` (see :func:`prepare`), first fills in who and what the
+    row is about as they are now (``known`` when the caller read them already,
+    so nothing is queried under the chain's lock) and seals its personal
+    fields; then hashes it.
+    """
+    if not prepared:
+        prepare(row, known)
     row.chain_seq = head.last_seq + 1
     row.prev_hash = head.last_hash
     row.record_hash = record_hash(row)

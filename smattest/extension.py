@@ -10,6 +10,7 @@ from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 
 import smattest.config as settings
+import smattest.due as due
 
 from .cli import smattest_cli
 from .db import metadata
@@ -80,6 +81,8 @@ class SMAttest:
                 "people by get_id(), Flask-Security's fs_uniquifier, which changes on every "
                 "password change. Set SMATTEST_USER_ID = lambda user: str(user.id)."
             )
+        # The due-date table HR's pages read commits with every change that moves it.
+        due.watch(db.session)
         app.register_blueprint(blueprint, url_prefix=app.config["SMATTEST_URL_PREFIX"])
         app.context_processor(template_context)
         app.cli.add_command(smattest_cli)

@@ -17,9 +17,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .chain_models import AtTheTime, Checkpoint, ExemptionEnd, SealedDevice, SealedReason
 from .db import Base, JSONText, UTCDateTime, utcnow
+from .due_models import DueDate, DueState
 from .records import Retirable, VersionWithdrawal
 
-__all__ = ["Checkpoint", "ExemptionEnd"]  # re-exported: every model is in smattest.models
+__all__ = [
+    "Checkpoint",
+    "DueDate",
+    "DueState",
+    "ExemptionEnd",
+]  # re-exported: every model is in smattest.models
 
 #: Requirement kinds: a policy to attest to, or a course to complete.
 POLICY = "policy"

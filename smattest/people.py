@@ -1,10 +1,10 @@
 """The people table of HR and managers: filters from a query string, one page of rows.
 
-Statuses come from :func:`smattest.compliance.standings` narrowed by a
-condition on :class:`~smattest.models.Staff` (a department, a group, a manager,
-a name search, a manager's own team), so a page costs the same number of SQL
-statements for 100 people as for 50,000. The counts HR's dashboard shows are
-in :mod:`smattest.dashboard`.
+Filters are conditions on :class:`~smattest.models.Staff` (a department, a
+group, a manager, a name search, a manager's own team); statuses and the
+"most overdue" order are SQL over the due-date table (:mod:`smattest.due_sql`),
+so a page costs the same number of SQL statements for 100 people as for 50,000.
+The counts HR's dashboard shows are in :mod:`smattest.dashboard`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-import smattest.compliance as compliance
+import smattest.due as due
+import smattest.due_sql as due_sql
 
-from .compliance import LABELS, Requirement, Standing
+from .compliance import LABELS, OVERDUE, Requirement, Standing
 from .dashboard import NO_DEPARTMENT, STATUSES, no_department, requirement_key
 from .membership import SEPARATOR, split_groups
 from .models import Staff
@@ -222,47 +223,42 @@ def people_page(
 ) -> PeoplePage:
     """One page of active people matching ``flt`` within ``scope``, with every standing.
 
-    Without a status filter or the "most overdue" order, the database filters,
-    orders and pages, and statuses are computed for the page's people only.
-    With one, statuses are computed for everyone who matches the other filters
-    (set-based, per requirement), then filtered and ordered here.
+    The database filters (statuses too), orders ("most overdue" too), counts
+    and pages over the due-date table (:mod:`smattest.due_sql`); standings are
+    read for the page's people only. A fixed number of statements, whatever
+    the head count.
     """
     session = current_smattest.db.session
+    day = due.ready()
     condition = _condition(flt, scope)
-    active = Staff.active if condition is None else sa.and_(Staff.active, condition)
     keys = {requirement_key(r): r for r in requirements}
     relevant = [keys[flt.requirement]] if flt.requirement else list(requirements)
-    full: dict[str, dict[int, Standing]] = {}
-    if flt.status or flt.sort == "overdue":
-        ordered = session.scalars(
-            sa.select(Staff.id).where(active).order_by(*_order(flt.sort))
-        ).all()
-        full = {requirement_key(r): compliance.standings(r, where=condition) for r in relevant}
-        chosen = list(full.values())
-        ids = [i for i in ordered if not flt.status or _has_status(i, chosen, flt.status)]
-        if flt.sort == "overdue":
-            # A stable sort keeps the name order among equally overdue people.
-            ids.sort(key=lambda i: -_days_overdue([found.get(i) for found in chosen]))
-        total = len(ids)
-        page_ids = ids[(flt.page - 1) * page_size : flt.page * page_size]
-        rows = session.execute(_roster(Staff.id.in_(page_ids))).all() if page_ids else []
-        position = {staff_id: n for n, staff_id in enumerate(page_ids)}
-        rows = sorted(rows, key=lambda row: position[row.id])
-    else:
-        total = session.execute(
-            sa.select(sa.func.count()).select_from(Staff).where(active)
-        ).scalar_one()
-        query = _roster(active).order_by(*_order(flt.sort))
-        rows = session.execute(query.limit(page_size).offset((flt.page - 1) * page_size)).all()
+    matching = Staff.active if condition is None else sa.and_(Staff.active, condition)
+    joined: sa.FromClause = Staff.__table__
+    order = _order(flt.sort)
+    if flt.sort == "overdue":
+        # Most overdue first: the earliest due date past, then everyone else, by name.
+        late = due_sql.overdue_since(relevant, day)
+        if flt.status == OVERDUE:
+            joined = joined.join(late, late.c.staff_id == Staff.id)
+        else:
+            joined = joined.outerjoin(late, late.c.staff_id == Staff.id)
+        order = [sa.case((late.c.since.is_(None), 1), else_=0), late.c.since, *order]
+    if flt.status and not (flt.sort == "overdue" and flt.status == OVERDUE):
+        having = due_sql.with_status(flt.status, relevant, day)
+        joined = joined.join(having, having.c.staff_id == Staff.id)
+    total = session.execute(
+        sa.select(sa.func.count()).select_from(joined).where(matching)
+    ).scalar_one()
+    query = _roster(matching).select_from(joined).order_by(*order)
+    rows = session.execute(query.limit(page_size).offset((flt.page - 1) * page_size)).all()
     page_ids = [row.id for row in rows]
-    standings = dict(full)
-    for key, requirement in keys.items():
-        if key not in full and page_ids:
-            standings[key] = compliance.standings(requirement, staff_ids=page_ids)
+    found = due_sql.standings_of(page_ids, list(requirements), day)
+    standings = {requirement_key(r): found[(r.kind, r.id)] for r in requirements}
     relevant_keys = [requirement_key(r) for r in relevant]
     people = []
     for row in rows:
-        mine = {key: standings.get(key, {}).get(row.id) for key in keys}
+        mine = {key: standings[key].get(row.id) for key in keys}
         people.append(
             PersonRow(
                 staff_id=row.id,
@@ -284,12 +280,6 @@ def _roster(
     return sa.select(
         Staff.id, Staff.full_name, Staff.email, Staff.department, Staff.manager_email, Staff.groups
     ).where(condition)
-
-
-def _has_status(staff_id: int, chosen: list[dict[int, Standing]], status: str) -> bool:
-    return any(
-        found.get(staff_id) is not None and found[staff_id].status == status for found in chosen
-    )
 
 
 def departments() -> tuple[list[str], bool]:

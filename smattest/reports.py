@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 import smattest.compliance as compliance
+import smattest.due as due
+import smattest.due_sql as due_sql
 
 from .models import (
     HREvent,
@@ -104,9 +106,17 @@ def _cell(value: object) -> object:
 
 
 def csv_text(
-    columns: Iterable[str], rows: Iterable[Iterable[object]], export: Export
+    columns: Iterable[str],
+    rows: Iterable[Iterable[object]],
+    export: Export,
+    *,
+    cells: bool = False,
 ) -> Iterator[str]:
-    """The BOM and header at once, then the rows as CSV text, ``BATCH`` rows a chunk."""
+    """The BOM and header at once, then the rows as CSV text, ``BATCH`` rows a chunk.
+
+    ``cells``: the rows hold the cells' text already (neutralised), as
+    :func:`status_rows` makes them for 100,000 rows at a time.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # the "excel" dialect: CRLF line endings
     buffer.write(BOM)
@@ -115,7 +125,7 @@ def csv_text(
     buffer.seek(0)
     buffer.truncate()
     for n, row in enumerate(rows, 1):
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow(row if cells else [_cell(value) for value in row])
         export.rows = n
         if n % BATCH == 0:
             yield buffer.getvalue()
@@ -170,12 +180,14 @@ def record_export(action: str, actor: str, detail: str) -> None:
 # --- Status export -----------------------------------------------------------
 
 
-def status_rows(as_of: dt.date | None = None) -> Iterator[tuple[object, ...]]:
-    """One row per listed person and requirement in force on ``as_of`` (default today).
+def status_rows(as_of: dt.date | None = None) -> Iterator[tuple[str, ...]]:
+    """One row of CSV cells per listed person and requirement in force on ``as_of``
+    (default today), text as the file holds it (neutralised for spreadsheets).
 
-    Requirement by requirement, from :func:`smattest.compliance.stream_standings`:
-    one streamed query per requirement, sorted by department and name, so
-    neither the statements nor the memory grow with the number of people.
+    Requirement by requirement, one streamed query each, sorted by department
+    and name, so neither the statements nor the memory grow with the number of
+    people: today's from the due-date table (:func:`smattest.due_sql.stream`),
+    a past day's from the evidence (:func:`smattest.compliance.stream_standings`).
     """
     today = local_today()
     day = as_of or today
@@ -185,26 +197,36 @@ def status_rows(as_of: dt.date | None = None) -> Iterator[tuple[object, ...]]:
     details = (Staff.external_id, Staff.full_name, Staff.email, Staff.department,
                Staff.manager_email)  # fmt: skip
     order = (sa.func.coalesce(Staff.department, ""), Staff.full_name, Staff.id)
+    from_table = day == today and due.ready() == day
+    on, n = day.isoformat(), neutralise
     for requirement in compliance.requirements(day):
-        for person, standing in compliance.stream_standings(
-            requirement, day, where=listed, columns=details, order_by=order, batch=BATCH
-        ):
-            exempt = standing.status == compliance.EXEMPT
-            overdue = standing.status == compliance.OVERDUE
+        found = (
+            due_sql.stream(requirement, day, columns=details, order_by=order, batch=BATCH)
+            if from_table
+            else compliance.stream_standings(
+                requirement, day, where=listed, columns=details, order_by=order, batch=BATCH
+            )
+        )
+        what = (requirement.kind, n(requirement.slug), n(requirement.title),
+                str(requirement.current_number))  # fmt: skip
+        for person, standing in found:
+            status, due_date, done_at = standing.status, standing.due_date, standing.done_at
+            exempt = status == compliance.EXEMPT
             yield (
-                day, person.external_id, person.full_name, person.email, person.department,
-                person.manager_email, person.hire_date, requirement.kind, requirement.slug,
-                requirement.title, requirement.current_number, standing.status,
-                None if exempt else standing.due_date,
-                (day - standing.due_date).days if overdue and standing.due_date else 0,
-                standing.done_at,
-                (standing.due_date or "open-ended") if exempt else None,
+                on, n(person.external_id), n(person.full_name), n(person.email or ""),
+                n(person.department or ""), n(person.manager_email or ""),
+                person.hire_date.isoformat() if person.hire_date else "", *what, status,
+                "" if exempt or due_date is None else due_date.isoformat(),
+                str((day - due_date).days)
+                if status == compliance.OVERDUE and due_date else "0",
+                utc_iso(done_at) if done_at else "",
+                (due_date.isoformat() if due_date else "open-ended") if exempt else "",
             )  # fmt: skip
 
 
 def status_csv(as_of: dt.date | None = None) -> Iterator[str]:
     """The status export's CSV text, chunk by chunk (nothing recorded)."""
-    yield from csv_text(STATUS_COLUMNS, status_rows(as_of), Export("", iter(())))
+    yield from csv_text(STATUS_COLUMNS, status_rows(as_of), Export("", iter(())), cells=True)
 
 
 def status_export(as_of: str | dt.date | None, *, actor: str, record: bool = True) -> Export:
@@ -218,5 +240,5 @@ def status_export(as_of: str | dt.date | None, *, actor: str, record: bool = Tru
     if record:
         record_export("export.status", actor, f"as_of={day.isoformat()}")
     export = Export(f"smattest-status-{day.isoformat()}.csv", iter(()), as_of=day)
-    export.chunks = csv_text(STATUS_COLUMNS, status_rows(day), export)
+    export.chunks = csv_text(STATUS_COLUMNS, status_rows(day), export, cells=True)
     return export

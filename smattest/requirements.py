@@ -9,8 +9,9 @@ This module lists; it decides nobody's due date.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -59,9 +60,34 @@ def end_of_day_utc(day: dt.date) -> dt.datetime:
     return midnight.astimezone(dt.UTC) - dt.timedelta(microseconds=1)
 
 
+#: Where a session keeps the listings it read, until its transaction ends or a
+#: flush changes a policy, course, version or audience (see :mod:`smattest.due`).
+LISTINGS = "smattest.requirements"
+
+
+def _listed(
+    kind: str, as_of: dt.date, read: Callable[[dt.date], list[Requirement]]
+) -> list[Requirement]:
+    """The listing of ``kind`` on ``as_of``, read once per transaction."""
+    cache: dict[tuple[str, dt.date], list[Requirement]] = (
+        current_smattest.db.session().info.setdefault(LISTINGS, {})
+    )
+    if (kind, as_of) not in cache:
+        cache[(kind, as_of)] = read(as_of)
+    return list(cache[(kind, as_of)])
+
+
+def forget_listings(session: Any) -> None:
+    """Drop a session's cached listings (something they depend on changed)."""
+    session.info.pop(LISTINGS, None)
+
+
 def policy_requirements(as_of: dt.date | None = None) -> list[Requirement]:
     """Every policy in force on ``as_of`` (default today), as a requirement."""
-    as_of = as_of or local_today()
+    return _listed(POLICY, as_of or local_today(), _read_policies)
+
+
+def _read_policies(as_of: dt.date) -> list[Requirement]:
     session = current_smattest.db.session
     versions = session.execute(
         sa.select(PolicyVersion.policy_id, PolicyVersion.number,
@@ -107,7 +133,10 @@ def course_requirements(as_of: dt.date | None = None) -> list[Requirement]:
     Any version's completion counts; new hires, and everyone when a course is
     first imported, are due ``SMATTEST_NEW_HIRE_DAYS`` later.
     """
-    as_of = as_of or local_today()
+    return _listed(COURSE, as_of or local_today(), _read_courses)
+
+
+def _read_courses(as_of: dt.date) -> list[Requirement]:
     session = current_smattest.db.session
     rows = session.execute(
         sa.select(Course, sa.func.min(CourseVersion.created_at), sa.func.max(CourseVersion.number))

@@ -120,8 +120,15 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def make_app(request, database_url):
-    """Build a host app with extra config; ``@pytest.mark.settings(...)`` adds more."""
+def make_app(request, database_url, monkeypatch):
+    """Build a host app with extra config; ``@pytest.mark.settings(...)`` adds more.
+
+    After the test, ``compliance check`` runs on every app's database (still on
+    the test's clock: ``monkeypatch`` is undone after this fixture): the due
+    dates HR's pages read must match the evidence after every scenario. A test
+    that edits evidence behind smattest's back says so with
+    ``@pytest.mark.tampers``.
+    """
     apps = []
     marker = request.node.get_closest_marker("settings")
     marked = marker.kwargs if marker else {}
@@ -139,11 +146,31 @@ def make_app(request, database_url):
         return app
 
     yield factory
+    differences = []
     for app in apps:
         with app.app_context():
+            if not request.node.get_closest_marker("tampers"):
+                differences += due_differences(app)
             hostapp.db.session.remove()
             for engine in hostapp.db.engines.values():
                 engine.dispose()
+    if differences:
+        shown = "\n".join(differences[:20])
+        pytest.fail(f"compliance check: the due-date table differs from the evidence:\n{shown}")
+
+
+def due_differences(app) -> list[str]:
+    """What ``flask smattest compliance check`` reports on ``app``'s database, as text."""
+    from smattest.due_check import check
+
+    hostapp.db.session.rollback()
+    if not sa.inspect(app.extensions["smattest"].engine).has_table("smattest_due"):
+        return []
+    try:
+        report = check()
+    finally:
+        hostapp.db.session.rollback()
+    return [str(difference) for difference in report.differences]
 
 
 def create_tables(app) -> None:

@@ -5,17 +5,22 @@ under it runs once per signature, one signature at a time. Working out the
 person's standing (which reads their evidence, the versions in force and any
 exemption) happens before the lock; under it only the head is read, one index
 lookup checks that no other request of the same person recorded the version
-meanwhile, and the row is appended.
+meanwhile, the row is appended, and the signer's row of HR's due-date table is
+written (a few statements about the signer alone, so that the table commits
+with the evidence).
 """
 
 import datetime as dt
+import re
 
 import pytest
 
+import smattest.dashboard as dashboard
 from smattest.attest import attest, attest_on_behalf
 from smattest.models import Staff
 from smattest.policies import publish
 
+from . import hostapp
 from .conftest import all_databases
 
 
@@ -26,8 +31,6 @@ def signer(app, freeze, make_staff):
             effective=dt.date(2026, 3, 1))  # fmt: skip
     (staff_id,) = make_staff(1, full_name="Priya Raman")
     make_staff(50)
-    from . import hostapp
-
     return hostapp.db.session.get(Staff, staff_id)
 
 
@@ -44,6 +47,7 @@ def shapes(statements: list[str]) -> list[str]:
 @all_databases
 @pytest.mark.parametrize("how", ["self", "on_behalf"])
 def test_the_chain_lock_covers_the_append_only(signer, count_statements, how):
+    assert dashboard.summary()[0].overall.total == 51  # HR's table of due dates is built
     with count_statements() as seen:
         if how == "self":
             recorded = attest(signer, "social-media", 1, "Priya Raman")
@@ -53,19 +57,42 @@ def test_the_chain_lock_covers_the_append_only(signer, count_statements, how):
     assert recorded.created
 
     locked = under_the_lock(seen.statements)
-    assert not [s for s in locked if "GROUP BY" in s or "smattest_staff" in s], locked
+    # The signer's row of the due-date table commits with the signature: a few
+    # statements, each about the signer alone (an IN list of one id).
+    start = next(n for n, s in enumerate(locked) if "smattest_due_state" in s)
+    due_work = locked[start:]
+    assert shapes(due_work) == [
+        "SELECT smattest_due_state.computed_on FROM",  # the table's lock
+        # what is in force: the policies' versions and audiences (no course)
+        "SELECT smattest_policy_version.policy_id, smattest_policy_version.number,",
+        "SELECT smattest_policy.id, smattest_policy.slug,",
+        "SELECT smattest_audience.requirement_id, smattest_audience.since,",
+        "DELETE FROM smattest_due",
+        "SELECT smattest_staff.id, smattest_staff.hire_date,",  # the rule, for the signer
+        "INSERT INTO smattest_due",
+    ], due_work
+    for statement in due_work[4:6]:
+        lists = re.findall(r"IN \(((?:[^()]|\([^()]*\))*)\)", statement)  # %(name)s inside
+        assert lists and all("," not in found for found in lists), statement
+    locked = [s for s in locked if s not in due_work]
+    assert not [s for s in locked if "GROUP BY" in s], locked
     appended = ["INSERT INTO smattest_attestation"]
     if how == "self":
         appended.append("INSERT INTO smattest_reminder")  # the receipt, planned with the row
     if how == "on_behalf":
         appended.append("INSERT INTO smattest_hr_event")
+    # Where the database returns what it updates, taking the lock reads the head too.
+    reads_head = [] if "RETURNING" in locked[0] else [
+        "SELECT smattest_chain_head.id, smattest_chain_head.last_seq,"
+    ]  # fmt: skip
     assert sorted(shapes(locked)) == sorted([
         "UPDATE smattest_chain_head SET",  # takes the lock
-        "SELECT smattest_chain_head.id, smattest_chain_head.last_seq,",  # reads the head
+        *reads_head,
         "SELECT max(smattest_attestation.id) AS",  # signed meanwhile?
         *appended,
         "UPDATE smattest_chain_head SET",  # the new head
     ]), locked  # fmt: skip
+    assert ("RETURNING" in locked[0]) == hostapp.db.engine.dialect.update_returning, locked[0]
 
 
 @all_databases

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import (
     audit,
+    compliance,
     course,
     db,
     evidence,
@@ -34,6 +35,7 @@ for _command in (
     reminders.reminders_cli,
     mail.mail_cli,
     reports.report_cli,
+    compliance.compliance_cli,
     scheduler.scheduler_command,
 ):
     smattest_cli.add_command(_command)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 import smattest.compliance as compliance
+import smattest.due_sql as due_sql
 import smattest.reminders.announce as announce
 import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
@@ -129,11 +130,13 @@ class ReminderRun:
 
     @property
     def standings(self) -> dict[tuple[str, int], dict[int, compliance.Standing]]:
-        """Everyone's standing for each requirement today: one statement per requirement."""
+        """Everyone's standing for each requirement: from the due-date table for today.
+
+        The people it picks are checked against the evidence again before any
+        mail goes out (:meth:`_standings_of`).
+        """
         if self._standings is None:
-            self._standings = {
-                (r.kind, r.id): compliance.standings(r, as_of=self.today) for r in self.requirements
-            }
+            self._standings = due_sql.everyone(self.requirements, self.today)
         return self._standings
 
     def _standings_of(

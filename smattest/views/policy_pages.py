@@ -24,7 +24,7 @@ SIGN_AGAIN = "This form has expired. Nothing was recorded: please sign again."
 
 
 def _policy_or_404(slug: str) -> Policy:
-    policy = get_policy(slug)
+    policy = get_policy(slug, with_versions=True)
     if policy is None or version_in_force(policy) is None:
         abort(404)
     return policy
@@ -142,6 +142,7 @@ def policy_attest(slug: str) -> ResponseReturnValue:
             form.signature.data or "",
             ip_address=request.remote_addr,
             user_agent=request.headers.get("User-Agent"),
+            policy=policy,
         )
     except AttestationError as error:
         for field, message in error.problems:

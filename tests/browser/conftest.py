@@ -27,7 +27,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 import smattest.db
 
 from .. import hostapp
-from ..conftest import create_tables, under_ci
+from ..conftest import create_tables, due_differences, under_ci
 
 #: The system Chromium (Debian's package ``chromium``: /usr/bin/chromium), or
 #: the one ``SMATTEST_CHROMIUM`` names.
@@ -140,11 +140,16 @@ class SharedSite:
         self._patch.setattr(smattest.db, "frozen_now", when)
 
     def close(self) -> None:
+        with self.app.app_context():
+            differences = due_differences(self.app)  # on the module's clock
         self._patch.undo()
         with self.app.app_context():
             hostapp.db.session.remove()
             for engine in hostapp.db.engines.values():
                 engine.dispose()
+        if differences:
+            shown = "\n".join(differences[:20])
+            pytest.fail(f"compliance check: the due-date table differs from the evidence:\n{shown}")
 
 
 @pytest.fixture(scope="module")

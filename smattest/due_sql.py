@@ -1,0 +1,172 @@
+"""Statuses as SQL over the due-date table: what HR's pages count, filter and order by.
+
+A status on a day is a comparison of the day with a row of
+:class:`~smattest.due_models.DueDate` (the same comparison as
+:meth:`smattest.compliance.Position.on`), so the database counts, filters,
+orders and pages, and returns only what a page shows. Call
+:func:`smattest.due.ready` first: it makes the table hold today's rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+import smattest.compliance as compliance
+import smattest.due as due
+
+from .compliance import Position, Requirement, Standing
+from .models import DueDate, Staff
+from .proxies import current_smattest
+from .standing import CURRENT, DUE_SOON, EXEMPT, OVERDUE
+from .timeutil import local_today
+
+
+def _soon(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=current_app.config["SMATTEST_DUE_SOON_DAYS"])
+
+
+def exempt_on(day: dt.date) -> sa.ColumnElement[bool]:
+    """Rows whose exemption covers ``day``."""
+    return sa.and_(
+        DueDate.exempt, sa.or_(DueDate.exempt_until.is_(None), DueDate.exempt_until >= day)
+    )
+
+
+def status_on(day: dt.date) -> sa.ColumnElement[str]:
+    """A row's status on ``day``, as a SQL expression."""
+    return sa.case(
+        (exempt_on(day), EXEMPT),
+        (DueDate.due_on < day, OVERDUE),
+        (sa.or_(DueDate.done_at.is_(None), DueDate.due_on <= _soon(day)), DUE_SOON),
+        else_=CURRENT,
+    )
+
+
+def is_status(status: str, day: dt.date) -> sa.ColumnElement[bool]:
+    """Rows with ``status`` on ``day``, written so that indexes on ``due_on`` help."""
+    exempt = exempt_on(day)
+    if status == EXEMPT:
+        return exempt
+    if status == OVERDUE:
+        return sa.and_(~exempt, DueDate.due_on < day)
+    if status == DUE_SOON:
+        return sa.and_(
+            ~exempt,
+            DueDate.due_on >= day,
+            sa.or_(DueDate.done_at.is_(None), DueDate.due_on <= _soon(day)),
+        )
+    return sa.and_(~exempt, DueDate.due_on > _soon(day), DueDate.done_at.is_not(None))
+
+
+def of(requirements: Sequence[Requirement]) -> sa.ColumnElement[bool]:
+    """Rows of these requirements."""
+    return sa.or_(
+        sa.false(),
+        *(
+            sa.and_(DueDate.requirement_kind == r.kind, DueDate.requirement_id == r.id)
+            for r in requirements
+        ),
+    )
+
+
+def counts(day: dt.date) -> list[tuple[str, int, str | None, str, int]]:
+    """(kind, requirement id, department, status, people) for every active person, one query."""
+    # Grouped outside a subquery: PostgreSQL would not match a CASE with bound
+    # parameters in SELECT to the same CASE in GROUP BY.
+    rows = (
+        sa.select(DueDate.requirement_kind, DueDate.requirement_id, Staff.department,
+                  status_on(day).label("status"))
+        .join(Staff, Staff.id == DueDate.staff_id)
+        .where(Staff.active)
+        .subquery()
+    )  # fmt: skip
+    grouped = sa.select(rows, sa.func.count().label("people")).group_by(*rows.c)
+    return [
+        (row.requirement_kind, row.requirement_id, row.department, row.status, row.people)
+        for row in current_smattest.db.session.execute(grouped)
+    ]
+
+
+def with_status(status: str, requirements: Sequence[Requirement], day: dt.date) -> sa.Subquery:
+    """People (``staff_id``) with ``status`` on ``day`` for any of ``requirements``.
+
+    A grouped subquery to join to Staff: the database reads the matching rows
+    (for overdue, a range of the due-date index), not every person.
+    """
+    return (
+        sa.select(DueDate.staff_id)
+        .where(of(requirements), is_status(status, day))
+        .group_by(DueDate.staff_id)
+        .subquery()
+    )
+
+
+def overdue_since(requirements: Sequence[Requirement], day: dt.date) -> sa.Subquery:
+    """Per person overdue on ``day`` for any of ``requirements``: ``staff_id`` and ``since``,
+    the earliest due date they are past (most overdue first is ``since`` ascending)."""
+    return (
+        sa.select(DueDate.staff_id, sa.func.min(DueDate.due_on).label("since"))
+        .where(of(requirements), is_status(OVERDUE, day))
+        .group_by(DueDate.staff_id)
+        .subquery()
+    )
+
+
+def standings_of(
+    staff_ids: Sequence[int], requirements: Sequence[Requirement], day: dt.date
+) -> dict[tuple[str, int], dict[int, Standing]]:
+    """These people's standings from the table, by (kind, requirement id), then staff id."""
+    by_key = {(r.kind, r.id): r for r in requirements}
+    found: dict[tuple[str, int], dict[int, Standing]] = {key: {} for key in by_key}
+    if not staff_ids:
+        return found
+    soon_days = current_app.config["SMATTEST_DUE_SOON_DAYS"]
+    rows = current_smattest.db.session.execute(
+        sa.select(DueDate).where(DueDate.staff_id.in_(staff_ids), of(requirements))
+    ).scalars()
+    for row in rows:
+        key = (row.requirement_kind, row.requirement_id)
+        where = Position(row.staff_id, row.due_on, row.done_at, row.exempt, row.exempt_until)
+        found[key][row.staff_id] = where.on(by_key[key], day, soon_days)
+    return found
+
+
+def stream(
+    requirement: Requirement,
+    day: dt.date,
+    *,
+    columns: Sequence[sa.SQLColumnExpression[Any]] = (),
+    order_by: Sequence[sa.SQLColumnExpression[Any]] = (Staff.id,),
+    batch: int = 1000,
+) -> Iterator[tuple[sa.Row[Any], Standing]]:
+    """Every active person owing ``requirement``: their standing on ``day`` from the table,
+    with ``columns`` (e.g. ``Staff.full_name``), in ``order_by`` order, streamed."""
+    soon_days = current_app.config["SMATTEST_DUE_SOON_DAYS"]
+    query = (
+        sa.select(Staff.id, Staff.hire_date, DueDate.due_on, DueDate.done_at, DueDate.exempt,
+                  DueDate.exempt_until, *columns)
+        .join(DueDate, DueDate.staff_id == Staff.id)
+        .where(Staff.active, DueDate.requirement_kind == requirement.kind,
+               DueDate.requirement_id == requirement.id)
+        .order_by(*order_by)
+        .execution_options(yield_per=batch)
+    )  # fmt: skip
+    with current_smattest.db.session.execute(query) as result:
+        for row in result:
+            where = Position(row.id, row.due_on, row.done_at, row.exempt, row.exempt_until)
+            yield row, where.on(requirement, day, soon_days)
+
+
+def everyone(
+    requirements: Sequence[Requirement], day: dt.date
+) -> dict[tuple[str, int], dict[int, Standing]]:
+    """Every active person's standing per requirement on ``day``, by (kind, id) then staff id:
+    from the table when ``day`` is today, else worked out from the evidence."""
+    if day == local_today() and due.ready() == day:
+        return {(r.kind, r.id): {row.id: s for row, s in stream(r, day)} for r in requirements}
+    return {(r.kind, r.id): compliance.standings(r, as_of=day) for r in requirements}

@@ -1,0 +1,207 @@
+"""The due-date table HR's pages read: kept with every change, checked against the evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+import smattest.compliance as compliance
+import smattest.dashboard as dashboard
+import smattest.people as people
+from smattest.attest import attest
+from smattest.courses import import_course
+from smattest.exemptions import end, grant
+from smattest.models import COURSE, POLICY, DueDate, DueState, Staff
+from smattest.policies import publish
+
+from . import hostapp
+from .conftest import all_databases
+
+NOW = "2026-03-01T09:00:00+00:00"
+COURSE_SPEC = {
+    "slug": "refresher",
+    "title": "Social Media Refresher",
+    "policy": "social-media",
+    "sections": [{"title": "Why", "body": "Because."}],
+    "questions": [
+        {"id": "q1", "kind": "single", "prompt": "Post client photos?",
+         "options": [{"text": "No", "correct": True}, {"text": "Yes"}], "explanation": "Never."}
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture
+def policy(app, freeze):
+    freeze(NOW)
+    version = publish("social-media", "Social Media Policy", "Be careful online.", "First.",
+                      effective=dt.date(2026, 1, 1))  # fmt: skip
+    hostapp.db.session.commit()
+    return version.policy
+
+
+def _row(staff_id: int, kind: str, requirement_id: int) -> DueDate | None:
+    hostapp.db.session.expire_all()
+    return hostapp.db.session.get(DueDate, (staff_id, kind, requirement_id))
+
+
+def _people(n: int, make_staff) -> list[Staff]:
+    first_day = dt.date(2025, 6, 1)
+    ids = make_staff(n, department=lambda i: f"Dept {i % 3}",
+                     hire_date=lambda i: first_day + dt.timedelta(days=7 * i))  # fmt: skip
+    return [hostapp.db.session.get(Staff, i) for i in ids]
+
+
+@all_databases
+def test_signing_moves_the_row_in_the_same_transaction(policy, make_staff, runner):
+    (person,) = _people(1, make_staff)
+    compliance_page = dashboard.summary()  # the first read builds the table
+    assert compliance_page[0].overall.count("overdue") == 1
+    before = _row(person.id, POLICY, policy.id)
+    assert before.done_at is None and before.due_on == dt.date(2026, 1, 31)
+
+    attest(person, "social-media", 1, person.full_name)
+    after = _row(person.id, POLICY, policy.id)
+    assert after.done_at is not None and after.due_on == dt.date(2027, 3, 1)
+    assert dashboard.summary()[0].overall.count("current") == 1
+
+    result = runner.invoke(args=["smattest", "compliance", "check"])
+    assert result.exit_code == 0, result.output
+    assert "OK: 1 due dates for 1 requirements match the evidence on 2026-03-01." in result.output
+
+
+def test_a_change_rolled_back_leaves_the_table_as_it_was(policy, make_staff):
+    (person,) = _people(1, make_staff)
+    dashboard.summary()
+    person.active = False
+    hostapp.db.session.flush()
+    hostapp.db.session.rollback()
+    assert _row(person.id, POLICY, policy.id) is not None
+    person.department = "Dept 9"
+    hostapp.db.session.commit()  # the earlier flush's marks went with its rollback
+    assert dashboard.summary()[0].departments[0].label == "Dept 9"
+
+
+def test_exemptions_granted_and_ended_move_the_row(policy, make_staff):
+    (person,) = _people(1, make_staff)
+    dashboard.summary()
+    exemption = grant(person, POLICY, policy.id, "Long-term leave", dt.date(2026, 6, 30), "hr-1")
+    hostapp.db.session.commit()
+    row = _row(person.id, POLICY, policy.id)
+    assert row.exempt and row.exempt_until == dt.date(2026, 6, 30)
+    assert dashboard.summary()[0].overall.count("exempt") == 1
+    end(exemption, "hr-1", "Back early")
+    hostapp.db.session.commit()
+    assert not _row(person.id, POLICY, policy.id).exempt
+    assert dashboard.summary()[0].overall.count("overdue") == 1
+
+
+def test_a_hand_edited_row_is_reported_and_rebuilt(policy, make_staff, runner):
+    people_ = _people(3, make_staff)
+    dashboard.summary()
+    # An insider makes someone look current by editing the table.
+    hostapp.db.session.execute(
+        sa.update(DueDate)
+        .where(DueDate.staff_id == people_[1].id)
+        .values(due_on=dt.date(2030, 1, 1))
+    )
+    hostapp.db.session.commit()
+
+    result = runner.invoke(args=["smattest", "compliance", "check"])
+    assert result.exit_code == 1
+    assert (
+        f"DIFFERENT: policy:social-media, staff {people_[1].external_id} (id {people_[1].id}): "
+        "the table says due 2030-01-01, never done; the evidence says due 2026-01-31, never done"
+    ) in result.output
+
+    result = runner.invoke(args=["smattest", "compliance", "check", "--rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "OK: 3 due dates" in result.output
+    assert _row(people_[1].id, POLICY, policy.id).due_on == dt.date(2026, 1, 31)
+
+
+def test_a_version_taking_effect_later_moves_the_counts_on_its_day(policy, make_staff, freeze):
+    people_ = _people(2, make_staff)
+    for person in people_:
+        attest(person, "social-media", 1, person.full_name)
+    assert dashboard.summary()[0].overall.count("current") == 2
+    publish("social-media", "Social Media Policy", "Be more careful.", "Material.",
+            effective=dt.date(2026, 4, 1))  # fmt: skip
+    hostapp.db.session.commit()
+    assert dashboard.summary()[0].overall.count("current") == 2  # not in force yet
+
+    freeze("2026-04-02T09:00:00+00:00")
+    counts = dashboard.summary()[0].overall
+    assert counts.count("due_soon") == 2  # the new text is owed by 1 May
+    assert hostapp.db.session.get(DueState, 1).computed_on == dt.date(2026, 4, 2)
+
+
+def test_a_quiet_day_moves_the_table_without_rebuilding(
+    policy, make_staff, freeze, count_statements
+):
+    _people(5, make_staff)
+    dashboard.summary()
+    freeze("2026-03-02T09:00:00+00:00")
+    with count_statements() as counter:
+        dashboard.summary()
+    assert not any(s.lstrip().upper().startswith("DELETE") for s in counter.statements)
+    assert hostapp.db.session.get(DueState, 1).computed_on == dt.date(2026, 3, 2)
+
+
+@all_databases
+def test_the_people_table_agrees_with_the_rule(policy, make_staff, freeze):
+    """Filters, "most overdue" order and pages from SQL match the rule person by person."""
+    import_course(COURSE_SPEC)
+    hostapp.db.session.commit()
+    people_ = _people(30, make_staff)
+    for n, person in enumerate(people_):
+        if n % 3 == 0:
+            attest(person, "social-media", 1, person.full_name)
+        if n % 7 == 0:
+            grant(person, POLICY, policy.id, "Leave", dt.date(2026, 3, 10), "hr-1")
+    hostapp.db.session.commit()
+    requirements = compliance.requirements()
+    truth = {(r.kind, r.id): compliance.standings(r) for r in requirements}
+    for key_text, requirement in ((f"{r.kind}:{r.slug}", r) for r in requirements):
+        for status in ("overdue", "due_soon", "current", "exempt"):
+            flt = people.PeopleFilter(requirement=key_text, status=status, sort="overdue")
+            page = people.people_page(flt, requirements, page_size=100)
+            expected = sorted(
+                (s for s in truth[(requirement.kind, requirement.id)].values()
+                 if s.status == status),
+                key=lambda s: (-s.days_overdue,
+                               hostapp.db.session.get(Staff, s.staff_id).full_name.lower()),
+            )  # fmt: skip
+            assert [row.staff_id for row in page.rows] == [s.staff_id for s in expected]
+            assert page.total == len(expected)
+            for row in page.rows:
+                assert (
+                    row.standings[key_text]
+                    == truth[(requirement.kind, requirement.id)][row.staff_id]
+                )
+    # Pages of the "most overdue" order over every requirement cover everyone once.
+    seen = []
+    for number in (1, 2, 3, 4):
+        flt = people.PeopleFilter(sort="overdue", page=number)
+        seen += [row.staff_id for row in people.people_page(flt, requirements, page_size=8).rows]
+    assert sorted(seen) == sorted(p.id for p in people_)
+    course = next(r for r in requirements if r.kind == COURSE)
+    assert _row(people_[0].id, COURSE, course.id) is not None
+
+
+@all_databases
+def test_a_duplicate_folded_in_by_a_relink_takes_its_rows_along(policy, make_staff, runner):
+    (old,) = make_staff(1, external_id="E-1", full_name="Ada Lovelace", active=False)
+    (duplicate,) = make_staff(1, external_id="7", full_name="Ada Lovelace")
+    assert dashboard.summary()[0].overall.total == 1
+    assert _row(duplicate, POLICY, policy.id) is not None
+
+    result = runner.invoke(
+        args=["smattest", "staff", "relink", "E-1", "7", "--reason", "Roster keyed by new ids"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert _row(duplicate, POLICY, policy.id) is None
+    assert _row(old, POLICY, policy.id) is not None
+    assert dashboard.summary()[0].overall.total == 1
