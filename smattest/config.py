@@ -328,10 +328,12 @@ SETTINGS: dict[str, Setting] = {
         "(receipts); without the scheduler, run 'flask smattest mail send' from cron as often.",
     ),
     "SMATTEST_MAIL_BATCH_SIZE": Setting(
-        100,
+        250,
         "a whole number from 1 to 10000",
         _is_whole(1, 10000),
-        "Mails sent over one SMTP connection before it is reopened.",
+        "Mails claimed, sent over one SMTP connection and recorded together (people for "
+        "reminders, managers for their digests). A process killed mid-send leaves at most "
+        "one batch 'sending' for HR to decide on.",
     ),
 }
 

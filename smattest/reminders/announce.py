@@ -13,21 +13,23 @@ installed is not announced.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import url_for
 from flask_mail import Message
+from sqlalchemy.orm import joinedload
 
 import smattest.compliance as compliance
-import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
 
-from ..mail import Batch, address_problem, compose, describe_error
+from ..mail import MailTemplates, address_problem
 from ..models import POLICY, Policy, PolicyVersion, Staff
 from ..proxies import current_smattest
 from ..records import Announcement, VersionWithdrawal
 from .context import RunContext
+from .delivery import Delivery
 from .outbox import PENDING, SENDING, insert_ignoring_duplicates, retry_on_deadlock
 from .report import MailOut
 
@@ -87,53 +89,49 @@ def send_announcements(run: RunContext) -> None:
         return
     if planned:
         _plan(sorted((staff_id, version.id) for staff_id, version in planned), run.now)
-    _claim(run.token, run.now)
-    rows = list(
-        current_smattest.db.session.execute(
-            sa.select(ANNOUNCEMENTS, Staff.full_name, Staff.email)
-            .join(Staff, Staff.id == ANNOUNCEMENTS.c.staff_id)
-            .where(ANNOUNCEMENTS.c.claim_token == run.token, ANNOUNCEMENTS.c.status == SENDING)
-            .order_by(ANNOUNCEMENTS.c.id)
-        )
-    )
-    if not rows:
-        return
-    run.report.claimed += len(rows)
+    size = run.config["SMATTEST_MAIL_BATCH_SIZE"]
+    while not run.broken:
+        rows = _claim(run.token, run.now, size)
+        if not rows:
+            return
+        run.report.claimed += len(rows)
+        _send(run, rows)
+
+
+def _send(run: RunContext, rows: list[sa.Row[Any]]) -> None:
+    """Send one claimed batch of announcements over one connection; record it in one commit."""
     versions = {
         v.id: v
         for v in current_smattest.db.session.scalars(
-            sa.select(PolicyVersion).where(
-                PolicyVersion.id.in_({row.policy_version_id for row in rows})
-            )
+            sa.select(PolicyVersion)
+            .where(PolicyVersion.id.in_({row.policy_version_id for row in rows}))
+            .options(joinedload(PolicyVersion.policy))
         )
     }
-    with Batch() as batch:
+    with Delivery(ANNOUNCEMENTS, run.token, run.now) as delivery:
         for index, row in enumerate(rows):
             version = versions[row.policy_version_id]
             standing = run.standings.get((POLICY, version.policy_id), {}).get(row.staff_id)
             problem = address_problem(row.email)
             if problem:
-                run.fail(ANNOUNCEMENTS, [row], f"{problem}; correct it in the roster", True)
+                delivery.fail([row], f"{problem}; correct it in the roster", True)
                 continue
-            try:
-                with messages.links():
-                    message = announcement(row, version, standing)
-                batch.send(message)
-            except Exception as error:
-                run.fail(ANNOUNCEMENTS, [row], describe_error(error))
-                if batch.broken:
-                    outbox.return_unsent_in(ANNOUNCEMENTS, rows[index + 1 :], run.token)
-                    return
-                continue
-            run.sent(Announcement, [row], row.email, "staff", (version.policy.title,))
+            mail = partial(announcement, row, version, standing)
+            if not delivery.send([row], row.email, mail, (version.policy.title,)):
+                delivery.give_back(rows[index + 1 :])
+                break
+    run.tally(delivery, Announcement, "staff", "announce")
 
 
 def announcement(
-    row: sa.Row[Any], version: PolicyVersion, standing: compliance.Standing | None
+    row: sa.Row[Any],
+    version: PolicyVersion,
+    standing: compliance.Standing | None,
+    templates: MailTemplates,
 ) -> Message:
     """One person's email: the version, what changed in a sentence, their due date, a link."""
     policy = version.policy
-    return compose(
+    return templates.compose(
         "announcement",
         f"New version of the {policy.title}: please sign it",
         row.email,
@@ -164,13 +162,33 @@ def _plan(keys: list[tuple[int, int]], now: dt.datetime) -> None:
     retry_on_deadlock(insert)
 
 
-def _claim(token: str, now: dt.datetime) -> None:
+def _claim(token: str, now: dt.datetime, limit: int) -> list[sa.Row[Any]]:
+    """Claim up to ``limit`` due announcements (one UPDATE, one commit); this claim's rows."""
+    session = current_smattest.db.session
+
     def claim() -> None:
-        current_smattest.db.session.execute(
-            sa.update(ANNOUNCEMENTS)
-            .where(outbox.due(ANNOUNCEMENTS, now))
-            .values(status=SENDING, claim_token=token, claimed_at=now)
+        ids = list(
+            session.scalars(
+                sa.select(ANNOUNCEMENTS.c.id)
+                .where(outbox.due(ANNOUNCEMENTS, now))
+                .order_by(ANNOUNCEMENTS.c.id)
+                .limit(limit)
+            )
         )
-        current_smattest.db.session.commit()
+        if ids:
+            session.execute(
+                sa.update(ANNOUNCEMENTS)
+                .where(ANNOUNCEMENTS.c.id.in_(ids), outbox.due(ANNOUNCEMENTS, now))
+                .values(status=SENDING, claim_token=token, claimed_at=now)
+            )
+        session.commit()
 
     retry_on_deadlock(claim)
+    return list(
+        session.execute(
+            sa.select(ANNOUNCEMENTS, Staff.full_name, Staff.email)
+            .join(Staff, Staff.id == ANNOUNCEMENTS.c.staff_id)
+            .where(ANNOUNCEMENTS.c.claim_token == token, ANNOUNCEMENTS.c.status == SENDING)
+            .order_by(ANNOUNCEMENTS.c.id)
+        )
+    )

@@ -11,8 +11,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-import sqlalchemy as sa
-
 import smattest.compliance as compliance
 
 from .report import RunReport
@@ -42,13 +40,8 @@ class RunContext(Protocol):
     def title(self, row: Any) -> str:
         """The requirement's title for an outbox row."""
 
-    def sent(
-        self, model: Any, rows: Sequence[Any], recipient: str, kind: str, listed: tuple[str, ...]
-    ) -> None:
-        """Mark claimed rows sent and report the mail."""
-
-    def fail(self, table: sa.Table, rows: Sequence[Any], error: str, give_up: bool = False) -> None:
-        """Record a failed send on claimed rows."""
+    def tally(self, delivery: Any, model: Any, kind: str, unstaged: str = "") -> None:
+        """Report a recorded batch (:class:`~smattest.reminders.delivery.Delivery`)."""
 
     def find_stuck(self) -> None:
         """Report rows left in 'sending' by an earlier run."""

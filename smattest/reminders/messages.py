@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ from flask_mail import Message
 
 import smattest.compliance as compliance
 
-from ..mail import compose
+from ..mail import MailTemplates
 from ..models import POLICY
 
 
@@ -66,6 +67,10 @@ class WeeklySummary:
     took_effect: list[tuple[str, int, dt.date, bool]] = field(default_factory=list)
 
 
+#: Requirements' page links built in the current :func:`links` context.
+_urls: ContextVar[dict[tuple[str, str], str]] = ContextVar("smattest_requirement_urls")
+
+
 @contextmanager
 def links() -> Iterator[None]:
     """A request context whose ``url_for(..., _external=True)`` gives the intranet's links.
@@ -75,7 +80,11 @@ def links() -> Iterator[None]:
     """
     base = current_app.config["SMATTEST_BASE_URL"] or "http://localhost"
     with current_app.test_request_context("/", base_url=base):
-        yield
+        reset = _urls.set({})
+        try:
+            yield
+        finally:
+            _urls.reset(reset)
 
 
 def owed(standings: Sequence[compliance.Standing], today: dt.date) -> list[Owed]:
@@ -98,14 +107,23 @@ def owed(standings: Sequence[compliance.Standing], today: dt.date) -> list[Owed]
             label=s.label,
             due_date=due_date,
             days_overdue=max((today - due_date).days, 0),
-            url=url_for(
-                "smattest.policy" if s.requirement.kind == POLICY else "smattest.course",
-                slug=s.requirement.slug,
-                _external=True,
-            ),
+            url=_url_of(s.requirement),
         )
         for s, due_date in due
     ]
+
+
+def _url_of(requirement: compliance.Requirement) -> str:
+    """A requirement's page, built once per link context (every mail of a batch lists it)."""
+    urls = _urls.get({})
+    key = (requirement.kind, requirement.slug)
+    if key not in urls:
+        urls[key] = url_for(
+            "smattest.policy" if requirement.kind == POLICY else "smattest.course",
+            slug=requirement.slug,
+            _external=True,
+        )
+    return urls[key]
 
 
 def _day(day: dt.date) -> str:
@@ -125,9 +143,11 @@ def staff_subject(items: Sequence[Owed]) -> str:
     return f"Reminder: you have {len(items)} compliance tasks due soon"
 
 
-def staff_reminder(person: sa.Row[Any], items: Sequence[Owed], today: dt.date) -> Message:
+def staff_reminder(
+    person: sa.Row[Any], items: Sequence[Owed], today: dt.date, templates: MailTemplates
+) -> Message:
     """A person's digest: everything they owe, each with its due date and link."""
-    return compose(
+    return templates.compose(
         "reminder",
         staff_subject(items),
         person.email,
@@ -138,7 +158,9 @@ def staff_reminder(person: sa.Row[Any], items: Sequence[Owed], today: dt.date) -
     )
 
 
-def manager_digest(manager_email: str, reports: Sequence[Report], today: dt.date) -> Message:
+def manager_digest(
+    manager_email: str, reports: Sequence[Report], today: dt.date, templates: MailTemplates
+) -> Message:
     """A manager's digest: their direct reports now overdue long enough to escalate."""
     count = len(reports)
     subject = (
@@ -151,14 +173,16 @@ def manager_digest(manager_email: str, reports: Sequence[Report], today: dt.date
         if "smattest.team" in current_app.view_functions
         else None
     )
-    return compose(
+    return templates.compose(
         "manager_digest", subject, manager_email, reports=reports, today=today, team_url=team_url
     )
 
 
-def hr_summary(recipients: Sequence[str], summary: WeeklySummary) -> Message:
+def hr_summary(
+    recipients: Sequence[str], summary: WeeklySummary, templates: MailTemplates
+) -> Message:
     """HR's weekly summary, one message to every address in ``SMATTEST_HR_EMAILS``."""
-    message = compose(
+    message = templates.compose(
         "hr_summary",
         f"Compliance summary: week of {_day(summary.week_start)}",
         recipients[0],

@@ -5,14 +5,17 @@ The database, not the scheduler, guarantees that a reminder goes out once:
 1. *Plan*: every run inserts the rows it finds due with INSERT … ON CONFLICT
    DO NOTHING against UNIQUE (staff, requirement, cycle, stage), so any number
    of runs, on any number of hosts, plan each row once.
-2. *Claim*: a conditional UPDATE turns ``pending`` rows into ``sending`` with
-   this run's random token; the run proceeds only with rows carrying its token.
-   Two runs never hold the same row: the second UPDATE finds it no longer
-   pending. The claim is committed before any mail is sent.
-3. *Send* outside any transaction, then mark each row ``sent`` right after its
-   mail was accepted. A failed send puts the row back to ``pending`` with the
-   error and a later ``next_attempt_at``; after the last attempt it is
-   ``failed`` (given up). A row left ``sending`` (the process died mid-send) is
+2. *Claim* a batch (``SMATTEST_MAIL_BATCH_SIZE`` rows, people or managers):
+   one conditional UPDATE turns ``pending`` rows into ``sending`` with this
+   run's random token, and one commit; the run proceeds only with rows
+   carrying its token. Two runs never hold the same row: the second UPDATE
+   finds it no longer pending. The claim is committed before any mail is sent.
+3. *Send* the batch outside any transaction over one SMTP connection, then
+   record every outcome in one commit (:mod:`.delivery`): one UPDATE marks the
+   accepted mails' rows ``sent``; a failed row goes back to ``pending`` with
+   its error and a later ``next_attempt_at``, and after the last attempt is
+   ``failed`` (given up). Only then is the next batch claimed: a process
+   killed mid-send leaves at most that one batch ``sending``, which is
    reported, never resent on a guess: HR decides.
 
 The same functions serve :class:`~smattest.outbox_models.HRSummary`, whose columns
@@ -22,7 +25,7 @@ mirror the reminder's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -31,6 +34,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import scoped_session
 
 from ..attest import RECEIPT_STAGE
+from ..models import Staff
 from ..outbox_models import HRSummary, Reminder
 from ..proxies import current_smattest
 from .cadence import ESCALATE
@@ -192,18 +196,43 @@ def claim_people(token: str, now: dt.datetime, limit: int) -> list[int] | None:
     return retry_on_deadlock(claim)
 
 
-def claim_escalations(token: str, now: dt.datetime) -> None:
-    """Claim every due escalation row at once: one digest per manager per run."""
+def claim_managers(token: str, now: dt.datetime, limit: int) -> list[str] | None:
+    """Claim the due escalation rows of up to ``limit`` managers; return the managers.
 
-    def claim() -> None:
+    All the rows of a manager's reports are claimed together, so that one run
+    sends each manager one digest. Managers are told apart by their address,
+    trimmed and lower-cased (a report without one is claimed under ``''`` and
+    then skipped). Returns None when nothing is left to claim.
+    """
+    staff = cast(sa.Table, Staff.__table__)
+    manager = sa.func.coalesce(sa.func.lower(sa.func.trim(staff.c.manager_email)), "")
+    waiting = sa.and_(due(REMINDERS, now), REMINDERS.c.stage == ESCALATE)
+
+    def claim() -> list[str] | None:
+        managers = list(
+            session().scalars(
+                sa.select(manager)
+                .select_from(REMINDERS.join(staff, staff.c.id == REMINDERS.c.staff_id))
+                .where(waiting)
+                .distinct()
+                .order_by(manager)
+                .limit(limit)
+            )
+        )
+        if not managers:
+            return None
         session().execute(
             sa.update(REMINDERS)
-            .where(due(REMINDERS, now), REMINDERS.c.stage == ESCALATE)
+            .where(
+                waiting,
+                REMINDERS.c.staff_id.in_(sa.select(staff.c.id).where(manager.in_(managers))),
+            )
             .values(status=SENDING, claim_token=token, claimed_at=now)
         )
         session().commit()
+        return managers
 
-    retry_on_deadlock(claim)
+    return retry_on_deadlock(claim)
 
 
 def claimed(token: str, *where: sa.ColumnElement[bool]) -> list[sa.Row[Any]]:
@@ -215,101 +244,6 @@ def claimed(token: str, *where: sa.ColumnElement[bool]) -> list[sa.Row[Any]]:
             .order_by(REMINDERS.c.staff_id, REMINDERS.c.id)
         )
     )
-
-
-def mark_sent(
-    table: sa.Table, ids: Iterable[int], token: str, now: dt.datetime, recipient: str
-) -> None:
-    """Record that the mail carrying rows ``ids`` was accepted, and commit at once.
-
-    Keyed on this run's token, not on the status: if HR released a row that
-    looked stuck while this run was still sending it, the row still ends up
-    ``sent`` instead of going out again.
-    """
-    session().execute(
-        sa.update(table)
-        .where(table.c.id.in_(list(ids)), table.c.claim_token == token)
-        .values(status=SENT, sent_at=now, recipient=recipient, last_error=None)
-    )
-    session().commit()
-
-
-def mark_skipped(reasons: dict[int, str], token: str) -> None:
-    """Rows not to send any more (the person is current, the cycle changed...), with why."""
-    if not reasons:
-        return
-    for row_id, reason in reasons.items():
-        session().execute(
-            sa.update(REMINDERS)
-            .where(REMINDERS.c.id == row_id, REMINDERS.c.claim_token == token)
-            .values(status=SKIPPED, last_error=f"Not sent: {reason}.")
-        )
-    session().commit()
-
-
-def record_failure(
-    table: sa.Table,
-    rows: Iterable[sa.Row[Any]],
-    token: str,
-    now: dt.datetime,
-    error: str,
-    *,
-    retry_minutes: int,
-    max_attempts: int,
-    give_up: bool = False,
-) -> int:
-    """Count a failed attempt for ``rows``; return how many were given up.
-
-    A row goes back to ``pending`` with ``last_error`` and waits
-    ``retry_minutes`` × 2^(attempts-1) before its next try; after
-    ``max_attempts`` (or at once with ``give_up``, for an address no retry can
-    fix) it becomes ``failed`` and is listed for HR.
-    """
-    given_up = 0
-    for row in rows:
-        attempts = row.attempts + 1
-        values: dict[str, str | dt.datetime | None]
-        if give_up or attempts >= max_attempts:
-            values = {"status": FAILED, "next_attempt_at": None}
-            given_up += 1
-        else:
-            wait = dt.timedelta(minutes=retry_minutes * 2 ** (attempts - 1))
-            values = {"status": PENDING, "next_attempt_at": now + wait}
-        session().execute(
-            sa.update(table)
-            .where(table.c.id == row.id, table.c.claim_token == token)
-            .values(attempts=attempts, last_error=error, **values)
-        )
-    session().commit()
-    return given_up
-
-
-def return_unsent(rows: Iterable[sa.Row[Any]], token: str, error: str) -> None:
-    """Give back claimed rows that were never tried: ``pending`` again, sent by a later run."""
-    ids = [row.id for row in rows]
-    if ids:
-        session().execute(
-            sa.update(REMINDERS)
-            .where(
-                REMINDERS.c.id.in_(ids),
-                REMINDERS.c.claim_token == token,
-                REMINDERS.c.status == SENDING,
-            )
-            .values(status=PENDING, last_error=error)
-        )
-    session().commit()
-
-
-def return_unsent_in(table: sa.Table, rows: Iterable[sa.Row[Any]], token: str) -> None:
-    """Give back claimed rows of ``table`` never tried because the mail server failed."""
-    ids = [row.id for row in rows]
-    if ids:
-        session().execute(
-            sa.update(table)
-            .where(table.c.id.in_(ids), table.c.claim_token == token, table.c.status == SENDING)
-            .values(status=PENDING)
-        )
-    session().commit()
 
 
 def stuck(table: sa.Table, now: dt.datetime, timeout_minutes: int) -> sa.ColumnElement[bool]:

@@ -16,22 +16,24 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_mail import Message
+from sqlalchemy.orm import joinedload
 
 import smattest.reminders.outbox as outbox
 
 from ..attest import RECEIPT_STAGE, attestation_of_stage
 from ..db import utcnow
-from ..mail import Batch, address_problem, compose, describe_error, mail_state
-from ..models import Attestation, TrainingCompletion
+from ..mail import MailTemplates, address_problem, mail_state
+from ..models import Attestation, CourseVersion, PolicyVersion, TrainingCompletion
 from ..proxies import current_smattest
 from ..timeutil import to_local
 from ..training import COURSE_RECEIPT_STAGE
-from .messages import links
+from .delivery import Delivery
 from .report import ReminderError
 
 #: The outbox: receipts are rows of the reminders' table.
@@ -123,51 +125,66 @@ def _claim(token: str, now: dt.datetime, limit: int) -> list[sa.Row[Any]]:
 
 def _send(rows: list[sa.Row[Any]], token: str, now: dt.datetime, report: ReceiptReport) -> bool:
     """Send one claimed batch; False when the mail server failed and the run must stop."""
-    with Batch() as batch:
+    records = _records(rows)
+    with Delivery(REMINDERS, token, now) as delivery:
         for index, row in enumerate(rows):
-            record = _record(row.stage)
+            record = records.get(row.stage)
             email = record.staff.email if record else None
             problem = address_problem(email) if record else "the signature or completion is gone"
             if problem or record is None or email is None:
-                _fail(report, [row], token, now, f"{problem}; correct it in the roster", True)
+                delivery.fail([row], f"{problem}; correct it in the roster", True)
                 continue
-            try:
-                with links():
-                    message = _message(record)
-                batch.send(message)
-            except Exception as error:
-                _fail(report, [row], token, now, describe_error(error))
-                if batch.broken:
-                    rest = rows[index + 1 :]
-                    outbox.return_unsent(
-                        rest,
-                        token,
-                        "Not sent: the mail server failed earlier in the run; "
-                        "a later run sends it.",
-                    )
-                    report.returned += len(rest)
-                    return False
-                continue
-            outbox.mark_sent(REMINDERS, [row.id], token, now, email)
-            report.sent += 1
-    return True
+            if not delivery.send([row], email, partial(_message, record)):
+                delivery.give_back(rows[index + 1 :])
+                break
+    report.sent += len(delivery.accepted)
+    report.failed += delivery.failed
+    report.given_up += delivery.given_up
+    report.returned += delivery.returned
+    report.problems += delivery.problems
+    return delivery.broken is None
 
 
-def _record(stage: str) -> Attestation | TrainingCompletion | None:
-    """The signature or course completion a receipt's outbox stage names."""
-    if stage.startswith(COURSE_RECEIPT_STAGE):
-        completion: TrainingCompletion | None = session().get(
-            TrainingCompletion, int(stage.removeprefix(COURSE_RECEIPT_STAGE))
-        )
-        return completion
-    attestation: Attestation | None = session().get(Attestation, attestation_of_stage(stage))
-    return attestation
+def _records(rows: list[sa.Row[Any]]) -> dict[str, Attestation | TrainingCompletion]:
+    """The signatures and course completions the batch's outbox stages name, by stage.
+
+    Two queries for the batch, each loading the person and the version with it.
+    """
+    signed: dict[int, str] = {}
+    completed: dict[int, str] = {}
+    for row in rows:
+        if row.stage.startswith(COURSE_RECEIPT_STAGE):
+            completed[int(row.stage.removeprefix(COURSE_RECEIPT_STAGE))] = row.stage
+        else:
+            signed[attestation_of_stage(row.stage)] = row.stage
+    found: dict[str, Attestation | TrainingCompletion] = {}
+    if signed:
+        for attestation in session().scalars(
+            sa.select(Attestation)
+            .where(Attestation.id.in_(list(signed)))
+            .options(
+                joinedload(Attestation.staff),
+                joinedload(Attestation.policy_version).joinedload(PolicyVersion.policy),
+            )
+        ):
+            found[signed[attestation.id]] = attestation
+    if completed:
+        for completion in session().scalars(
+            sa.select(TrainingCompletion)
+            .where(TrainingCompletion.id.in_(list(completed)))
+            .options(
+                joinedload(TrainingCompletion.staff),
+                joinedload(TrainingCompletion.course_version).joinedload(CourseVersion.course),
+            )
+        ):
+            found[completed[completion.id]] = completion
+    return found
 
 
-def _message(record: Attestation | TrainingCompletion) -> Message:
+def _message(record: Attestation | TrainingCompletion, templates: MailTemplates) -> Message:
     if isinstance(record, TrainingCompletion):
         course_version = record.course_version
-        return compose(
+        return templates.compose(
             "course_receipt",
             f"Receipt: you completed the {course_version.course.title}",
             record.staff.email or "",
@@ -178,7 +195,7 @@ def _message(record: Attestation | TrainingCompletion) -> Message:
         )
     attestation = record
     version = attestation.policy_version
-    return compose(
+    return templates.compose(
         "receipt",
         f"Receipt: you signed {version.policy.title}, version {version.number}",
         attestation.staff.email or "",
@@ -188,26 +205,3 @@ def _message(record: Attestation | TrainingCompletion) -> Message:
         signed_at=to_local(attestation.attested_at),
         receipt_url=url_for("smattest.receipt", number=attestation.chain_seq, _external=True),
     )
-
-
-def _fail(
-    report: ReceiptReport,
-    rows: list[sa.Row[Any]],
-    token: str,
-    now: dt.datetime,
-    error: str,
-    give_up: bool = False,
-) -> None:
-    config = current_app.config
-    report.given_up += outbox.record_failure(
-        REMINDERS,
-        rows,
-        token,
-        now,
-        f"Not sent: {error}.",
-        retry_minutes=config["SMATTEST_REMINDER_RETRY_MINUTES"],
-        max_attempts=config["SMATTEST_REMINDER_MAX_ATTEMPTS"],
-        give_up=give_up,
-    )
-    report.failed += len(rows)
-    report.problems.append(error)

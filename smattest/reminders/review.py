@@ -8,20 +8,22 @@ marked sent, so each reminder goes out once whatever the number of runs.
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
+from functools import partial
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_mail import Message
 
-import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
 
 from ..lifecycle import REVIEW_NOTICE_DAYS, review_date
-from ..mail import Batch, address_problem, compose, describe_error
+from ..mail import MailTemplates, address_problem
 from ..models import Policy
 from ..proxies import current_smattest
 from ..records import ReviewNotice
 from .context import RunContext
+from .delivery import Delivery
 from .outbox import PENDING, SENDING, insert_ignoring_duplicates, retry_on_deadlock
 from .report import MailOut
 
@@ -93,30 +95,29 @@ def send_review_reminders(run: RunContext) -> None:
     if not rows:
         return
     run.report.claimed += len(rows)
-    with Batch() as batch:
-        for row in rows:
+    with Delivery(NOTICES, run.token, run.now) as delivery:
+        for index, row in enumerate(rows):
             found = session.get(Policy, row.policy_id)
             owner = found.owner_email if found is not None else None
             problem = address_problem(owner)
             if found is None or owner is None or problem:
-                run.fail(NOTICES, [row], f"{problem or 'no owner'} (the policy owner's)", True)
+                delivery.fail([row], f"{problem or 'no owner'} (the policy owner's)", True)
                 continue
-            try:
-                with messages.links():
-                    message = compose(
-                        "review_reminder",
-                        f"{'Review due today' if row.stage == DUE else 'Review due in 30 days'}:"
-                        f" {found.title}",
-                        owner,
-                        policy=found,
-                        review_on=row.review_on,
-                        due_today=row.stage == DUE,
-                        url=url_for("smattest.hr_policies", _external=True),
-                    )
-                batch.send(message)
-            except Exception as error:
-                run.fail(NOTICES, [row], describe_error(error))
-                if batch.broken:
-                    return
-                continue
-            run.sent(ReviewNotice, [row], owner, "hr", (found.title,))
+            notice = partial(_notice, row, found, owner)
+            if not delivery.send([row], owner, notice, (found.title,)):
+                delivery.give_back(rows[index + 1 :])
+                break
+    run.tally(delivery, ReviewNotice, "hr")
+
+
+def _notice(row: sa.Row[Any], policy: Policy, owner: str, templates: MailTemplates) -> Message:
+    """The owner's review reminder: 30 days ahead, or on the day."""
+    return templates.compose(
+        "review_reminder",
+        f"{'Review due today' if row.stage == DUE else 'Review due in 30 days'}: {policy.title}",
+        owner,
+        policy=policy,
+        review_on=row.review_on,
+        due_today=row.stage == DUE,
+        url=url_for("smattest.hr_policies", _external=True),
+    )

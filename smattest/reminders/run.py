@@ -7,8 +7,9 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from itertools import groupby
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from flask import current_app
@@ -22,13 +23,14 @@ import smattest.reminders.review as review
 import smattest.reminders.stuck as stuck
 
 from ..db import utcnow
-from ..mail import Batch, address_problem, describe_error, mail_state
+from ..mail import address_problem, mail_state
 from ..models import Staff
-from ..outbox_models import HRSummary, Reminder
+from ..outbox_models import Reminder
 from ..proxies import current_smattest
 from ..signals import reminder_sent
 from ..state import current_app_object
 from .cadence import ESCALATE, Cadence
+from .delivery import Delivery
 from .outbox import REMINDERS, session
 from .preview import preview
 from .report import MailOut, ReminderError, RunReport
@@ -79,6 +81,15 @@ class ReminderRun:
         self._standings: dict[tuple[str, int], dict[int, compliance.Standing]] | None = None
 
     def run(self) -> RunReport:
+        """Plan today's rows into the outbox, then send what is due; the report."""
+        self.plan()
+        return self.send()
+
+    def plan(self) -> None:
+        """Check the configuration and plan the rows due today (the dry run lists them).
+
+        Raises before anything is written when mail cannot be sent as configured.
+        """
         self._check_configuration()
         self.requirements: Sequence[compliance.Requirement] = compliance.requirements(self.today)
         self.titles = {(r.kind, r.id): r.title for r in self.requirements}
@@ -89,6 +100,11 @@ class ReminderRun:
                 preview(self, rows)
             else:
                 self.report.planned = outbox.plan(rows, self.token, self.now)
+
+    def send(self) -> RunReport:
+        """Send what the outbox holds for today, a batch at a time, after :meth:`plan`."""
+        if self.report.business_day:
+            if not self.dry_run:
                 self._send_to_people()
                 self._send_to_managers()
             announce.send_announcements(self)
@@ -218,53 +234,43 @@ class ReminderRun:
             )
         }
         fresh = self._standings_of(ids)
-        skips: dict[int, str] = {}
-        mails: list[
-            tuple[sa.Row[*tuple[Any, ...]], list[sa.Row[Any]], list[compliance.Standing]]
-        ] = []
-        for staff_id, group in groupby(rows, key=lambda row: row.staff_id):
-            owed = fresh.get(staff_id, {})
-            sendable = []
-            for row in group:
-                reason = self.verdict(row, owed.get((row.requirement_kind, row.requirement_id)))
-                if reason:
-                    skips[row.id] = reason
-                else:
-                    sendable.append(row)
-            if sendable:
-                mails.append((people[staff_id], sendable, list(owed.values())))
-        outbox.mark_skipped(skips, self.token)
-        self.report.skipped += len(skips)
-
-        with Batch() as batch:
+        with Delivery(REMINDERS, self.token, self.now) as delivery:
+            mails: list[tuple[Any, list[sa.Row[Any]], list[compliance.Standing]]] = []
+            for staff_id, group in groupby(rows, key=lambda row: row.staff_id):
+                owed = fresh.get(staff_id, {})
+                sendable = []
+                for row in group:
+                    reason = self.verdict(row, owed.get((row.requirement_kind, row.requirement_id)))
+                    if reason:
+                        delivery.skip(row, reason)
+                    else:
+                        sendable.append(row)
+                if sendable:
+                    mails.append((people[staff_id], sendable, list(owed.values())))
             for index, (person, sendable, standings_owed) in enumerate(mails):
                 problem = address_problem(person.email)
                 if problem:
-                    self.fail(REMINDERS, sendable, f"{problem}; correct it in the roster", True)
+                    delivery.fail(sendable, f"{problem}; correct it in the roster", True)
                     continue
-                try:
-                    with messages.links():
-                        items = messages.owed(standings_owed, self.today)
-                        message = messages.staff_reminder(person, items, self.today)
-                    batch.send(message)
-                except Exception as error:
-                    self.fail(REMINDERS, sendable, describe_error(error))
-                    if batch.broken:
-                        later = [row for _, rows_, _ in mails[index + 1 :] for row in rows_]
-                        self._stop(error, later)
-                        return
-                    continue
-                self.sent(Reminder, sendable, person.email, "staff", tuple(i.title for i in items))
+                items = messages.owed(standings_owed, self.today)
+                mail = partial(messages.staff_reminder, person, items, self.today)
+                if not delivery.send(sendable, person.email, mail, tuple(i.title for i in items)):
+                    delivery.give_back(row for _, later, _ in mails[index + 1 :] for row in later)
+                    break
+        self.tally(delivery, Reminder, "staff")
 
     def _send_to_managers(self) -> None:
         """One digest per manager, listing their reports escalated in this run."""
-        if self.broken:
-            return
-        outbox.claim_escalations(self.token, self.now)
-        rows = outbox.claimed(self.token, REMINDERS.c.stage == ESCALATE)
-        self.report.claimed += len(rows)
-        if not rows:
-            return
+        limit = self.config["SMATTEST_MAIL_BATCH_SIZE"]
+        while not self.broken:
+            if outbox.claim_managers(self.token, self.now, limit) is None:
+                return
+            rows = outbox.claimed(self.token, REMINDERS.c.stage == ESCALATE)
+            self.report.claimed += len(rows)
+            if rows:
+                self._send_managers_batch(rows)
+
+    def _send_managers_batch(self, rows: list[sa.Row[Any]]) -> None:
         ids = {row.staff_id for row in rows}
         people = {
             p.id: p
@@ -275,44 +281,32 @@ class ReminderRun:
             )
         }
         fresh = self._standings_of(ids)
-        skips: dict[int, str] = {}
-        by_manager: dict[str, list[_Escalated]] = defaultdict(list)
-        for row in rows:
-            person = people[row.staff_id]
-            standing = fresh.get(row.staff_id, {}).get((row.requirement_kind, row.requirement_id))
-            reason = self.verdict(row, standing, person.manager_email)
-            if reason:
-                skips[row.id] = reason
-            else:
-                assert standing is not None  # verdict: no standing, no escalation
-                by_manager[person.manager_email.strip().lower()].append((person, row, standing))
-        outbox.mark_skipped(skips, self.token)
-        self.report.skipped += len(skips)
-
-        managers = sorted(by_manager.items())
-        size = self.config["SMATTEST_MAIL_BATCH_SIZE"]
-        for start in range(0, len(managers), size):
-            with Batch() as batch:
-                for index, (manager, entries) in enumerate(managers[start : start + size]):
-                    sendable = [row for _, row, _ in entries]
-                    problem = address_problem(manager)
-                    if problem:
-                        self.fail(REMINDERS, sendable, f"{problem} (the manager's)", True)
-                        continue
-                    try:
-                        with messages.links():
-                            reports = self._reports(entries)
-                            message = messages.manager_digest(manager, reports, self.today)
-                        batch.send(message)
-                    except Exception as error:
-                        self.fail(REMINDERS, sendable, describe_error(error))
-                        if batch.broken:
-                            rest = managers[start + index + 1 :]
-                            self._stop(error, [r for _, es in rest for _, r, _ in es])
-                            return
-                        continue
-                    names = tuple(report.full_name for report in reports)
-                    self.sent(Reminder, sendable, manager, "manager", names)
+        with Delivery(REMINDERS, self.token, self.now) as delivery:
+            by_manager: dict[str, list[_Escalated]] = defaultdict(list)
+            for row in rows:
+                person = people[row.staff_id]
+                owed = fresh.get(row.staff_id, {})
+                standing = owed.get((row.requirement_kind, row.requirement_id))
+                reason = self.verdict(row, standing, person.manager_email)
+                if reason:
+                    delivery.skip(row, reason)
+                else:
+                    assert standing is not None  # verdict: no standing, no escalation
+                    manager = person.manager_email.strip().lower()
+                    by_manager[manager].append((person, row, standing))
+            managers = sorted(by_manager.items())
+            for index, (manager, entries) in enumerate(managers):
+                sendable = [row for _, row, _ in entries]
+                problem = address_problem(manager)
+                if problem:
+                    delivery.fail(sendable, f"{problem} (the manager's)", True)
+                    continue
+                reports = self._reports(entries)
+                mail = partial(messages.manager_digest, manager, reports, self.today)
+                if not delivery.send(sendable, manager, mail, tuple(r.full_name for r in reports)):
+                    delivery.give_back(r for _, es in managers[index + 1 :] for _, r, _ in es)
+                    break
+        self.tally(delivery, Reminder, "manager")
 
     def _reports(self, entries: list[_Escalated]) -> list[messages.Report]:
         """The manager's overdue reports, each with the requirements escalated today."""
@@ -330,63 +324,39 @@ class ReminderRun:
 
     # -- outcomes ----------------------------------------------------------------------------
 
-    def sent(
-        self,
-        model: type[Reminder] | type[HRSummary],
-        rows: Sequence[sa.Row[Any]],
-        recipient: str,
-        kind: str,
-        listed: tuple[str, ...],
-    ) -> None:
-        ids = [row.id for row in rows]
-        table = cast(sa.Table, model.__table__)  # a declarative model's table is a Table
-        outbox.mark_sent(table, ids, self.token, self.now, recipient)
+    def tally(self, delivery: Delivery, model: type[Any], kind: str, unstaged: str = "") -> None:
+        """Report a recorded batch: mails sent (and the signal), failures, rows given back.
+
+        ``unstaged`` names the stage of rows that have none (announcements, HR's summary).
+        """
+        report = self.report
+        report.failed += delivery.failed
+        report.given_up += delivery.given_up
+        report.problems += delivery.problems
+        report.skipped += len(delivery.skipped)
+        report.returned += delivery.returned
         counter = {"staff": "people_mailed", "manager": "managers_mailed", "hr": "hr_mailed"}[kind]
-        setattr(self.report, counter, getattr(self.report, counter) + 1)
-        stages = tuple(sorted({getattr(row, "stage", "weekly") for row in rows}))
-        self.report.mails.append(MailOut(kind, recipient, stages, listed))
-        if reminder_sent.receivers:
-            sent = session().scalars(sa.select(model).where(model.id.in_(ids)).order_by(model.id))
-            reminder_sent.send(
-                current_app_object(),
-                reminders=list(sent),
-                recipient=recipient,
-                kind=kind,
+        setattr(report, counter, getattr(report, counter) + len(delivery.accepted))
+        for mail in delivery.accepted:
+            stages = tuple(sorted({getattr(row, "stage", unstaged) for row in mail.rows}))
+            report.mails.append(MailOut(kind, mail.recipient, stages, mail.listed))
+        if delivery.broken:
+            self.broken = delivery.broken
+            report.warnings.append(
+                f"The mail server failed ({self.broken}): nothing more was sent in this run."
             )
-
-    def fail(
-        self, table: sa.Table, rows: Iterable[sa.Row[Any]], error: str, give_up: bool = False
-    ) -> None:
-        rows = list(rows)
-        given_up = outbox.record_failure(
-            table,
-            rows,
-            self.token,
-            self.now,
-            f"Not sent: {error}.",
-            retry_minutes=self.config["SMATTEST_REMINDER_RETRY_MINUTES"],
-            max_attempts=self.config["SMATTEST_REMINDER_MAX_ATTEMPTS"],
-            give_up=give_up,
-        )
-        self.report.failed += len(rows)
-        self.report.given_up += given_up
-        self.report.problems.append(error)
-        log.warning("reminder rows %s not sent: %s", [row.id for row in rows], error)
-
-    def _stop(self, error: BaseException, unsent: Iterable[sa.Row[Any]]) -> None:
-        """The mail server is gone: give back what was claimed, send nothing more."""
-        self.broken = describe_error(error)
-        unsent = list(unsent)
-        outbox.return_unsent(
-            unsent,
-            self.token,
-            f"Not sent: the mail server failed earlier in the run ({self.broken}); "
-            "a later run sends it.",
-        )
-        self.report.returned += len(unsent)
-        self.report.warnings.append(
-            f"The mail server failed ({self.broken}): nothing more was sent in this run."
-        )
+        if reminder_sent.receivers and delivery.accepted:
+            ids = [row.id for mail in delivery.accepted for row in mail.rows]
+            found = {
+                row.id: row for row in session().scalars(sa.select(model).where(model.id.in_(ids)))
+            }
+            for mail in delivery.accepted:
+                reminder_sent.send(
+                    current_app_object(),
+                    reminders=[found[row.id] for row in mail.rows],
+                    recipient=mail.recipient,
+                    kind=kind,
+                )
 
     # -- dry run, stuck rows -----------------------------------------------------------------
 

@@ -6,17 +6,19 @@ import datetime as dt
 from collections import Counter
 
 import sqlalchemy as sa
+from flask_mail import Message
 
 import smattest.compliance as compliance
 import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
 
 from ..config import WEEKDAYS
-from ..mail import Batch, address_problem, describe_error
+from ..mail import MailTemplates, address_problem
 from ..models import Policy, PolicyVersion, Staff
 from ..outbox_models import HRSummary
 from ..records import VersionWithdrawal
 from .context import RunContext
+from .delivery import Delivery
 from .outbox import REMINDERS, SUMMARIES, session
 from .report import MailOut
 
@@ -46,19 +48,17 @@ def send_hr_summary(run: RunContext) -> None:
     if row is None:
         return
     problems = [p for p in map(address_problem, emails) if p]
-    if problems:
-        run.fail(SUMMARIES, [row], "; ".join(problems) + " (SMATTEST_HR_EMAILS)", True)
-        return
-    try:
-        run.find_stuck()
-        with messages.links():
-            message = messages.hr_summary(emails, weekly_summary(run, week_start))
-        with Batch() as batch:
-            batch.send(message)
-    except Exception as error:
-        run.fail(SUMMARIES, [row], describe_error(error))
-        return
-    run.sent(HRSummary, [row], recipient, "hr", ("weekly summary",))
+    with Delivery(SUMMARIES, run.token, run.now) as delivery:
+        if problems:
+            delivery.fail([row], "; ".join(problems) + " (SMATTEST_HR_EMAILS)", True)
+        else:
+
+            def summary(templates: MailTemplates) -> Message:
+                run.find_stuck()
+                return messages.hr_summary(emails, weekly_summary(run, week_start), templates)
+
+            delivery.send([row], recipient, summary, ("weekly summary",))
+    run.tally(delivery, HRSummary, "hr", "weekly")
 
 
 def weekly_summary(run: RunContext, week_start: dt.date) -> messages.WeeklySummary:
