@@ -162,7 +162,6 @@ def attest(
     receipt.stage = receipt_stage(row_id)
     session.add(receipt)
     session.commit()  # releases the chain's lock
-    due.settle_soon()  # HR's due date for the signer, outside the lock
     send_after_commit(attestation_recorded, current_app_object(), attestation=row)
     return Recorded(row, True, row_id, title, number, receipt_number)
 
@@ -293,7 +292,6 @@ def attest_on_behalf(
     session.flush()
     row_id, receipt_number = row.id, row.chain_seq
     session.commit()
-    due.settle_soon()
     send_after_commit(attestation_recorded, current_app_object(), attestation=row)
     return Recorded(row, True, row_id, title, number, receipt_number)
 

@@ -14,8 +14,8 @@ How it stays true:
   (:func:`refresh_people`, :func:`refresh_requirements`, :func:`rebuild`), so
   the table commits with the change, or rolls back with it. A transaction
   holding the evidence chain's lock (a signature) writes a pending row per
-  person instead, settled by :func:`settle` right after its commit, outside
-  the lock; every read settles what is pending first.
+  person instead (:func:`mark_pending`), and every read of the table
+  (:func:`ready`) settles what is pending first, many people at a time.
 - **Days.** A row holds for every day until something dated arrives (a version
   taking effect, an audience or a placement from a day, a retirement) or the
   rule's settings change. :func:`ready`, called by every page that reads the
@@ -28,7 +28,6 @@ How it stays true:
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -233,42 +232,6 @@ def mark_pending(rows: Sequence[tuple[int, str]]) -> None:
         mine = mysql.insert(table)
         statement = mine.on_duplicate_key_update(token=mine.inserted.token)
     db_session().execute(statement, values)
-
-
-def settle_soon() -> None:
-    """After a commit that appended evidence: settle its pending people, if nobody else is.
-
-    Never raises: the evidence is committed whatever happens here, and the
-    next read of the table settles what is left.
-    """
-    try:
-        settle()
-    except Exception:
-        db_session().rollback()
-        logging.getLogger("smattest.due").exception(
-            "settling the due-date table failed; the next read of it settles instead"
-        )
-
-
-def settle(*, wait: bool = False) -> bool:
-    """Work off the pending people (see :func:`apply`) and commit; whether it ran.
-
-    Called right after a signature or completion commits, outside the chain's
-    lock; ``wait=False`` gives way when another transaction is settling or
-    rebuilding (it, or the next read, settles these too). Reads of the table
-    settle first (:func:`ready`), so a crash before this leaves nothing wrong.
-    """
-    session = db_session()
-    state = session.execute(
-        sa.select(DueState.computed_on).where(DueState.id == 1)
-        .with_for_update(skip_locked=not wait)
-    ).one_or_none()  # fmt: skip
-    if state is None:
-        session.rollback()
-        return False
-    _settle_locked(state.computed_on)
-    session.commit()
-    return True
 
 
 def _settle_locked(computed_on: dt.date | None) -> None:

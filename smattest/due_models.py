@@ -48,11 +48,11 @@ class DueDate(Base):
 class DuePending(Base):
     """A person whose rows of one kind a committed change moved, not yet worked out again.
 
-    Written instead of the rows themselves by a transaction that holds the
-    evidence chain's lock (a signature, a completion, an exemption), so that
-    the lock, which every signature in the agency waits for, covers one small
-    insert. Committed with the evidence; worked off by :func:`smattest.due.settle`
-    right after, and by every read of the table before it reads.
+    Written instead of the rows themselves by a transaction that appends
+    evidence (a signature, a completion, an exemption), so that signing, which
+    the whole agency does at once, costs one small insert. Committed with the
+    evidence; every read of the table (:func:`smattest.due.ready`) works off
+    what is pending first, many people at a time.
     """
 
     __tablename__ = "smattest_due_pending"

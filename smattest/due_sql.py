@@ -170,3 +170,24 @@ def everyone(
     if day == local_today() and due.ready() == day:
         return {(r.kind, r.id): {row.id: s for row, s in stream(r, day)} for r in requirements}
     return {(r.kind, r.id): compliance.standings(r, as_of=day) for r in requirements}
+
+
+def people(
+    staff_ids: Sequence[int], requirements: Sequence[Requirement], day: dt.date
+) -> dict[int, dict[tuple[str, int], Standing]]:
+    """These people's standings on ``day``, by staff id then (kind, requirement id).
+
+    For today from the table, after settling what is pending (a signature
+    made a second ago counts); for another day from the evidence.
+    """
+    found: dict[int, dict[tuple[str, int], Standing]] = {}
+    if day == local_today() and due.ready() == day:
+        for key, by_person in standings_of(staff_ids, requirements, day).items():
+            for staff_id, standing in by_person.items():
+                found.setdefault(staff_id, {})[key] = standing
+        return found
+    for r in requirements:
+        # staff_ids, not a where on Staff: only these people's evidence is read.
+        for person, standing in compliance.stream_standings(r, day, staff_ids=staff_ids):
+            found.setdefault(person.id, {})[(r.kind, r.id)] = standing
+    return found

@@ -8,7 +8,7 @@ changed; a bulk statement on those tables marks everything. Just before the
 commit, :func:`apply` asks the rule again for exactly those and writes their
 rows, so the table commits or rolls back with the change. Under the evidence
 chain's lock, changes about people only leave pending rows instead, settled
-right after the commit (:func:`smattest.due.settle`).
+by the next read of the table (:func:`smattest.due.ready`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ import datetime as dt
 import sqlalchemy as sa
 
 import smattest.compliance as compliance
-import smattest.due as due
 import smattest.evidence as evidence
 import smattest.text as text
 
@@ -200,7 +199,6 @@ def grant(
         )
     )
     session.commit()
-    due.settle_soon()
     send_after_commit(exemption_granted, current_app_object(), exemption=exemption)
     return exemption
 
@@ -263,7 +261,6 @@ def end(exemption: Exemption, ended_by: str, reason: str | None = None) -> Exemp
         )
     )
     session.commit()
-    due.settle_soon()
     session.refresh(exemption)
     send_after_commit(exemption_ended, current_app_object(), exemption=exemption)
     return exemption

@@ -28,7 +28,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-import smattest.due as due
 import smattest.evidence as evidence
 
 from .models import (
@@ -286,5 +285,4 @@ def apply(data: bytes, *, actor: str, filename: str = "upload.csv") -> Plan:
     except BaseException:
         session.rollback()
         raise
-    due.settle_soon()
     return plan

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-import smattest.due as due
 import smattest.evidence as evidence
 
 from .db import utcnow
@@ -156,7 +155,6 @@ def relink(changes: Sequence[Change], reason: str, recorded_by: str) -> list[Ide
     except BaseException:
         session.rollback()
         raise
-    due.settle_soon()
     identity_linked.send(current_app_object(), links=links)
     return links
 

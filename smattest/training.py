@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-import smattest.due as due
 import smattest.evidence as evidence
 
 from .db import rowcount, utcnow
@@ -364,7 +363,6 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
             )
         )
     session.commit()
-    due.settle_soon()
     session.refresh(attempt)
     if completion is not None:
         send_after_commit(training_completed, current_app_object(), completion=completion)

@@ -142,14 +142,9 @@ class ReminderRun:
     def _standings_of(
         self, staff_ids: Iterable[int]
     ) -> dict[int, dict[tuple[str, int], compliance.Standing]]:
-        """Fresh standings of some people, by person then requirement (for the re-check)."""
-        found: dict[int, dict[tuple[str, int], compliance.Standing]] = defaultdict(dict)
-        ids = sorted(staff_ids)
-        for r in self.requirements:
-            # staff_ids, not a where on Staff: only these people's evidence is read.
-            for person, standing in compliance.stream_standings(r, self.today, staff_ids=ids):
-                found[person.id][(r.kind, r.id)] = standing
-        return found
+        """Fresh standings of some people, by person then requirement (for the re-check):
+        what they signed or completed since the run planned counts."""
+        return due_sql.people(sorted(staff_ids), self.requirements, self.today)
 
     # -- planning ----------------------------------------------------------------------------
 
