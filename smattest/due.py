@@ -137,10 +137,11 @@ def rebuild(day: dt.date | None = None) -> None:
     """Work out the whole table again for ``day`` (default today), in the current transaction."""
     day = day or local_today()
     session = db_session()
+    marks = _pending_marks()  # read first: a mark committed after stays
     session.execute(TABLE.delete())
-    session.execute(PENDING.delete())
     for requirement in compliance.requirements(day):
         _insert(_rows(requirement, day, None))
+    _forget_marks(marks)
     session.execute(
         sa.update(DueState).where(DueState.id == 1).values(computed_on=day, settings=settings_key())
     )
@@ -237,9 +238,7 @@ def mark_pending(rows: Sequence[tuple[int, str]]) -> None:
 def _settle_locked(computed_on: dt.date | None) -> None:
     """Work off the pending people; the caller holds the state row's lock."""
     session = db_session()
-    pending = session.execute(
-        sa.select(PENDING.c.staff_id, PENDING.c.requirement_kind, PENDING.c.token)
-    ).all()
+    pending = _pending_marks()
     if not pending:
         return
     if computed_on is not None:
@@ -248,9 +247,21 @@ def _settle_locked(computed_on: dt.date | None) -> None:
             staff_ids = [row.staff_id for row in pending if row.requirement_kind == kind]
             if staff_ids:
                 refresh_people(staff_ids, day, kind)
-    # Only the marks as read: one renewed meanwhile (by a transaction whose
-    # evidence this settle could not see) stays for the next settle.
+    _forget_marks(pending)
+
+
+def _pending_marks() -> list[sa.Row[tuple[int, str, str]]]:
+    return list(
+        db_session().execute(
+            sa.select(PENDING.c.staff_id, PENDING.c.requirement_kind, PENDING.c.token)
+        )
+    )
+
+
+def _forget_marks(marks: Sequence[sa.Row[tuple[int, str, str]]]) -> None:
+    """Delete the marks as read: one renewed meanwhile (by a transaction whose
+    evidence the reader could not see) stays for the next settle."""
     key = sa.tuple_(PENDING.c.staff_id, PENDING.c.requirement_kind, PENDING.c.token)
-    for start in range(0, len(pending), CHUNK):
-        part = pending[start : start + CHUNK]
-        session.execute(PENDING.delete().where(key.in_([tuple(row) for row in part])))
+    for start in range(0, len(marks), CHUNK):
+        part = marks[start : start + CHUNK]
+        db_session().execute(PENDING.delete().where(key.in_([tuple(row) for row in part])))
