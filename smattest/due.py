@@ -237,7 +237,6 @@ def mark_pending(rows: Sequence[tuple[int, str]]) -> None:
 
 def _settle_locked(computed_on: dt.date | None) -> None:
     """Work off the pending people; the caller holds the state row's lock."""
-    session = db_session()
     pending = _pending_marks()
     if not pending:
         return
