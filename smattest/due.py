@@ -252,7 +252,8 @@ def _settle_locked(computed_on: dt.date | None) -> None:
 def _pending_marks() -> list[sa.Row[tuple[int, str, str]]]:
     return list(
         db_session().execute(
-            sa.select(PENDING.c.staff_id, PENDING.c.requirement_kind, PENDING.c.token)
+            # Mapped columns, so that a host's bind key for smattest routes the SELECT.
+            sa.select(DuePending.staff_id, DuePending.requirement_kind, DuePending.token)
         )
     )
 
