@@ -384,14 +384,3 @@ def receipt_for(staff: Staff, number: int) -> Attestation | None:
             in_chain(Attestation.chain_seq),
         )
     )
-
-
-def receipts_of(staff: Staff) -> list[Attestation]:
-    """Every attestation ``staff`` made or that was made for them, newest first."""
-    return list(
-        current_smattest.db.session.scalars(
-            sa.select(Attestation)
-            .where(Attestation.staff_id == staff.id, in_chain(Attestation.chain_seq))
-            .order_by(Attestation.attested_at.desc())
-        )
-    )

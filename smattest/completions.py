@@ -1,10 +1,20 @@
-"""Reading a person's training completions: their list, a receipt by number, an attempt's."""
+"""Reading a person's own evidence: their attestations and training completions with
+what a page shows of each (one statement each), a completion's receipt, an attempt's."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
-from .models import QuizAttempt, Staff, TrainingCompletion, in_chain
+from .models import (
+    Attestation,
+    CourseVersion,
+    PolicyVersion,
+    QuizAttempt,
+    Staff,
+    TrainingCompletion,
+    in_chain,
+)
 from .proxies import current_smattest
 
 
@@ -31,5 +41,23 @@ def completions_of(staff: Staff) -> list[TrainingCompletion]:
             sa.select(TrainingCompletion)
             .where(TrainingCompletion.staff_id == staff.id, in_chain(TrainingCompletion.chain_seq))
             .order_by(TrainingCompletion.completed_at.desc())
+            .options(joinedload(TrainingCompletion.course_version).joinedload(CourseVersion.course))
         )
+    )
+
+
+def receipts_of(staff: Staff) -> list[Attestation]:
+    """Every attestation ``staff`` made or that was made for them, newest first, with
+    the version and policy each was for."""
+    version = joinedload(Attestation.policy_version)
+    return list(
+        current_smattest.db.session.scalars(
+            sa.select(Attestation)
+            .where(Attestation.staff_id == staff.id, in_chain(Attestation.chain_seq))
+            .order_by(Attestation.attested_at.desc())
+            .options(
+                version.joinedload(PolicyVersion.policy),
+                version.joinedload(PolicyVersion.withdrawal),
+            )
+        ).unique()
     )

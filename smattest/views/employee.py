@@ -8,8 +8,8 @@ from flask_login import current_user
 
 import smattest.compliance as compliance
 
-from ..attest import receipt_for, receipts_of
-from ..completions import completion_receipt_for, completions_of
+from ..attest import receipt_for
+from ..completions import completion_receipt_for, completions_of, receipts_of
 from ..lifecycle import upcoming_for
 from ..staff import is_hr, is_manager
 from .access import login_required
