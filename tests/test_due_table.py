@@ -19,18 +19,9 @@ from smattest.policies import publish
 
 from . import hostapp
 from .conftest import all_databases
+from .content import SMALL_COURSE
 
 NOW = "2026-03-01T09:00:00+00:00"
-COURSE_SPEC = {
-    "slug": "refresher",
-    "title": "Social Media Refresher",
-    "policy": "social-media",
-    "sections": [{"title": "Why", "body": "Because."}],
-    "questions": [
-        {"id": "q1", "kind": "single", "prompt": "Post client photos?",
-         "options": [{"text": "No", "correct": True}, {"text": "Yes"}], "explanation": "Never."}
-    ],
-}  # fmt: skip
 
 
 @pytest.fixture
@@ -155,7 +146,7 @@ def test_a_quiet_day_moves_the_table_without_rebuilding(
 @all_databases
 def test_the_people_table_agrees_with_the_rule(policy, make_staff, freeze):
     """Filters, "most overdue" order and pages from SQL match the rule person by person."""
-    import_course(COURSE_SPEC)
+    import_course(SMALL_COURSE)
     hostapp.db.session.commit()
     people_ = _people(30, make_staff)
     for n, person in enumerate(people_):
