@@ -207,7 +207,7 @@ def ready() -> dt.date:
 
 
 def mark_pending(rows: Sequence[tuple[int, str]]) -> None:
-    """Note people whose rows of a kind moved (``(staff_id, kind)``), for :func:`settle`.
+    """Note people whose rows of a kind moved (``(staff_id, kind)``), for :func:`ready` to settle.
 
     Each mark carries a fresh token, also over a mark already there: a settle
     that read the older mark (and so worked without this transaction's

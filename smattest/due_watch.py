@@ -179,7 +179,8 @@ def apply(marks: Marks) -> None:
 
     Under the evidence chain's lock, changes about people only (a signature, a
     completion, an exemption) leave a :class:`~smattest.due_models.DuePending`
-    row each instead, worked off by :func:`settle` after the commit.
+    row each instead, worked off by the next read of the table
+    (:func:`smattest.due.ready`).
     """
     session = due.db_session()
     if session.info.get(CHAIN_LOCKED) and not (marks.everything or marks.requirements):
