@@ -72,6 +72,7 @@ from .standing import EXEMPT as EXEMPT
 from .standing import LABELS as LABELS
 from .standing import OVERDUE as OVERDUE
 from .standing import URGENCY as URGENCY
+from .standing import Position as Position
 from .standing import Standing as Standing
 from .timeutil import local_today
 
@@ -160,37 +161,6 @@ def _due(
         already = max(start, first_effective) + settings.new_hire_days
     pending = max(start, _pending_basis(requirement, record.last_number)) + settings.new_hire_days
     return min(already, pending)
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where one person stands on a requirement, whatever the day: what a status is read from.
-
-    ``due_on`` is the rule's due date had they no exemption; ``exempt`` says
-    an exemption covered the day it was worked out, until ``exempt_until``
-    (its last day; None: open-ended). The status on any later day, until
-    something recorded or scheduled changes, is :meth:`on` that day:
-    :mod:`smattest.due` keeps these in a table for the HR pages.
-    """
-
-    staff_id: int
-    due_on: dt.date
-    done_at: dt.datetime | None
-    exempt: bool = False
-    exempt_until: dt.date | None = None
-
-    def on(self, requirement: Requirement, day: dt.date, due_soon_days: int) -> Standing:
-        """The standing on ``day`` (from the day it was worked out on)."""
-        if self.exempt and (self.exempt_until is None or self.exempt_until >= day):
-            return Standing(requirement, self.staff_id, EXEMPT, self.exempt_until,
-                            self.done_at, day)  # fmt: skip
-        if day > self.due_on:
-            status = OVERDUE
-        elif self.done_at is None or (self.due_on - day).days <= due_soon_days:
-            status = DUE_SOON
-        else:
-            status = CURRENT
-        return Standing(requirement, self.staff_id, status, self.due_on, self.done_at, day)
 
 
 def evaluate(

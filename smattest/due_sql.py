@@ -1,8 +1,8 @@
 """Statuses as SQL over the due-date table: what HR's pages count, filter and order by.
 
 A status on a day is a comparison of the day with a row of
-:class:`~smattest.due_models.DueDate` (the same comparison as
-:meth:`smattest.compliance.Position.on`), so the database counts, filters,
+:class:`~smattest.due_models.DueDate` (:func:`smattest.standing.status_on`,
+the same comparison as :meth:`smattest.standing.Position.on`), so the database counts, filters,
 orders and pages, and returns only what a page shows. Call
 :func:`smattest.due.ready` first: it makes the table hold today's rows.
 """
@@ -19,48 +19,11 @@ from flask import current_app
 import smattest.compliance as compliance
 import smattest.due as due
 
-from .compliance import Position, Requirement, Standing
+from .compliance import Requirement, Standing
 from .models import DueDate, Staff
 from .proxies import current_smattest
-from .standing import CURRENT, DUE_SOON, EXEMPT, OVERDUE
+from .standing import OVERDUE, Position, is_status, status_on
 from .timeutil import local_today
-
-
-def _soon(day: dt.date) -> dt.date:
-    return day + dt.timedelta(days=current_app.config["SMATTEST_DUE_SOON_DAYS"])
-
-
-def exempt_on(day: dt.date) -> sa.ColumnElement[bool]:
-    """Rows whose exemption covers ``day``."""
-    return sa.and_(
-        DueDate.exempt, sa.or_(DueDate.exempt_until.is_(None), DueDate.exempt_until >= day)
-    )
-
-
-def status_on(day: dt.date) -> sa.ColumnElement[str]:
-    """A row's status on ``day``, as a SQL expression."""
-    return sa.case(
-        (exempt_on(day), EXEMPT),
-        (DueDate.due_on < day, OVERDUE),
-        (sa.or_(DueDate.done_at.is_(None), DueDate.due_on <= _soon(day)), DUE_SOON),
-        else_=CURRENT,
-    )
-
-
-def is_status(status: str, day: dt.date) -> sa.ColumnElement[bool]:
-    """Rows with ``status`` on ``day``, written so that indexes on ``due_on`` help."""
-    exempt = exempt_on(day)
-    if status == EXEMPT:
-        return exempt
-    if status == OVERDUE:
-        return sa.and_(~exempt, DueDate.due_on < day)
-    if status == DUE_SOON:
-        return sa.and_(
-            ~exempt,
-            DueDate.due_on >= day,
-            sa.or_(DueDate.done_at.is_(None), DueDate.due_on <= _soon(day)),
-        )
-    return sa.and_(~exempt, DueDate.due_on > _soon(day), DueDate.done_at.is_not(None))
 
 
 def of(requirements: Sequence[Requirement]) -> sa.ColumnElement[bool]:
