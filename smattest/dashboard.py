@@ -63,13 +63,6 @@ class Counts:
             return ">99%"
         return f"{share:.0f}%"
 
-    @classmethod
-    def of(cls, statuses: Sequence[str]) -> Counts:
-        tally = {status: 0 for status in STATUSES}
-        for status in statuses:
-            tally[status] += 1
-        return cls(len(statuses), tally)
-
 
 @dataclass(frozen=True)
 class DepartmentCounts:
