@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
@@ -81,3 +82,30 @@ def problems_of(form: FlaskForm, expired: str = EXPIRED) -> list[Problem]:
             continue
         problems += [(field.id, message) for message in field.errors]
     return problems
+
+
+#: The largest file an upload page accepts (a roster of about 50,000 people).
+UPLOAD_LIMIT = 5 * 1024 * 1024
+
+
+def read_upload(form: FlaskForm, field: FileField, too_large: str) -> tuple[bytes, str] | int:
+    """An upload form's file: its bytes and name (at most 100 characters).
+
+    Or, when there is none to read, the HTTP status to answer with, the reason
+    added to the form's errors: 400 when the form does not validate (an expired
+    form says so), 413 when the file is over :data:`UPLOAD_LIMIT`, then
+    ``too_large`` says what to do instead. Nothing is recorded either way.
+    """
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            form.form_errors.append("This form has expired: please choose the file again.")
+        return 400
+    upload = field.data
+    data = upload.read(UPLOAD_LIMIT + 1)
+    if len(data) > UPLOAD_LIMIT:
+        form.form_errors.append(
+            f"The file is larger than {UPLOAD_LIMIT // (1024 * 1024)} MB. Nothing was imported: "
+            + too_large
+        )
+        return 413
+    return data, (upload.filename or "upload.csv")[-100:]

@@ -21,7 +21,8 @@ import smattest.paper_era as paper_era
 
 from .access import hr_required
 from .base import blueprint
-from .hr_roster import UPLOAD_LIMIT, _pack, _unpack
+from .forms import UPLOAD_LIMIT, read_upload
+from .hr_roster import _pack, _unpack
 
 #: Rows listed in a preview; the counts are always complete.
 PREVIEW_ROWS = 50
@@ -51,19 +52,12 @@ def hr_paper_era() -> ResponseReturnValue:
     form = PaperEraUploadForm()
     if request.method == "GET":
         return _upload_page(form)
-    if not form.validate():
-        if "csrf_token" in form.errors:
-            form.form_errors.append("This form has expired: please choose the file again.")
-        return _upload_page(form, 400)
-    upload = form.evidence.data
-    data = upload.read(UPLOAD_LIMIT + 1)
-    if len(data) > UPLOAD_LIMIT:
-        form.form_errors.append(
-            f"The file is larger than {UPLOAD_LIMIT // (1024 * 1024)} MB. Nothing was imported: "
-            "split it, or use 'flask smattest evidence import' on the server."
-        )
-        return _upload_page(form, 413)
-    filename = (upload.filename or "upload.csv")[-100:]
+    found = read_upload(
+        form, form.evidence, "split it, or use 'flask smattest evidence import' on the server."
+    )
+    if isinstance(found, int):
+        return _upload_page(form, found)
+    data, filename = found
     return _preview(data, filename)
 
 

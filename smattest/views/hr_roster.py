@@ -31,9 +31,8 @@ from ..models import HREvent, Staff
 from ..proxies import current_smattest
 from .access import hr_required
 from .base import actor, blueprint
+from .forms import UPLOAD_LIMIT, read_upload
 
-#: The largest roster file the page accepts: about 50,000 people.
-UPLOAD_LIMIT = 5 * 1024 * 1024
 #: The largest request body the upload and the confirmation read: the file, base64
 #: and URL-encoded on the way back, with room to spare. Checked before reading.
 BODY_LIMIT = 3 * UPLOAD_LIMIT
@@ -70,20 +69,15 @@ def hr_roster() -> ResponseReturnValue:
     form = RosterUploadForm()
     if request.method == "GET":
         return _upload_page(form)
-    if not form.validate():
-        if "csrf_token" in form.errors:
-            form.form_errors.append("This form has expired: please choose the file again.")
-        return _upload_page(form, 400)
-    upload = form.roster.data
-    data = upload.read(UPLOAD_LIMIT + 1)
-    if len(data) > UPLOAD_LIMIT:
-        form.form_errors.append(
-            f"The file is larger than {UPLOAD_LIMIT // (1024 * 1024)} MB. Nothing was imported: "
-            "split it and use a partial import for each part, or use 'flask smattest roster "
-            "import' on the server."
-        )
-        return _upload_page(form, 413)
-    filename = (upload.filename or "upload.csv")[-100:]
+    found = read_upload(
+        form,
+        form.roster,
+        "split it and use a partial import for each part, or use 'flask smattest roster "
+        "import' on the server.",
+    )
+    if isinstance(found, int):
+        return _upload_page(form, found)
+    data, filename = found
     return _preview(data, partial=form.partial.data, filename=filename)
 
 
