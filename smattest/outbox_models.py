@@ -2,7 +2,9 @@
 
 Each row is planned in the same transaction as the fact that causes it, claimed
 by one run with a conditional UPDATE, sent outside any transaction, then marked
-sent (:mod:`smattest.reminders.outbox`).
+sent (:mod:`smattest.reminders.delivery`); the columns that track its mail are
+:class:`smattest.records.Delivery`'s. For a reminder, ``recipient`` is the person,
+or their manager for an escalation.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import Base, UTCDateTime, utcnow
+from .db import Base
 from .models import Staff
+from .records import Delivery
 
 
-class Reminder(Base):
+class Reminder(Delivery, Base):
     """The outbox: one row per (person, requirement, due cycle, stage), sent once."""
 
     __tablename__ = "smattest_reminder"
@@ -38,23 +41,11 @@ class Reminder(Base):
     requirement_id: Mapped[int]
     cycle_due: Mapped[dt.date] = mapped_column(sa.Date)
     stage: Mapped[str] = mapped_column(sa.String(16))
-    #: ``pending``, ``sending``, ``sent`` or ``failed`` (given up).
-    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    #: Which run claimed the row (a random token), so it sends only what it claimed.
-    claim_token: Mapped[str | None] = mapped_column(sa.String(36))
-    #: The address the mail went to: the person, or their manager for an escalation.
-    recipient: Mapped[str | None] = mapped_column(sa.String(255))
-    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     staff: Mapped[Staff] = relationship()
 
 
-class HRSummary(Base):
+class HRSummary(Delivery, Base):
     """The outbox row of HR's weekly summary: one per week, sent once."""
 
     __tablename__ = "smattest_hr_summary"
@@ -62,12 +53,5 @@ class HRSummary(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The Monday (local) of the week summarised.
     week_start: Mapped[dt.date] = mapped_column(sa.Date, unique=True)
-    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    claim_token: Mapped[str | None] = mapped_column(sa.String(36))
+    #: Every HR address the summary went to.
     recipient: Mapped[str | None] = mapped_column(sa.Text)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -24,6 +24,26 @@ class Retirable:
     retired_by: Mapped[str | None] = mapped_column(sa.String(64))
 
 
+class Delivery:
+    """The columns every outbox row shares: where its one mail stands.
+
+    ``status`` is ``pending``, ``sending`` (claimed by the run whose
+    ``claim_token`` it holds), ``sent`` or ``failed`` (given up after
+    ``attempts``); :mod:`smattest.reminders.delivery` claims, sends and records
+    them a batch at a time.
+    """
+
+    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(sa.String(36))
+    recipient: Mapped[str | None] = mapped_column(sa.String(255))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Placement(Base):
     """A person's department and groups from a day on: the history audiences are read in.
 
@@ -64,7 +84,7 @@ class AudienceChange(Base):
     set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Announcement(Base):
+class Announcement(Delivery, Base):
     """The outbox row of one person's email that a material version took effect. Sent once."""
 
     __tablename__ = "smattest_announcement"
@@ -76,18 +96,9 @@ class Announcement(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_staff.id"))
     policy_version_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_policy_version.id"))
-    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    claim_token: Mapped[str | None] = mapped_column(sa.String(36))
-    recipient: Mapped[str | None] = mapped_column(sa.String(255))
-    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ReviewNotice(Base):
+class ReviewNotice(Delivery, Base):
     """The outbox row of a policy owner's review reminder: 30 days before, and on the day."""
 
     __tablename__ = "smattest_review_notice"
@@ -100,15 +111,6 @@ class ReviewNotice(Base):
     review_on: Mapped[dt.date] = mapped_column(sa.Date)
     #: ``before`` (30 days ahead) or ``due`` (on the day).
     stage: Mapped[str] = mapped_column(sa.String(8))
-    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    claim_token: Mapped[str | None] = mapped_column(sa.String(36))
-    recipient: Mapped[str | None] = mapped_column(sa.String(255))
-    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class VersionWithdrawal(Base):
