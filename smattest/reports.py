@@ -217,9 +217,7 @@ def status_rows(as_of: dt.date | None = None) -> Iterator[tuple[str, ...]]:
                 n(person.department or ""), n(person.manager_email or ""),
                 person.hire_date.isoformat() if person.hire_date else "", *what, status,
                 "" if exempt or due_date is None else due_date.isoformat(),
-                str((day - due_date).days)
-                if status == compliance.OVERDUE and due_date else "0",
-                utc_iso(done_at) if done_at else "",
+                str(standing.days_overdue), utc_iso(done_at) if done_at else "",
                 (due_date.isoformat() if due_date else "open-ended") if exempt else "",
             )  # fmt: skip
 

@@ -61,7 +61,7 @@ def end_of_day_utc(day: dt.date) -> dt.datetime:
 
 
 #: Where a session keeps the listings it read, until its transaction ends or a
-#: flush changes a policy, course, version or audience (see :mod:`smattest.due`).
+#: flush changes a policy, course, version or audience (see :mod:`smattest.due_watch`).
 LISTINGS = "smattest.requirements"
 
 
