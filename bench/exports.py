@@ -25,11 +25,13 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import smattest.db  # noqa: E402
-from smattest import evidence, evidence_export, reports  # noqa: E402
-from smattest.courses import import_course  # noqa: E402
 from smattest.db import metadata  # noqa: E402
+from smattest.evidence import chain as evidence  # noqa: E402
+from smattest.evidence import export as evidence_export
 from smattest.models import Attestation, ChainHead, Staff  # noqa: E402
-from smattest.policies import publish  # noqa: E402
+from smattest.publishing.courses import import_course  # noqa: E402
+from smattest.publishing.policies import publish  # noqa: E402
+from smattest.reports import exports as reports  # noqa: E402
 from tests import hostapp  # noqa: E402
 from tests.content import SMALL_COURSE as COURSE  # noqa: E402
 

@@ -34,11 +34,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import smattest.db  # noqa: E402
 from bench import exports, scale  # noqa: E402
-from smattest import audit, compliance, dashboard, evidence, people  # noqa: E402
 from smattest.attest import attest  # noqa: E402
 from smattest.db import metadata  # noqa: E402
+from smattest.evidence import audit  # noqa: E402
+from smattest.evidence import chain as evidence
 from smattest.models import Attestation, ChainHead, PolicyVersion, Staff  # noqa: E402
-from smattest.policies import publish  # noqa: E402
+from smattest.publishing.policies import publish  # noqa: E402
+from smattest.reports import dashboard  # noqa: E402
+from smattest.reports import people_table as people
+from smattest.rule import compliance  # noqa: E402
 from tests import hostapp  # noqa: E402
 
 T0 = dt.datetime(2026, 1, 10, 9, tzinfo=dt.UTC)

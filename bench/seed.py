@@ -1,13 +1,13 @@
 """An agency for the benchmarks, filled through smattest's public interfaces where practical.
 
-- the policy is published with :func:`smattest.policies.publish` and the
-  course imported with :func:`smattest.courses.import_course`;
+- the policy is published with :func:`smattest.publishing.policies.publish` and the
+  course imported with :func:`smattest.publishing.courses.import_course`;
 - the roster goes in the way ``flask smattest roster sync`` puts it in
   (:func:`smattest.roster.plan` and :func:`smattest.roster.apply`), and the
   host's own user table gets one sign-in per person (plus one HR user);
 - evidence: half the staff hold a year of it (an attestation and a course
   completion at some moment of the past year), chained exactly as the
-  services chain it (:func:`smattest.evidence.record_hash`) but inserted a
+  services chain it (:func:`smattest.evidence.chain.record_hash`) but inserted a
   chunk at a time: 25,000 signatures through the signing service would take
   longer than everything measured. ``audit verify`` passes on the result.
 """
@@ -19,9 +19,8 @@ import hashlib
 
 import sqlalchemy as sa
 
-from smattest import evidence
-from smattest.courses import import_course
 from smattest.db import metadata
+from smattest.evidence import chain as evidence
 from smattest.models import (
     Attestation,
     ChainHead,
@@ -30,7 +29,8 @@ from smattest.models import (
     Staff,
     TrainingCompletion,
 )
-from smattest.policies import publish
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
 from smattest.roster import apply, plan
 from smattest.roster.reading import parse_records
 from tests import hostapp

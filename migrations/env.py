@@ -2,9 +2,7 @@
 
 from alembic import context
 
-import smattest.identity_models  # noqa: F401  (fills the metadata)
-import smattest.models  # noqa: F401
-import smattest.outbox_models  # noqa: F401
+import smattest.models  # noqa: F401  (fills the metadata)
 from smattest.db import metadata
 from smattest.migrate import VERSION_TABLE, is_smattest_table
 

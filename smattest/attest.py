@@ -7,17 +7,26 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-import smattest.compliance as compliance
-import smattest.due as due
-import smattest.evidence as evidence
+import smattest.due.upkeep as due
+import smattest.evidence.chain as evidence
+import smattest.rule.compliance as compliance
 import smattest.text as text
 
 from .db import utcnow
-from .identity import has_name
-from .models import POLICY, Attestation, ChainHead, HREvent, Policy, PolicyVersion, Staff, in_chain
-from .outbox_models import Reminder
-from .policies import get_policy, version_in_force
+from .models import (
+    POLICY,
+    Attestation,
+    ChainHead,
+    HREvent,
+    Policy,
+    PolicyVersion,
+    Reminder,
+    Staff,
+    in_chain,
+)
+from .people.identity import has_name
 from .proxies import current_smattest
+from .publishing.policies import get_policy, version_in_force
 from .signals import attestation_recorded, send_after_commit
 from .state import current_app_object
 from .timeutil import local_today

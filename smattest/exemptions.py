@@ -19,8 +19,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-import smattest.compliance as compliance
-import smattest.evidence as evidence
+import smattest.evidence.chain as evidence
+import smattest.rule.compliance as compliance
 import smattest.text as text
 
 from .db import rowcount, utcnow

@@ -10,7 +10,7 @@ from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 
 import smattest.config as settings
-import smattest.due_watch as due_watch
+import smattest.due.watch as due_watch
 
 from .cli import smattest_cli
 from .db import metadata
@@ -76,7 +76,7 @@ class SMAttest:
             Mail().init_app(app)
 
         if "security" in app.extensions and app.config["SMATTEST_USER_ID"] is None:
-            logging.getLogger("smattest.identity").warning(
+            logging.getLogger("smattest.people.identity").warning(
                 "Flask-Security is mounted and SMATTEST_USER_ID is not set: smattest would link "
                 "people by get_id(), Flask-Security's fs_uniquifier, which changes on every "
                 "password change. Set SMATTEST_USER_ID = lambda user: str(user.id)."

@@ -330,8 +330,8 @@ def send_mail(now: dt.datetime) -> Any:
 
 
 def take_checkpoint(now: dt.datetime) -> Any:
-    """The checkpoint job: ``smattest.checkpoints.take()``, its line logged."""
-    from .checkpoints import take  # only when it runs: importing the scheduler stays light
+    """The checkpoint job: ``smattest.evidence.checkpoints.take()``, its line logged."""
+    from .evidence.checkpoints import take  # only when it runs: importing the scheduler stays light
 
     taken = take()
     sent = ", ".join(taken.sent_to) or "nobody (SMATTEST_AUDIT_EMAILS is empty)"

@@ -33,7 +33,7 @@ exemption_ended = _signals.signal("smattest.exemption-ended")
 roster_imported = _signals.signal("smattest.roster-imported")
 
 #: HR linked people's records to new ids: ``links=`` the new IdentityLink rows.
-identity_linked = _signals.signal("smattest.identity-linked")
+identity_linked = _signals.signal("smattest.people.identity-linked")
 
 
 def send_after_commit(signal: Any, sender: object, **data: Any) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-import smattest.evidence as evidence
+import smattest.evidence.chain as evidence
 
 from .db import rowcount, utcnow
 from .models import (
@@ -18,10 +18,10 @@ from .models import (
     CourseVersion,
     Question,
     QuizAttempt,
+    Reminder,
     Staff,
     TrainingCompletion,
 )
-from .outbox_models import Reminder
 from .proxies import current_smattest
 from .signals import send_after_commit, training_completed
 from .state import current_app_object

@@ -161,7 +161,7 @@ def make_app(request, database_url, monkeypatch):
 
 def due_differences(app) -> list[str]:
     """What ``flask smattest compliance check`` reports on ``app``'s database, as text."""
-    from smattest.due_check import check
+    from smattest.due.check import check
 
     hostapp.db.session.rollback()
     if not sa.inspect(app.extensions["smattest"].engine).has_table("smattest_due"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smattest import evidence
+from smattest.evidence import chain as evidence
 from smattest.models import Exemption, ExemptionEnd
 
 from . import hostapp

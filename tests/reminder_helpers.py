@@ -8,9 +8,8 @@ import zoneinfo
 import sqlalchemy as sa
 
 from smattest.attest import attest
-from smattest.models import Staff
-from smattest.outbox_models import Reminder
-from smattest.policies import publish
+from smattest.models import Reminder, Staff
+from smattest.publishing.policies import publish
 
 from . import hostapp
 

@@ -9,9 +9,8 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from smattest.models import Staff
-from smattest.policies import publish
-from smattest.records import Announcement
+from smattest.models import Announcement, Staff
+from smattest.publishing.policies import publish
 from smattest.reminders import run_reminders
 
 from . import hostapp

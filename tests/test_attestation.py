@@ -7,9 +7,10 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from smattest import audit, evidence
+from smattest.evidence import audit
+from smattest.evidence import chain as evidence
 from smattest.models import Attestation, Staff
-from smattest.policies import publish, text_sha256
+from smattest.publishing.policies import publish, text_sha256
 from smattest.signals import attestation_recorded
 
 from . import hostapp

@@ -12,10 +12,12 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from smattest import compliance, dashboard, evidence_export, reports
-from smattest.courses import import_course
-from smattest.models import HREvent, Staff
-from smattest.records import AudienceChange
+from smattest.evidence import export as evidence_export
+from smattest.models import AudienceChange, HREvent, Staff
+from smattest.publishing.courses import import_course
+from smattest.reports import dashboard
+from smattest.reports import exports as reports
+from smattest.rule import compliance
 
 from . import hostapp
 from .conftest import all_databases

@@ -5,10 +5,11 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from smattest import audit, evidence
 from smattest.attest import attest
+from smattest.evidence import audit
+from smattest.evidence import chain as evidence
 from smattest.models import Attestation, Staff
-from smattest.policies import publish
+from smattest.publishing.policies import publish
 
 from . import hostapp
 from .conftest import all_databases

@@ -13,7 +13,7 @@ import hashlib
 
 import pytest
 
-from smattest import evidence
+from smattest.evidence import chain as evidence
 from smattest.models import Attestation, TrainingCompletion
 
 from . import hostapp

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from smattest import evidence
 from smattest.attest import attest
+from smattest.evidence import chain as evidence
 from smattest.models import Attestation, ChainHead, Checkpoint, Staff
-from smattest.policies import publish
+from smattest.publishing.policies import publish
 from smattest.scheduler import Scheduler, jobs_for
 
 from . import hostapp

@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from smattest import compliance
 from smattest.attest import attest
 from smattest.models import Staff
-from smattest.policies import publish
+from smattest.publishing.policies import publish
+from smattest.rule import compliance
 
 from . import hostapp
 from .conftest import all_databases

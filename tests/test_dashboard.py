@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from smattest.attest import attest
-from smattest.courses import import_course
 from smattest.models import POLICY, Exemption, Staff
-from smattest.policies import publish
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
 
 from . import hostapp
 from .conftest import all_databases
@@ -262,7 +262,7 @@ def test_the_manager_filter_takes_part_of_a_name(client, hr, roster, make_staff)
 
 @pytest.mark.settings()
 def test_past_the_limit_there_is_no_list_of_managers(client, hr, roster, monkeypatch):
-    monkeypatch.setattr("smattest.views.hr_dashboard.MANAGER_LIST_LIMIT", 1)
+    monkeypatch.setattr("smattest.views.hr.people.MANAGER_LIST_LIMIT", 1)
 
     html = client.get("/compliance/hr/people").get_data(as_text=True)
 

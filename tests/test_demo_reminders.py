@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from smattest import audit, compliance
-from smattest.models import Attestation, HREvent, TrainingCompletion
-from smattest.outbox_models import Reminder
+from smattest.evidence import audit
+from smattest.models import Attestation, HREvent, Reminder, TrainingCompletion
+from smattest.rule import compliance
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "examples" / "intranet"))
 import intranet  # noqa: E402

@@ -6,10 +6,10 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from smattest import compliance
 from smattest.attest import attest
 from smattest.models import POLICY, HREvent, PolicyDraft, PolicyVersion, Staff
-from smattest.policies import get_policy, publish
+from smattest.publishing.policies import get_policy, publish
+from smattest.rule import compliance
 
 from . import hostapp
 from .html import Elements

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from smattest import drafts
 from smattest.drafts import DraftConflict, DraftError
 from smattest.models import HREvent, Policy, PolicyDraft, PolicyVersion
-from smattest.policies import PolicyError, get_policy, publish, text_sha256
+from smattest.publishing.policies import PolicyError, get_policy, publish, text_sha256
 
 from . import hostapp
 from .conftest import all_databases

@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from smattest import compliance
-from smattest.outbox_models import Reminder
-from smattest.policies import publish
+from smattest.models import Reminder
+from smattest.publishing.policies import publish
 from smattest.reminders import run_reminders
+from smattest.rule import compliance
 
 from . import hostapp
 from .conftest import all_databases

@@ -7,15 +7,15 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-import smattest.compliance as compliance
-import smattest.dashboard as dashboard
-import smattest.due as due
-import smattest.people as people
+import smattest.due.upkeep as due
+import smattest.reports.dashboard as dashboard
+import smattest.reports.people_table as people
+import smattest.rule.compliance as compliance
 from smattest.attest import attest
-from smattest.courses import import_course
 from smattest.exemptions import end, grant
 from smattest.models import COURSE, POLICY, DueDate, DuePending, DueState, Staff
-from smattest.policies import publish
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
 
 from . import hostapp
 from .conftest import all_databases

@@ -12,7 +12,6 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from smattest import compliance
 from smattest.attest import attest
 from smattest.models import (
     POLICY,
@@ -23,7 +22,8 @@ from smattest.models import (
     PolicyVersion,
     Staff,
 )
-from smattest.policies import publish
+from smattest.publishing.policies import publish
+from smattest.rule import compliance
 
 from . import hostapp
 from .conftest import all_databases
@@ -132,7 +132,7 @@ def test_a_row_forged_at_the_next_position_is_named_too(world, runner):
 @all_databases
 def test_a_row_forged_at_a_taken_position_in_another_table_is_named(world, runner, app):
     """Position 1 is Ada's attestation; a training completion forged at 1 shares it."""
-    from smattest.courses import import_course
+    from smattest.publishing.courses import import_course
 
     from .content import SMALL_COURSE
 

@@ -9,11 +9,11 @@ import json
 
 import sqlalchemy as sa
 
-from smattest import compliance
 from smattest import verify as hashformat
-from smattest.courses import stored_sha256
 from smattest.db import JSONText, UTCDateTime
 from smattest.models import POLICY, CourseVersion, Exemption, ExemptionEnd, Staff
+from smattest.publishing.courses import stored_sha256
+from smattest.rule import compliance
 
 from . import hostapp
 from .conftest import all_databases

@@ -7,11 +7,12 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from smattest import compliance, exemptions
-from smattest.courses import import_course
+from smattest import exemptions
 from smattest.exemptions import ExemptionError
 from smattest.models import COURSE, POLICY, Exemption, HREvent, Staff
-from smattest.policies import publish
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
+from smattest.rule import compliance
 from smattest.signals import exemption_ended, exemption_granted
 
 from . import hostapp

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from smattest.attest import attest
 from smattest.models import Attestation, HREvent, Staff
-from smattest.policies import publish
+from smattest.publishing.policies import publish
 
 from . import hostapp
 from .html import Elements

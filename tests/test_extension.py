@@ -181,7 +181,7 @@ def test_mounting_without_db_is_a_clear_error():
 
 
 def test_is_hr_reads_the_users_is_hr_attribute_by_default(app, make_user):
-    from smattest.staff import is_hr
+    from smattest.people.staff import is_hr
 
     assert is_hr(make_user(name="Grace Kim", is_hr=True)) is True
     assert is_hr(make_user(name="Sam Reyes")) is False
@@ -189,14 +189,14 @@ def test_is_hr_reads_the_users_is_hr_attribute_by_default(app, make_user):
 
 @pytest.mark.settings(SMATTEST_IS_HR=lambda user: user.department == "Human Resources")
 def test_is_hr_asks_the_configured_callable(app, make_user):
-    from smattest.staff import is_hr
+    from smattest.people.staff import is_hr
 
     assert is_hr(make_user(name="Grace Kim", department="Human Resources")) is True
     assert is_hr(make_user(name="Ana Lima", department="Adult Services", is_hr=True)) is False
 
 
 def test_a_manager_is_someone_named_as_anothers_manager(app):
-    from smattest.staff import is_manager
+    from smattest.people.staff import is_manager
 
     boss = Staff(external_id="1", full_name="Team Lead", email="lead@agency.example")
     report = Staff(external_id="2", full_name="Worker", manager_email="lead@agency.example")

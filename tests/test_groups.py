@@ -8,8 +8,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from smattest.models import Staff
-from smattest.records import Placement
+from smattest.models import Placement, Staff
 
 from . import hostapp
 from .conftest import all_databases

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from smattest.courses import import_course
 from smattest.models import Exemption, QuizAttempt, Staff, TrainingCompletion
+from smattest.publishing.courses import import_course
 
 from . import hostapp
 from .content import SMALL_COURSE as COURSE

@@ -15,9 +15,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from smattest import audit
+from smattest.evidence import audit
 from smattest.models import Attestation, Staff
-from smattest.policies import publish
+from smattest.publishing.policies import publish
 
 from .conftest import all_databases
 from .hosts import directory, plain, security
@@ -376,7 +376,7 @@ def test_directory_host_a_renumbered_person_is_refused_then_linked_by_hr(county)
 def test_flask_security_host_without_smattest_user_id_is_warned_at_start_and_first_visit(
     database_url, host_apps, freeze, caplog
 ):
-    caplog.set_level(logging.WARNING, logger="smattest.identity")
+    caplog.set_level(logging.WARNING, logger="smattest.people.identity")
     app = security.create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SMATTEST_USER_ID": None})
     host_apps.append((app, security.db))
     assert any("SMATTEST_USER_ID is not set" in r.getMessage() for r in caplog.records)

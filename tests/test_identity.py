@@ -8,9 +8,8 @@ import sqlalchemy as sa
 from flask_wtf.csrf import CSRFProtect
 
 from smattest import ConfigurationError
-from smattest.identity_models import UnlinkedSignIn
-from smattest.models import Attestation, Exemption, Staff
-from smattest.policies import publish
+from smattest.models import Attestation, Exemption, Staff, UnlinkedSignIn
+from smattest.publishing.policies import publish
 
 from . import hostapp
 from .conftest import all_databases, create_tables
@@ -128,7 +127,7 @@ def test_a_known_email_on_an_inactive_record_does_not_block_a_new_record(
 def test_a_missing_name_field_is_logged_once_shown_to_hr_and_never_signed_with(
     client, login_as, policy, caplog
 ):
-    caplog.set_level(logging.WARNING, logger="smattest.identity")
+    caplog.set_level(logging.WARNING, logger="smattest.people.identity")
     login_as(name="Grace Hopper", email="grace.hopper@lakeside.example")
 
     page = client.get("/compliance/").get_data(as_text=True)
@@ -160,7 +159,7 @@ def test_a_missing_name_field_is_logged_once_shown_to_hr_and_never_signed_with(
 
 @pytest.mark.settings(SMATTEST_PROFILE_LOADER=lambda user: {"email": user.email})
 def test_a_profile_loader_without_a_name_is_named_in_the_warning(client, login_as, caplog):
-    caplog.set_level(logging.WARNING, logger="smattest.identity")
+    caplog.set_level(logging.WARNING, logger="smattest.people.identity")
     login_as(name="Grace Hopper")
 
     client.get("/compliance/")

@@ -27,8 +27,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from smattest.models import HREvent, Staff
-from smattest.outbox_models import Reminder
+from smattest.models import HREvent, Reminder, Staff
 
 from . import hostapp
 from .conftest import Inbox, _free_port, create_tables

@@ -7,11 +7,12 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from smattest import compliance, evidence_export, reports
-from smattest.courses import import_course
-from smattest.models import HREvent, Staff
-from smattest.policies import publish
-from smattest.records import VersionWithdrawal
+from smattest.evidence import export as evidence_export
+from smattest.models import HREvent, Staff, VersionWithdrawal
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
+from smattest.reports import exports as reports
+from smattest.rule import compliance
 
 from . import hostapp
 from .conftest import all_databases

@@ -16,11 +16,13 @@ import pytest
 import sqlalchemy as sa
 
 import smattest.verify
-from smattest import evidence, evidence_export, exemptions, training
+from smattest import exemptions, training
 from smattest.attest import attest, attest_on_behalf
-from smattest.courses import import_course
+from smattest.evidence import chain as evidence
+from smattest.evidence import export as evidence_export
 from smattest.models import POLICY, Attestation, Staff
-from smattest.policies import publish
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
 
 from . import hostapp
 from .conftest import all_databases

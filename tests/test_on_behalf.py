@@ -6,10 +6,11 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from smattest import compliance, evidence
 from smattest.attest import AttestationError, attest, attest_on_behalf
+from smattest.evidence import chain as evidence
 from smattest.models import POLICY, Attestation, ChainHead, HREvent, Staff
-from smattest.policies import publish
+from smattest.publishing.policies import publish
+from smattest.rule import compliance
 from smattest.signals import attestation_recorded
 
 from . import hostapp

@@ -18,9 +18,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from smattest.attest import attest
-from smattest.models import Staff
-from smattest.outbox_models import Reminder
-from smattest.records import Announcement
+from smattest.models import Announcement, Reminder, Staff
 from smattest.reminders import run_reminders
 from smattest.reminders.receipts import send_receipts
 
@@ -198,7 +196,7 @@ def test_receipts_go_a_batch_per_connection_with_the_same_statements_for_any_bat
 
 
 def test_announcements_are_claimed_and_sent_a_batch_at_a_time(batch_app, inbox, freeze):
-    from smattest.policies import publish
+    from smattest.publishing.policies import publish
 
     social_media_policy(freeze, effective=dt.date(2026, 1, 5))
     for name in NAMES:

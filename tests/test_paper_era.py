@@ -9,10 +9,11 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from smattest import compliance, paper_era
-from smattest.courses import import_course
+from smattest.evidence import paper_era
 from smattest.models import POLICY, Attestation, HREvent, Staff, TrainingCompletion
-from smattest.policies import publish
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
+from smattest.rule import compliance
 
 from . import hostapp
 from .conftest import all_databases

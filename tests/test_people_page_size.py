@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from smattest.policies import publish
+from smattest.publishing.policies import publish
 
 #: The most the first people page may weigh at 50,000 staff (issue 12: under 150 KiB).
 LIMIT = 150 * 1024

@@ -5,13 +5,13 @@ import re
 
 import pytest
 
-from smattest import evidence, exemptions, training
+from smattest import exemptions, training
 from smattest.attest import attest, attest_on_behalf
-from smattest.courses import import_course
 from smattest.db import utcnow
-from smattest.models import POLICY, Attestation, Exemption, HREvent, Staff
-from smattest.outbox_models import Reminder
-from smattest.policies import publish
+from smattest.evidence import chain as evidence
+from smattest.models import POLICY, Attestation, Exemption, HREvent, Reminder, Staff
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
 
 from . import hostapp
 from .evidence_helpers import chain_exemptions

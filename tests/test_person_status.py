@@ -13,11 +13,12 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from smattest import compliance, evidence
-from smattest.courses import import_course
+from smattest.evidence import chain as evidence
 from smattest.exemptions import grant
 from smattest.models import Attestation, CourseVersion, PolicyVersion, Staff, TrainingCompletion
-from smattest.policies import publish
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
+from smattest.rule import compliance
 
 from . import hostapp
 from .conftest import all_databases

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from smattest.policies import publish
+from smattest.publishing.policies import publish
 
 from .html import Elements
 

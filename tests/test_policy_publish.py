@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from smattest import markdown
 from smattest.models import PolicyVersion
-from smattest.policies import PolicyError, publish
+from smattest.publishing.policies import PolicyError, publish
 from smattest.timeutil import local_today
 
 from . import hostapp

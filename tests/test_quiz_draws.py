@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from smattest.attest import attest
-from smattest.courses import CourseFileError, import_course
 from smattest.models import QuizAttempt, Staff, TrainingCompletion
-from smattest.policies import publish
+from smattest.publishing.courses import CourseFileError, import_course
+from smattest.publishing.policies import publish
 from smattest.training import questions_of
 
 from . import hostapp

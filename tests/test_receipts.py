@@ -10,9 +10,8 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from smattest.models import Attestation
-from smattest.outbox_models import Reminder
-from smattest.policies import publish
+from smattest.models import Attestation, Reminder
+from smattest.publishing.policies import publish
 
 from . import hostapp
 

@@ -7,17 +7,20 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from smattest import audit, evidence, training
+from smattest import training
 from smattest.attest import attest
-from smattest.courses import import_course
-from smattest.identity_models import IdentityLink, UnlinkedSignIn
+from smattest.evidence import audit
+from smattest.evidence import chain as evidence
 from smattest.models import (
     Attestation,
     Exemption,
+    IdentityLink,
     Staff,
     TrainingCompletion,
+    UnlinkedSignIn,
 )
-from smattest.policies import publish
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
 
 from . import hostapp
 from .conftest import all_databases
@@ -248,7 +251,7 @@ def test_hr_acts_under_an_earlier_id_still_show_the_hr_persons_name(ada, client,
 
 @all_databases
 def test_the_evidence_export_carries_the_id_change_so_the_chain_recomputes(ada, runner):
-    from smattest.evidence_export import evidence_csv
+    from smattest.evidence.export import evidence_csv
 
     relink(runner, "E-1", "7", "--reason", "New accounts")
     text = "".join(evidence_csv()).lstrip("\ufeff")

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from smattest.models import Staff
-from smattest.outbox_models import HRSummary, Reminder
+from smattest.models import HRSummary, Reminder, Staff
 
 from . import hostapp
 from .conftest import create_tables

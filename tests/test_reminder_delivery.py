@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from smattest import exemptions
-from smattest.models import Staff
-from smattest.outbox_models import Reminder
+from smattest.models import Reminder, Staff
 from smattest.reminders import run_reminders
 
 from . import hostapp

@@ -8,11 +8,10 @@ import socket
 import pytest
 import sqlalchemy as sa
 
-import smattest.due as due
+import smattest.due.upkeep as due
 from smattest import exemptions
-from smattest.courses import import_course
-from smattest.models import HREvent
-from smattest.outbox_models import HRSummary, Reminder
+from smattest.models import HREvent, HRSummary, Reminder
+from smattest.publishing.courses import import_course
 from smattest.reminders import ReminderError, run_reminders
 from smattest.reminders.cadence import Cadence
 from smattest.signals import reminder_sent

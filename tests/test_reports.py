@@ -16,12 +16,12 @@ import itertools
 import pytest
 import sqlalchemy as sa
 
-import smattest.due as due
-from smattest import audit, compliance, evidence, reports
-from smattest import evidence_export as evidence_file
+import smattest.due.upkeep as due
 from smattest import verify as offline
 from smattest.attest import attest
-from smattest.courses import import_course
+from smattest.evidence import audit
+from smattest.evidence import chain as evidence
+from smattest.evidence import export as evidence_file
 from smattest.models import (
     POLICY,
     Attestation,
@@ -31,7 +31,10 @@ from smattest.models import (
     Staff,
     TrainingCompletion,
 )
-from smattest.policies import get_policy, publish
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import get_policy, publish
+from smattest.reports import exports as reports
+from smattest.rule import compliance
 
 from . import hostapp
 from .conftest import all_databases

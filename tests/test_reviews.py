@@ -8,9 +8,8 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from smattest.models import HREvent, Policy
-from smattest.policies import publish
-from smattest.records import ReviewNotice
+from smattest.models import HREvent, Policy, ReviewNotice
+from smattest.publishing.policies import publish
 from smattest.reminders import run_reminders
 
 from . import hostapp

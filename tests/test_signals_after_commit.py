@@ -15,9 +15,9 @@ import sqlalchemy as sa
 
 from smattest import exemptions, roster, training
 from smattest.attest import attest, attest_on_behalf
-from smattest.courses import import_course
 from smattest.models import POLICY, Staff
-from smattest.policies import publish
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
 from smattest.reminders import run_reminders
 from smattest.signals import (
     attestation_recorded,

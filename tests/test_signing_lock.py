@@ -14,10 +14,10 @@ import datetime as dt
 
 import pytest
 
-import smattest.dashboard as dashboard
+import smattest.reports.dashboard as dashboard
 from smattest.attest import attest, attest_on_behalf
 from smattest.models import Staff
-from smattest.policies import publish
+from smattest.publishing.policies import publish
 
 from . import hostapp
 from .conftest import all_databases

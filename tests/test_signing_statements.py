@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from smattest.models import Attestation, PolicyVersion
-from smattest.policies import publish
+from smattest.publishing.policies import publish
 
 from . import hostapp
 from .conftest import all_databases

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from smattest.policies import publish
+from smattest.publishing.policies import publish
 
 from .html import Elements
 from .test_dashboard import NOW, Page, page_of, sign, staff_named

@@ -8,9 +8,11 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from smattest import audit, compliance, evidence
-from smattest.courses import CourseFileError, import_course
+from smattest.evidence import audit
+from smattest.evidence import chain as evidence
 from smattest.models import CourseVersion, QuizAttempt, Staff, TrainingCompletion
+from smattest.publishing.courses import CourseFileError, import_course
+from smattest.rule import compliance
 from smattest.signals import training_completed
 from smattest.training import questions_of
 
@@ -255,7 +257,7 @@ def test_training_completed_is_sent_after_commit(app, client, learner):
 
 def complete(staff, when, freeze):
     """Pass the quiz as ``staff`` at ``when`` through the service."""
-    from smattest.courses import get_course
+    from smattest.publishing.courses import get_course
     from smattest.training import start_attempt, submit
 
     freeze(when)
@@ -386,7 +388,7 @@ def test_cli_reports_where_the_json_is_broken(runner, tmp_path, app):
 
 def test_a_course_done_does_not_show_as_the_policy_with_the_same_id(client, learner, freeze):
     """Policy 1 and course 1 are different requirements: each page shows its own status."""
-    from smattest.policies import publish
+    from smattest.publishing.policies import publish
 
     publish("social-media", "Social Media Policy", "Be careful.", "First.")
     complete(learner, "2026-06-02T10:00:00+00:00", freeze)

@@ -119,7 +119,7 @@ def upgrade() -> None:
 
 
 def _hash_course_contents() -> None:
-    """Each course version's stored content hash (as smattest.courses.stored_sha256)."""
+    """Each course version's stored content hash (as smattest.publishing.courses.stored_sha256)."""
     conn = op.get_bind()
     versions = conn.execute(sa.text("SELECT id, pass_mark FROM smattest_course_version")).all()
     for version_id, pass_mark in versions:

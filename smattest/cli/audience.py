@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..audiences import AudienceError, build_audience, set_audience
+from ..publishing.audiences import AudienceError, build_audience, set_audience
 
 
 def audience_command(kind: str) -> click.Command:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-import smattest.audit as audit
-import smattest.checkpoints as checkpoints
+import smattest.evidence.audit as audit
+import smattest.evidence.checkpoints as checkpoints
 
 from ..mail import MailError
 from ..verify import checkpoint_texts, parse_checkpoints

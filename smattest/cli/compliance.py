@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-import smattest.due as due
-import smattest.due_check as due_check
+import smattest.due.check as due_check
+import smattest.due.upkeep as due
 
 from ..proxies import current_smattest
 from .params import Group

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
-from ..audiences import audiences_of
-from ..courses import CourseFileError, import_course, parse
 from ..models import COURSE, Course
 from ..proxies import current_smattest
+from ..publishing.audiences import audiences_of
+from ..publishing.courses import CourseFileError, import_course, parse
 from .audience import audience_command
 from .lifecycle import retire_command
 from .params import Group, echo_table, plural
@@ -24,7 +24,7 @@ def course_cli() -> None:
 @course_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def course_import(path: Path) -> None:
-    """Import a course from a JSON file (format: see smattest.courses or the README).
+    """Import a course from a JSON file (format: see smattest.publishing.courses or the README).
 
     Every problem is listed with where it is, and nothing is imported unless
     the whole file is valid. A changed file adds a new version of the course.

@@ -7,7 +7,7 @@ from typing import IO
 import click
 from flask.cli import AppGroup
 
-import smattest.paper_era as paper_era
+import smattest.evidence.paper_era as paper_era
 
 
 @click.group("evidence", cls=AppGroup)

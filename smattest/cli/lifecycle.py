@@ -6,7 +6,7 @@ import datetime as dt
 
 import click
 
-from ..lifecycle import LifecycleError, retire, withdraw_version
+from ..publishing.lifecycle import LifecycleError, retire, withdraw_version
 from .params import ISODate
 
 

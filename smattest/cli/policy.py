@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
-from ..audiences import audiences_of
 from ..models import POLICY, Policy
-from ..policies import PolicyError, publish, scheduled_versions, version_in_force
 from ..proxies import current_smattest
+from ..publishing.audiences import audiences_of
+from ..publishing.policies import PolicyError, publish, scheduled_versions, version_in_force
 from ..timeutil import local_today
 from .audience import audience_command
 from .lifecycle import retire_command, withdraw_command

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-import smattest.evidence_export as evidence_export
-import smattest.reports as reports
+import smattest.evidence.export as evidence_export
+import smattest.reports.exports as reports
 
 from .params import Group, is_terminal
 

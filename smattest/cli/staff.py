@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-import smattest.identity as identity
-import smattest.relink as relink
+import smattest.evidence.relink as relink
+import smattest.people.identity as identity
 
 from ..timeutil import to_local
 

@@ -3,7 +3,7 @@
 A draft is HR's unpublished text of a policy's next version, or of the first
 version of a new policy. It is edited freely (only lengths are checked) and
 either discarded or published. Publishing goes through
-:func:`smattest.policies.publish`, so every rule of publishing applies, and
+:func:`smattest.publishing.policies.publish`, so every rule of publishing applies, and
 removes the draft in the same transaction that creates the version: a
 published version never changes, a draft never outlives its publication.
 

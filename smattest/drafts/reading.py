@@ -14,11 +14,11 @@ import sqlalchemy as sa
 import smattest.text as text
 
 from ..models import Policy, PolicyDraft, PolicyVersion, Staff
-from ..policies import (
+from ..proxies import current_smattest
+from ..publishing.policies import (
     latest_version,
     normalise_text,
 )
-from ..proxies import current_smattest
 
 #: Longest slug and title (the columns' sizes) and change summary, in characters.
 MAX_SLUG = 80
@@ -46,7 +46,7 @@ class DraftConflict(DraftError):
 
 
 def publishable_text(text: str) -> str:
-    """``text`` as :func:`~smattest.policies.publish` will store it (line ends, outer space)."""
+    """``text`` as :func:`~smattest.publishing.policies.publish` stores it (line ends, space)."""
     return normalise_text(text)
 
 

@@ -13,14 +13,14 @@ import sqlalchemy as sa
 
 from ..db import rowcount, utcnow
 from ..models import HREvent, Policy, PolicyDraft, PolicyVersion
-from ..policies import (
+from ..proxies import current_smattest
+from ..publishing.policies import (
     SLUG,
     PolicyError,
     get_policy,
     publish,
     text_sha256,
 )
-from ..proxies import current_smattest
 from ..timeutil import local_today, to_local
 from .reading import (
     DraftConflict,
@@ -259,12 +259,12 @@ def publish_draft(
 ) -> PolicyVersion:
     """Publish the draft as the policy's next version and remove the draft, in one transaction.
 
-    Every rule of :func:`~smattest.policies.publish` applies (text not empty,
+    Every rule of :func:`~smattest.publishing.policies.publish` applies (text not empty,
     not the same as the last version, a change summary, not before the last
     version's effective date); besides, a version cannot take effect before
     today. ``every_months`` is how long a signature lasts, for a new policy.
     Raises :class:`DraftConflict`, :class:`DraftError` or
-    :class:`~smattest.policies.PolicyError`; nothing is written then.
+    :class:`~smattest.publishing.policies.PolicyError`; nothing is written then.
     """
     session = current_smattest.db.session
     draft = _current_or_conflict(draft_id, seen_revision, "published")

@@ -21,13 +21,12 @@ from flask import url_for
 from flask_mail import Message
 from sqlalchemy.orm import joinedload
 
-import smattest.compliance as compliance
 import smattest.reminders.outbox as outbox
+import smattest.rule.compliance as compliance
 
 from ..mail import MailTemplates, address_problem
-from ..models import POLICY, Policy, PolicyVersion, Staff
+from ..models import POLICY, Announcement, Policy, PolicyVersion, Staff, VersionWithdrawal
 from ..proxies import current_smattest
-from ..records import Announcement, VersionWithdrawal
 from .context import RunContext
 from .delivery import Delivery
 from .outbox import PENDING, SENDING, insert_ignoring_duplicates, retry_on_deadlock

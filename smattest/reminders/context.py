@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-import smattest.compliance as compliance
+import smattest.rule.compliance as compliance
 
 from .report import RunReport
 

@@ -20,8 +20,7 @@ import smattest.reminders.outbox as outbox
 
 from ..attest import RECEIPT_STAGE
 from ..db import rowcount, utcnow
-from ..models import COURSE, POLICY, Course, HREvent, Policy, Staff
-from ..outbox_models import HRSummary, Reminder
+from ..models import COURSE, POLICY, Course, HREvent, HRSummary, Policy, Reminder, Staff
 from ..timeutil import to_local
 from .outbox import REMINDERS, SUMMARIES, session
 from .report import ReminderError

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_mail import Message
 
-import smattest.compliance as compliance
+import smattest.rule.compliance as compliance
 
 from ..mail import MailTemplates
 from ..models import POLICY

@@ -18,7 +18,7 @@ The database, not the scheduler, guarantees that a reminder goes out once:
    killed mid-send leaves at most that one batch ``sending``, which is
    reported, never resent on a guess: HR decides.
 
-The same functions serve :class:`~smattest.outbox_models.HRSummary`, whose columns
+The same functions serve :class:`~smattest.models.HRSummary`, whose columns
 mirror the reminder's.
 """
 
@@ -34,8 +34,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import scoped_session
 
 from ..attest import RECEIPT_STAGE
-from ..models import Staff
-from ..outbox_models import HRSummary, Reminder
+from ..models import HRSummary, Reminder, Staff
 from ..proxies import current_smattest
 from .cadence import ESCALATE
 

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
 
-from ..compliance import Standing
 from ..mail import address_problem
 from ..models import Staff
+from ..rule.compliance import Standing
 from .cadence import ESCALATE
 from .context import RunContext
 from .outbox import REMINDERS, session

@@ -1,7 +1,7 @@
 """Receipts through the outbox: planned with the signature, sent by the mail job.
 
 A web request never talks to SMTP. Signing adds the receipt's outbox row (a
-:class:`~smattest.outbox_models.Reminder` whose stage is ``rcpt:<attestation id>``)
+:class:`~smattest.models.Reminder` whose stage is ``rcpt:<attestation id>``)
 in the same transaction as the evidence; :func:`send_receipts` (``flask
 smattest mail send``, and the scheduler's ``mail`` job every
 ``SMATTEST_MAIL_SEND_EVERY_MINUTES``) claims, sends and records each like a

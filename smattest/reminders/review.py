@@ -17,11 +17,10 @@ from flask_mail import Message
 
 import smattest.reminders.outbox as outbox
 
-from ..lifecycle import REVIEW_NOTICE_DAYS, review_date
 from ..mail import MailTemplates, address_problem
-from ..models import Policy
+from ..models import Policy, ReviewNotice
 from ..proxies import current_smattest
-from ..records import ReviewNotice
+from ..publishing.lifecycle import REVIEW_NOTICE_DAYS, review_date
 from .context import RunContext
 from .delivery import Delivery
 from .outbox import PENDING, SENDING, insert_ignoring_duplicates, retry_on_deadlock

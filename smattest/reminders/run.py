@@ -14,18 +14,17 @@ from typing import Any, TypeAlias
 import sqlalchemy as sa
 from flask import current_app
 
-import smattest.compliance as compliance
-import smattest.due_sql as due_sql
+import smattest.due.sql as due_sql
 import smattest.reminders.announce as announce
 import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
 import smattest.reminders.review as review
 import smattest.reminders.stuck as stuck
+import smattest.rule.compliance as compliance
 
 from ..db import utcnow
 from ..mail import address_problem, mail_state
-from ..models import Staff
-from ..outbox_models import Reminder
+from ..models import Reminder, Staff
 from ..proxies import current_smattest
 from ..signals import reminder_sent
 from ..state import current_app_object

@@ -8,15 +8,13 @@ from collections import Counter
 import sqlalchemy as sa
 from flask_mail import Message
 
-import smattest.compliance as compliance
 import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
+import smattest.rule.compliance as compliance
 
 from ..config import WEEKDAYS
 from ..mail import MailTemplates, address_problem
-from ..models import Policy, PolicyVersion, Staff
-from ..outbox_models import HRSummary
-from ..records import VersionWithdrawal
+from ..models import HRSummary, Policy, PolicyVersion, Staff, VersionWithdrawal
 from .context import RunContext
 from .delivery import Delivery
 from .outbox import REMINDERS, SUMMARIES, session

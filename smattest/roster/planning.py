@@ -18,10 +18,10 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from ..audiences import record_placements
 from ..db import utcnow
 from ..models import HREvent, Staff
 from ..proxies import current_smattest
+from ..publishing.audiences import record_placements
 from ..signals import roster_imported, send_after_commit
 from ..state import current_app_object
 from .reading import (

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 import smattest.text as text_rules
 
-from ..membership import join_groups, parse_groups
 from ..models import Staff
+from ..rule.membership import join_groups, parse_groups
 
 #: The fields of a person the roster sets, besides ``employee_id``.
 FIELDS = ("email", "full_name", "department", "manager_email", "hire_date", "groups", "active")

@@ -14,7 +14,7 @@ from flask import abort, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user
 
-from ..staff import is_hr, is_manager
+from ..people.staff import is_hr, is_manager
 from .base import current_staff
 
 #: Methods any visitor may use (Flask-Login's choice too): a CORS preflight carries no session.

@@ -16,9 +16,9 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..identity import UnlinkedIdentity, has_name, notices, user_id
 from ..models import Staff
-from ..staff import staff_for_user
+from ..people.identity import UnlinkedIdentity, has_name, notices, user_id
+from ..people.staff import staff_for_user
 from ..timeutil import local_today, to_local
 
 blueprint = Blueprint(

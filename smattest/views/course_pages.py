@@ -8,11 +8,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-import smattest.compliance as compliance
+import smattest.rule.compliance as compliance
 
-from ..completions import completion_of
-from ..courses import get_course
 from ..models import COURSE, Course, QuizAttempt
+from ..people.own_records import completion_of
+from ..publishing.courses import get_course
 from ..training import (
     Presented,
     QuizError,

@@ -6,12 +6,12 @@ from flask import abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-import smattest.compliance as compliance
+import smattest.rule.compliance as compliance
 
 from ..attest import receipt_for
-from ..completions import completion_receipt_for, completions_of, receipts_of
-from ..lifecycle import upcoming_for
-from ..staff import is_hr, is_manager
+from ..people.own_records import completion_receipt_for, completions_of, receipts_of
+from ..people.staff import is_hr, is_manager
+from ..publishing.lifecycle import upcoming_for
 from .access import login_required
 from .base import blueprint, current_staff
 

@@ -7,13 +7,13 @@ import logging
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-import smattest.compliance as compliance
+import smattest.rule.compliance as compliance
 
 from ..attest import AttestationError, attest, statement
 from ..diff import compare_rendered
-from ..lifecycle import upcoming_for
 from ..models import POLICY, Policy, PolicyVersion
-from ..policies import get_policy, scheduled_versions, version_in_force
+from ..publishing.lifecycle import upcoming_for
+from ..publishing.policies import get_policy, scheduled_versions, version_in_force
 from .access import login_required
 from .base import blueprint, current_staff
 from .forms import AttestForm, add_problem, problems_of, trim_oversized

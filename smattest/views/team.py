@@ -6,15 +6,15 @@ from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-import smattest.compliance as compliance
-import smattest.dashboard as dashboard
-import smattest.people as people
+import smattest.reports.dashboard as dashboard
+import smattest.reports.people_table as people
+import smattest.rule.compliance as compliance
 import smattest.training as training
 
-from ..compliance import LABELS
-from ..dashboard import STATUSES
 from ..models import Staff
-from ..staff import is_hr
+from ..people.staff import is_hr
+from ..reports.dashboard import STATUSES
+from ..rule.compliance import LABELS
 from .access import manager_required
 from .base import blueprint, current_staff
 

@@ -18,10 +18,10 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from smattest.attest import attest
-from smattest.courses import import_course
 from smattest.models import Attestation, Staff, TrainingCompletion
-from smattest.policies import publish
-from smattest.staff import staff_for_user
+from smattest.people.staff import staff_for_user
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
 from smattest.training import questions_of, start_attempt, submit
 
 from .. import hostapp

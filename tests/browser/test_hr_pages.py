@@ -18,12 +18,10 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from smattest.attest import attest
-from smattest.courses import import_course
-from smattest.identity_models import UnlinkedSignIn
-from smattest.models import Exemption, PolicyDraft, Staff
-from smattest.outbox_models import Reminder
-from smattest.policies import publish
-from smattest.staff import staff_for_user
+from smattest.models import Exemption, PolicyDraft, Reminder, Staff, UnlinkedSignIn
+from smattest.people.staff import staff_for_user
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
 from smattest.training import questions_of, start_attempt, submit
 
 from .. import hostapp

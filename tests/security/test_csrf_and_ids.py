@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from smattest.attest import attest
-from smattest.courses import import_course
 from smattest.db import metadata
 from smattest.models import Staff
-from smattest.policies import publish
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
 
 from .. import hostapp
 from ..content import SMALL_COURSE

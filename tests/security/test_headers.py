@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from smattest.policies import publish
+from smattest.publishing.policies import publish
 from smattest.views.security import CONTENT_SECURITY_POLICY
 
 SECURITY = {

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from smattest import text
 from smattest.models import Exemption, HREvent, PolicyDraft, PolicyVersion, Staff
-from smattest.policies import PolicyError, publish
+from smattest.publishing.policies import PolicyError, publish
 
 from .. import hostapp
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smattest.policies import publish
+from smattest.publishing.policies import publish
 
 from ..conftest import all_databases
 from .routes import fill, has_int, methods, smattest_rules

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from smattest.models import Attestation
-from smattest.policies import publish
+from smattest.publishing.policies import publish
 
 from .. import hostapp
 from ..conftest import _free_port, create_tables

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from smattest import exemptions
 from smattest.attest import attest_on_behalf
 from smattest.models import POLICY, Staff
-from smattest.policies import publish
+from smattest.publishing.policies import publish
 
 from .. import hostapp
 from .routes import fill, methods, smattest_rules

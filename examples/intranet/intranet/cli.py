@@ -11,11 +11,11 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from smattest.compliance import CURRENT, DUE_SOON, LABELS, OVERDUE, requirements, standings
-from smattest.courses import CourseFileError, import_course, parse
 from smattest.models import Staff
-from smattest.policies import PolicyError, get_policy, publish
 from smattest.proxies import current_smattest
+from smattest.publishing.courses import CourseFileError, import_course, parse
+from smattest.publishing.policies import PolicyError, get_policy, publish
+from smattest.rule.compliance import CURRENT, DUE_SOON, LABELS, OVERDUE, requirements, standings
 from smattest.timeutil import local_today
 
 from . import history

@@ -21,8 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import smattest.db
-from smattest import evidence
-from smattest.compliance import add_months
+from smattest.evidence import chain as evidence
 from smattest.models import (
     Attestation,
     CourseVersion,
@@ -31,6 +30,7 @@ from smattest.models import (
     Staff,
     TrainingCompletion,
 )
+from smattest.rule.compliance import add_months
 
 #: Who recorded the demo's history, and why, on every row of it.
 RECORDED_BY = "demo-seed"

@@ -1,0 +1,251 @@
+"""The evidence hash chain: append-only rows an auditor can verify.
+
+Every evidence row (an attestation, a training completion, an exemption
+granted, an exemption ended) takes the next position in one chain:
+``chain_seq``, the previous row's hash as ``prev_hash``, and ``record_hash``
+= SHA-256 over its own fields and ``prev_hash``. ``ChainHead`` holds the last
+position and hash, so removing the newest rows is noticed too. Editing a
+field, inserting a row or removing one breaks the chain at that row, and
+:func:`smattest.evidence.audit.verify` names it.
+
+The hash format is defined once, in :mod:`smattest.verify` (standard library
+only, so auditors can run it offline), and documented in docs/evidence.md.
+Rows recorded since format 2 commit to the person's employee id and name and
+the requirement's slug and version as they were then; personal fields are
+hashed through a salted digest kept beside each, so they can be erased later.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+import smattest.verify as hashformat
+
+from ..db import utcnow
+from ..models import (
+    Attestation,
+    ChainHead,
+    Course,
+    CourseVersion,
+    Exemption,
+    ExemptionEnd,
+    IdentityLink,
+    Policy,
+    PolicyVersion,
+    Staff,
+    TrainingCompletion,
+)
+from ..proxies import current_smattest
+
+Evidence = Attestation | TrainingCompletion | Exemption | ExemptionEnd | IdentityLink
+#: Rows in a format with a version (1 or 2); an id change has its own fixed form.
+Formatted = Attestation | TrainingCompletion | Exemption | ExemptionEnd
+#: The name the identity code uses for any chained row.
+EvidenceRow = Evidence
+_Found = TypeVar("_Found", Staff, Policy, PolicyVersion, Course, CourseVersion)
+
+#: Every table whose rows are in the chain, and each kind's name in the hash format.
+KINDS: dict[Any, str] = {
+    Attestation: "attestation",
+    TrainingCompletion: "training_completion",
+    Exemption: "exemption_grant",
+    ExemptionEnd: "exemption_end",
+    IdentityLink: "identity_link",
+}
+CHAINED: tuple[Any, ...] = tuple(KINDS)
+#: How messages name each kind.
+KIND_NAMES: dict[Any, str] = {
+    Attestation: "attestation",
+    TrainingCompletion: "training completion",
+    Exemption: "exemption",
+    ExemptionEnd: "exemption end",
+    IdentityLink: "id change",
+}
+#: The fields format-1 rows hash, per table (format 2: :data:`smattest.verify.FORMAT_2_FIELDS`).
+HASHED_FIELDS: dict[Any, tuple[str, ...]] = {
+    Attestation: hashformat.FORMAT_1_FIELDS["attestation"],
+    TrainingCompletion: hashformat.FORMAT_1_FIELDS["training_completion"],
+    IdentityLink: hashformat.FORMAT_1_FIELDS["identity_link"],
+}
+#: The format new rows are written in.
+FORMAT = 2
+#: The personal fields each kind keeps (each with a salt and digest beside it).
+PERSONAL: dict[Any, tuple[str, ...]] = {
+    Attestation: ("full_name", "signature", "reason", "ip_address", "user_agent"),
+    TrainingCompletion: ("full_name", "reason"),
+    Exemption: ("full_name", "reason"),
+    ExemptionEnd: ("full_name",),
+}
+
+
+def _at(row: Formatted) -> Any:
+    if isinstance(row, Attestation):
+        return row.attested_at
+    if isinstance(row, TrainingCompletion):
+        return row.completed_at
+    return row.granted_at if isinstance(row, Exemption) else row.ended_at
+
+
+def hash_fields(row: Formatted) -> dict[str, Any]:
+    """A format-2 row's fields as :func:`smattest.verify.format_2_hash` takes them."""
+    fields: dict[str, Any] = {
+        "format": row.format, "kind": KINDS[type(row)], "seq": row.chain_seq,
+        "prev_hash": row.prev_hash, "at": _at(row), "staff_id": row.staff_id,
+        "employee_id": row.employee_id, "requirement_slug": row.requirement_slug,
+    }  # fmt: skip
+    if isinstance(row, Attestation):
+        fields.update(requirement_kind="policy", version_id=row.policy_version_id,
+                      version_number=row.version_number, content_sha256=row.text_sha256,
+                      method=row.method, recorded_by=row.recorded_by)  # fmt: skip
+    elif isinstance(row, TrainingCompletion):
+        fields.update(requirement_kind="course", version_id=row.course_version_id,
+                      version_number=row.version_number, content_sha256=row.content_sha256,
+                      method=row.method, score=row.score, quiz_attempt_id=row.quiz_attempt_id,
+                      recorded_by=row.recorded_by)  # fmt: skip
+    elif isinstance(row, Exemption):
+        fields.update(requirement_kind=row.requirement_kind, requirement_id=row.requirement_id,
+                      recorded_by=row.granted_by, until=row.until)  # fmt: skip
+    else:
+        fields.update(requirement_kind=row.requirement_kind, requirement_id=row.requirement_id,
+                      recorded_by=row.ended_by, exemption_id=row.exemption_id)  # fmt: skip
+    for name in PERSONAL[type(row)]:
+        fields[f"{name}_sha256"] = hashformat.personal_digest(
+            getattr(row, name), getattr(row, f"{name}_salt"), getattr(row, f"{name}_sha256")
+        )
+    return fields
+
+
+def record_hash(row: Evidence) -> str:
+    """The SHA-256 a row must carry, from its fields and its ``prev_hash``, in its format."""
+    if isinstance(row, IdentityLink) or (
+        (row.format or 1) == 1 and isinstance(row, Attestation | TrainingCompletion)
+    ):
+        kind = KINDS[type(row)]
+        fields = {name: getattr(row, name) for name in hashformat.FORMAT_1_FIELDS[kind]}
+        return hashformat.format_1_hash(kind, fields, row.prev_hash or "")
+    return hashformat.format_2_hash(hash_fields(row))
+
+
+def seal(row: Formatted) -> None:
+    """Give each personal field that holds a value a fresh salt and its digest."""
+    for name in PERSONAL[type(row)]:
+        value = getattr(row, name)
+        if hashformat.present(value):
+            salt = secrets.token_hex(16)
+            setattr(row, f"{name}_salt", salt)
+            setattr(row, f"{name}_sha256", hashformat.field_digest(salt, value))
+        else:
+            setattr(row, f"{name}_salt", None)
+            setattr(row, f"{name}_sha256", None)
+
+
+def _found(model: type[_Found], row_id: int) -> _Found:
+    found = current_smattest.db.session.get(model, row_id)
+    if found is None:
+        raise ValueError(f"evidence names {model.__tablename__} id {row_id}, which does not exist")
+    return found
+
+
+@dataclass(frozen=True)
+class AtTheTime:
+    """Who and what a row is about as they are now, when the caller already has them."""
+
+    employee_id: str
+    full_name: str
+    requirement_slug: str
+    version_number: int | None = None
+
+
+def _at_the_time(row: Formatted, known: AtTheTime | None) -> None:
+    """Copy who and what the row is about, as they are now, into the row."""
+    if known is not None:
+        row.employee_id, row.full_name = known.employee_id, known.full_name
+        row.requirement_slug = known.requirement_slug
+        if isinstance(row, Attestation | TrainingCompletion):
+            row.version_number = known.version_number
+        return
+    staff = _found(Staff, row.staff_id)
+    row.employee_id, row.full_name = staff.external_id, staff.full_name
+    if isinstance(row, Attestation):
+        version = _found(PolicyVersion, row.policy_version_id)
+        row.requirement_slug = _found(Policy, version.policy_id).slug
+        row.version_number = version.number
+    elif isinstance(row, TrainingCompletion):
+        course_version = _found(CourseVersion, row.course_version_id)
+        row.requirement_slug = _found(Course, course_version.course_id).slug
+        row.version_number = course_version.number
+    elif row.requirement_kind == "policy":
+        row.requirement_slug = _found(Policy, row.requirement_id).slug
+    else:
+        row.requirement_slug = _found(Course, row.requirement_id).slug
+
+
+def single_writer() -> bool:
+    """Whether the database writes one transaction at a time (SQLite): no row locks."""
+    return current_smattest.db.session.get_bind(ChainHead).dialect.name == "sqlite"
+
+
+def lock_chain(*, fresh: bool = True) -> ChainHead:
+    """Start a transaction that owns the chain's head until it commits.
+
+    Ends the session's current transaction first (unless ``fresh`` is False:
+    the caller just did, and has read since only what it must), so that every
+    read after the lock sees what concurrent appends committed (MariaDB's
+    repeatable read would otherwise keep an older snapshot). The UPDATE takes the head
+    row's lock on PostgreSQL and MariaDB and the write lock on SQLite; where
+    the database can return what it updated (PostgreSQL, SQLite), the same
+    statement reads the head, so the lock costs one round trip, not two.
+    """
+    session = current_smattest.db.session
+    if fresh:
+        session.commit()
+    take = sa.update(ChainHead).where(ChainHead.id == 1).values(updated_at=utcnow())
+    head: ChainHead | None
+    if session.get_bind(ChainHead).dialect.update_returning:
+        head = session.scalars(
+            take.returning(ChainHead), execution_options={"populate_existing": True}
+        ).one_or_none()
+    else:
+        session.execute(take)
+        head = session.get(ChainHead, 1, populate_existing=True)
+    if head is None:
+        raise RuntimeError("smattest_chain_head has no row: run 'flask smattest db upgrade'.")
+    return head
+
+
+def prepare(row: Evidence, known: AtTheTime | None = None) -> None:
+    """Fill in what a row says that does not depend on its chain position, in format 2.
+
+    Who and what the row is about as they are now (employee id, name,
+    requirement slug and version number; ``known`` when the caller read them
+    already), and its personal fields sealed. A caller may do this before
+    taking the chain's lock, so that under it only the position and the hash
+    are worked out (then it passes ``prepared=True`` to :func:`link`).
+    """
+    if not isinstance(row, IdentityLink):  # an id change keeps its own (format-1) form
+        row.format = FORMAT
+        _at_the_time(row, known)
+        seal(row)
+
+
+def link(
+    head: ChainHead, row: Evidence, known: AtTheTime | None = None, *, prepared: bool = False
+) -> None:
+    """Record ``row`` in format 2 at the next chain position and advance the (locked) head.
+
+    Unless ``prepared`` (see :func:`prepare`), first fills in who and what the
+    row is about as they are now (``known`` when the caller read them already,
+    so nothing is queried under the chain's lock) and seals its personal
+    fields; then hashes it.
+    """
+    if not prepared:
+        prepare(row, known)
+    row.chain_seq = head.last_seq + 1
+    row.prev_hash = head.last_hash
+    row.record_hash = record_hash(row)
+    head.last_seq, head.last_hash = row.chain_seq, row.record_hash
+    current_smattest.db.session.add(row)

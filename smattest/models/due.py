@@ -1,0 +1,89 @@
+"""The due-date table: each person's position per requirement, kept for the HR pages.
+
+Not evidence: a cache of the rule (:mod:`smattest.compliance`), rebuilt from
+the evidence at any time and checked against it by ``flask smattest
+compliance check``. :mod:`smattest.due` keeps it, in the same transaction as
+every change that moves a due date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, UTCDateTime
+
+
+class DueDate(Base):
+    """One active person in a requirement's audience: their due date and exemption.
+
+    The status on a day is a comparison with that day (see
+    :meth:`smattest.compliance.Position.on`), so counts, filters and the
+    "most overdue" order are SQL over this table.
+    """
+
+    __tablename__ = "smattest_due"
+    __table_args__ = (
+        sa.Index("ix_smattest_due_requirement", "requirement_kind", "requirement_id", "due_on"),
+    )
+
+    #: A staff row deleted (a duplicate merged by a relink) takes its rows with it.
+    staff_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("smattest_staff.id", ondelete="CASCADE"), primary_key=True
+    )
+    requirement_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    requirement_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: The rule's due date had they no exemption.
+    due_on: Mapped[dt.date] = mapped_column(sa.Date)
+    #: When they last did what counts, or None.
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: An exemption covered the day the row was worked out on ...
+    exempt: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: ... until this day (its last); None: open-ended, or not exempt.
+    exempt_until: Mapped[dt.date | None] = mapped_column(sa.Date)
+
+
+class DuePending(Base):
+    """A person whose rows of one kind a committed change moved, not yet worked out again.
+
+    Written instead of the rows themselves by a transaction that appends
+    evidence (a signature, a completion, an exemption), so that signing, which
+    the whole agency does at once, costs one small insert. Committed with the
+    evidence; every read of the table (:func:`smattest.due.ready`) works off
+    what is pending first, many people at a time.
+    """
+
+    __tablename__ = "smattest_due_pending"
+
+    staff_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("smattest_staff.id", ondelete="CASCADE"), primary_key=True
+    )
+    requirement_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    #: Renewed by each transaction that marks the person again (:func:`smattest.due.mark_pending`).
+    token: Mapped[str] = mapped_column(sa.String(32))
+
+
+class DueState(Base):
+    """One row (id 1): the day the due-date table was worked out for, and with what settings.
+
+    Rows stay true from day to day until a dated change (a version taking
+    effect, an audience or placement from a day, a retirement) falls between
+    that day and today, or the rule's settings change: then the table is
+    rebuilt on the next read.
+    """
+
+    __tablename__ = "smattest_due_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: None: never built, or marked stale by a change made outside an app.
+    computed_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    #: The settings the due dates depend on (time zone, new-hire days).
+    settings: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
+
+
+@sa.event.listens_for(DueState.__table__, "after_create")
+def _insert_state(target: sa.Table, connection: sa.Connection, **kw: object) -> None:
+    """``create_all`` (tests, quick starts) gets the state row the migration inserts."""
+    connection.execute(target.insert().values(id=1, computed_on=None, settings=""))

@@ -1,0 +1,210 @@
+"""Columns and tables of the evidence chain's newer rows (format 2) and its checkpoints.
+
+Format-2 evidence rows carry, inside their hash, who they are about as that
+person was then (employee id and full name) and what they are about (the
+requirement's slug and version number), so a later rename or re-slug changes
+no evidence. Each personal field (name, signature, reason, IP address, user
+agent) sits beside a random salt and the SHA-256 of salt and value: the row
+hash covers the digest, so erasing a field and its salt under a retention
+schedule leaves the chain whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .courses import CourseVersion
+    from .policies import PolicyVersion
+    from .staff import Staff
+
+
+class ChainHead(Base):
+    """The single row holding the evidence chain's last sequence number and hash.
+
+    Appending evidence first updates this row, which serialises appends on
+    every database (a row lock on PostgreSQL and MariaDB, the write lock on
+    SQLite) and lets ``audit verify`` notice a removed last row.
+    """
+
+    __tablename__ = "smattest_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(sa.String(64), default="")
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class AtTheTime:
+    """Format version, and who and what the row is about, as they were when recorded."""
+
+    #: 1: rows recorded before these columns (hash over ids); 2: the format in docs/evidence.md.
+    format: Mapped[int] = mapped_column(default=1, server_default="1")
+    employee_id: Mapped[str | None] = mapped_column(sa.String(64))
+    full_name: Mapped[str | None] = mapped_column(sa.String(200))
+    full_name_salt: Mapped[str | None] = mapped_column(sa.String(32))
+    full_name_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    requirement_slug: Mapped[str | None] = mapped_column(sa.String(80))
+
+
+class SealedReason:
+    """The salt and digest beside a row's ``reason``."""
+
+    reason_salt: Mapped[str | None] = mapped_column(sa.String(32))
+    reason_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class SealedDevice:
+    """The salts and digests beside an attestation's signature, IP address and user agent."""
+
+    signature_salt: Mapped[str | None] = mapped_column(sa.String(32))
+    signature_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    ip_address_salt: Mapped[str | None] = mapped_column(sa.String(32))
+    ip_address_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    user_agent_salt: Mapped[str | None] = mapped_column(sa.String(32))
+    user_agent_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class Attestation(AtTheTime, SealedReason, SealedDevice, Base):
+    """Evidence that a person attested to one policy version. Append-only."""
+
+    __tablename__ = "smattest_attestation"
+    __table_args__ = (
+        sa.Index("ix_smattest_attestation_staff", "staff_id", "policy_version_id", "attested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain_seq: Mapped[int] = mapped_column(unique=True)
+    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_staff.id"))
+    policy_version_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_policy_version.id"))
+    attested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    signature: Mapped[str] = mapped_column(sa.String(200))
+    #: ``self``, ``on_behalf`` (with reason and recorder) or ``import``.
+    method: Mapped[str] = mapped_column(sa.String(16))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    recorded_by: Mapped[str | None] = mapped_column(sa.String(64))
+    ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(512))
+    #: SHA-256 of the version's text (format 2 hashes it as ``content_sha256``).
+    text_sha256: Mapped[str] = mapped_column(sa.String(64))
+    version_number: Mapped[int | None]
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    record_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+    staff: Mapped[Staff] = relationship()
+    policy_version: Mapped[PolicyVersion] = relationship()
+
+
+class TrainingCompletion(AtTheTime, SealedReason, Base):
+    """Evidence that a person completed a course version. Append-only."""
+
+    __tablename__ = "smattest_training_completion"
+    __table_args__ = (
+        sa.Index(
+            "ix_smattest_training_completion_staff", "staff_id", "course_version_id", "completed_at"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain_seq: Mapped[int] = mapped_column(unique=True)
+    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_staff.id"))
+    course_version_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_course_version.id"))
+    quiz_attempt_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("smattest_quiz_attempt.id"), unique=True
+    )
+    completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    score: Mapped[int | None]
+    method: Mapped[str] = mapped_column(sa.String(16))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    recorded_by: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Format 1: the version's ``content_sha256``; format 2: its ``stored_sha256``.
+    content_sha256: Mapped[str] = mapped_column(sa.String(64))
+    version_number: Mapped[int | None]
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    record_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+    staff: Mapped[Staff] = relationship()
+    course_version: Mapped[CourseVersion] = relationship()
+
+
+class Exemption(AtTheTime, SealedReason, Base):
+    """HR's decision that a person owes a requirement nothing until a date.
+
+    The grant is an evidence row in the chain; ending it early is another
+    (:class:`ExemptionEnd`). ``ended_at``/``ended_by`` repeat the end for
+    pages; the rule reads the chained end.
+    """
+
+    __tablename__ = "smattest_exemption"
+    __table_args__ = (
+        sa.Index("ix_smattest_exemption_staff", "staff_id", "requirement_kind", "requirement_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_staff.id"))
+    requirement_kind: Mapped[str] = mapped_column(sa.String(10))
+    requirement_id: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    #: Last day covered; None for open-ended.
+    until: Mapped[dt.date | None] = mapped_column(sa.Date)
+    granted_by: Mapped[str] = mapped_column(sa.String(64))
+    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_by: Mapped[str | None] = mapped_column(sa.String(64))
+    #: None only for a row that never joined the chain (it counts for nothing).
+    chain_seq: Mapped[int | None] = mapped_column(unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    record_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+
+
+class ExemptionEnd(AtTheTime, Base):
+    """Evidence that HR ended an exemption early: a row in the chain, never changed."""
+
+    __tablename__ = "smattest_exemption_end"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain_seq: Mapped[int] = mapped_column(unique=True)
+    exemption_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_exemption.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_staff.id"))
+    requirement_kind: Mapped[str] = mapped_column(sa.String(10))
+    requirement_id: Mapped[int]
+    ended_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_by: Mapped[str] = mapped_column(sa.String(64))
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    record_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+
+class Checkpoint(Base):
+    """A record of the chain's head sent outside the database (``audit checkpoint``)."""
+
+    __tablename__ = "smattest_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int]
+    hash: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The addresses the line was emailed to; None when SMATTEST_AUDIT_EMAILS is empty.
+    sent_to: Mapped[str | None] = mapped_column(sa.Text)
+
+
+def in_chain(position: Any) -> sa.ColumnElement[bool]:
+    """Whether an evidence row's ``chain_seq`` is inside the chain, 1 to the head.
+
+    Only such rows count, for the rule, the pages, the receipts and the
+    exports: a row inserted by SQL outside the chain's positions changes
+    nobody's status (and ``audit verify`` names it).
+    """
+    head = sa.select(ChainHead.last_seq).where(ChainHead.id == 1).scalar_subquery()
+    return sa.and_(position >= 1, position <= head)
+
+
+@sa.event.listens_for(ChainHead.__table__, "after_create")
+def _insert_chain_head(target: sa.Table, connection: sa.Connection, **kw: object) -> None:
+    """``create_all`` (tests, quick starts) gets the head row the migration inserts."""
+    connection.execute(target.insert().values(id=1, last_seq=0, last_hash=""))

@@ -1,0 +1,305 @@
+"""Refresher courses: the import file format, its validation, and versioned imports.
+
+A course file is JSON (UTF-8)::
+
+    {
+      "slug": "social-media-refresher",         required, lower-case-with-hyphens
+      "title": "Social Media Refresher",        required
+      "policy": "social-media",                 optional: slug of the policy it teaches
+      "pass_mark": 80,                          optional, 1-100 (percent), default 80
+      "refresh_every_months": 12,               optional, 1-120, default 12
+      "questions_per_attempt": 8,               optional: drawn at random per attempt,
+                                                1 to the number of questions; default all
+      "max_attempts": 3,                        optional, 1-20: failed attempts a day, default 3
+      "sections": [{"title": "...", "body": "Markdown"}],                 at least one
+      "questions": [{
+          "id": "friend-request",               required, unique in the file
+          "kind": "single" | "multiple",        required
+          "prompt": "...",                      required, unique in the file
+          "options": [{"text": "...", "correct": true}, {"text": "..."}],   2 or more
+          "explanation": "...",                 required: shown after a miss, so it
+                                                teaches the rule without naming the option
+          "topic": "boundaries",                optional: draws are balanced across topics
+          "section": 3                          optional: the section (1, 2, ...) to re-read
+      }]
+    }
+
+Every problem is reported with where it is, and nothing is imported unless
+the whole file is valid. Importing a changed file adds a new version of the
+course; completions of earlier versions keep counting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+import sqlalchemy as sa
+
+import smattest.markdown as markdown
+
+from ..models import Course, CourseSection, CourseVersion, Question
+from ..proxies import current_smattest
+from .policies import SLUG, get_policy
+
+COURSE_FIELDS = {"slug", "title", "policy", "pass_mark", "refresh_every_months", "sections",
+                 "questions", "questions_per_attempt", "max_attempts"}  # fmt: skip
+REQUIRED_COURSE_FIELDS = {"slug", "title", "sections", "questions"}
+SECTION_FIELDS = {"title", "body"}
+QUESTION_FIELDS = {"id", "kind", "prompt", "options", "explanation", "topic", "section"}
+REQUIRED_QUESTION_FIELDS = {"id", "kind", "prompt", "options", "explanation"}
+OPTION_FIELDS = {"text", "correct"}
+
+
+class CourseFileError(ValueError):
+    """A course file has problems; ``problems`` lists each with where it is."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+        super().__init__(f"{count}: " + "; ".join(problems))
+
+
+def parse(source: bytes) -> dict[str, Any]:
+    """Decode and parse a course file, or raise :class:`CourseFileError` saying where."""
+    try:
+        text = source.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise CourseFileError([f"the file is not UTF-8 (byte {error.start})"]) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CourseFileError(
+            [f"line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})"]
+        ) from None
+    if not isinstance(data, dict):
+        raise CourseFileError(["the file must hold one JSON object {...}, the course"])
+    return data
+
+
+def _text(value: Any) -> TypeGuard[str]:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _whole(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _fields(where: str, item: Any, allowed: set[str], required: set[str]) -> list[str]:
+    if not isinstance(item, dict):
+        return [f"{where}: must be an object {{...}}"]
+    problems = [f"{where}: unknown field {name!r}" for name in item if name not in allowed]
+    problems += [f"{where}: missing {name!r}" for name in sorted(required - set(item))]
+    return problems
+
+
+def validate(data: dict[str, Any]) -> list[str]:
+    """Every problem in a parsed course file, each saying where it is; [] when valid."""
+    problems = _fields("course", data, COURSE_FIELDS, REQUIRED_COURSE_FIELDS)
+    if "slug" in data and not (isinstance(data["slug"], str) and SLUG.match(data["slug"])):
+        problems.append(f"slug: {data['slug']!r} is not lower-case-with-hyphens")
+    if "title" in data and not _text(data["title"]):
+        problems.append("title: must be non-empty text")
+    if "pass_mark" in data and not _whole(data["pass_mark"], 1, 100):
+        problems.append(f"pass_mark: {data['pass_mark']!r} is not a whole number from 1 to 100")
+    months = data.get("refresh_every_months", 12)
+    if not _whole(months, 1, 120):
+        problems.append(f"refresh_every_months: {months!r} is not a whole number from 1 to 120")
+    if "policy" in data and (not isinstance(data["policy"], str) or not get_policy(data["policy"])):
+        problems.append(f"policy: no policy with slug {data['policy']!r}")
+    sections = data.get("sections", [])
+    if not isinstance(sections, list) or not sections:
+        problems.append("sections: must be a list with at least one section")
+        sections = []
+    for n, section in enumerate(sections, 1):
+        where = f"sections[{n}]"
+        problems += _fields(where, section, SECTION_FIELDS, SECTION_FIELDS)
+        if isinstance(section, dict):
+            problems += [f"{where}.{k}: must be non-empty text" for k in ("title", "body")
+                         if k in section and not _text(section[k])]  # fmt: skip
+    questions = data.get("questions", [])
+    if not isinstance(questions, list) or not questions:
+        problems.append("questions: must be a list with at least one question")
+        questions = []
+    seen_ids: dict[str, int] = {}
+    seen_prompts: dict[str, int] = {}
+    for n, question in enumerate(questions, 1):
+        problems += _question_problems(n, question, seen_ids, seen_prompts, len(sections))
+    if "questions_per_attempt" in data and not _whole(
+        data["questions_per_attempt"], 1, max(len(questions), 1)
+    ):
+        problems.append(
+            f"questions_per_attempt: {data['questions_per_attempt']!r} is not a whole number "
+            f"from 1 to {len(questions)} (the number of questions)"
+        )
+    if "max_attempts" in data and not _whole(data["max_attempts"], 1, 20):
+        problems.append(
+            f"max_attempts: {data['max_attempts']!r} is not a whole number from 1 to 20"
+        )
+    return problems
+
+
+def _question_problems(
+    n: int,
+    question: Any,
+    seen_ids: dict[str, int],
+    seen_prompts: dict[str, int],
+    sections: int,
+) -> list[str]:
+    where = f"questions[{n}]"
+    problems = _fields(where, question, QUESTION_FIELDS, REQUIRED_QUESTION_FIELDS)
+    if not isinstance(question, dict):
+        return problems
+    qid = question.get("id")
+    if "id" in question:
+        where = f"questions[{n}] (id {qid!r})"
+        if not (isinstance(qid, str) and SLUG.match(qid)):
+            problems.append(f"{where}: id must be lower-case-with-hyphens")
+        elif qid in seen_ids:
+            problems.append(
+                f"{where}: duplicate question: the same id as questions[{seen_ids[qid]}]"
+            )
+        else:
+            seen_ids[qid] = n
+    prompt = question.get("prompt")
+    if "prompt" in question and not _text(prompt):
+        problems.append(f"{where}.prompt: must be non-empty text")
+    elif _text(prompt):
+        key = " ".join(prompt.split()).casefold()
+        if key in seen_prompts:
+            problems.append(
+                f"{where}: duplicate question: the same prompt as questions[{seen_prompts[key]}]"
+            )
+        seen_prompts.setdefault(key, n)
+    if "explanation" in question and not _text(question["explanation"]):
+        problems.append(f"{where}.explanation: must be non-empty text")
+    if "topic" in question and not (_text(question["topic"]) and len(question["topic"]) <= 80):
+        problems.append(f"{where}.topic: must be non-empty text of at most 80 characters")
+    if "section" in question and not _whole(question["section"], 1, max(sections, 1)):
+        problems.append(
+            f"{where}.section: {question['section']!r} is not a section number from 1 to {sections}"
+        )
+    kind = question.get("kind")
+    if "kind" in question and kind not in ("single", "multiple"):
+        problems.append(f"{where}.kind: {kind!r} is neither 'single' nor 'multiple'")
+    options = question.get("options")
+    if "options" not in question:
+        return problems
+    if not isinstance(options, list) or len(options) < 2:
+        return problems + [f"{where}.options: must be a list of at least 2 options"]
+    texts = set()
+    for m, option in enumerate(options, 1):
+        at = f"{where}.options[{m}]"
+        problems += _fields(at, option, OPTION_FIELDS, {"text"})
+        if not isinstance(option, dict):
+            continue
+        if "text" in option and not _text(option["text"]):
+            problems.append(f"{at}.text: must be non-empty text")
+        elif _text(option.get("text")):
+            if option["text"].strip() in texts:
+                problems.append(f"{at}: the same text as another option")
+            texts.add(option["text"].strip())
+        if "correct" in option and not isinstance(option["correct"], bool):
+            problems.append(f"{at}.correct: must be true or false")
+    correct = sum(1 for o in options if isinstance(o, dict) and o.get("correct") is True)
+    if correct == 0:
+        problems.append(f'{where}: no option is marked correct ("correct": true)')
+    elif kind == "single" and correct > 1:
+        problems.append(f"{where}: a 'single' question has {correct} correct options; it needs 1")
+    return problems
+
+
+@dataclass(frozen=True)
+class Imported:
+    """The course version that stands after an import, and whether it is new."""
+
+    version: CourseVersion
+    created: bool
+
+
+def content_sha256(data: dict[str, Any]) -> str:
+    """A fingerprint of a course file's content, blind to formatting and key order."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def stored_sha256(version: CourseVersion) -> str:
+    """A fingerprint of a course version's content as stored: what people read and answer.
+
+    SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of
+    ``{"pass_mark", "sections": [{"title", "body"}], "questions": [{"kind",
+    "prompt", "options", "correct", "explanation"}]}`` in their order.
+    Training completions (format 2) record it; ``audit verify`` recomputes it.
+    """
+    content = {
+        "pass_mark": version.pass_mark,
+        "sections": [{"title": s.title, "body": s.body_markdown} for s in version.sections],
+        "questions": [
+            {"kind": q.kind, "prompt": q.prompt, "options": list(q.options),
+             "correct": list(q.correct), "explanation": q.explanation}
+            for q in version.questions
+        ],
+    }  # fmt: skip
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def import_course(data: dict[str, Any]) -> Imported:
+    """Import a parsed course file in one transaction: all of it, or nothing.
+
+    Raises :class:`CourseFileError` listing every problem. An unchanged file
+    creates nothing; a changed one adds the next version.
+    """
+    problems = validate(data)
+    if problems:
+        raise CourseFileError(problems)
+    session = current_smattest.db.session
+    digest = content_sha256(data)
+    course = session.scalar(sa.select(Course).where(Course.slug == data["slug"]))
+    latest = course.versions[-1] if course and course.versions else None
+    if latest is not None and latest.content_sha256 == digest:
+        return Imported(latest, created=False)
+    policy = get_policy(data["policy"]) if data.get("policy") else None
+    if course is None:
+        course = Course(slug=data["slug"])
+        session.add(course)
+    course.title = " ".join(data["title"].split())
+    course.refresh_every_months = data.get("refresh_every_months", 12)
+    course.policy_id = policy.id if policy else None
+    version = CourseVersion(
+        course=course,
+        number=latest.number + 1 if latest else 1,
+        pass_mark=data.get("pass_mark", 80),
+        questions_per_attempt=data.get("questions_per_attempt"),
+        max_attempts=data.get("max_attempts", 3),
+        content_sha256=digest,
+    )
+    version.sections = [
+        CourseSection(position=n, title=s["title"].strip(), body_markdown=s["body"],
+                      body_html=markdown.render(s["body"]))
+        for n, s in enumerate(data["sections"], 1)
+    ]  # fmt: skip
+    version.questions = [
+        Question(
+            position=n,
+            kind=q["kind"],
+            prompt=q["prompt"].strip(),
+            options=[o["text"].strip() for o in q["options"]],
+            correct=[i for i, o in enumerate(q["options"]) if o.get("correct") is True],
+            explanation=q["explanation"].strip(),
+            topic=" ".join(q["topic"].split()) if q.get("topic") else None,
+            section=q.get("section"),
+        )
+        for n, q in enumerate(data["questions"], 1)
+    ]
+    version.stored_sha256 = stored_sha256(version)
+    session.add(version)
+    session.commit()
+    return Imported(version, created=True)
+
+
+def get_course(slug: str) -> Course | None:
+    """The course with ``slug``, or None."""
+    return current_smattest.db.session.scalar(sa.select(Course).where(Course.slug == slug))

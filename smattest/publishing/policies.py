@@ -1,0 +1,158 @@
+"""Publishing policy versions. A published version is never changed afterwards."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy.exc import IntegrityError
+
+import smattest.markdown as markdown
+import smattest.text as text_rules
+
+from ..models import Policy, PolicyVersion, Staff
+from ..proxies import current_smattest
+from ..timeutil import local_today
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class PolicyError(ValueError):
+    """A policy or version cannot be published as asked; the message says why."""
+
+
+def text_sha256(text: str) -> str:
+    """The SHA-256 of a policy text as stored (UTF-8): what a signature is bound to."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def get_policy(slug: str, *, with_versions: bool = False) -> Policy | None:
+    """The policy with ``slug``, or None.
+
+    ``with_versions`` loads its versions and their withdrawals in the same
+    statement, for a caller about to ask :func:`version_in_force` (one round
+    trip instead of three).
+    """
+    query = sa.select(Policy).where(Policy.slug == slug)
+    if with_versions:
+        query = query.options(orm.joinedload(Policy.versions).joinedload(PolicyVersion.withdrawal))
+    return current_smattest.db.session.scalars(query).unique().one_or_none()
+
+
+def latest_version(policy: Policy) -> PolicyVersion | None:
+    """The newest published version of ``policy``."""
+    return policy.versions[-1] if policy.versions else None
+
+
+def version_in_force(policy: Policy) -> PolicyVersion | None:
+    """The newest version of ``policy`` whose effective date has come (never a withdrawn one)."""
+    today = local_today()
+    in_force = [v for v in policy.versions if v.effective_date <= today and v.withdrawal is None]
+    return in_force[-1] if in_force else None
+
+
+def scheduled_versions(policy: Policy) -> list[PolicyVersion]:
+    """Versions published to take effect after today and not withdrawn, soonest first."""
+    today = local_today()
+    return [v for v in policy.versions if v.effective_date > today and v.withdrawal is None]
+
+
+def normalise_text(text: str) -> str:
+    """``text`` as stored and hashed: LF line ends, no outer blank space, one final newline."""
+    return text.replace("\r\n", "\n").strip() + "\n"
+
+
+def publish(
+    slug: str,
+    title: str,
+    text: str,
+    summary: str,
+    *,
+    minor: bool = False,
+    effective: dt.date | None = None,
+    every_months: int | None = None,
+    published_by: str | None = None,
+) -> PolicyVersion:
+    """Publish ``text`` as the next version of policy ``slug``, creating the policy if new.
+
+    A ``minor`` version needs no re-attestation; the first version never is.
+    ``effective`` defaults to today in ``SMATTEST_TIMEZONE``. Raises
+    :class:`PolicyError` with a clear message and records nothing on bad input.
+    """
+    session = current_smattest.db.session
+    text = normalise_text(text)
+    title = " ".join(title.split())
+    summary = summary.strip()
+    if not SLUG.match(slug or ""):
+        raise PolicyError(
+            f"slug {slug!r} is not valid: use lower-case letters, digits and single hyphens, "
+            "e.g. 'social-media'."
+        )
+    if not title:
+        raise PolicyError("the title is empty.")
+    if not text.strip():
+        raise PolicyError("the policy text is empty.")
+    if not summary:
+        raise PolicyError("the change summary is empty: say in a sentence what this version is.")
+    hidden = (
+        text_rules.problem("The title", title)
+        or text_rules.problem("The change summary", summary, multiline=True)
+        or text_rules.markdown_problem("The policy text (outside code)", text)
+    )
+    if hidden:
+        raise PolicyError(hidden)
+    if every_months is not None and not 1 <= every_months <= 120:
+        raise PolicyError(f"every_months must be between 1 and 120, not {every_months}.")
+
+    policy = get_policy(slug)
+    previous = latest_version(policy) if policy else None
+    effective = effective or local_today()
+    if previous is None and minor:
+        raise PolicyError("the first version of a policy cannot be minor: everyone must attest.")
+    if previous is not None:
+        if previous.text_sha256 == text_sha256(text):
+            raise PolicyError(
+                f"the text is the same as version {previous.number}: nothing to publish."
+            )
+        standing = [v for v in policy.versions if v.withdrawal is None] if policy else []
+        if standing and effective < standing[-1].effective_date:
+            raise PolicyError(
+                f"the effective date {effective.isoformat()} is before version "
+                f"{standing[-1].number}'s ({standing[-1].effective_date.isoformat()})."
+            )
+    if policy is None:
+        policy = Policy(slug=slug, title=title, every_months=every_months or 12)
+        session.add(policy)
+    if policy.owner_email is None and published_by:
+        # The owner defaults to the publisher (someone on the roster; not the CLI).
+        policy.owner_email = session.scalar(
+            sa.select(Staff.email).where(Staff.external_id == published_by)
+        )
+    else:
+        policy.title = title
+        if every_months is not None:
+            policy.every_months = every_months
+    version = PolicyVersion(
+        policy=policy,
+        number=previous.number + 1 if previous else 1,
+        body_markdown=text,
+        body_html=markdown.render(text),
+        text_sha256=text_sha256(text),
+        summary=summary,
+        requires_reattestation=not minor,
+        effective_date=effective,
+        published_by=published_by,
+    )
+    session.add(version)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise PolicyError(
+            f"another version of {slug!r} was published at the same moment; "
+            "nothing was recorded, try again."
+        ) from None
+    return version

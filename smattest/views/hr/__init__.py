@@ -1,0 +1,18 @@
+"""HR's pages: importing this package registers each page module's routes.
+
+Every route here is behind :func:`smattest.views.access.hr_required`.
+"""
+
+from . import (  # noqa: F401  (importing a page module registers its routes)
+    audiences,
+    dashboard,
+    drafts,
+    exports,
+    identity,
+    paper_era,
+    people,
+    person,
+    policies,
+    reminders,
+    roster,
+)

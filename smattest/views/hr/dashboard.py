@@ -1,0 +1,115 @@
+"""HR dashboard: counts per requirement and the chart of statuses by department."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import render_template
+from flask.typing import ResponseReturnValue
+
+import smattest.reports.dashboard as dashboard
+
+from ...reports.dashboard import STATUSES, Counts, RequirementSummary
+from ...rule.compliance import LABELS
+from ...timeutil import local_today
+from ..access import hr_required
+from ..base import blueprint
+
+#: The chart's drawing units; the SVG scales to the width it is given.
+CHART_WIDTH = 340
+LEGEND_HEIGHT = 28
+#: Where each status's legend entry starts, sized for the longest label ("Due soon").
+LEGEND_X = (0, 84, 176, 262)
+GROUP_HEIGHT = 44
+BAR_OFFSET = 20
+BAR_HEIGHT = 16
+#: A segment at least this wide shows its count inside.
+LABEL_MIN_WIDTH = 22
+#: Longer department names are shortened in the chart (the table has them whole).
+LABEL_MAX_CHARS = 30
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One status's share of a department's bar."""
+
+    status: str
+    count: int
+    percent: str
+    x: float
+    width: float
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A department's stacked bar: its label, people, and one segment per status present."""
+
+    label: str
+    total: int
+    y: int
+    segments: list[Segment]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A stacked horizontal bar chart of statuses, one bar per department."""
+
+    width: int
+    height: int
+    bars: list[Bar]
+
+
+def _segments(counts: Counts) -> list[Segment]:
+    segments, x = [], 0.0
+    for status in STATUSES:
+        count = counts.count(status)
+        if not count:
+            continue
+        width = CHART_WIDTH * count / counts.total
+        segments.append(Segment(status, count, counts.percent_label(status), x, width))
+        x += width
+    return segments
+
+
+def _shorten(label: str) -> str:
+    return label if len(label) <= LABEL_MAX_CHARS else label[: LABEL_MAX_CHARS - 1] + "…"
+
+
+def bar_chart(summary: RequirementSummary) -> Chart:
+    """The chart's geometry for one requirement: bars in department order."""
+    bars = [
+        Bar(
+            label=_shorten(group.label),
+            total=group.counts.total,
+            y=LEGEND_HEIGHT + n * GROUP_HEIGHT,
+            segments=_segments(group.counts),
+        )
+        for n, group in enumerate(summary.departments)
+    ]
+    return Chart(CHART_WIDTH, LEGEND_HEIGHT + len(bars) * GROUP_HEIGHT, bars)
+
+
+def _chart_context() -> dict[str, object]:
+    return {
+        "statuses": STATUSES,
+        "labels": LABELS,
+        "legend_x": LEGEND_X,
+        "bar_offset": BAR_OFFSET,
+        "bar_height": BAR_HEIGHT,
+        "label_min_width": LABEL_MIN_WIDTH,
+    }
+
+
+@blueprint.get("/hr/")
+@hr_required
+def hr_dashboard() -> ResponseReturnValue:
+    """Who is current, due soon, overdue or exempt, per requirement and by department."""
+    summaries = dashboard.summary()
+    return render_template(
+        "smattest/hr/dashboard.html",
+        summaries=summaries,
+        charts=[bar_chart(s) for s in summaries],
+        people=summaries[0].overall.total if summaries else None,
+        today=local_today(),
+        **_chart_context(),
+    )

@@ -1,0 +1,95 @@
+"""The forms of HR's policy authoring pages and how their problems are shown.
+
+Shared by :mod:`.hr_drafts` (writing, preview, comparison) and
+:mod:`.hr_policies` (the list, publishing, discarding).
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import NumberRange, Optional
+
+import smattest.drafts as drafts
+
+from ...models import PolicyDraft
+from ...timeutil import DAY_FORMATS
+
+#: The id of each field's input in the page, for the error summary's links.
+FIELD_IDS = {
+    "slug": "smattest-draft-slug",
+    "title": "smattest-draft-title",
+    "body": "smattest-draft-body",
+    "summary": "smattest-draft-summary",
+    "change": "smattest-draft-material",
+    "effective_date": "smattest-draft-effective",
+    "every_months": "smattest-publish-every-months",
+}
+EXPIRED = "This page had expired. Nothing was {done}: please {again}."
+
+
+class DraftForm(FlaskForm):
+    """A draft's fields. Only lengths are checked: a draft may be unfinished."""
+
+    slug = StringField("Address")
+    title = StringField("Title")
+    body = TextAreaField("Policy text, in Markdown")
+    summary = TextAreaField("What this version is")
+    #: "material" or "minor"; the radio buttons are in the template.
+    change = StringField(default="material")
+    effective_date = DateField("Effective date", validators=[Optional()], format=list(DAY_FORMATS))
+    revision = HiddenField()
+
+
+class PublishForm(FlaskForm):
+    """Publish the draft as it was previewed (``revision``)."""
+
+    revision = HiddenField()
+    every_months = IntegerField(
+        "Sign again every (months)",
+        default=12,
+        validators=[Optional(), NumberRange(1, 120, "Give a number of months from 1 to 120.")],
+    )
+
+
+class DiscardForm(FlaskForm):
+    """Discard the draft as it was seen (``revision``)."""
+
+    revision = HiddenField()
+
+
+def form_problems(form: FlaskForm, done: str, again: str) -> list[tuple[str | None, str]]:
+    """The form's errors as (input id or None, message), the expired page first."""
+    problems: list[tuple[str | None, str]] = []
+    for name, errors in form.errors.items():
+        if name == "csrf_token":
+            problems.insert(0, (None, EXPIRED.format(done=done, again=again)))
+        elif name == "effective_date":
+            problems.append(
+                (FIELD_IDS[name], "Write the effective date like 1 April 2026 or 2026-04-01.")
+            )
+        else:
+            problems += [(FIELD_IDS.get(name), message) for message in errors]
+    return problems
+
+
+def draft_or_404(draft_id: int) -> PolicyDraft:
+    draft = drafts.get_draft(draft_id)
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def form_of(draft: PolicyDraft) -> DraftForm:
+    """The form filled with the draft as the database holds it."""
+    return DraftForm(
+        formdata=None,
+        slug=draft.slug,
+        title=draft.title,
+        body=draft.body_markdown,
+        summary=draft.summary,
+        change="material" if draft.requires_reattestation else "minor",
+        effective_date=draft.effective_date,
+        revision=drafts.revision(draft),
+    )

@@ -1,0 +1,283 @@
+"""HR's person page: full history and status, exemptions, attestation on someone's behalf."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+
+import smattest.exemptions as exemptions
+import smattest.rule.compliance as compliance
+import smattest.training as training
+
+from ...attest import MAX_REASON, AttestationError, attest_on_behalf
+from ...exemptions import ExemptionError
+from ...models import COURSE, Course, Exemption, Staff
+from ...proxies import current_smattest
+from ...reports.history import history_of
+from ...rule.membership import split_groups
+from ...timeutil import local_today, parse_day
+from ..access import hr_required
+from ..base import actor, blueprint
+from ..forms import CSRFOnlyForm, add_problem, problems_of, trim_oversized
+from ..security import MAX_ID
+from ..words import WORDS
+
+
+class ExemptionForm(FlaskForm):
+    """Requirement, reason and the last day covered (or no end date)."""
+
+    requirement = SelectField("Requirement", validate_choice=False, id="smattest-requirement")
+    reason = TextAreaField("Reason", id="smattest-reason")
+    until = StringField("Last day covered", id="smattest-until")
+    open_ended = BooleanField("No end date: it lasts until HR ends it", id="smattest-open-ended")
+
+
+class OnBehalfForm(FlaskForm):
+    """The policy, the signature as on the paper form, and why HR records it."""
+
+    policy = SelectField("Policy", validate_choice=False, id="smattest-policy")
+    signature = StringField("Signature, as on the paper form", id="smattest-signature")
+    reason = TextAreaField("Reason", id="smattest-reason")
+
+
+def _staff_or_404(staff_id: int) -> Staff:
+    staff = current_smattest.db.session.get(Staff, staff_id)
+    if staff is None:
+        abort(404)
+    return staff
+
+
+@blueprint.get("/hr/people/<int:staff_id>")
+@hr_required
+def hr_person(staff_id: int) -> ResponseReturnValue:
+    """One person's details, status per requirement and everything recorded about them."""
+    staff = _staff_or_404(staff_id)
+    standings = compliance.standing_of(staff)
+    session = current_smattest.db.session
+    lockouts = {}
+    for standing in standings:
+        course = session.get(Course, standing.requirement.id)
+        if standing.requirement.kind == COURSE and course is not None:
+            lockouts[course.id] = training.lockout(staff, course)
+    return render_template(
+        "smattest/hr/person.html",
+        staff=staff,
+        history=history_of(staff),
+        standings=standings,
+        lockouts={k: v for k, v in lockouts.items() if v is not None},
+        is_self=staff.external_id == actor(),
+        **WORDS,
+        split_groups=split_groups,
+        is_active=exemptions.is_active,
+        today=local_today(),
+        end_form=CSRFOnlyForm(),
+    )
+
+
+@blueprint.route("/hr/people/<int:staff_id>/exemptions/new", methods=["GET", "POST"])
+@hr_required
+def hr_exemption_grant(staff_id: int) -> ResponseReturnValue:
+    """The form to exempt a person from one requirement, and granting it."""
+    staff = _staff_or_404(staff_id)
+    form = ExemptionForm()
+    form.requirement.choices = [
+        (f"{r.kind}:{r.id}", f"{r.title} ({'policy' if r.kind == 'policy' else 'course'})")
+        for r in compliance.requirements()
+    ]
+    if request.method == "GET":
+        return _render_exemption_form(staff, form)
+    if not form.validate():
+        return _render_exemption_form(staff, form, 400)
+    name = staff.full_name
+    # Every problem HR can fix at once, before asking the service (which checks again).
+    kind, requirement_id, until = "", 0, None
+    try:
+        kind, requirement_id = _requirement(form.requirement.data)
+    except ExemptionError as error:
+        add_problem(form, "requirement", str(error))
+    try:
+        until = _until(form.until.data, form.open_ended.data)
+    except ExemptionError as error:
+        add_problem(form, "until", str(error))
+    problem = exemptions.reason_problem(form.reason.data)
+    if problem:
+        add_problem(form, "reason", problem)
+    if form.form_errors or any(f.errors for f in form):
+        return _render_exemption_form(staff, form, 400)
+    try:
+        title = exemptions.requirement_title(kind, requirement_id)
+        exemptions.grant(
+            staff, kind, requirement_id, form.reason.data or "", until, granted_by=actor()
+        )
+    except ExemptionError as error:
+        add_problem(form, error.field, str(error))
+        return _render_exemption_form(staff, form, 400)
+    # Committed: only what was read before the commit from here on.
+    flash(f"{name} is exempt from the {title} {exemptions.describe_until(until)}.", "success")
+    return redirect(url_for("smattest.hr_person", staff_id=staff_id), 303)
+
+
+def _render_exemption_form(
+    staff: Staff, form: ExemptionForm, status: int = 200
+) -> ResponseReturnValue:
+    trim_oversized(form, reason=exemptions.MAX_REASON, until=40)
+    return (
+        render_template(
+            "smattest/hr/exemption_form.html",
+            staff=staff,
+            form=form,
+            problems=problems_of(form),
+            example_day=local_today() + dt.timedelta(days=91),
+        ),
+        status,
+    )
+
+
+def _requirement(value: str | None) -> tuple[str, int]:
+    kind, _, number = (value or "").partition(":")
+    if kind not in ("policy", "course") or not number.isdigit() or int(number) > MAX_ID:
+        raise ExemptionError("Choose the policy or course to exempt them from.")
+    return kind, int(number)
+
+
+def _until(value: str | None, open_ended: bool) -> dt.date | None:
+    """The last day covered from the form: a date, or None when HR ticked 'No end date'."""
+    value = (value or "").strip()
+    if open_ended and value:
+        raise ExemptionError("Give a last day or tick 'No end date', not both.")
+    if open_ended:
+        return None
+    if not value:
+        raise ExemptionError("Give the last day the exemption covers, or tick 'No end date'.")
+    day = parse_day(value)
+    if day is None:
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        example = local_today() + dt.timedelta(days=91)
+        raise ExemptionError(
+            f"{shown!r} is not a date this form can read: write it like "
+            f"{example.day} {example:%B %Y} or {example.isoformat()}."
+        )
+    return day
+
+
+class EndExemptionForm(FlaskForm):
+    """Why HR ends an exemption early, and that they mean it."""
+
+    reason = TextAreaField("Why end it now", id="smattest-end-reason")
+    confirm = BooleanField(id="smattest-end-confirm")
+
+
+@blueprint.route("/hr/exemptions/<int:exemption_id>/end", methods=["GET", "POST"])
+@hr_required
+def hr_exemption_end(exemption_id: int) -> ResponseReturnValue:
+    """Ask why and for a confirmation, then end an active exemption now."""
+    if exemption_id > MAX_ID:
+        abort(404)
+    exemption = exemptions.get_exemption(exemption_id)
+    if exemption is None:
+        abort(404)
+    staff = _staff_or_404(exemption.staff_id)
+    title = exemptions.requirement_title(exemption.requirement_kind, exemption.requirement_id)
+    form = EndExemptionForm()
+    if request.method == "GET":
+        return _render_end_form(staff, exemption, title, form)
+    if not form.validate():
+        return _render_end_form(staff, exemption, title, form, 400)
+    reason = (form.reason.data or "").strip()
+    if not reason:
+        add_problem(form, "reason", "Say why the exemption ends now: it goes in HR's log.")
+    elif len(reason) > exemptions.MAX_REASON:
+        add_problem(
+            form, "reason", f"Keep the reason to {exemptions.MAX_REASON} characters at most."
+        )
+    if not form.confirm.data:
+        add_problem(
+            form, "confirm", f"Tick the box to confirm {staff.full_name} owes the {title} again."
+        )
+    if any(field.errors for field in form):
+        return _render_end_form(staff, exemption, title, form, 400)
+    try:
+        exemptions.end(exemption, ended_by=actor(), reason=reason)
+    except ExemptionError as error:
+        add_problem(form, None, str(error))
+        return _render_end_form(staff, exemption, title, form, 400)
+    flash(f"The exemption from the {title} has ended; it is owed again.", "success")
+    return redirect(url_for("smattest.hr_person", staff_id=staff.id), 303)
+
+
+def _render_end_form(
+    staff: Staff, exemption: Exemption, title: str, form: EndExemptionForm, status: int = 200
+) -> tuple[str, int]:
+    return (
+        render_template(
+            "smattest/hr/exemption_end.html",
+            staff=staff,
+            exemption=exemption,
+            title=title,
+            form=form,
+            problems=problems_of(form),
+            active=exemptions.is_active(exemption),
+            describe_until=exemptions.describe_until,
+        ),
+        status,
+    )
+
+
+@blueprint.route("/hr/people/<int:staff_id>/attest", methods=["GET", "POST"])
+@hr_required
+def hr_attest_on_behalf(staff_id: int) -> ResponseReturnValue:
+    """Record an attestation signed on paper, on the person's behalf."""
+    staff = _staff_or_404(staff_id)
+    form = OnBehalfForm()
+    in_force = compliance.policy_requirements()
+    form.policy.choices = [(r.slug, f"{r.title} (version {r.current_number})") for r in in_force]
+    if request.method == "GET":
+        return _render_attest_form(staff, form)
+    if not form.validate():
+        return _render_attest_form(staff, form, 400)
+    name, staff_id = staff.full_name, staff.id
+    try:
+        recorded = attest_on_behalf(
+            staff,
+            form.policy.data or "",
+            form.signature.data or "",
+            form.reason.data or "",
+            recorded_by=actor(),
+            recorder_ip=request.remote_addr,
+        )
+    except AttestationError as error:
+        for field, message in error.problems:
+            add_problem(form, field, message)
+        return _render_attest_form(staff, form, 400)
+    # Committed: only what was read before the commit from here on.
+    title, number = recorded.policy_title, recorded.version_number
+    if recorded.created:
+        flash(
+            f"Recorded {name}'s signature on the {title}, version {number}, on their behalf.",
+            "success",
+        )
+    else:
+        flash(
+            f"{name} is already current on version {number} of the {title}; "
+            "nothing new was recorded.",
+            "info",
+        )
+    return redirect(url_for("smattest.hr_person", staff_id=staff_id), 303)
+
+
+def _render_attest_form(staff: Staff, form: OnBehalfForm, status: int = 200) -> ResponseReturnValue:
+    trim_oversized(form, reason=MAX_REASON, signature=200)
+    return (
+        render_template(
+            "smattest/hr/attest_form.html",
+            staff=staff,
+            form=form,
+            problems=problems_of(form),
+            is_self=staff.external_id == actor(),
+        ),
+        status,
+    )

@@ -1,0 +1,97 @@
+"""HR's view of the reminder outbox: what went out, what failed, what is stuck."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, StringField
+from wtforms.validators import AnyOf, DataRequired, InputRequired
+
+from ...reminders import ReminderError
+from ...reminders.hr import ACTIONS, BULK, overview, resolve_all, resolve_stuck, stage_label
+from ..access import hr_required
+from ..base import actor, blueprint
+
+
+class StuckRowForm(FlaskForm):
+    """HR's decision on one stuck row: which button was pressed (and the CSRF token)."""
+
+    action = StringField(
+        validators=[AnyOf(list(ACTIONS), message="Choose one of the two buttons.")]
+    )
+
+
+class BulkForm(FlaskForm):
+    """HR's one decision on a whole group, confirmed once with the number HR saw."""
+
+    group = StringField(validators=[AnyOf(["stuck", "given_up"], message="Choose a list.")])
+    action = StringField()
+    expected = IntegerField(validators=[InputRequired("The form did not say how many rows.")])
+    confirm = BooleanField(
+        validators=[DataRequired("Tick the box to confirm the decision for every row listed.")]
+    )
+
+
+def _page(form: StuckRowForm | BulkForm, status: int = 200) -> ResponseReturnValue:
+    return (
+        render_template(
+            "smattest/hr/reminders.html",
+            outbox=overview(),
+            form=form,
+            actions=ACTIONS,
+            bulk=BULK,
+            stage_label=stage_label,
+        ),
+        status,
+    )
+
+
+@blueprint.get("/hr/reminders")
+@hr_required
+def hr_reminders() -> ResponseReturnValue:
+    """Stuck rows (with HR's two choices), given-up rows, retries, and recent mails."""
+    return _page(StuckRowForm())
+
+
+@blueprint.post("/hr/reminders/<any(reminder, summary):kind>/<int:row_id>/resolve")
+@hr_required
+def hr_reminder_resolve(kind: str, row_id: int) -> ResponseReturnValue:
+    """Mark a stuck row as sent, or release it to be sent by the next run."""
+    form = StuckRowForm()
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            form.form_errors.append("This form has expired. Nothing was changed: please try again.")
+        return _page(form, 400)
+    try:
+        done = resolve_stuck(kind, row_id, form.action.data or "", actor())
+    except ReminderError as error:
+        form.form_errors.append(str(error))
+        return _page(form, 409)
+    flash(done, "success")
+    return redirect(url_for("smattest.hr_reminders"), 303)
+
+
+@blueprint.post("/hr/reminders/bulk")
+@hr_required
+def hr_reminder_bulk() -> ResponseReturnValue:
+    """Release or mark every stuck (or given-up) reminder at once: one confirmation, recorded."""
+    form = BulkForm()
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            form.form_errors.append("This form has expired. Nothing was changed: please try again.")
+        for errors in form.errors.values():
+            form.form_errors.extend(e for e in errors if e not in form.form_errors)
+        return _page(form, 400)
+    try:
+        done = resolve_all(
+            form.group.data or "",
+            form.action.data or "",
+            form.expected.data or 0,
+            actor(),
+        )
+    except ReminderError as error:
+        form.form_errors.append(str(error))
+        return _page(form, 409)
+    flash(done, "success")
+    return redirect(url_for("smattest.hr_reminders"), 303)
