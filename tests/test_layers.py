@@ -58,25 +58,27 @@ def test_the_package_keeps_its_layers_and_has_no_cycle():
 
 
 def test_a_model_importing_the_views_breaks_the_layers(copy_of_smattest):
-    _add_line(copy_of_smattest / "smattest" / "models.py", "from .views import base  # upward")
-
-    lint = _lint(copy_of_smattest)
-
-    assert lint.returncode != 0
-    assert "smattest.models -> smattest.views.base" in lint.stdout
-    assert "BROKEN" in lint.stdout
-
-
-def test_a_function_level_import_of_the_extension_is_still_upward(copy_of_smattest):
     _add_line(
-        copy_of_smattest / "smattest" / "compliance.py",
-        "def _late():\n    from .extension import SMAttest\n\n    return SMAttest",
+        copy_of_smattest / "smattest" / "models" / "staff.py", "from ..views import base  # upward"
     )
 
     lint = _lint(copy_of_smattest)
 
     assert lint.returncode != 0
-    assert "smattest.compliance -> smattest.extension" in lint.stdout
+    assert "smattest.models.staff -> smattest.views.base" in lint.stdout
+    assert "BROKEN" in lint.stdout
+
+
+def test_a_function_level_import_of_the_extension_is_still_upward(copy_of_smattest):
+    _add_line(
+        copy_of_smattest / "smattest" / "rule" / "compliance.py",
+        "def _late():\n    from ..extension import SMAttest\n\n    return SMAttest",
+    )
+
+    lint = _lint(copy_of_smattest)
+
+    assert lint.returncode != 0
+    assert "smattest.rule.compliance -> smattest.extension" in lint.stdout
 
 
 def test_a_module_importing_its_package_back_is_a_cycle(copy_of_smattest):
@@ -97,18 +99,22 @@ def test_from_dot_import_runs_the_package_first_so_it_counts(copy_of_smattest):
     # smattest/__init__ imports the extension, which reaches every module: a
     # module importing the package back closes a loop through all of them.
     _add_line(
-        copy_of_smattest / "smattest" / "compliance.py", "from . import timeutil  # via the package"
+        copy_of_smattest / "smattest" / "rule" / "compliance.py",
+        "from .. import timeutil  # via the package",
     )
 
     cycles = _run([sys.executable, str(CYCLES)], copy_of_smattest)
 
     assert cycles.returncode == 1
-    assert "smattest <-> " in cycles.stdout and "smattest.compliance" in cycles.stdout
+    assert "smattest <-> " in cycles.stdout and "smattest.rule.compliance" in cycles.stdout
 
 
-def test_two_services_importing_each_other_break_the_acyclic_contract(copy_of_smattest):
-    # attest already imports policies; policies importing attest back closes a loop.
-    _add_line(copy_of_smattest / "smattest" / "policies.py", "from . import attest  # back")
+def test_two_modules_of_a_package_importing_each_other_break_the_acyclic_contract(copy_of_smattest):
+    # Inside one layer: the audit already imports the chain; the chain importing
+    # the audit back closes a loop.
+    _add_line(
+        copy_of_smattest / "smattest" / "evidence" / "chain.py", "from . import audit  # back"
+    )
 
     lint = _lint(copy_of_smattest)
 
