@@ -2,7 +2,7 @@
 #   make demo   virtualenv, install, migrate, seed, then the demo at http://127.0.0.1:5000
 #   make test   virtualenv, install, Chromium for the browser tests, ruff (lint + format
 #               check), import contracts, mypy --strict, the documentation site (warnings
-#               are errors), the full test suite
+#               are errors), the full test suite on every core (pytest-xdist)
 #   make docs   the documentation site alone, in docs/_build/html
 
 PYTHON ?= python3
@@ -30,7 +30,7 @@ demo: $(BIN)/.installed
 	$(DEMO) run --host 127.0.0.1 --port 5000
 
 test: $(BIN)/.installed chromium lint docs
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 chromium:
 	@if command -v chromium >/dev/null 2>&1; then :; \
