@@ -1,4 +1,5 @@
-"""A manager's team page: their direct reports only, whatever the query string says."""
+"""A manager's team page: their team only, whatever the query string says
+(the whole reporting tree: tests/test_team_tree.py)."""
 
 from __future__ import annotations
 
@@ -86,12 +87,12 @@ def test_a_manager_sees_names_without_links_to_hr_records(client, manager):
     assert "Ana Ortiz" in html
 
 
-def test_a_manager_in_hr_gets_links_to_the_person_page(client, login_as, teams):
+def test_a_manager_in_hr_gets_links_to_the_team_member_page_too(client, login_as, teams):
     login_as(name="Morgan Lead", email=BOSS, is_hr=True)
 
     html = client.get("/compliance/team").get_data(as_text=True)
 
-    assert f'<a href="/compliance/hr/people/{staff_named("Cai Lu").id}">Cai Lu</a>' in html
+    assert f'<a href="/compliance/team/people/{staff_named("Cai Lu").id}">Cai Lu</a>' in html
 
 
 def test_bad_team_query_values_get_a_clear_message(client, manager):

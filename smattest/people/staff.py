@@ -12,6 +12,7 @@ from ..models import Staff
 from ..proxies import current_smattest
 from ..publishing.audiences import record_placements
 from ..rule.membership import join_groups, parse_groups
+from . import tree
 from .identity import check_profile, refuse_known_email, user_id
 
 
@@ -123,8 +124,9 @@ def is_hr(user: Any) -> bool:
 
 
 def is_manager(staff: Staff) -> bool:
-    """Whether any active person names ``staff``'s email as their manager's."""
+    """Whether anyone active is below ``staff`` in the reporting tree (any depth: the
+    people of a manager who left still report, through them, to the one above)."""
     if not staff.email:
         return False
-    reports = sa.select(Staff.id).where(Staff.manager_email == staff.email, Staff.active)
+    reports = sa.select(Staff.id).where(tree.scope(staff), Staff.active)
     return bool(current_smattest.db.session.scalar(sa.select(reports.exists())))

@@ -49,6 +49,10 @@ class PeopleFilter:
     search: str = ""
     sort: str = "name"
     page: int = 1
+    #: A manager's team: their direct reports only, not everyone below them.
+    direct: bool = False
+    #: HR's list: people who have left too, not only the active.
+    left: bool = False
 
     def args(self, **changes: Any) -> dict[str, str | int]:
         """The query string for this filter (with ``changes``), leaving defaults out."""
@@ -60,6 +64,8 @@ class PeopleFilter:
             "requirement": chosen.requirement,
             "status": chosen.status,
             "q": chosen.search,
+            "direct": 1 if chosen.direct else None,
+            "left": 1 if chosen.left else None,
             "sort": None if chosen.sort == "name" else chosen.sort,
             "page": None if chosen.page == 1 else chosen.page,
         }
@@ -69,13 +75,25 @@ class PeopleFilter:
     def narrowed(self) -> bool:
         """Whether any filter (not the order or page) is set."""
         return any(
-            (self.department, self.manager, self.group, self.requirement, self.status, self.search)
+            (
+                self.department,
+                self.manager,
+                self.group,
+                self.requirement,
+                self.status,
+                self.search,
+                self.direct,
+                self.left,
+            )
         )
 
 
-#: Query parameters every people table reads; HR's adds department and manager.
-TEAM_FIELDS = frozenset({"requirement", "status", "q", "sort", "page"})
-HR_FIELDS = TEAM_FIELDS | {"department", "manager", "group"}
+#: Query parameters every people table reads; a manager's team adds "direct reports
+#: only", HR's adds department, manager, group and "include people who have left".
+TEAM_FIELDS = frozenset({"requirement", "status", "q", "sort", "page", "direct"})
+HR_FIELDS = (TEAM_FIELDS - {"direct"}) | {"department", "manager", "group", "left"}
+#: The values a tick box sends when ticked.
+TICKED = frozenset({"1", "on", "true", "yes"})
 
 
 def parse_filter(
@@ -100,6 +118,14 @@ def parse_filter(
         found["group"] = " ".join(text("group").split()).casefold()
     if text("q"):
         found["search"] = " ".join(text("q").split())
+    for box in ("direct", "left"):
+        value = text(box).lower()
+        if value and value not in TICKED:
+            problems.append(
+                f"{box.capitalize()} {value!r} is not understood: use 1 or leave it out."
+            )
+        elif value:
+            found[box] = True
     requirement = text("requirement")
     if requirement:
         if requirement not in {requirement_key(r) for r in requirements}:
@@ -147,6 +173,8 @@ class PersonRow:
     standings: dict[str, Standing | None]
     #: Days past due for the chosen requirement, or the most over all of them.
     days_overdue: int
+    #: False for someone who has left (listed only when HR asks for them).
+    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -233,7 +261,8 @@ def people_page(
     condition = _condition(flt, scope)
     keys = {requirement_key(r): r for r in requirements}
     relevant = [keys[flt.requirement]] if flt.requirement else list(requirements)
-    matching = Staff.active if condition is None else sa.and_(Staff.active, condition)
+    present = sa.true() if flt.left else Staff.active
+    matching = present if condition is None else sa.and_(present, condition)
     joined: sa.FromClause = Staff.__table__
     order = _order(flt.sort)
     if flt.sort == "overdue":
@@ -269,6 +298,7 @@ def people_page(
                 groups=split_groups(row.groups),
                 standings=mine,
                 days_overdue=_days_overdue([mine[key] for key in relevant_keys]),
+                active=row.active,
             )
         )
     return PeoplePage(people, total, flt.page, page_size, list(requirements))
@@ -276,10 +306,48 @@ def people_page(
 
 def _roster(
     condition: sa.SQLColumnExpression[bool],
-) -> sa.Select[int, str, str | None, str | None, str | None, str | None]:
+) -> sa.Select[int, str, str | None, str | None, str | None, str | None, bool]:
     return sa.select(
-        Staff.id, Staff.full_name, Staff.email, Staff.department, Staff.manager_email, Staff.groups
+        Staff.id,
+        Staff.full_name,
+        Staff.email,
+        Staff.department,
+        Staff.manager_email,
+        Staff.groups,
+        Staff.active,
     ).where(condition)
+
+
+def status_counts(
+    flt: PeopleFilter,
+    requirements: Sequence[Requirement],
+    *,
+    scope: sa.ColumnElement[bool] | None = None,
+) -> tuple[int, dict[str, int]]:
+    """How many active people match ``flt`` within ``scope`` (its status aside), and how
+    many of them have each status for the chosen requirement (or for any requirement).
+
+    What the status filter would list: a count and the table it links to agree.
+    One statement per status and one for the total, whatever the head count.
+    """
+    session = current_smattest.db.session
+    day = due.ready()
+    condition = _condition(replace(flt, status=None), scope)
+    matching = Staff.active if condition is None else sa.and_(Staff.active, condition)
+    keys = {requirement_key(r): r for r in requirements}
+    relevant = [keys[flt.requirement]] if flt.requirement else list(requirements)
+    total = session.execute(
+        sa.select(sa.func.count()).select_from(Staff).where(matching)
+    ).scalar_one()
+    by_status = {}
+    for status in STATUSES:
+        having = due_sql.with_status(status, relevant, day)
+        by_status[status] = session.execute(
+            sa.select(sa.func.count())
+            .select_from(Staff.__table__.join(having, having.c.staff_id == Staff.id))
+            .where(matching)
+        ).scalar_one()
+    return total, by_status
 
 
 def departments() -> tuple[list[str], bool]:

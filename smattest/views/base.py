@@ -87,6 +87,7 @@ def template_context() -> dict[str, object]:
         "smattest_base_template": current_app.config["SMATTEST_BASE_TEMPLATE"],
         "smattest_datetime": _format_datetime,
         "smattest_date": _format_date,
+        "smattest_local_date": _local_date,
         "smattest_today": local_today,
         "smattest_hr_nav": HR_NAV,
         "smattest_identity_notices": notices,
@@ -108,6 +109,11 @@ HR_NAV = (
 def _format_date(day: dt.date | None) -> str:
     """A date as people read it: 3 May 2026."""
     return f"{day.day} {day:%B %Y}" if day else ""
+
+
+def _local_date(moment: dt.datetime) -> dt.date:
+    """The day a moment fell on in the agency's time zone."""
+    return to_local(moment).date()
 
 
 def _format_datetime(moment: dt.datetime) -> str:
