@@ -320,12 +320,17 @@ def retry_reminders(now: dt.datetime) -> Any:
 
 
 def send_mail(now: dt.datetime) -> Any:
-    """The mail job: the receipts waiting in the outbox (``flask smattest mail send``)."""
+    """The mail job: the receipts and the reminders HR asked to send now (nudges) waiting
+    in the outbox (``flask smattest mail send``); the receipts' report."""
+    from .reminders.nudge import send_nudges
     from .reminders.receipts import send_receipts
 
     report = send_receipts(now)
     if report.sent or report.failed:
         logger.info("mail: %s", " ".join(report.lines()))
+    nudges = send_nudges(now)
+    if nudges.sent or nudges.failed:
+        logger.info("mail: %s", " ".join(nudges.lines()))
     return report
 
 

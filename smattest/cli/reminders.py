@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+import getpass
+from typing import TYPE_CHECKING, Any
 
 import click
+
+import smattest.reminders.nudge as nudge
+import smattest.reports.people_table as people_table
+import smattest.rule.compliance as compliance
 
 from ..mail import MailError
 from ..reminders import ReminderError, run_reminders
 from ..reminders.hr import waiting_for_hr
+from ..reminders.receipts import check_configuration
 from .params import Group
 
 if TYPE_CHECKING:
@@ -88,3 +94,87 @@ def reminders_send(dry_run: bool, now: dt.datetime | None) -> None:
         raise SystemExit(EXIT_NEEDS_HR)
     if not report.ok:
         raise SystemExit(EXIT_SEND_FAILED)
+
+
+@reminders_cli.command("nudge")
+@click.option(
+    "--status",
+    help="Only people with this status: due_soon or overdue (current and exempt people "
+    "owe nothing, so nobody is reminded).",
+)
+@click.option("--department", help="Only people of this department, e.g. 'Child Protection'.")
+@click.option("--group", help="Only people of this roster group, e.g. 'nurses'.")
+@click.option("--manager", help="Only people whose manager has this email, or part of this name.")
+@click.option(
+    "--requirement",
+    metavar="policy:SLUG|course:SLUG",
+    help="Only what people owe for this requirement, e.g. policy:social-media.",
+)
+@click.option(
+    "--actor",
+    help="Who asks, for the reminders log (default: cli:<your account>), e.g. your user "
+    "id in the intranet.",
+)
+@click.option("--dry-run", is_flag=True, help="Say how many would be reminded; send nothing.")
+def reminders_nudge(
+    status: str | None,
+    department: str | None,
+    group: str | None,
+    manager: str | None,
+    requirement: str | None,
+    actor: str | None,
+    dry_run: bool,
+) -> None:
+    """Remind now everyone the filters match who owes something, then send the mails.
+
+    The same as "Remind these people now" on HR's People page. Each person
+    gets at most one such reminder a day, however often (or on however many
+    hosts at once) this runs: people already reminded today are left out and
+    counted. The reminders go out through the outbox, like 'flask smattest
+    mail send', and are listed in the reminders log with who asked. Exit
+    status 1 when a mail could not be sent (the mail job retries it).
+    """
+    args = {
+        "status": status,
+        "department": department,
+        "group": group,
+        "manager": manager,
+        "requirement": requirement,
+    }
+    try:
+        flt = people_table.parse_filter(
+            {k: v for k, v in args.items() if v}, compliance.requirements(), people_table.HR_FIELDS
+        )
+    except people_table.FilterError as problem:
+        raise click.UsageError(str(problem)) from None
+    if dry_run:
+        preview = nudge.preview_nudge(flt)
+        click.echo(_preview_line(preview, "would be reminded now"))
+        return
+    try:
+        check_configuration()  # before anything is planned
+        plan = nudge.plan_nudges(flt, actor or _who())
+        report = nudge.send_nudges()
+    except (ReminderError, MailError) as error:
+        raise click.ClickException(f"No reminders sent: {error}") from None
+    click.echo(_preview_line(plan.preview, f"planned now ({plan.planned} new)"))
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(EXIT_SEND_FAILED)
+
+
+def _preview_line(preview: Any, what: str) -> str:
+    return (
+        f"Matching: {preview.matching}; owing something: {preview.owing}; already reminded "
+        f"today: {preview.reminded_today}; no email: {preview.no_email}; {what}: "
+        f"{preview.to_remind}."
+    )
+
+
+def _who() -> str:
+    """``cli:<account>``: who runs the command, as HR's log names it."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no account name in a bare container
+        return "cli"

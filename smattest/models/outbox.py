@@ -42,7 +42,12 @@ class Delivery:
 
 
 class Reminder(Delivery, Base):
-    """The outbox: one row per (person, requirement, due cycle, stage), sent once."""
+    """The outbox: one row per (person, requirement, due cycle, stage), sent once.
+
+    A nudge (HR's "remind these people now") is a row of stage ``nudge``, kind
+    ``nudge``, requirement 0 and the local day as its cycle: the unique key
+    allows one per person per day, whatever the runs or hosts.
+    """
 
     __tablename__ = "smattest_reminder"
     __table_args__ = (
@@ -63,6 +68,8 @@ class Reminder(Delivery, Base):
     requirement_id: Mapped[int]
     cycle_due: Mapped[dt.date] = mapped_column(sa.Date)
     stage: Mapped[str] = mapped_column(sa.String(16))
+    #: Who asked for a reminder now (a nudge: stage ``nudge``); None for every other row.
+    requested_by: Mapped[str | None] = mapped_column(sa.String(200))
 
     staff: Mapped[Staff] = relationship()
 

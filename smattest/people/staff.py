@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -130,3 +131,17 @@ def is_manager(staff: Staff) -> bool:
         return False
     reports = sa.select(Staff.id).where(tree.scope(staff), Staff.active)
     return bool(current_smattest.db.session.scalar(sa.select(reports.exists())))
+
+
+def names_of(actors: Iterable[str | None]) -> dict[str, str]:
+    """The names of the people who acted, by the id records hold (``actor``, ``granted_by``,
+    ``requested_by``: the host user id), in one statement. An id nobody on the roster
+    holds (``cli:<account>``, someone never signed in) names itself."""
+    wanted = {a for a in actors if a}
+    found = dict.fromkeys(wanted, "")
+    if wanted:
+        rows = current_smattest.db.session.execute(
+            sa.select(Staff.external_id, Staff.full_name).where(Staff.external_id.in_(wanted))
+        )
+        found.update({external_id: name for external_id, name in rows if name})
+    return {actor: name or actor for actor, name in found.items()}

@@ -61,4 +61,3 @@ def is_below(manager: Staff, staff_id: int) -> bool:
     condition = sa.and_(Staff.id == staff_id, scope(manager))
     found = sa.select(Staff.id).where(condition).exists()
     return bool(current_smattest.db.session.scalar(sa.select(found)))
-

@@ -21,6 +21,7 @@ import smattest.reminders.outbox as outbox
 from ..attest import RECEIPT_STAGE
 from ..db import rowcount, utcnow
 from ..models import COURSE, POLICY, Course, HREvent, HRSummary, Policy, Reminder, Staff
+from ..people.staff import names_of
 from ..timeutil import to_local
 from .outbox import REMINDERS, SUMMARIES, session
 from .report import ReminderError
@@ -39,6 +40,8 @@ def stage_label(stage: str) -> str:
         return f"overdue, reminder {stage.removeprefix('overdue-')}"
     if stage.startswith(RECEIPT_STAGE):
         return "receipt"
+    if stage == outbox.NUDGE:
+        return "reminded now"
     return "manager told" if stage == "escalate" else stage
 
 
@@ -50,6 +53,8 @@ class OutboxRow:
     full_name: str
     requirement: str
     stage: str
+    #: Who asked for a reminder now (a nudge), by name; None for every other row.
+    asked_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,15 +104,20 @@ def _section(
         .execute(sa.select(sa.func.count()).select_from(Reminder).where(where))
         .scalar_one()
     )
+    found = list(rows)
+    askers = names_of(row.requested_by for row, _ in found)
     return Section(
         [
             OutboxRow(
                 row,
                 name,
-                titles.get((row.requirement_kind, row.requirement_id), row.requirement_kind),
+                "everything they owe"
+                if row.stage == outbox.NUDGE
+                else titles.get((row.requirement_kind, row.requirement_id), row.requirement_kind),
                 stage_label(row.stage),
+                askers.get(row.requested_by or ""),
             )
-            for row, name in rows
+            for row, name in found
         ],
         total,
     )

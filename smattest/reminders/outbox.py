@@ -39,6 +39,8 @@ from ..proxies import current_smattest
 from .cadence import ESCALATE
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
+#: The stage (and requirement kind) of a reminder HR asked to send now (:mod:`.nudge`).
+NUDGE = "nudge"
 
 # A declarative model's __table__ is typed as any FromClause; these are Tables.
 REMINDERS = cast(sa.Table, Reminder.__table__)
@@ -165,10 +167,11 @@ def claim_people(token: str, now: dt.datetime, limit: int) -> list[int] | None:
     digest per person. Returns None when nothing is left to claim, and an
     empty list when other runs took the people picked first.
     """
-    # Receipts share the outbox but are sent by their own job (receipts.py).
+    # Receipts and nudges share the outbox but are sent by the mail job
+    # (receipts.py, nudge.py).
     waiting = sa.and_(
         due(REMINDERS, now),
-        REMINDERS.c.stage != ESCALATE,
+        REMINDERS.c.stage.not_in((ESCALATE, NUDGE)),
         sa.not_(REMINDERS.c.stage.startswith(RECEIPT_STAGE)),
     )
 

@@ -9,6 +9,7 @@ The counts HR's dashboard shows are in :mod:`smattest.reports.dashboard`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -318,6 +319,28 @@ def _roster(
     ).where(condition)
 
 
+def matching_ids(
+    flt: PeopleFilter,
+    requirements: Sequence[Requirement],
+    *,
+    scope: sa.ColumnElement[bool] | None = None,
+    day: dt.date | None = None,
+) -> sa.Select[int]:
+    """The ids of every active person ``flt`` matches within ``scope`` (all pages), as a
+    select: what "remind these people now" reaches. ``day``: :func:`smattest.due.upkeep.ready`'s
+    answer, when the caller has it."""
+    day = day or due.ready()
+    condition = _condition(flt, scope)
+    matching = Staff.active if condition is None else sa.and_(Staff.active, condition)
+    joined: sa.FromClause = Staff.__table__
+    if flt.status:
+        keys = {requirement_key(r): r for r in requirements}
+        relevant = [keys[flt.requirement]] if flt.requirement else list(requirements)
+        having = due_sql.with_status(flt.status, relevant, day)
+        joined = joined.join(having, having.c.staff_id == Staff.id)
+    return sa.select(Staff.id).select_from(joined).where(matching)
+
+
 def status_counts(
     flt: PeopleFilter,
     requirements: Sequence[Requirement],
@@ -328,7 +351,7 @@ def status_counts(
     many of them have each status for the chosen requirement (or for any requirement).
 
     What the status filter would list: a count and the table it links to agree.
-    One statement per status and one for the total, whatever the head count.
+    One statement, whatever the head count.
     """
     session = current_smattest.db.session
     day = due.ready()
@@ -336,17 +359,17 @@ def status_counts(
     matching = Staff.active if condition is None else sa.and_(Staff.active, condition)
     keys = {requirement_key(r): r for r in requirements}
     relevant = [keys[flt.requirement]] if flt.requirement else list(requirements)
-    total = session.execute(
-        sa.select(sa.func.count()).select_from(Staff).where(matching)
-    ).scalar_one()
-    by_status = {}
+    counts = [sa.select(sa.func.count()).select_from(Staff).where(matching).scalar_subquery()]
     for status in STATUSES:
         having = due_sql.with_status(status, relevant, day)
-        by_status[status] = session.execute(
+        counts.append(
             sa.select(sa.func.count())
             .select_from(Staff.__table__.join(having, having.c.staff_id == Staff.id))
             .where(matching)
-        ).scalar_one()
+            .scalar_subquery()
+        )
+    total, *found = session.execute(sa.select(*counts)).one()
+    by_status = dict(zip(STATUSES, found, strict=True))
     return total, by_status
 
 

@@ -1,4 +1,5 @@
-"""HR's people list: everyone active with their status per requirement, filtered and paged.
+"""HR's people list: everyone active with their status per requirement, filtered and paged,
+and "remind these people now" for the filter shown.
 
 The table itself is read by :mod:`smattest.reports.people_table`; this page parses
 the filter from the query string and renders one page of it.
@@ -6,37 +7,54 @@ the filter from the query string and renders one page of it.
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from dataclasses import replace
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField
+from wtforms.validators import DataRequired, InputRequired
 
 import smattest.publishing.audiences as audiences
+import smattest.reminders.nudge as nudge
 import smattest.reports.dashboard as dashboard
 import smattest.reports.people_table as people
 import smattest.rule.compliance as compliance
 import smattest.training as training
 
 from ...reports.dashboard import STATUSES
-from ...rule.compliance import LABELS
+from ...rule.compliance import LABELS, Requirement
 from ..access import hr_required
-from ..base import blueprint
+from ..base import actor, blueprint
 
 #: The most managers offered as suggestions (a <datalist>) in the people filter.
 MANAGER_LIST_LIMIT = 100
 
 
-@blueprint.get("/hr/people")
-@hr_required
-def hr_people() -> ResponseReturnValue:
-    """Every active person with their status per requirement: filtered, sorted, paged."""
-    requirements = compliance.requirements()
+class NudgeForm(FlaskForm):
+    """HR's confirmation of "remind these people now": the number HR saw, and a tick."""
+
+    expected = IntegerField(validators=[InputRequired("The form did not say how many people.")])
+    confirm = BooleanField(
+        validators=[DataRequired("Tick the box to confirm the reminders before they are sent.")]
+    )
+
+
+def _render(
+    requirements: list[Requirement],
+    flt: people.PeopleFilter | None,
+    problem: str | None,
+    form: NudgeForm,
+    status: int = 200,
+) -> ResponseReturnValue:
     departments, anyone_without = people.departments()
-    managers = people.managers()
     context = {
         "groups": audiences.known_groups(),
         "requirements": requirements,
         "departments": departments,
         "anyone_without_department": anyone_without,
-        "managers": managers,
+        "managers": people.managers(),
         # Past this many, a list of suggestions costs more page than it saves typing.
         "manager_list_limit": MANAGER_LIST_LIMIT,
         "statuses": STATUSES,
@@ -45,25 +63,80 @@ def hr_people() -> ResponseReturnValue:
         "requirement_key": dashboard.requirement_key,
         "no_department": dashboard.NO_DEPARTMENT,
         "no_department_label": dashboard.NO_DEPARTMENT_LABEL,
+        "raw": request.args,
+        "form": form,
     }
-    try:
-        flt = people.parse_filter(request.args, requirements, people.HR_FIELDS)
-    except people.FilterError as problem:
+    if flt is None:
         return render_template(
             "smattest/hr/people.html",
             flt=people.PeopleFilter(),
-            raw=request.args,
-            problem=str(problem),
+            problem=problem,
             page=None,
+            nudge=None,
             **context,
         ), 400
     page = people.people_page(flt, requirements, page_size=current_app.config["SMATTEST_PAGE_SIZE"])
     return render_template(
         "smattest/hr/people.html",
         flt=flt,
-        raw=request.args,
-        problem=None,
+        problem=problem,
         page=page,
+        nudge=(
+            nudge.preview_nudge(replace(flt, left=False), requirements=requirements)
+            if requirements
+            else None
+        ),
         stuck=training.stuck_today([row.staff_id for row in page.rows]),
         **context,
+    ), status
+
+
+def _filter(requirements: list[Requirement]) -> people.PeopleFilter | str:
+    try:
+        return people.parse_filter(request.args, requirements, people.HR_FIELDS)
+    except people.FilterError as problem:
+        return str(problem)
+
+
+@blueprint.get("/hr/people")
+@hr_required
+def hr_people() -> ResponseReturnValue:
+    """Every active person (and, when asked, those who have left) with their status per
+    requirement: filtered, sorted, paged; and "remind these people now" for the filter."""
+    requirements = compliance.requirements()
+    flt = _filter(requirements)
+    if isinstance(flt, str):
+        return _render(requirements, None, flt, NudgeForm())
+    return _render(requirements, flt, None, NudgeForm())
+
+
+@blueprint.post("/hr/people/nudge")
+@hr_required
+def hr_people_nudge() -> ResponseReturnValue:
+    """Remind now everyone the filter (in the query string) reaches who owes something:
+    one reminder per person per day, planned into the outbox, sent by the mail job."""
+    requirements = compliance.requirements()
+    flt = _filter(requirements)
+    form = NudgeForm()
+    if isinstance(flt, str):
+        return _render(requirements, None, flt, form)
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            form.form_errors.append("This form has expired. Nothing was sent: please try again.")
+        for errors in form.errors.values():
+            form.form_errors.extend(e for e in errors if e not in form.form_errors)
+        return _render(requirements, flt, None, form, 400)
+    flt = replace(flt, left=False, page=1)
+    try:
+        plan = nudge.plan_nudges(flt, actor(), expected=form.expected.data)
+    except nudge.NudgeChanged as error:
+        form.form_errors.append(str(error))
+        return _render(requirements, flt, None, form, 409)
+    every = current_app.config["SMATTEST_MAIL_SEND_EVERY_MINUTES"]
+    flash(
+        f"{plan.planned} {'person' if plan.planned == 1 else 'people'} will get a reminder "
+        f"with the next mail run (within {every} minutes). The Reminders page lists them.",
+        "success",
     )
+    query: dict[str, Any] = dict(flt.args())
+    return redirect(url_for("smattest.hr_people", **query), 303)

@@ -1,0 +1,29 @@
+"""nudges: who asked for a reminder sent now
+
+HR's "Remind these people now" (and ``flask smattest reminders nudge``) plans
+outbox rows of stage ``nudge``, one per person per day by the outbox's unique
+key; ``requested_by`` names who asked, for the reminders log. Empty for every
+other row.
+
+Revision ID: 0010_nudges
+Revises: 0005_due_dates
+Create Date: 2026-12-07 06:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010_nudges"
+down_revision = "0005_due_dates"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("smattest_reminder") as batch:
+        batch.add_column(sa.Column("requested_by", sa.String(length=200), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("smattest_reminder") as batch:
+        batch.drop_column("requested_by")
