@@ -132,7 +132,9 @@ def test_running_the_reminder_job_from_the_mail_page_mails_the_people_who_owe(de
     )
     for current in ("grace.kim@riverside.example", "daniel.cho@riverside.example"):
         assert mails_to(current) == []
-    assert "Mails sent: 25 to people, 3 to managers, 0 to HR." in page
+    # Three managers, and the director above them, whose digest covers her whole tree.
+    assert "Mails sent: 25 to people, 4 to managers, 0 to HR." in page
+    assert "Your team: 3 people are overdue on compliance" in page
 
 
 def test_pressing_the_button_again_sends_nothing_twice(demo):

@@ -221,6 +221,54 @@ def test_the_manager_is_told_once_per_cycle_in_one_digest_for_all_their_reports(
     assert len(inbox.to("cy@agency.example")) == 3
 
 
+@all_databases
+@pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
+def test_each_manager_up_the_line_gets_one_digest_of_their_tree_by_direct_report(
+    policy, smtp_server, freeze
+):
+    signed = {"freeze": freeze, "signed_on": dt.date(2026, 2, 10)}
+    person("Dora Director", **signed)
+    person("Mia Middle", manager_email="dora@agency.example", **signed)
+    person("Max Middle", manager_email="dora@agency.example", **signed)
+    person("Ann Avery", manager_email="mia@agency.example")
+    person("Bob Brown", manager_email="mia@agency.example")
+    person("Cid Cole", manager_email="max@agency.example", **signed)
+    person("Eli Evans", manager_email="ann@agency.example")
+    inbox = smtp_server.inbox
+    freeze("2026-03-17T08:00:00+00:00")  # due 3 March: 14 days overdue today
+
+    run_reminders()
+    for day in ("2026-03-18", "2026-04-14"):
+        freeze(f"{day}T08:00:00+00:00")
+        run_reminders()
+
+    (dora,) = inbox.to("dora@agency.example")
+    assert dora["Subject"] == "Your team: 3 people are overdue on compliance"
+    text = text_of(dora)
+    assert "Mia Middle's team:\n* Ann Avery\n" in text
+    assert "* Bob Brown\n" in text and "* Eli Evans\n" in text
+    assert "Your direct reports" not in text and "Cid" not in text
+    (mia,) = inbox.to("mia@agency.example")
+    text = text_of(mia)
+    assert text.index("Your direct reports:\n* Ann Avery") < text.index("* Bob Brown")
+    assert "Ann Avery's team:\n* Eli Evans\n" in text
+    (ann_as_manager,) = [m for m in inbox.to("ann@agency.example") if "team" in m["Subject"]]
+    assert ann_as_manager["Subject"] == "Your team: Eli Evans is overdue on compliance"
+    assert inbox.to("max@agency.example") == []
+    escalations = sorted(
+        (name, stage, to) for name, stage, status, to in reminder_rows() if "escalate" in stage
+    )
+    assert escalations == [
+        ("Ann", "escalate", "mia@agency.example"),
+        ("Ann", "escalate-2", "dora@agency.example"),
+        ("Bob", "escalate", "mia@agency.example"),
+        ("Bob", "escalate-2", "dora@agency.example"),
+        ("Eli", "escalate", "ann@agency.example"),
+        ("Eli", "escalate-2", "mia@agency.example"),
+        ("Eli", "escalate-3", "dora@agency.example"),
+    ]
+
+
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL, SMATTEST_ESCALATE_AFTER_DAYS=None)
 def test_no_manager_is_told_when_escalation_is_off(policy, smtp_server, freeze):
     person("Ann Obi", manager_email="mo@agency.example")

@@ -12,9 +12,14 @@ still links the people who reported to them to the director above. Pages list
 the active people of the tree only. A cycle in the roster (A manages B, B
 manages A) ends the walk: the query collects distinct rows, and the manager is
 never counted as below themselves.
+
+:func:`managers_above` walks the other way, from people up their reporting line:
+whom an escalation tells.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -61,3 +66,67 @@ def is_below(manager: Staff, staff_id: int) -> bool:
     condition = sa.and_(Staff.id == staff_id, scope(manager))
     found = sa.select(Staff.id).where(condition).exists()
     return bool(current_smattest.db.session.scalar(sa.select(found)))
+
+
+#: How far up a reporting line escalations go: the manager, their manager, and so on.
+MAX_LEVELS = 10
+
+
+def _normal(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+def managers_above(staff_ids: Sequence[int] | None = None) -> dict[int, list[str]]:
+    """Each person's reporting line upwards: their manager's email (trimmed, lower case),
+    that manager's, and so on, up to :data:`MAX_LEVELS`; by staff id, for ``staff_ids``
+    (default: every active person). One recursive statement.
+
+    Addresses are matched as the roster and sign-ins store them (lower case); the line
+    stops where a manager is not on the roster (their own manager is not
+    known), at a cycle's second turn (bounded by :data:`MAX_LEVELS`), or at the top.
+    Someone whose manager's address two roster rows share follows the first in id order.
+    """
+    staff = Staff.__table__
+    start = sa.select(
+        staff.c.id.label("staff_id"),
+        # Literal SQL, not a bound parameter: the recursive step's type must match it.
+        sa.literal_column("1", sa.Integer).label("level"),
+        sa.func.lower(sa.func.trim(staff.c.manager_email)).label("email"),
+    ).where(staff.c.manager_email.is_not(None), staff.c.manager_email != "")
+    if staff_ids is None:
+        start = start.where(staff.c.active)
+    else:
+        start = start.where(staff.c.id.in_(list(staff_ids)))
+    line = start.cte("smattest_line", recursive=True)
+    boss = aliased(Staff)
+    step = (
+        sa.select(
+            line.c.staff_id,
+            line.c.level + sa.literal_column("1", sa.Integer),
+            sa.func.lower(sa.func.trim(boss.manager_email)),
+        )
+        .join(boss, boss.email == line.c.email)
+        .where(
+            line.c.level < MAX_LEVELS,
+            boss.manager_email.is_not(None),
+            boss.manager_email != "",
+        )
+    )
+    line = line.union(step)
+    found: dict[int, dict[int, str]] = {}
+    rows = current_smattest.db.session.execute(
+        sa.select(line.c.staff_id, line.c.level, line.c.email).order_by(
+            line.c.staff_id, line.c.level, line.c.email
+        )
+    )
+    for staff_id, level, email in rows:
+        found.setdefault(staff_id, {}).setdefault(level, _normal(email))
+    chains: dict[int, list[str]] = {}
+    for staff_id, by_level in found.items():
+        chain = []
+        for level in range(1, MAX_LEVELS + 1):
+            if level not in by_level:
+                break
+            chain.append(by_level[level])
+        chains[staff_id] = chain
+    return chains

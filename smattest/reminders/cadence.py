@@ -4,7 +4,8 @@ For a requirement due on day D (the *cycle*):
 
 - ``before-N`` on D-N, for each N in ``SMATTEST_REMINDER_DAYS_BEFORE``;
 - ``overdue-1`` on D+1, then ``overdue-k`` every ``SMATTEST_OVERDUE_EVERY_DAYS``;
-- ``escalate`` (to the manager) on D+``SMATTEST_ESCALATE_AFTER_DAYS``, once the
+- ``escalate`` (to the manager; ``escalate-2`` to their manager, and so on up the
+  reporting line) on D+``SMATTEST_ESCALATE_AFTER_DAYS``, once the
   person is overdue; never when the setting is None.
 
 A stage whose day is not in ``SMATTEST_BUSINESS_DAYS`` waits for the next
@@ -26,6 +27,22 @@ from ..config import WEEKDAYS
 
 ESCALATE = "escalate"
 ONE_DAY = dt.timedelta(days=1)
+
+
+def escalation_stage(level: int) -> str:
+    """The outbox stage that tells the manager ``level`` steps up a person's reporting
+    line: ``escalate`` (their manager), ``escalate-2`` (that manager's manager), ..."""
+    return ESCALATE if level == 1 else f"{ESCALATE}-{level}"
+
+
+def escalation_level(stage: str) -> int | None:
+    """How far up the line an escalation stage goes (1: the manager), or None."""
+    if stage == ESCALATE:
+        return 1
+    prefix = f"{ESCALATE}-"
+    if stage.startswith(prefix) and stage.removeprefix(prefix).isdecimal():
+        return int(stage.removeprefix(prefix))
+    return None
 
 
 @dataclass(frozen=True)

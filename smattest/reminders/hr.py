@@ -23,6 +23,7 @@ from ..db import rowcount, utcnow
 from ..models import COURSE, POLICY, Course, HREvent, HRSummary, Policy, Reminder, Staff
 from ..people.staff import names_of
 from ..timeutil import to_local
+from .cadence import escalation_level
 from .outbox import REMINDERS, SUMMARIES, session
 from .report import ReminderError
 
@@ -42,7 +43,12 @@ def stage_label(stage: str) -> str:
         return "receipt"
     if stage == outbox.NUDGE:
         return "reminded now"
-    return "manager told" if stage == "escalate" else stage
+    level = escalation_level(stage)
+    if level == 1:
+        return "manager told"
+    if level:
+        return f"manager {level} levels up told"
+    return stage
 
 
 @dataclass(frozen=True)
@@ -228,7 +234,9 @@ def _describe(row: Reminder | HRSummary) -> tuple[str, int | None]:
 def _recipient(row: Reminder | HRSummary) -> str | None:
     if isinstance(row, HRSummary):
         return ", ".join(current_app.config["SMATTEST_HR_EMAILS"]) or None
-    return row.staff.manager_email if row.stage == "escalate" else row.staff.email
+    if escalation_level(row.stage):
+        return row.recipient or row.staff.manager_email
+    return row.staff.email
 
 
 #: HR's decisions on a whole group at once: (group, action) -> what the button says.

@@ -41,7 +41,7 @@ class Owed:
 
 @dataclass(frozen=True)
 class Report:
-    """A direct report named in a manager's digest, with what they are overdue on."""
+    """Someone below a manager, named in their digest, with what they are overdue on."""
 
     full_name: str
     department: str | None
@@ -159,9 +159,15 @@ def staff_reminder(
 
 
 def manager_digest(
-    manager_email: str, reports: Sequence[Report], today: dt.date, templates: MailTemplates
+    manager_email: str,
+    teams: Sequence[tuple[str, Sequence[Report]]],
+    today: dt.date,
+    templates: MailTemplates,
 ) -> Message:
-    """A manager's digest: their direct reports now overdue long enough to escalate."""
+    """A manager's digest: the people below them (any depth) now overdue long enough to
+    escalate, grouped by the direct report they are reached through (``teams``: a
+    heading, "Your direct reports" or "Mia Middle's team", and the people)."""
+    reports = [report for _, people in teams for report in people]
     count = len(reports)
     subject = (
         f"Your team: {reports[0].full_name} is overdue on compliance"
@@ -174,7 +180,13 @@ def manager_digest(
         else None
     )
     return templates.compose(
-        "manager_digest", subject, manager_email, reports=reports, today=today, team_url=team_url
+        "manager_digest",
+        subject,
+        manager_email,
+        teams=teams,
+        reports=reports,
+        today=today,
+        team_url=team_url,
     )
 
 

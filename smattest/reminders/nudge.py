@@ -43,7 +43,6 @@ from ..proxies import current_smattest
 from ..reports.dashboard import requirement_key
 from ..reports.people_table import PeopleFilter
 from ..timeutil import to_local
-from .cadence import ESCALATE
 from .delivery import Delivery
 from .outbox import REMINDERS, session
 from .receipts import check_configuration
@@ -73,7 +72,7 @@ def _reminded_today(now: dt.datetime) -> sa.Select[int]:
         sa.or_(
             sa.and_(IS_NUDGE, REMINDERS.c.cycle_due == day),
             sa.and_(
-                REMINDERS.c.stage != ESCALATE,
+                sa.not_(outbox.IS_ESCALATION),
                 sa.not_(REMINDERS.c.stage.startswith(RECEIPT_STAGE)),
                 REMINDERS.c.sent_at >= midnight,
             ),

@@ -46,6 +46,11 @@ NUDGE = "nudge"
 REMINDERS = cast(sa.Table, Reminder.__table__)
 SUMMARIES = cast(sa.Table, HRSummary.__table__)
 
+#: Escalation rows: to the manager (``escalate``) or further up (``escalate-2``, ...).
+IS_ESCALATION = sa.or_(
+    REMINDERS.c.stage == ESCALATE, REMINDERS.c.stage.startswith(f"{ESCALATE}-", autoescape=True)
+)
+
 T = TypeVar("T")
 
 
@@ -171,7 +176,8 @@ def claim_people(token: str, now: dt.datetime, limit: int) -> list[int] | None:
     # (receipts.py, nudge.py).
     waiting = sa.and_(
         due(REMINDERS, now),
-        REMINDERS.c.stage.not_in((ESCALATE, NUDGE)),
+        sa.not_(IS_ESCALATION),
+        REMINDERS.c.stage != NUDGE,
         sa.not_(REMINDERS.c.stage.startswith(RECEIPT_STAGE)),
     )
 
@@ -201,14 +207,18 @@ def claim_people(token: str, now: dt.datetime, limit: int) -> list[int] | None:
 def claim_managers(token: str, now: dt.datetime, limit: int) -> list[str] | None:
     """Claim the due escalation rows of up to ``limit`` managers; return the managers.
 
-    All the rows of a manager's reports are claimed together, so that one run
-    sends each manager one digest. Managers are told apart by their address,
-    trimmed and lower-cased (a report without one is claimed under ``''`` and
-    then skipped). Returns None when nothing is left to claim.
+    All the rows of the people below a manager (at any level) are claimed
+    together, so that one run sends each manager one digest. Managers are told
+    apart by their address, trimmed and lower-cased: the row's recipient, planned
+    with it, or for a row planned without one the person's manager's (a report
+    without one is claimed under ``''`` and then skipped). Returns None when
+    nothing is left to claim.
     """
     staff = cast(sa.Table, Staff.__table__)
-    manager = sa.func.coalesce(sa.func.lower(sa.func.trim(staff.c.manager_email)), "")
-    waiting = sa.and_(due(REMINDERS, now), REMINDERS.c.stage == ESCALATE)
+    manager = sa.func.coalesce(
+        REMINDERS.c.recipient, sa.func.lower(sa.func.trim(staff.c.manager_email)), ""
+    )
+    waiting = sa.and_(due(REMINDERS, now), IS_ESCALATION)
 
     def claim() -> list[str] | None:
         managers = list(
@@ -223,12 +233,15 @@ def claim_managers(token: str, now: dt.datetime, limit: int) -> list[str] | None
         )
         if not managers:
             return None
+        rows = (
+            sa.select(REMINDERS.c.id)
+            .select_from(REMINDERS.join(staff, staff.c.id == REMINDERS.c.staff_id))
+            .where(waiting, manager.in_(managers))
+        )
+        ids = list(session().scalars(rows))
         session().execute(
             sa.update(REMINDERS)
-            .where(
-                waiting,
-                REMINDERS.c.staff_id.in_(sa.select(staff.c.id).where(manager.in_(managers))),
-            )
+            .where(waiting, REMINDERS.c.id.in_(ids))
             .values(status=SENDING, claim_token=token, claimed_at=now)
         )
         session().commit()

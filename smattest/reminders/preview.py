@@ -9,15 +9,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
+import smattest.people.tree as tree
 import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
 
 from ..mail import address_problem
 from ..models import Staff
 from ..rule.compliance import Standing
-from .cadence import ESCALATE
+from .cadence import ESCALATE, escalation_level
 from .context import RunContext
-from .outbox import REMINDERS, session
+from .outbox import NUDGE, REMINDERS, session
 from .report import MailOut
 
 
@@ -36,6 +37,7 @@ def preview(run: RunContext, planned: list[dict[str, Any]]) -> None:
             )
         )
     }
+    lines = tree.managers_above()
     managers: dict[str, list[tuple[Any, Standing]]] = defaultdict(list)
     with messages.links():
         for staff_id, group in groupby(candidates, key=lambda row: row.staff_id):
@@ -44,15 +46,19 @@ def preview(run: RunContext, planned: list[dict[str, Any]]) -> None:
                 key: found[staff_id] for key, found in run.standings.items() if staff_id in found
             }
             stages = []
+            line = lines.get(staff_id, [])
             for row in group:
+                if row.stage == NUDGE:
+                    continue  # sent by the mail job, not by a reminder run
                 standing = owed.get((row.requirement_kind, row.requirement_id))
-                manager = person.manager_email if person else None
+                level = escalation_level(row.stage)
+                manager = line[level - 1] if level and len(line) >= level else None
                 if run.verdict(row, standing, manager):
                     run.report.skipped += 1
-                elif row.stage == ESCALATE:
+                elif level is not None:
                     # verdict: no manager or no standing, no escalation
                     assert manager is not None and standing is not None
-                    managers[manager.strip().lower()].append((person, standing))
+                    managers[manager].append((person, standing))
                 else:
                     stages.append(row.stage)
             if stages:
@@ -72,5 +78,11 @@ def preview(run: RunContext, planned: list[dict[str, Any]]) -> None:
             f"{person.full_name}: {standing.requirement.title}" for person, standing in entries
         )
         run.report.mails.append(
-            MailOut("manager", manager, (ESCALATE,), listed, address_problem(manager))
+            MailOut(
+                "manager",
+                manager,
+                (ESCALATE,),
+                tuple(sorted(set(listed))),
+                address_problem(manager),
+            )
         )

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 import smattest.due.sql as due_sql
+import smattest.people.tree as tree
 import smattest.reminders.announce as announce
 import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
@@ -28,7 +29,7 @@ from ..models import Reminder, Staff
 from ..proxies import current_smattest
 from ..signals import reminder_sent
 from ..state import current_app_object
-from .cadence import ESCALATE, Cadence
+from .cadence import Cadence, escalation_level, escalation_stage
 from .delivery import Delivery
 from .outbox import REMINDERS, session
 from .preview import preview
@@ -56,8 +57,13 @@ def run_reminders(now: dt.datetime | None = None, *, dry_run: bool = False) -> R
     return ReminderRun(now.astimezone(dt.UTC), dry_run).run()
 
 
-#: A manager's report escalated in this run: the person, the outbox row, the standing.
-_Escalated: TypeAlias = "tuple[sa.Row[*tuple[Any, ...]], sa.Row[Any], compliance.Standing]"
+#: Someone escalated to a manager in this run: the person, the outbox row, the standing,
+#: and the address of the manager's direct report they are reached through.
+_Escalated: TypeAlias = "tuple[sa.Row[*tuple[Any, ...]], sa.Row[Any], compliance.Standing, str]"
+
+
+def _normal(email: str | None) -> str:
+    return (email or "").strip().lower()
 
 
 class ReminderRun:
@@ -148,16 +154,9 @@ class ReminderRun:
     # -- planning ----------------------------------------------------------------------------
 
     def _rows_to_plan(self) -> list[dict[str, Any]]:
-        """The latest stage reached by everyone who owes something, and due escalations."""
-        managers = dict(
-            session()
-            .execute(
-                sa.select(Staff.id, Staff.manager_email).where(
-                    Staff.active, Staff.manager_email.is_not(None), Staff.manager_email != ""
-                )
-            )
-            .all()
-        )
+        """The latest stage reached by everyone who owes something, and due escalations:
+        one to each manager up the person's reporting line, each naming its recipient."""
+        lines = tree.managers_above()
         rows: list[dict[str, Any]] = []
         for (kind, requirement_id), by_person in self.standings.items():
             for staff_id, standing in by_person.items():
@@ -174,11 +173,14 @@ class ReminderRun:
                 }
                 stage = self.cadence.latest_staff_stage(standing.due_date, self.today)
                 if stage is not None:
-                    rows.append({**key, "stage": stage})
-                if staff_id in managers and self.cadence.escalation_reached(
+                    rows.append({**key, "stage": stage, "recipient": None})
+                if staff_id in lines and self.cadence.escalation_reached(
                     standing.due_date, self.today
                 ):
-                    rows.append({**key, "stage": ESCALATE})
+                    rows.extend(
+                        {**key, "stage": escalation_stage(level), "recipient": manager}
+                        for level, manager in enumerate(lines[staff_id], 1)
+                    )
         return rows
 
     def verdict(
@@ -194,9 +196,11 @@ class ReminderRun:
             return f"the person is now {standing.label.lower()}"
         if standing.due_date != row.cycle_due:
             return f"the due date changed to {standing.due_date}"  # ISO, as str(date) is
-        if row.stage == ESCALATE:
+        if escalation_level(row.stage) is not None:
             if not manager_email:
                 return "there is no manager email on record"
+            if row.recipient and row.recipient != manager_email.strip().lower():
+                return "the reporting line changed"
             if not self.cadence.escalation_reached(row.cycle_due, self.today):
                 return "the escalation is not due"
             return None
@@ -214,7 +218,7 @@ class ReminderRun:
             people = outbox.claim_people(self.token, self.now, limit)
             if people is None:
                 return
-            rows = outbox.claimed(self.token, REMINDERS.c.stage != ESCALATE)
+            rows = outbox.claimed(self.token, sa.not_(outbox.IS_ESCALATION))
             self.report.claimed += len(rows)
             if rows:
                 self._send_people_batch(rows)
@@ -259,7 +263,7 @@ class ReminderRun:
         while not self.broken:
             if outbox.claim_managers(self.token, self.now, limit) is None:
                 return
-            rows = outbox.claimed(self.token, REMINDERS.c.stage == ESCALATE)
+            rows = outbox.claimed(self.token, outbox.IS_ESCALATION)
             self.report.claimed += len(rows)
             if rows:
                 self._send_managers_batch(rows)
@@ -269,43 +273,85 @@ class ReminderRun:
         people = {
             p.id: p
             for p in session().execute(
-                sa.select(Staff.id, Staff.full_name, Staff.department, Staff.manager_email).where(
+                sa.select(Staff.id, Staff.full_name, Staff.department, Staff.email).where(
                     Staff.id.in_(ids)
                 )
             )
         }
         fresh = self._standings_of(ids)
+        lines = tree.managers_above(sorted(ids))
         with Delivery(REMINDERS, self.token, self.now) as delivery:
             by_manager: dict[str, list[_Escalated]] = defaultdict(list)
             for row in rows:
                 person = people[row.staff_id]
                 owed = fresh.get(row.staff_id, {})
                 standing = owed.get((row.requirement_kind, row.requirement_id))
-                reason = self.verdict(row, standing, person.manager_email)
+                level = escalation_level(row.stage) or 1
+                line = lines.get(row.staff_id, [])
+                manager = line[level - 1] if len(line) >= level else None
+                reason = self.verdict(row, standing, manager)
                 if reason:
                     delivery.skip(row, reason)
                 else:
-                    assert standing is not None  # verdict: no standing, no escalation
-                    manager = person.manager_email.strip().lower()
-                    by_manager[manager].append((person, row, standing))
+                    assert standing is not None and manager  # verdict: else no escalation
+                    # The manager's direct report the person is reached through ("": none,
+                    # the person reports to the manager directly).
+                    via = "" if level == 1 else line[level - 2]
+                    by_manager[manager].append((person, row, standing, via))
+            names = self._names_of({via for es in by_manager.values() for *_, via in es} - {""})
             managers = sorted(by_manager.items())
             for index, (manager, entries) in enumerate(managers):
-                sendable = [row for _, row, _ in entries]
+                sendable = [row for _, row, _, _ in entries]
                 problem = address_problem(manager)
                 if problem:
                     delivery.fail(sendable, f"{problem} (the manager's)", True)
                     continue
-                reports = self._reports(entries)
-                mail = partial(messages.manager_digest, manager, reports, self.today)
-                if not delivery.send(sendable, manager, mail, tuple(r.full_name for r in reports)):
-                    delivery.give_back(r for _, es in managers[index + 1 :] for _, r, _ in es)
+                teams = self._teams(entries, names)
+                listed = tuple(r.full_name for _, reports in teams for r in reports)
+                mail = partial(messages.manager_digest, manager, teams, self.today)
+                if not delivery.send(sendable, manager, mail, listed):
+                    delivery.give_back(r for _, es in managers[index + 1 :] for _, r, _, _ in es)
                     break
         self.tally(delivery, Reminder, "manager")
 
+    def _names_of(self, emails: set[str]) -> dict[str, str]:
+        """The names of the people with these (normalised) addresses, in one statement."""
+        if not emails:
+            return {}
+        found = session().execute(
+            sa.select(Staff.email, Staff.full_name)
+            .where(sa.func.lower(sa.func.trim(Staff.email)).in_(sorted(emails)))
+            .order_by(Staff.id)
+        )
+        names: dict[str, str] = {}
+        for email, name in found:
+            names.setdefault(_normal(email), name)
+        return names
+
+    def _teams(
+        self, entries: list[_Escalated], names: dict[str, str]
+    ) -> list[tuple[str, list[messages.Report]]]:
+        """The manager's overdue people grouped by the direct report they are reached
+        through: a heading ("Your direct reports", "Mia Middle's team"), then the people,
+        each with what was escalated. Direct reports first, then teams by name."""
+        by_via: dict[str, list[_Escalated]] = defaultdict(list)
+        for entry in entries:
+            by_via[entry[3]].append(entry)
+        ordered = sorted(
+            by_via.items(), key=lambda i: (i[0] != "", names.get(i[0], i[0]).casefold())
+        )
+        return [
+            (
+                f"{names.get(via, via)}'s team" if via else "Your direct reports",
+                self._reports(group),
+            )
+            for via, group in ordered
+        ]
+
     def _reports(self, entries: list[_Escalated]) -> list[messages.Report]:
-        """The manager's overdue reports, each with the requirements escalated today."""
+        """Overdue people, each with the requirements escalated today."""
         by_person: dict[sa.Row[*tuple[Any, ...]], list[compliance.Standing]] = defaultdict(list)
-        for person, _row, standing in entries:
+        for person, _row, standing, _via in entries:
             by_person[person].append(standing)
         return [
             messages.Report(person.full_name, person.department, messages.owed(owed, self.today))
