@@ -211,7 +211,7 @@ SETTINGS: dict[str, Setting] = {
         50,
         "a whole number of rows from 10 to 1000",
         _is_whole(10, 1000),
-        "People per page in HR's and managers' tables.",
+        "Rows per page in HR's and managers' tables (people) and in HR's mail log.",
     ),
     "SMATTEST_ROSTER_SOURCE": Setting(
         None,

@@ -237,7 +237,7 @@ def test_confirming_plans_the_nudges_and_the_log_lists_who_asked(client, hr, run
 
     assert runner.invoke(args=["smattest", "mail", "send"]).exit_code == 0
     log = " ".join(client.get("/compliance/hr/reminders").get_data(as_text=True).split())
-    assert "reminded now, asked by Hana Reyes" in log
+    assert "Reminded now, asked by Hana Reyes" in log
     assert sorted(m["To"] for m in smtp_server.inbox.messages) == [
         "ann@agency.example",
         "bob@agency.example",

@@ -134,14 +134,22 @@ def is_manager(staff: Staff) -> bool:
 
 
 def names_of(actors: Iterable[str | None]) -> dict[str, str]:
-    """The names of the people who acted, by the id records hold (``actor``, ``granted_by``,
-    ``requested_by``: the host user id), in one statement. An id nobody on the roster
-    holds (``cli:<account>``, someone never signed in) names itself."""
+    """The names of the people who acted, by the id records hold (``actor``, ``set_by``,
+    ``requested_by``: the host user id), in one statement: their name on the roster;
+    "the command line" for a command (``cli``, or ``cli:<account>`` with the account);
+    "user <id>" for someone not on the roster."""
     wanted = {a for a in actors if a}
-    found = dict.fromkeys(wanted, "")
+    found = {}
     if wanted:
         rows = current_smattest.db.session.execute(
             sa.select(Staff.external_id, Staff.full_name).where(Staff.external_id.in_(wanted))
         )
-        found.update({external_id: name for external_id, name in rows if name})
-    return {actor: name or actor for actor, name in found.items()}
+        found = {external_id: name for external_id, name in rows if name}
+    for actor in wanted - set(found):
+        if actor == "cli":
+            found[actor] = "the command line"
+        elif actor.startswith("cli:"):
+            found[actor] = f"the command line ({actor.removeprefix('cli:')})"
+        else:
+            found[actor] = f"user {actor}"
+    return found

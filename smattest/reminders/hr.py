@@ -80,7 +80,6 @@ class Overview:
     given_up: Section
     failed_summaries: list[HRSummary]
     retrying: Section
-    recent: Section
     timeout_minutes: int
 
 
@@ -130,7 +129,8 @@ def _section(
 
 
 def overview(limit: int = 50, now: dt.datetime | None = None) -> Overview:
-    """Stuck, given-up, retrying and recently sent rows, newest first, ``limit`` of each."""
+    """Stuck, given-up and retrying rows, newest first, ``limit`` of each (the mails sent
+    are :mod:`smattest.reminders.log`'s)."""
     now = now or utcnow()
     timeout = current_app.config["SMATTEST_REMINDER_SENDING_TIMEOUT_MINUTES"]
     titles = _titles()
@@ -153,12 +153,6 @@ def overview(limit: int = 50, now: dt.datetime | None = None) -> Overview:
             )
         ),
         retrying=_section(retrying, [Reminder.next_attempt_at, Reminder.id], limit, titles),
-        recent=_section(
-            Reminder.status == outbox.SENT,
-            [Reminder.sent_at.desc(), Reminder.id.desc()],
-            limit,
-            titles,
-        ),
         timeout_minutes=timeout,
     )
 

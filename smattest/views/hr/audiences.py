@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 import smattest.publishing.audiences as audiences
 
 from ...models import COURSE, POLICY, Course, Policy
+from ...people.staff import names_of
 from ...publishing.audiences import AudienceError
 from ...publishing.lifecycle import (
     LifecycleError,
@@ -73,6 +74,7 @@ def hr_audience(kinds: str, slug: str) -> ResponseReturnValue:
             else:
                 flash(f"{requirement.title} was already for {built.describe()}.", "info")
             return redirect(url_for("smattest.hr_audience", kinds=kinds, slug=slug), 303)
+    history = audiences.history(kind, requirement.id)
     return render_template(
         "smattest/hr/audience.html",
         kind=kind,
@@ -82,7 +84,8 @@ def hr_audience(kinds: str, slug: str) -> ResponseReturnValue:
         chosen=chosen,
         departments=audiences.known_departments(),
         groups=audiences.known_groups(),
-        history=audiences.history(kind, requirement.id),
+        history=history,
+        names=names_of(change.set_by for change in history),
         Audience=Audience,
         form=form,
         problem=problem,

@@ -1,15 +1,18 @@
-"""HR's view of the reminder outbox: what went out, what failed, what is stuck."""
+"""HR's view of the outbox: what is stuck, what failed, and every mail sent, by kind, paged."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import AnyOf, DataRequired, InputRequired
 
+import smattest.reminders.log as mail_log
+
 from ...reminders import ReminderError
 from ...reminders.hr import ACTIONS, BULK, overview, resolve_all, resolve_stuck, stage_label
+from ...reports.people_table import MAX_PAGE
 from ..access import hr_required
 from ..base import actor, blueprint
 
@@ -34,6 +37,18 @@ class BulkForm(FlaskForm):
 
 
 def _page(form: StuckRowForm | BulkForm, status: int = 200) -> ResponseReturnValue:
+    problem = None
+    kind, page = None, 1
+    try:
+        kind = mail_log.parse_kind(request.args.get("kind"))
+        raw_page = request.args.get("page", "1").strip() or "1"
+        if not raw_page.isdecimal() or not 1 <= int(raw_page) <= MAX_PAGE:
+            raise mail_log.LogError(
+                f"Page {raw_page!r} is not a page number: use a whole number from 1."
+            )
+        page = int(raw_page)
+    except mail_log.LogError as error:
+        problem, status = str(error), 400
     return (
         render_template(
             "smattest/hr/reminders.html",
@@ -42,6 +57,9 @@ def _page(form: StuckRowForm | BulkForm, status: int = 200) -> ResponseReturnVal
             actions=ACTIONS,
             bulk=BULK,
             stage_label=stage_label,
+            log=mail_log.sent_mails(kind, page, current_app.config["SMATTEST_PAGE_SIZE"]),
+            kinds=mail_log.KINDS,
+            log_problem=problem,
         ),
         status,
     )
