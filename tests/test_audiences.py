@@ -235,6 +235,12 @@ def test_hr_sets_an_audience_on_the_courses_page_and_sees_its_history(agency, cl
     page = text_of(client.get(response.headers["Location"]).get_data(as_text=True))
     assert "Today it is for departments Facilities, Intake except groups contractor." in page
     assert "departments Facilities, Intake except groups contractor" in page.split("Changes")[1]
+    # Who set it, by their name on the roster (the fixture's roster gives her id to a name).
+    setter = hostapp.db.session.scalar(
+        sa.select(Staff.full_name).where(Staff.external_id == str(hr.id))
+    )
+    assert f"except groups contractor {setter} " in page
+    assert "the command line" in page.split("Changes")[1]  # set by a command
     assert set(owed("Eve Long")) == {"social-media", "refresher"}  # Intake
     assert "refresher" not in owed("Cole Hart")  # Facilities, but a contractor
     assert "refresher" not in owed("Dee Park")  # Adult Services
