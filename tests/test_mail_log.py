@@ -11,8 +11,8 @@ from smattest.models import Announcement, HRSummary, Reminder, ReviewNotice
 
 from . import hostapp
 from .conftest import all_databases
+from .html import Page
 from .reminder_helpers import person, social_media_policy
-from .test_dashboard import Page
 
 pytestmark = pytest.mark.settings(SMATTEST_PAGE_SIZE=25)
 

@@ -17,8 +17,8 @@ from smattest.models import HREvent, Reminder, Staff
 
 from . import hostapp
 from .conftest import create_tables
+from .html import Page
 from .reminder_helpers import BASE_URL, person, sign, social_media_policy
-from .test_dashboard import Page
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Monday 2 March 2026: everyone without a signature is overdue (due Sunday 1 February).

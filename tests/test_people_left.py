@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .test_dashboard import NOW, page_of
+from .dashboard_helpers import NOW
+from .html import page_of
 
 
 @pytest.fixture

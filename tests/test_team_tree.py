@@ -9,7 +9,8 @@ import pytest
 from smattest.publishing.policies import publish
 
 from .conftest import all_databases
-from .test_dashboard import NOW, Page, page_of, sign, staff_named
+from .dashboard_helpers import NOW, sign, staff_named
+from .html import Page, page_of
 
 DIRECTOR = "dora.director@agency.example"
 
