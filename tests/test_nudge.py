@@ -243,3 +243,16 @@ def test_confirming_plans_the_nudges_and_the_log_lists_who_asked(client, hr, run
         "bob@agency.example",
         "cy@agency.example",  # her receipt, sent by the same job
     ]
+
+
+@pytest.mark.settings(WTF_CSRF_ENABLED=True)
+def test_an_expired_nudge_form_reminds_nobody(client, hr):
+    response = client.post(
+        "/compliance/hr/people/nudge?status=overdue", data={"expected": "3", "confirm": "y"}
+    )
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/compliance/hr/people?status=overdue"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "This form had expired. Nobody was reminded: please try again." in page
+    assert nudges() == []

@@ -32,7 +32,7 @@ import smattest.due.sql as due_sql
 import smattest.due.upkeep as due
 import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
-import smattest.reports.people_table as people_table
+import smattest.reports.selection as selection
 import smattest.rule.compliance as compliance
 
 from ..attest import RECEIPT_STAGE
@@ -116,7 +116,7 @@ def _chosen(
     if requirements is None:
         requirements = compliance.requirements()
     day = due.ready()
-    matched = people_table.matching_ids(flt, requirements, day=day).subquery()
+    matched = selection.matching_ids(flt, requirements, day=day).subquery()
     owing = _owing(_relevant(flt, requirements), day).subquery()
     reminded = _reminded_today(now).subquery()
     owe = (

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from itertools import groupby
-from typing import Any, TypeAlias
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,6 +21,7 @@ import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
 import smattest.reminders.review as review
 import smattest.reminders.stuck as stuck
+import smattest.reminders.teams as teams
 import smattest.rule.compliance as compliance
 
 from ..db import utcnow
@@ -55,15 +56,6 @@ def run_reminders(now: dt.datetime | None = None, *, dry_run: bool = False) -> R
     elif now.tzinfo is None:
         now = now.replace(tzinfo=current_smattest.timezone)
     return ReminderRun(now.astimezone(dt.UTC), dry_run).run()
-
-
-#: Someone escalated to a manager in this run: the person, the outbox row, the standing,
-#: and the address of the manager's direct report they are reached through.
-_Escalated: TypeAlias = "tuple[sa.Row[*tuple[Any, ...]], sa.Row[Any], compliance.Standing, str]"
-
-
-def _normal(email: str | None) -> str:
-    return (email or "").strip().lower()
 
 
 class ReminderRun:
@@ -281,7 +273,7 @@ class ReminderRun:
         fresh = self._standings_of(ids)
         lines = tree.managers_above(sorted(ids))
         with Delivery(REMINDERS, self.token, self.now) as delivery:
-            by_manager: dict[str, list[_Escalated]] = defaultdict(list)
+            by_manager: dict[str, list[teams.Escalated]] = defaultdict(list)
             for row in rows:
                 person = people[row.staff_id]
                 owed = fresh.get(row.staff_id, {})
@@ -298,7 +290,7 @@ class ReminderRun:
                     # the person reports to the manager directly).
                     via = "" if level == 1 else line[level - 2]
                     by_manager[manager].append((person, row, standing, via))
-            names = self._names_of({via for es in by_manager.values() for *_, via in es} - {""})
+            names = teams.names_of({via for es in by_manager.values() for *_, via in es} - {""})
             managers = sorted(by_manager.items())
             for index, (manager, entries) in enumerate(managers):
                 sendable = [row for _, row, _, _ in entries]
@@ -306,57 +298,13 @@ class ReminderRun:
                 if problem:
                     delivery.fail(sendable, f"{problem} (the manager's)", True)
                     continue
-                teams = self._teams(entries, names)
-                listed = tuple(r.full_name for _, reports in teams for r in reports)
-                mail = partial(messages.manager_digest, manager, teams, self.today)
+                grouped = teams.by_direct_report(entries, names, self.today)
+                listed = tuple(r.full_name for _, reports in grouped for r in reports)
+                mail = partial(messages.manager_digest, manager, grouped, self.today)
                 if not delivery.send(sendable, manager, mail, listed):
                     delivery.give_back(r for _, es in managers[index + 1 :] for _, r, _, _ in es)
                     break
         self.tally(delivery, Reminder, "manager")
-
-    def _names_of(self, emails: set[str]) -> dict[str, str]:
-        """The names of the people with these (normalised) addresses, in one statement."""
-        if not emails:
-            return {}
-        found = session().execute(
-            sa.select(Staff.email, Staff.full_name)
-            .where(sa.func.lower(sa.func.trim(Staff.email)).in_(sorted(emails)))
-            .order_by(Staff.id)
-        )
-        names: dict[str, str] = {}
-        for email, name in found:
-            names.setdefault(_normal(email), name)
-        return names
-
-    def _teams(
-        self, entries: list[_Escalated], names: dict[str, str]
-    ) -> list[tuple[str, list[messages.Report]]]:
-        """The manager's overdue people grouped by the direct report they are reached
-        through: a heading ("Your direct reports", "Mia Middle's team"), then the people,
-        each with what was escalated. Direct reports first, then teams by name."""
-        by_via: dict[str, list[_Escalated]] = defaultdict(list)
-        for entry in entries:
-            by_via[entry[3]].append(entry)
-        ordered = sorted(
-            by_via.items(), key=lambda i: (i[0] != "", names.get(i[0], i[0]).casefold())
-        )
-        return [
-            (
-                f"{names.get(via, via)}'s team" if via else "Your direct reports",
-                self._reports(group),
-            )
-            for via, group in ordered
-        ]
-
-    def _reports(self, entries: list[_Escalated]) -> list[messages.Report]:
-        """Overdue people, each with the requirements escalated today."""
-        by_person: dict[sa.Row[*tuple[Any, ...]], list[compliance.Standing]] = defaultdict(list)
-        for person, _row, standing, _via in entries:
-            by_person[person].append(standing)
-        return [
-            messages.Report(person.full_name, person.department, messages.owed(owed, self.today))
-            for person, owed in sorted(by_person.items(), key=lambda item: item[0].full_name)
-        ]
 
     def title(self, row: Any) -> str:
         key = (row.requirement_kind, row.requirement_id)

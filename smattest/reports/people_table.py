@@ -4,12 +4,12 @@ Filters are conditions on :class:`~smattest.models.Staff` (a department, a
 group, a manager, a name search, a manager's own team); statuses and the
 "most overdue" order are SQL over the due-date table (:mod:`smattest.due.sql`),
 so a page costs the same number of SQL statements for 100 people as for 50,000.
-The counts HR's dashboard shows are in :mod:`smattest.reports.dashboard`.
+The counts HR's dashboard shows are in :mod:`smattest.reports.dashboard`; what a
+filter selects past one page (every id, counts per status) in :mod:`.selection`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -202,10 +202,11 @@ class PeoplePage:
         return self.first + len(self.rows) - 1
 
 
-def _condition(
+def condition_of(
     flt: PeopleFilter, scope: sa.ColumnElement[bool] | None
 ) -> sa.ColumnElement[bool] | None:
-    """The filter as a condition on Staff, or None when it is only "active"."""
+    """The filter as a condition on Staff (within ``scope``), or None when it is only
+    "active"."""
     parts = [] if scope is None else [scope]
     if flt.department == NO_DEPARTMENT:
         parts.append(no_department())
@@ -259,7 +260,7 @@ def people_page(
     """
     session = current_smattest.db.session
     day = due.ready()
-    condition = _condition(flt, scope)
+    condition = condition_of(flt, scope)
     keys = {requirement_key(r): r for r in requirements}
     relevant = [keys[flt.requirement]] if flt.requirement else list(requirements)
     present = sa.true() if flt.left else Staff.active
@@ -317,60 +318,6 @@ def _roster(
         Staff.groups,
         Staff.active,
     ).where(condition)
-
-
-def matching_ids(
-    flt: PeopleFilter,
-    requirements: Sequence[Requirement],
-    *,
-    scope: sa.ColumnElement[bool] | None = None,
-    day: dt.date | None = None,
-) -> sa.Select[int]:
-    """The ids of every active person ``flt`` matches within ``scope`` (all pages), as a
-    select: what "remind these people now" reaches. ``day``: :func:`smattest.due.upkeep.ready`'s
-    answer, when the caller has it."""
-    day = day or due.ready()
-    condition = _condition(flt, scope)
-    matching = Staff.active if condition is None else sa.and_(Staff.active, condition)
-    joined: sa.FromClause = Staff.__table__
-    if flt.status:
-        keys = {requirement_key(r): r for r in requirements}
-        relevant = [keys[flt.requirement]] if flt.requirement else list(requirements)
-        having = due_sql.with_status(flt.status, relevant, day)
-        joined = joined.join(having, having.c.staff_id == Staff.id)
-    return sa.select(Staff.id).select_from(joined).where(matching)
-
-
-def status_counts(
-    flt: PeopleFilter,
-    requirements: Sequence[Requirement],
-    *,
-    scope: sa.ColumnElement[bool] | None = None,
-) -> tuple[int, dict[str, int]]:
-    """How many active people match ``flt`` within ``scope`` (its status aside), and how
-    many of them have each status for the chosen requirement (or for any requirement).
-
-    What the status filter would list: a count and the table it links to agree.
-    One statement, whatever the head count.
-    """
-    session = current_smattest.db.session
-    day = due.ready()
-    condition = _condition(replace(flt, status=None), scope)
-    matching = Staff.active if condition is None else sa.and_(Staff.active, condition)
-    keys = {requirement_key(r): r for r in requirements}
-    relevant = [keys[flt.requirement]] if flt.requirement else list(requirements)
-    counts = [sa.select(sa.func.count()).select_from(Staff).where(matching).scalar_subquery()]
-    for status in STATUSES:
-        having = due_sql.with_status(status, relevant, day)
-        counts.append(
-            sa.select(sa.func.count())
-            .select_from(Staff.__table__.join(having, having.c.staff_id == Staff.id))
-            .where(matching)
-            .scalar_subquery()
-        )
-    total, *found = session.execute(sa.select(*counts)).one()
-    by_status = dict(zip(STATUSES, found, strict=True))
-    return total, by_status
 
 
 def departments() -> tuple[list[str], bool]:

@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 import smattest.people.tree as tree
 import smattest.reports.dashboard as dashboard
 import smattest.reports.people_table as people
+import smattest.reports.selection as selection
 import smattest.rule.compliance as compliance
 import smattest.training as training
 
@@ -73,7 +74,7 @@ def team() -> ResponseReturnValue:
         flt=flt,
         problem=None,
         page=page,
-        counts=people.status_counts(flt, requirements, scope=scope),
+        counts=selection.status_counts(flt, requirements, scope=scope),
         stuck=training.stuck_today([row.staff_id for row in page.rows]),
         **context,
     )

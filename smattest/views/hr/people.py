@@ -122,7 +122,9 @@ def hr_people_nudge() -> ResponseReturnValue:
         return _render(requirements, None, flt, form)
     if not form.validate():
         if "csrf_token" in form.errors:
-            form.form_errors.append("This form has expired. Nothing was sent: please try again.")
+            # Back to the list (read afresh), without reading anything for this request.
+            flash("This form had expired. Nobody was reminded: please try again.", "error")
+            return redirect(url_for("smattest.hr_people", **_query(flt)), 303)
         for errors in form.errors.values():
             form.form_errors.extend(e for e in errors if e not in form.form_errors)
         return _render(requirements, flt, None, form, 400)
@@ -138,5 +140,9 @@ def hr_people_nudge() -> ResponseReturnValue:
         f"with the next mail run (within {every} minutes). The Reminders page lists them.",
         "success",
     )
-    query: dict[str, Any] = dict(flt.args())
-    return redirect(url_for("smattest.hr_people", **query), 303)
+    return redirect(url_for("smattest.hr_people", **_query(flt)), 303)
+
+
+def _query(flt: people.PeopleFilter) -> dict[str, Any]:
+    """The filter's query string values, for a link back to the list."""
+    return dict(flt.args())
