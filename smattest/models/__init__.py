@@ -36,7 +36,7 @@ from .identity import IdentityLink, UnlinkedSignIn
 from .kinds import COURSE, POLICY
 from .lifecycle import Retirable, VersionWithdrawal
 from .outbox import Announcement, Delivery, HRSummary, Reminder, ReviewNotice
-from .policies import Policy, PolicyDraft, PolicyVersion
+from .policies import DraftApproval, Policy, PolicyDraft, PolicyVersion
 from .staff import Placement, Staff
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "CourseSection",
     "CourseVersion",
     "Delivery",
+    "DraftApproval",
     "DueDate",
     "DuePending",
     "DueState",

@@ -12,6 +12,7 @@ HR_ACTIONS = {
     "reminder.mark_sent": "Stuck reminder marked as sent",
     "reminder.release": "Stuck reminder released to send again",
     "draft.create": "Policy draft started",
+    "draft.approve": "Policy draft approved",
     "policy.publish": "Policy version published",
 }
 
