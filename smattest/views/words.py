@@ -14,6 +14,7 @@ HR_ACTIONS = {
     "draft.create": "Policy draft started",
     "draft.approve": "Policy draft approved",
     "policy.publish": "Policy version published",
+    "export.questions": "Quiz questions exported",
 }
 
 #: Reminder statuses in words.
