@@ -90,9 +90,7 @@ def version_questions(version: CourseVersion) -> VersionQuestions:
     attempts = 0
     query = (
         sa.select(QuizAttempt.presented, QuizAttempt.answers)
-        .where(
-            QuizAttempt.course_version_id == version.id, QuizAttempt.submitted_at.is_not(None)
-        )
+        .where(QuizAttempt.course_version_id == version.id, QuizAttempt.submitted_at.is_not(None))
         .execution_options(yield_per=BATCH)
     )
     with session.execute(query) as result:

@@ -128,7 +128,7 @@ def agency(shared_site, shared_page):
         exemption_id = session.scalar(sa.select(Exemption.id))
         sign_in_as(shared_page, dana.id)
         return {"staff_id": others[0].id, "draft_id": draft_id, "exemption_id": exemption_id,
-                "exempt_staff_id": others[2].id}  # fmt: skip
+                "exempt_staff_id": others[2].id, "slug": course.course.slug}  # fmt: skip
 
 
 #: Every HR or manager page a browser opens with GET, and the ids its URL takes.
@@ -146,6 +146,7 @@ PAGES = [
     ("smattest.hr_draft_preview", ("draft_id",)),
     ("smattest.hr_draft_diff", ("draft_id",)),
     ("smattest.hr_exports", ()),
+    ("smattest.hr_course_questions", ("slug",)),
     ("smattest.hr_reminders", ()),
     ("smattest.hr_identity", ()),
     ("smattest.hr_relink", ("staff_id",)),

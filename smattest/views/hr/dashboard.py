@@ -8,12 +8,19 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 
 import smattest.reports.dashboard as dashboard
+import smattest.reports.trend as trend
 
 from ...reports.dashboard import STATUSES, Counts, RequirementSummary
 from ...rule.compliance import LABELS
 from ...timeutil import local_today
 from ..access import hr_required
 from ..base import blueprint
+from .trend_chart import trend_chart
+
+#: Past days of the trend the dashboard works out itself when they are missing, counted
+#: in people × days (about a tenth of a second of the rule); beyond it, the scheduler's
+#: nightly ``trend`` job, ``flask smattest report trend`` or the trend export does.
+INLINE_TREND_BUDGET = 20_000
 
 #: The chart's drawing units; the SVG scales to the width it is given.
 CHART_WIDTH = 340
@@ -105,11 +112,21 @@ def _chart_context() -> dict[str, object]:
 def hr_dashboard() -> ResponseReturnValue:
     """Who is current, due soon, overdue or exempt, per requirement and by department."""
     summaries = dashboard.summary()
+    people = summaries[0].overall.total if summaries else None
+    trends: list[trend.RequirementTrend] = []
+    if people:
+        found = trend.weeks(summaries=summaries)
+        if found.to_do and people * found.to_do <= INLINE_TREND_BUDGET:
+            trend.fill()
+            found = trend.weeks(summaries=summaries)
+        trends = found.requirements
     return render_template(
         "smattest/hr/dashboard.html",
         summaries=summaries,
         charts=[bar_chart(s) for s in summaries],
-        people=summaries[0].overall.total if summaries else None,
+        trends=trends,
+        trend_charts=[trend_chart(t) for t in trends],
+        people=people,
         today=local_today(),
         **_chart_context(),
     )
