@@ -275,7 +275,7 @@ def test_run_forever_finishes_the_running_job_and_starts_no_other(app, freeze):
     SMATTEST_BUSINESS_DAYS=["mon", "thu"],
 )
 def test_the_reminder_job_runs_at_the_send_time_on_business_days(app):
-    job, _retries, _mail, _checkpoint = jobs_for(app)
+    job, _retries, _mail, _checkpoint, _trend = jobs_for(app)
     scheduler = Scheduler(app, [job])
 
     local = [t.astimezone(scheduler.timezone) for t in runs(scheduler, job, utc("2026-02-03"), 2)]

@@ -179,14 +179,19 @@ def earliest_evidence_since(seq: int) -> dt.datetime | None:
     person's whole history). Uses the chain positions' unique indexes: the
     cost follows the rows appended since, not the chain's length.
     """
-    session = current_smattest.db.session
-    if session.scalar(sa.select(IdentityLink.id).where(IdentityLink.chain_seq > seq).limit(1)):
+    relinked = sa.select(IdentityLink.id).where(IdentityLink.chain_seq > seq).limit(1)
+    found = current_smattest.db.session.execute(
+        sa.select(
+            relinked.scalar_subquery(),
+            *(
+                sa.select(sa.func.min(moment)).where(position > seq).scalar_subquery()
+                for position, moment in _EVIDENCE_TIMES
+            ),
+        )  # fmt: skip
+    ).one()
+    if found[0] is not None:
         return dt.datetime.min.replace(tzinfo=dt.UTC)
-    found = [
-        session.scalar(sa.select(sa.func.min(moment)).where(position > seq))
-        for position, moment in _EVIDENCE_TIMES
-    ]
-    moments = [_utc(m) for m in found if m is not None]
+    moments = [_utc(m) for m in found[1:] if m is not None]
     return min(moments) if moments else None
 
 
