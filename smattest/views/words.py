@@ -15,6 +15,7 @@ HR_ACTIONS = {
     "draft.approve": "Policy draft approved",
     "policy.publish": "Policy version published",
     "export.questions": "Quiz questions exported",
+    "export.trend": "Trend exported",
 }
 
 #: Reminder statuses in words.
