@@ -326,11 +326,9 @@ def send_mail(now: dt.datetime) -> Any:
     from .reminders.receipts import send_receipts
 
     report = send_receipts(now)
-    if report.sent or report.failed:
-        logger.info("mail: %s", " ".join(report.lines()))
-    nudges = send_nudges(now)
-    if nudges.sent or nudges.failed:
-        logger.info("mail: %s", " ".join(nudges.lines()))
+    for done in (report, send_nudges(now)):
+        if done.sent or done.failed:
+            logger.info("mail: %s", " ".join(done.lines()))
     return report
 
 
