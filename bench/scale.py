@@ -311,8 +311,7 @@ def due_table(app, size: int) -> list[Row]:
 
     with app.app_context():
         start = time.perf_counter()
-        due.rebuild()
-        hostapp.db.session.commit()
+        due.rebuild_now()
         rebuilt = time.perf_counter() - start
         start = time.perf_counter()
         report = due_check.check()
@@ -342,7 +341,7 @@ def signing(app, url: str, size: int) -> list[Row]:
     from smattest.due import upkeep as due
 
     with app.app_context():
-        due.ready()  # HR's due-date table is built: every signature keeps its row
+        due.settle()  # HR's due-date table is built: every signature keeps its row
         hostapp.db.session.commit()
         bench_metadata.drop_all(hostapp.db.engine)
         bench_metadata.create_all(hostapp.db.engine)

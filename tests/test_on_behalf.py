@@ -98,12 +98,12 @@ def test_the_hr_event_names_the_recorder_and_their_address(client, policy, hr, w
 
 
 def test_the_person_becomes_current(client, policy, hr, worker):
-    assert compliance.standing_for(worker, POLICY, policy.policy_id).status == compliance.OVERDUE
+    assert compliance.standing(worker, POLICY, policy.policy_id).status == compliance.OVERDUE
 
     post(client, worker)
 
     hostapp.db.session.expire_all()
-    standing = compliance.standing_for(worker, POLICY, policy.policy_id)
+    standing = compliance.standing(worker, POLICY, policy.policy_id)
     assert (standing.status, standing.due_date) == (compliance.CURRENT, dt.date(2027, 5, 4))
 
 

@@ -267,7 +267,9 @@ def complete(staff, when, freeze):
 
 
 def course_standing(staff, day):
-    return next(s for s in compliance.standing_of(staff, day) if s.requirement.kind == "course")
+    return next(
+        s for s in compliance.person_standings(staff, day) if s.requirement.kind == "course"
+    )
 
 
 def test_due_dates_cross_the_year_end(learner, freeze):

@@ -18,7 +18,7 @@ Tables are prefixed ``smattest_`` and sit on smattest's own ``MetaData``
 
 from .audiences import AudienceChange
 from .courses import Course, CourseSection, CourseVersion, Question, QuizAttempt
-from .due import DueDate, DuePending, DueState
+from .due import DueDate, DuePending, DueRequirementPending, DueState
 from .evidence import (
     Attestation,
     AtTheTime,
@@ -54,6 +54,7 @@ __all__ = [
     "Delivery",
     "DueDate",
     "DuePending",
+    "DueRequirementPending",
     "DueState",
     "Exemption",
     "ExemptionEnd",

@@ -1,0 +1,179 @@
+"""Standings for these people on this day: the one place that picks the table or the evidence.
+
+Every reader of statuses (HR's people table and dashboard, the status
+export, a manager's team page, the reminder run) asks :func:`standings`, or,
+to count and filter in SQL, :func:`table_view` for a session to run
+:mod:`smattest.due.sql` in. The table answers when all of these hold, else
+the rule works it out from the evidence (:mod:`smattest.rule.compliance`),
+slower and always right:
+
+- the day is today (the table holds today's rows only);
+- the reader's own transaction has written nothing yet (its changes are not
+  in the table until it commits and a settle works them in);
+- the table is settled: if the reader finds marks or an older day, a settle
+  runs in a transaction of its own (:func:`smattest.due.upkeep.settle`);
+  when it cannot write (a lock, a deadlock, a read-only replica), the page is
+  answered from the evidence rather than failing.
+
+A read never commits, nor rolls back, the host's session. On a database that
+reads from a snapshot (MariaDB's REPEATABLE READ), the host's transaction may
+have begun reading before the settle and would not see its work: the table is
+then read in a read-only transaction of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+import smattest.due.upkeep as upkeep
+import smattest.rule.compliance as compliance
+
+from ..models import DueDate, Staff
+from ..rule.compliance import Requirement, Standing
+from ..rule.standing import Position
+from ..timeutil import local_today
+from .marks import MARKS, WROTE
+
+
+@contextmanager
+def table_view(day: dt.date) -> Iterator[Session | None]:
+    """A session that sees the due-date table settled for ``day``, or None: answer from the
+    evidence. The one place that decides between the two (see the module docstring).
+
+    Usually the host's own session. When the host's transaction reads from a
+    snapshot taken before the settle (MariaDB's REPEATABLE READ), a read-only
+    session of its own, closed at the end of the block.
+    """
+    if day != local_today():
+        yield None
+        return
+    host = upkeep.db_session()
+    if host.info.get(WROTE) or host.info.get(MARKS):
+        yield None  # its own changes are not in the table until it commits
+        return
+    if upkeep.is_settled(host, day):
+        yield host
+        return
+    if not upkeep.settle():
+        yield None
+        return
+    if upkeep.is_settled(host, day):
+        yield host
+        return
+    with upkeep.reader() as mine:
+        yield mine
+
+
+def standings(
+    requirements: Sequence[Requirement],
+    day: dt.date | None = None,
+    *,
+    staff_ids: Sequence[int] | None = None,
+    where: sa.SQLColumnExpression[bool] | None = None,
+    columns: Sequence[sa.SQLColumnExpression[Any]] = (),
+    order_by: Sequence[sa.SQLColumnExpression[Any]] = (Staff.id,),
+    evidence: bool = False,
+    view: Session | None = None,
+    batch: int = 1000,
+) -> Iterator[tuple[sa.Row[Any], Standing]]:
+    """Each active person's standing on ``day`` (default today), requirement by requirement.
+
+    Yields the person's row (``id``, ``hire_date`` and the extra ``columns``, e.g.
+    ``Staff.full_name``) with the standing, in ``order_by`` order within each
+    requirement; people outside a requirement's audience are left out.
+    ``staff_ids`` narrows to given people (only their rows or evidence are
+    read), ``where`` narrows with a condition on :class:`~smattest.models.Staff`.
+    From the table when :func:`table_view` gives a session, else from the evidence;
+    ``evidence=True`` reads the evidence whatever the table says (a re-check
+    before acting on a standing); ``view`` is a session :func:`table_view` gave
+    the caller already, to read the table in.
+    """
+    day = day or local_today()
+    if staff_ids is not None and not staff_ids:
+        return
+    narrowing = (staff_ids, where, columns, order_by, batch)
+    if view is None and not evidence:
+        with table_view(day) as found:
+            yield from _answer(requirements, day, found, *narrowing)
+    else:
+        yield from _answer(requirements, day, view, *narrowing)
+
+
+def _answer(
+    requirements: Sequence[Requirement],
+    day: dt.date,
+    view: Session | None,
+    staff_ids: Sequence[int] | None,
+    where: sa.SQLColumnExpression[bool] | None,
+    columns: Sequence[sa.SQLColumnExpression[Any]],
+    order_by: Sequence[sa.SQLColumnExpression[Any]],
+    batch: int,
+) -> Iterator[tuple[sa.Row[Any], Standing]]:
+    """From the table in ``view``, or from the evidence when there is none."""
+    for requirement in requirements:
+        if view is not None:
+            yield from _from_table(view, requirement, day, staff_ids, where, columns, order_by,
+                                   batch)  # fmt: skip
+        else:
+            yield from compliance.standings(
+                requirement, day, where=where, staff_ids=staff_ids,
+                columns=columns, order_by=order_by, batch=batch,
+            )  # fmt: skip
+
+
+def by_requirement(
+    requirements: Sequence[Requirement],
+    day: dt.date | None = None,
+    *,
+    staff_ids: Sequence[int] | None = None,
+    evidence: bool = False,
+    view: Session | None = None,
+) -> dict[tuple[str, int], dict[int, Standing]]:
+    """:func:`standings` collected by (kind, requirement id), then staff id."""
+    found: dict[tuple[str, int], dict[int, Standing]] = {(r.kind, r.id): {} for r in requirements}
+    for row, standing in standings(
+        requirements, day, staff_ids=staff_ids, evidence=evidence, view=view
+    ):
+        found[(standing.requirement.kind, standing.requirement.id)][row.id] = standing
+    return found
+
+
+def _from_table(
+    session: Session,
+    requirement: Requirement,
+    day: dt.date,
+    staff_ids: Sequence[int] | None,
+    where: sa.SQLColumnExpression[bool] | None,
+    columns: Sequence[sa.SQLColumnExpression[Any]],
+    order_by: Sequence[sa.SQLColumnExpression[Any]],
+    batch: int,
+) -> Iterator[tuple[sa.Row[Any], Standing]]:
+    soon_days = current_app.config["SMATTEST_DUE_SOON_DAYS"]
+    query = (
+        sa.select(Staff.id, Staff.hire_date, DueDate.due_on, DueDate.done_at, DueDate.exempt,
+                  DueDate.exempt_until, *columns)
+        .join(DueDate, DueDate.staff_id == Staff.id)
+        .where(Staff.active, DueDate.requirement_kind == requirement.kind,
+               DueDate.requirement_id == requirement.id,
+               *([] if where is None else [where]))
+        .order_by(*order_by)
+        .execution_options(yield_per=batch)
+    )  # fmt: skip
+    parts = [None] if staff_ids is None else _chunks(sorted(set(staff_ids)))
+    for part in parts:
+        narrowed = query if part is None else query.where(Staff.id.in_(part))
+        with session.execute(narrowed) as result:
+            for row in result:
+                where_now = Position(row.id, row.due_on, row.done_at, row.exempt, row.exempt_until)
+                yield row, where_now.on(requirement, day, soon_days)
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[start : start + upkeep.CHUNK] for start in range(0, len(ids), upkeep.CHUNK)]
