@@ -40,6 +40,7 @@ from ..rule.compliance import Requirement, Standing
 from ..rule.standing import Position
 from ..timeutil import local_today
 from .marks import MARKS, WROTE
+from .sql import of
 
 
 @contextmanager
@@ -117,15 +118,14 @@ def _answer(
     batch: int,
 ) -> Iterator[tuple[sa.Row[Any], Standing]]:
     """From the table in ``view``, or from the evidence when there is none."""
+    if view is not None:
+        yield from _from_table(view, requirements, day, staff_ids, where, columns, order_by, batch)
+        return
     for requirement in requirements:
-        if view is not None:
-            yield from _from_table(view, requirement, day, staff_ids, where, columns, order_by,
-                                   batch)  # fmt: skip
-        else:
-            yield from compliance.standings(
-                requirement, day, where=where, staff_ids=staff_ids,
-                columns=columns, order_by=order_by, batch=batch,
-            )  # fmt: skip
+        yield from compliance.standings(
+            requirement, day, where=where, staff_ids=staff_ids,
+            columns=columns, order_by=order_by, batch=batch,
+        )  # fmt: skip
 
 
 def by_requirement(
@@ -147,7 +147,7 @@ def by_requirement(
 
 def _from_table(
     session: Session,
-    requirement: Requirement,
+    requirements: Sequence[Requirement],
     day: dt.date,
     staff_ids: Sequence[int] | None,
     where: sa.SQLColumnExpression[bool] | None,
@@ -155,24 +155,38 @@ def _from_table(
     order_by: Sequence[sa.SQLColumnExpression[Any]],
     batch: int,
 ) -> Iterator[tuple[sa.Row[Any], Standing]]:
+    """The rows of the table: for everyone, one streamed query per requirement; for given
+    people, one query for all requirements (per :data:`~smattest.due.upkeep.CHUNK` people)."""
     soon_days = current_app.config["SMATTEST_DUE_SOON_DAYS"]
+    by_key = {(r.kind, r.id): r for r in requirements}
     query = (
-        sa.select(Staff.id, Staff.hire_date, DueDate.due_on, DueDate.done_at, DueDate.exempt,
-                  DueDate.exempt_until, *columns)
+        sa.select(Staff.id, Staff.hire_date, DueDate.requirement_kind, DueDate.requirement_id,
+                  DueDate.due_on, DueDate.done_at, DueDate.exempt, DueDate.exempt_until,
+                  *columns)
         .join(DueDate, DueDate.staff_id == Staff.id)
-        .where(Staff.active, DueDate.requirement_kind == requirement.kind,
-               DueDate.requirement_id == requirement.id,
-               *([] if where is None else [where]))
+        .where(Staff.active, *([] if where is None else [where]))
         .order_by(*order_by)
-        .execution_options(yield_per=batch)
     )  # fmt: skip
-    parts = [None] if staff_ids is None else _chunks(sorted(set(staff_ids)))
-    for part in parts:
-        narrowed = query if part is None else query.where(Staff.id.in_(part))
-        with session.execute(narrowed) as result:
-            for row in result:
-                where_now = Position(row.id, row.due_on, row.done_at, row.exempt, row.exempt_until)
-                yield row, where_now.on(requirement, day, soon_days)
+
+    def standing(row: sa.Row[Any]) -> Standing:
+        where_now = Position(row.id, row.due_on, row.done_at, row.exempt, row.exempt_until)
+        requirement = by_key[(row.requirement_kind, row.requirement_id)]
+        return where_now.on(requirement, day, soon_days)
+
+    if staff_ids is None:
+        for r in requirements:
+            mine = query.where(DueDate.requirement_kind == r.kind, DueDate.requirement_id == r.id)
+            with session.execute(mine.execution_options(yield_per=batch)) as result:
+                for row in result:
+                    yield row, standing(row)
+        return
+    found: dict[tuple[str, int], list[sa.Row[Any]]] = {key: [] for key in by_key}
+    for part in _chunks(sorted(set(staff_ids))):
+        for row in session.execute(query.where(of(requirements), Staff.id.in_(part))):
+            found[(row.requirement_kind, row.requirement_id)].append(row)
+    for key in by_key:
+        for row in found[key]:
+            yield row, standing(row)
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:

@@ -212,7 +212,9 @@ def lock_chain(*, fresh: bool = True) -> ChainHead:
         ).one_or_none()
     else:
         session.execute(take)
-        head = session.get(ChainHead, 1, populate_existing=True)
+        # A locking read: MariaDB's consistent read would show the transaction's
+        # snapshot when the UPDATE changed nothing (the same updated_at, to the second).
+        head = session.get(ChainHead, 1, populate_existing=True, with_for_update=True)
     if head is None:
         raise RuntimeError("smattest_chain_head has no row: run 'flask smattest db upgrade'.")
     return head
