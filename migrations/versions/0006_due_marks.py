@@ -1,4 +1,4 @@
-"""the due-date table's requirement marks: a change to a requirement leaves a mark
+"""the due-date table's requirement marks; its rows without a foreign key to staff
 
 A version, an audience change, a retirement, or a bulk statement on a watched
 table no longer rewrites the due-date table in its own transaction: it leaves
@@ -20,6 +20,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # The due-date table's rows no longer check their person by a foreign key: a settle
+    # writing them would lock people's rows, and wait on those a roster import holds.
+    with op.batch_alter_table("smattest_due") as batch:
+        batch.drop_constraint("fk_smattest_due_staff_id", type_="foreignkey")
     op.create_table(
         "smattest_due_pending_requirement",
         sa.Column("requirement_kind", sa.String(length=16), nullable=False),
@@ -33,3 +37,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("smattest_due_pending_requirement")
+    with op.batch_alter_table("smattest_due") as batch:
+        batch.create_foreign_key(
+            "fk_smattest_due_staff_id", "smattest_staff", ["staff_id"], ["id"], ondelete="CASCADE"
+        )

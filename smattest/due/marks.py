@@ -146,10 +146,11 @@ def _after_flush(session: Session, context: UOWTransaction) -> None:
         if not isinstance(target, Staff):
             moved |= _note(marks, target)
     if gone:
-        # A deleted person's rows and marks go with them (SQLite does not cascade).
+        # A deleted person's rows go with them (no foreign key), and their marks (which
+        # have one, but SQLite does not cascade).
+        session.execute(sa.delete(DueDate).where(DueDate.staff_id.in_(gone)))
         if session.get_bind(DueDate).dialect.name == "sqlite":
-            for model in (DueDate, DuePending):
-                session.execute(sa.delete(model).where(model.staff_id.in_(gone)))
+            session.execute(sa.delete(DuePending).where(DuePending.staff_id.in_(gone)))
         for staff_ids in marks.people.values():
             staff_ids.difference_update(gone)
     if moved:
@@ -210,14 +211,15 @@ def write(session: Session, marks: Marks) -> None:
     """Write ``marks`` in ``session``'s transaction: one upsert per table, fresh tokens."""
     people = [
         {"staff_id": staff_id, "requirement_kind": kind, "token": uuid.uuid4().hex}
-        for kind in (POLICY, COURSE)
-        for staff_id in sorted(marks.people[kind])
+        for staff_id, kind in sorted(
+            (staff_id, kind) for kind in (POLICY, COURSE) for staff_id in marks.people[kind]
+        )
     ]
     requirements = [
         {"requirement_kind": kind, "requirement_id": requirement_id, "token": uuid.uuid4().hex}
         for kind, requirement_id in sorted(marks.requirements)
     ]
-    # People in id order, as every writer of these rows takes their locks.
+    # In key order, the order a settle's DELETE takes them in: no two wait on each other.
     if people:
         session.execute(_upsert(session, DuePending, ("staff_id", "requirement_kind")), people)
     if requirements:

@@ -30,10 +30,11 @@ class DueDate(Base):
         sa.Index("ix_smattest_due_requirement", "requirement_kind", "requirement_id", "due_on"),
     )
 
-    #: A staff row deleted (a duplicate merged by a relink) takes its rows with it.
-    staff_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("smattest_staff.id", ondelete="CASCADE"), primary_key=True
-    )
+    #: The person (:class:`~smattest.models.Staff`). No foreign key, on purpose: checking
+    #: one would lock the person's row (InnoDB) while a settle writes, and a settle that
+    #: waits on people a roster import holds is how the two deadlocked. A deleted person's
+    #: rows go with them (:mod:`smattest.due.marks`), and a rebuild keeps no stray row.
+    staff_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     requirement_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     requirement_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     #: The rule's due date had they no exemption.
