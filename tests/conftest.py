@@ -1,4 +1,8 @@
-"""Fixtures: a host app built by its factory, databases, and signed-in people.
+"""Fixtures: a host app built by its factory, databases, signed-in people, a policy.
+
+Every fixture shared by more than one test module lives here; test modules
+import no fixtures from each other (helpers live in the ``*_helpers`` modules,
+``html.py`` and ``content.py``).
 
 Databases: tests run on SQLite unless they ask for more with ``@all_databases``
 (SQLite, PostgreSQL and MariaDB on 127.0.0.1). A server that cannot be reached
@@ -22,6 +26,7 @@ import smattest.db
 from smattest.db import metadata as smattest_metadata
 
 from . import hostapp
+from .content import POLICY_TEXT
 
 SERVER_URLS = {
     "postgresql": os.environ.get(
@@ -363,3 +368,72 @@ def make_staff(app):
         )
 
     return factory
+
+
+@pytest.fixture
+def hr(request, client, login_as):
+    """HR signed in: Hana Okafor, who has not opened smattest yet, so has no staff row.
+
+    A module or test marked ``@pytest.mark.hr_on_roster`` gets HR after a first
+    visit to ``/compliance/``, with a staff row of their own (as after any visit);
+    otherwise HR's row appears with the first smattest page the test opens as HR.
+    """
+    user = login_as(name="Hana Okafor", is_hr=True)
+    if request.node.get_closest_marker("hr_on_roster"):
+        client.get("/compliance/")
+    return user
+
+
+#: What the ``policy_version`` fixture publishes unless ``@pytest.mark.policy(...)`` says otherwise.
+POLICY_DEFAULTS = {
+    "now": "2026-03-02T14:30:00+00:00",
+    "text": POLICY_TEXT,
+    "summary": "First version.",
+    "effective": dt.date(2026, 3, 1),
+}
+
+
+@pytest.fixture
+def policy_version(app, freeze, request):
+    """Version 1 of the Social Media Policy (``social-media``), published by the service.
+
+    The clock is frozen at ``now`` first, then the version is published,
+    in force from ``effective``. A module or test sets any of ``now``,
+    ``effective`` (``None``: today), ``text``, ``summary`` and ``published_by``
+    with ``@pytest.mark.policy(...)`` (``pytestmark`` for a whole module); the
+    closest marker wins. Defaults: :data:`POLICY_DEFAULTS`.
+    """
+    from smattest.publishing.policies import publish
+
+    marker = request.node.get_closest_marker("policy")
+    options = {**POLICY_DEFAULTS, **(marker.kwargs if marker else {})}
+    freeze(options.pop("now"))
+    text, summary = options.pop("text"), options.pop("summary")
+    if options["effective"] is None:
+        del options["effective"]
+    return publish("social-media", "Social Media Policy", text, summary, **options)
+
+
+@pytest.fixture
+def policy(policy_version):
+    """The Social Media Policy itself (its version 1 is ``policy_version``)."""
+    return policy_version.policy
+
+
+@pytest.fixture
+def signed(app, make_user, freeze):
+    """Four people signed the policy, one after another: their attestations, in chain order."""
+    from smattest.attest import attest
+    from smattest.models import Attestation, Staff
+    from smattest.publishing.policies import publish
+
+    freeze("2026-03-02T09:00:00+00:00")
+    publish("social-media", "Social Media Policy", "Be careful online.", "First.")
+    for n in range(4):
+        user = make_user(name=f"Signer {n}")
+        staff = Staff(external_id=str(user.id), full_name=user.name, email=user.email)
+        hostapp.db.session.add(staff)
+        hostapp.db.session.commit()
+        freeze(dt.datetime(2026, 3, 2, 10 + n, tzinfo=dt.UTC))
+        attest(staff, "social-media", 1, user.name, ip_address="10.0.0.1")
+    return hostapp.db.session.scalars(sa.select(Attestation).order_by(Attestation.chain_seq)).all()

@@ -15,3 +15,6 @@ SMALL_COURSE = {
         }
     ],
 }
+
+#: The Social Media Policy's text, version 1 (the ``policy_version`` fixture's default).
+POLICY_TEXT = "# Social Media Policy\n\nNever post anything that could identify a client.\n"

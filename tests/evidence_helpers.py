@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from smattest.evidence import chain as evidence
 from smattest.models import Exemption, ExemptionEnd
 
@@ -36,3 +38,9 @@ def chain_exemptions(*exemptions: Exemption) -> None:
                 ),
             )
     session.commit()
+
+
+def sql(statement: str, **params) -> None:
+    """Run ``statement`` on the host's engine and commit: an edit behind smattest's back."""
+    with hostapp.db.engine.begin() as conn:
+        conn.execute(sa.text(statement), params)

@@ -1,5 +1,8 @@
-"""Reading pages the way a browser would: which elements and attributes exist."""
+"""Reading what HR and employees see: pages the way a browser would build them, and CSV files."""
 
+import csv
+import io
+import re
 from html.parser import HTMLParser
 
 
@@ -104,3 +107,92 @@ def error_summary_links(html: str) -> list[tuple[str, str]]:
 def error_summary_items(html: str) -> list[str]:
     """The error summary's list items' texts, in order."""
     return _SummaryLinks(html).items
+
+
+VOID = {"br", "input", "img", "meta", "link", "hr", "col", "wbr", "source"}
+
+
+class Page(HTMLParser):
+    """What a sighted reader sees: tables (caption and cell texts), and text by class.
+
+    Text inside ``smattest-vh`` (for screen readers only) is left out, except in captions.
+    """
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.stack: list[tuple[str, set[str]]] = []
+        self.tables: list[dict] = []
+        self.by_class: dict[str, list[str]] = {}
+        self._open: list[tuple[str, list[str]]] = []
+        self._cell: list[str] | None = None
+        self._caption: list[str] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in VOID:
+            if tag == "br":
+                self.handle_data(" ")
+            return
+        classes = set((dict(attrs).get("class") or "").split())
+        self.stack.append((tag, classes))
+        for name in classes:
+            self._open.append((name, []))
+        if tag == "table":
+            self.tables.append({"caption": "", "rows": []})
+        elif tag == "tr":
+            self.tables[-1]["rows"].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "caption":
+            self._caption = []
+
+    def handle_startendtag(self, tag, attrs):
+        pass
+
+    def handle_endtag(self, tag):
+        if tag in VOID or not self.stack:
+            return
+        open_tag, classes = self.stack.pop()
+        for _ in classes:
+            name, parts = self._open.pop()
+            self.by_class.setdefault(name, []).append(" ".join("".join(parts).split()))
+        if open_tag in ("td", "th") and self._cell is not None:
+            self.tables[-1]["rows"][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif open_tag == "caption" and self._caption is not None:
+            self.tables[-1]["caption"] = " ".join("".join(self._caption).split())
+            self._caption = None
+
+    def handle_data(self, data):
+        if self._caption is not None:  # captions may be for screen readers only
+            self._caption.append(data)
+        if any("smattest-vh" in classes for _, classes in self.stack):
+            return
+        for _, parts in self._open:
+            parts.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def table(self, caption_start: str) -> list[list[str]]:
+        (found,) = [t for t in self.tables if t["caption"].startswith(caption_start)]
+        return found["rows"]
+
+    def names(self) -> list[str]:
+        """The people table's names (the first cell of each body row, email left out)."""
+        if not any(t["caption"].startswith("People") for t in self.tables):
+            return []
+        rows = self.table("People")[1:]
+        return [re.sub(r" \S+@\S+$", "", row[0]) for row in rows]
+
+
+def page_of(response) -> Page:
+    return Page(response.get_data(as_text=True))
+
+
+BOM = "\ufeff"
+
+
+def read_csv(text: str) -> list[dict[str, str]]:
+    """The rows HR would see: the BOM checked and stripped, then parsed as CSV."""
+    assert text.startswith(BOM)
+    return list(csv.DictReader(io.StringIO(text[len(BOM) :], newline="")))

@@ -15,8 +15,14 @@ from smattest.reminders import run_reminders
 
 from . import hostapp
 from .conftest import create_tables
-from .reminder_helpers import BASE_URL, POLICY_TEXT, person, sign, social_media_policy
-from .test_reminder_concurrency import start_together
+from .reminder_helpers import (
+    BASE_URL,
+    POLICY_TEXT,
+    person,
+    sign,
+    social_media_policy,
+    start_together,
+)
 
 
 def version_two(freeze, *, minor: bool = False, effective=dt.date(2026, 3, 2)):

@@ -21,13 +21,6 @@ POLICY_TEXT = "# Social Media Policy\n\nNever post anything that could identify 
 
 
 @pytest.fixture
-def policy(app, freeze):
-    freeze("2026-03-02T14:30:00+00:00")
-    return publish("social-media", "Social Media Policy", POLICY_TEXT, "First version.",
-                   effective=dt.date(2026, 3, 1))  # fmt: skip
-
-
-@pytest.fixture
 def employee(client, login_as):
     user = login_as(name="Priya Raman", department="Child Protection")
     client.get("/compliance/")
@@ -46,7 +39,7 @@ def sign(client, signature="Priya Raman", agree="y", version="1", **headers):
     return client.post("/compliance/policies/social-media/attest", data=data, headers=headers)
 
 
-def test_policy_page_shows_the_version_in_force_and_the_form(client, policy, employee):
+def test_policy_page_shows_the_version_in_force_and_the_form(client, policy_version, employee):
     page = client.get("/compliance/policies/social-media").get_data(as_text=True)
 
     assert "<h1>Social Media Policy</h1>" in page
@@ -61,7 +54,7 @@ def test_policy_page_shows_the_version_in_force_and_the_form(client, policy, emp
 
 
 @pytest.mark.settings(SMATTEST_TIMEZONE="America/Chicago")
-def test_signing_records_the_evidence_and_shows_a_receipt(client, policy, employee):
+def test_signing_records_the_evidence_and_shows_a_receipt(client, policy_version, employee):
     response = sign(client, "  priya   RAMAN ", **{"User-Agent": "Firefox/140"})
 
     assert response.status_code == 303
@@ -69,8 +62,8 @@ def test_signing_records_the_evidence_and_shows_a_receipt(client, policy, employ
     assert response.headers["Location"] == f"/compliance/receipts/{row.chain_seq}"
     staff = hostapp.db.session.get(Staff, row.staff_id)
     assert staff.external_id == str(employee.id)
-    assert row.policy_version_id == policy.id
-    assert row.text_sha256 == text_sha256(POLICY_TEXT) == policy.text_sha256
+    assert row.policy_version_id == policy_version.id
+    assert row.text_sha256 == text_sha256(POLICY_TEXT) == policy_version.text_sha256
     assert row.attested_at == dt.datetime(2026, 3, 2, 14, 30, tzinfo=dt.UTC)
     assert (row.signature, row.method, row.ip_address, row.user_agent) == (
         "priya RAMAN", "self", "127.0.0.1", "Firefox/140"
@@ -84,7 +77,7 @@ def test_signing_records_the_evidence_and_shows_a_receipt(client, policy, employ
     assert "Social Media Policy" in receipt
     assert "<dt>Version</dt><dd>1</dd>" in receipt
     assert "2 March 2026, 08:30 CST" in receipt  # 14:30 UTC in Chicago
-    assert policy.text_sha256 in receipt
+    assert policy_version.text_sha256 in receipt
     # One number, in the address and on the page; where the copy went; what is owed next.
     assert f"<h1>Receipt number {row.chain_seq}</h1>" in receipt
     assert f"<dt>Receipt number</dt><dd>{row.chain_seq}</dd>" in receipt
@@ -93,7 +86,7 @@ def test_signing_records_the_evidence_and_shows_a_receipt(client, policy, employ
 
 
 @pytest.mark.settings(SMATTEST_BASE_URL="http://localhost")
-def test_receipt_is_emailed_to_the_employee(smtp_server, client, runner, policy, employee):
+def test_receipt_is_emailed_to_the_employee(smtp_server, client, runner, policy_version, employee):
     sign(client)
     assert smtp_server.inbox.messages == []  # planned in the outbox, not sent by the request
     assert runner.invoke(args=["smattest", "mail", "send"]).exit_code == 0
@@ -102,15 +95,15 @@ def test_receipt_is_emailed_to_the_employee(smtp_server, client, runner, policy,
     assert message["Subject"] == "Receipt: you signed Social Media Policy, version 1"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "Version:  1" in text and policy.text_sha256 in text
+    assert "Version:  1" in text and policy_version.text_sha256 in text
     assert "2 March 2026, 14:30 UTC" in text
     (row,) = attestations()
     assert f"http://localhost/compliance/receipts/{row.chain_seq}" in text
     assert f"Receipt number: {row.chain_seq}" in text
-    assert policy.text_sha256 in html
+    assert policy_version.text_sha256 in html
 
 
-def test_signature_must_match_the_name_on_record(client, policy, employee):
+def test_signature_must_match_the_name_on_record(client, policy_version, employee):
     response = sign(client, "P. Raman")
 
     assert response.status_code == 400
@@ -120,7 +113,7 @@ def test_signature_must_match_the_name_on_record(client, policy, employee):
     assert attestations() == []
 
 
-def test_the_box_must_be_ticked_and_a_name_typed(client, policy, employee):
+def test_the_box_must_be_ticked_and_a_name_typed(client, policy_version, employee):
     response = sign(client, signature="", agree=None)
 
     page = response.get_data(as_text=True)
@@ -130,7 +123,7 @@ def test_the_box_must_be_ticked_and_a_name_typed(client, policy, employee):
     assert attestations() == []
 
 
-def test_every_problem_is_listed_at_once_linked_to_its_field(client, policy, employee):
+def test_every_problem_is_listed_at_once_linked_to_its_field(client, policy_version, employee):
     response = sign(client, signature="", agree=None)
 
     page = response.get_data(as_text=True)
@@ -142,7 +135,7 @@ def test_every_problem_is_listed_at_once_linked_to_its_field(client, policy, emp
     assert 'id="smattest-agree" name="agree" value="y" aria-invalid="true"' in page
 
 
-def test_a_refused_signature_keeps_what_was_typed_and_the_tick(client, policy, employee):
+def test_a_refused_signature_keeps_what_was_typed_and_the_tick(client, policy_version, employee):
     response = sign(client, signature="P. Raman")
 
     page = response.get_data(as_text=True)
@@ -165,7 +158,7 @@ def test_a_refused_signature_keeps_what_was_typed_and_the_tick(client, policy, e
     ],
 )
 def test_a_signature_may_leave_out_accents_and_is_stored_as_typed(
-    client, policy, login_as, full_name, typed
+    client, policy_version, login_as, full_name, typed
 ):
     login_as(name=full_name)
     client.get("/compliance/")
@@ -185,7 +178,7 @@ def test_a_signature_may_leave_out_accents_and_is_stored_as_typed(
         "LuciaRamirez",
     ],
 )
-def test_only_case_spaces_and_accents_are_forgiven(client, policy, login_as, typed):
+def test_only_case_spaces_and_accents_are_forgiven(client, policy_version, login_as, typed):
     login_as(name="Lucía Ramírez")
     client.get("/compliance/")
 
@@ -195,7 +188,9 @@ def test_only_case_spaces_and_accents_are_forgiven(client, policy, login_as, typ
     assert attestations() == []
 
 
-def test_a_version_replaced_since_the_page_was_read_is_refused(client, policy, employee, freeze):
+def test_a_version_replaced_since_the_page_was_read_is_refused(
+    client, policy_version, employee, freeze
+):
     freeze("2026-03-03T09:00:00+00:00")
     publish("social-media", "Social Media Policy", POLICY_TEXT + "New rule.\n", "New rule.")
 
@@ -209,7 +204,7 @@ def test_a_version_replaced_since_the_page_was_read_is_refused(client, policy, e
 
 
 @pytest.mark.settings(WTF_CSRF_ENABLED=True)
-def test_a_post_without_the_forms_csrf_token_records_nothing(client, policy, employee):
+def test_a_post_without_the_forms_csrf_token_records_nothing(client, policy_version, employee):
     response = sign(client)
 
     assert response.status_code == 400
@@ -224,7 +219,7 @@ def test_a_post_without_the_forms_csrf_token_records_nothing(client, policy, emp
     assert ok.status_code == 303 and len(attestations()) == 1
 
 
-def test_double_submit_records_one_attestation(client, policy, employee):
+def test_double_submit_records_one_attestation(client, policy_version, employee):
     first = sign(client)
     second = sign(client)
 
@@ -234,7 +229,7 @@ def test_double_submit_records_one_attestation(client, policy, employee):
     assert "You had already signed this version" in page
 
 
-def test_another_persons_receipt_is_not_found(client, policy, employee, login_as):
+def test_another_persons_receipt_is_not_found(client, policy_version, employee, login_as):
     receipt_url = sign(client).headers["Location"]
     login_as(name="Tom Baker")
 
@@ -242,7 +237,9 @@ def test_another_persons_receipt_is_not_found(client, policy, employee, login_as
     assert client.get("/compliance/receipts/999").status_code == 404
 
 
-def test_my_compliance_shows_current_and_the_receipt_after_signing(client, policy, employee):
+def test_my_compliance_shows_current_and_the_receipt_after_signing(
+    client, policy_version, employee
+):
     sign(client)
 
     page = client.get("/compliance/").get_data(as_text=True)
@@ -254,7 +251,7 @@ def test_my_compliance_shows_current_and_the_receipt_after_signing(client, polic
     assert f'href="/compliance/receipts/{row.chain_seq}"' in page
 
 
-def test_attestation_recorded_is_sent_after_commit(app, client, policy, employee):
+def test_attestation_recorded_is_sent_after_commit(app, client, policy_version, employee):
     seen = []
 
     def receiver(sender, attestation):
@@ -308,7 +305,7 @@ def test_twenty_simultaneous_posts_record_one_attestation(make_app, database_url
         assert audit.verify().ok
 
 
-def test_a_tampered_version_field_is_refused_with_a_message(client, policy, employee):
+def test_a_tampered_version_field_is_refused_with_a_message(client, policy_version, employee):
     response = sign(client, version="one")
 
     assert response.status_code == 400

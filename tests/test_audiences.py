@@ -22,9 +22,8 @@ from smattest.rule import compliance
 from . import hostapp
 from .conftest import all_databases
 from .content import SMALL_COURSE as COURSE
-from .html import text_of
+from .html import read_csv, text_of
 from .reminder_helpers import social_media_policy
-from .test_reports import read_csv
 
 HEADER = "employee_id,email,full_name,department,manager_email,hire_date,groups"
 ROSTER = [

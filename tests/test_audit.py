@@ -2,37 +2,13 @@
 
 import datetime as dt
 
-import pytest
-import sqlalchemy as sa
-
-from smattest.attest import attest
 from smattest.evidence import audit
 from smattest.evidence import chain as evidence
-from smattest.models import Attestation, Staff
-from smattest.publishing.policies import publish
+from smattest.models import Attestation
 
 from . import hostapp
 from .conftest import all_databases
-
-
-@pytest.fixture
-def signed(app, make_user, freeze):
-    """Four people signed the policy, one after another."""
-    freeze("2026-03-02T09:00:00+00:00")
-    publish("social-media", "Social Media Policy", "Be careful online.", "First.")
-    for n in range(4):
-        user = make_user(name=f"Signer {n}")
-        staff = Staff(external_id=str(user.id), full_name=user.name, email=user.email)
-        hostapp.db.session.add(staff)
-        hostapp.db.session.commit()
-        freeze(dt.datetime(2026, 3, 2, 10 + n, tzinfo=dt.UTC))
-        attest(staff, "social-media", 1, user.name, ip_address="10.0.0.1")
-    return hostapp.db.session.scalars(sa.select(Attestation).order_by(Attestation.chain_seq)).all()
-
-
-def sql(statement: str, **params) -> None:
-    with hostapp.db.engine.begin() as conn:
-        conn.execute(sa.text(statement), params)
+from .evidence_helpers import sql
 
 
 @all_databases

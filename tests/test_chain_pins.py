@@ -17,7 +17,7 @@ from smattest.evidence import chain as evidence
 from smattest.models import Attestation, TrainingCompletion
 
 from . import hostapp
-from .test_audit import signed, sql  # noqa: F401  (the fixture and the helper)
+from .evidence_helpers import sql
 
 ATTESTATION = {
     "chain_seq": 7,
@@ -100,7 +100,7 @@ def test_the_hashed_fields_are_exactly_these():
     assert set(evidence.HASHED_FIELDS[Attestation]) == set(CHANGED)
 
 
-def test_a_rehashed_row_that_does_not_link_is_named_by_the_link_check(signed, runner):  # noqa: F811
+def test_a_rehashed_row_that_does_not_link_is_named_by_the_link_check(signed, runner):
     """The forger recomputes the row's hash over a wrong prev_hash: only the link check sees it."""
     second = signed[1]
     forged_prev = "f" * 64

@@ -4,110 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from html.parser import HTMLParser
 
 import pytest
-import sqlalchemy as sa
 
 from smattest.attest import attest
 from smattest.models import POLICY, Exemption, Staff
 from smattest.publishing.courses import import_course
-from smattest.publishing.policies import publish
 
 from . import hostapp
 from .conftest import all_databases
+from .dashboard_helpers import NOW, sign, staff_named
 from .evidence_helpers import chain_exemptions
-from .html import Elements
+from .html import Elements, Page, page_of
 
-NOW = "2026-03-01T09:00:00+00:00"
-VOID = {"br", "input", "img", "meta", "link", "hr", "col", "wbr", "source"}
-
-
-class Page(HTMLParser):
-    """What a sighted reader sees: tables (caption and cell texts), and text by class.
-
-    Text inside ``smattest-vh`` (for screen readers only) is left out, except in captions.
-    """
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.stack: list[tuple[str, set[str]]] = []
-        self.tables: list[dict] = []
-        self.by_class: dict[str, list[str]] = {}
-        self._open: list[tuple[str, list[str]]] = []
-        self._cell: list[str] | None = None
-        self._caption: list[str] | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        if tag in VOID:
-            if tag == "br":
-                self.handle_data(" ")
-            return
-        classes = set((dict(attrs).get("class") or "").split())
-        self.stack.append((tag, classes))
-        for name in classes:
-            self._open.append((name, []))
-        if tag == "table":
-            self.tables.append({"caption": "", "rows": []})
-        elif tag == "tr":
-            self.tables[-1]["rows"].append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-        elif tag == "caption":
-            self._caption = []
-
-    def handle_startendtag(self, tag, attrs):
-        pass
-
-    def handle_endtag(self, tag):
-        if tag in VOID or not self.stack:
-            return
-        open_tag, classes = self.stack.pop()
-        for _ in classes:
-            name, parts = self._open.pop()
-            self.by_class.setdefault(name, []).append(" ".join("".join(parts).split()))
-        if open_tag in ("td", "th") and self._cell is not None:
-            self.tables[-1]["rows"][-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif open_tag == "caption" and self._caption is not None:
-            self.tables[-1]["caption"] = " ".join("".join(self._caption).split())
-            self._caption = None
-
-    def handle_data(self, data):
-        if self._caption is not None:  # captions may be for screen readers only
-            self._caption.append(data)
-        if any("smattest-vh" in classes for _, classes in self.stack):
-            return
-        for _, parts in self._open:
-            parts.append(data)
-        if self._cell is not None:
-            self._cell.append(data)
-
-    def table(self, caption_start: str) -> list[list[str]]:
-        (found,) = [t for t in self.tables if t["caption"].startswith(caption_start)]
-        return found["rows"]
-
-    def names(self) -> list[str]:
-        """The people table's names (the first cell of each body row, email left out)."""
-        if not any(t["caption"].startswith("People") for t in self.tables):
-            return []
-        rows = self.table("People")[1:]
-        return [re.sub(r" \S+@\S+$", "", row[0]) for row in rows]
-
-
-def page_of(response) -> Page:
-    return Page(response.get_data(as_text=True))
-
-
-def staff_named(name: str) -> Staff:
-    return hostapp.db.session.scalar(sa.select(Staff).where(Staff.full_name == name))
-
-
-def sign(name: str, when: str, freeze) -> None:
-    freeze(when)
-    attest(staff_named(name), "social-media", 1, name)
-    freeze(NOW)
+#: The social media policy, in force since 1 January: everyone not signed was due 31 January.
+pytestmark = pytest.mark.policy(
+    now=NOW, text="Be careful online.", summary="First.", effective=dt.date(2026, 1, 1)
+)
 
 
 def exempt(name: str, policy_id: int, until: dt.date | None = dt.date(2026, 6, 30)) -> None:
@@ -115,20 +28,6 @@ def exempt(name: str, policy_id: int, until: dt.date | None = dt.date(2026, 6, 3
         Exemption(staff_id=staff_named(name).id, requirement_kind=POLICY, requirement_id=policy_id,
                   reason="Long-term leave", until=until, granted_by="hr")
     )  # fmt: skip
-
-
-@pytest.fixture
-def policy(app, freeze):
-    """The social media policy, in force since 1 January: everyone not signed was due 31 January."""
-    freeze(NOW)
-    version = publish("social-media", "Social Media Policy", "Be careful online.", "First.",
-                      effective=dt.date(2026, 1, 1))  # fmt: skip
-    return version.policy
-
-
-@pytest.fixture
-def hr(login_as):
-    return login_as(name="Hana Reyes", is_hr=True)
 
 
 @pytest.fixture

@@ -16,20 +16,10 @@ from .html import Elements
 
 HR = "/compliance/hr"
 V1 = "# Social Media Policy\n\nDo not friend clients.\n\nAsk your supervisor.\n"
+pytestmark = pytest.mark.policy(
+    now="2026-03-02T09:00:00+00:00", text=V1, effective=dt.date(2026, 1, 5), published_by="cli"
+)
 V2 = "# Social Media Policy\n\nDo not friend or follow clients.\n\nAsk your supervisor.\n"
-
-
-@pytest.fixture
-def policy(app, freeze):
-    freeze("2026-03-02T09:00:00+00:00")
-    publish("social-media", "Social Media Policy", V1, "First version.",
-            effective=dt.date(2026, 1, 5), published_by="cli")  # fmt: skip
-    return get_policy("social-media")
-
-
-@pytest.fixture
-def hr(login_as):
-    return login_as(name="Hana Okafor", is_hr=True)
 
 
 def rows(model):

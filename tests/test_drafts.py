@@ -8,20 +8,16 @@ import sqlalchemy as sa
 from smattest import drafts
 from smattest.drafts import DraftConflict, DraftError
 from smattest.models import HREvent, Policy, PolicyDraft, PolicyVersion
-from smattest.publishing.policies import PolicyError, get_policy, publish, text_sha256
+from smattest.publishing.policies import PolicyError, publish, text_sha256
 
 from . import hostapp
 from .conftest import all_databases
 
 V1 = "# Social Media Policy\n\nDo not friend clients.\n"
+pytestmark = pytest.mark.policy(
+    now="2026-03-02T09:00:00+00:00", text=V1, summary="First.", effective=dt.date(2026, 1, 5)
+)
 V2 = "# Social Media Policy\n\nDo not friend or follow clients.\n"
-
-
-@pytest.fixture
-def policy(app, freeze):
-    freeze("2026-03-02T09:00:00+00:00")
-    publish("social-media", "Social Media Policy", V1, "First.", effective=dt.date(2026, 1, 5))
-    return get_policy("social-media")
 
 
 def start(policy, body=V2, summary="Following clients too.", actor="7", **fields):

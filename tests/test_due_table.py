@@ -22,15 +22,9 @@ from .conftest import all_databases
 from .content import SMALL_COURSE
 
 NOW = "2026-03-01T09:00:00+00:00"
-
-
-@pytest.fixture
-def policy(app, freeze):
-    freeze(NOW)
-    version = publish("social-media", "Social Media Policy", "Be careful online.", "First.",
-                      effective=dt.date(2026, 1, 1))  # fmt: skip
-    hostapp.db.session.commit()
-    return version.policy
+pytestmark = pytest.mark.policy(
+    now=NOW, text="Be careful online.", summary="First.", effective=dt.date(2026, 1, 1)
+)
 
 
 def _row(staff_id: int, kind: str, requirement_id: int) -> DueDate | None:

@@ -17,24 +17,13 @@ from smattest.signals import exemption_ended, exemption_granted
 
 from . import hostapp
 from .conftest import all_databases, create_tables
+from .exemption_helpers import REASON, grant_page
 from .html import error_summary_links
 
-REASON = "On parental leave until the end of June."
-
-
-@pytest.fixture
-def policy(app, freeze):
-    freeze("2026-03-10T09:00:00+00:00")
-    version = publish("social-media", "Social Media Policy", "# Policy\n\nBe careful.\n",
-                      "First version.", effective=dt.date(2026, 3, 1))  # fmt: skip
-    return version.policy
-
-
-@pytest.fixture
-def hr(client, login_as):
-    user = login_as(name="Hana Okafor", is_hr=True)
-    client.get("/compliance/")
-    return user
+pytestmark = [
+    pytest.mark.hr_on_roster,
+    pytest.mark.policy(now="2026-03-10T09:00:00+00:00", text="# Policy\n\nBe careful.\n"),
+]
 
 
 @pytest.fixture
@@ -51,12 +40,6 @@ def rows(model):
 def status(staff, policy):
     hostapp.db.session.expire_all()
     return compliance.standing(staff, POLICY, policy.id).status
-
-
-def grant_page(client, staff, policy, **fields):
-    data = {"requirement": f"policy:{policy.id}", "reason": REASON, "until": "2026-06-30"}
-    data.update(fields)
-    return client.post(f"/compliance/hr/people/{staff.id}/exemptions/new", data=data)
 
 
 def end_page(client, row, **fields):

@@ -46,11 +46,6 @@ def signed(app, freeze):
     freeze("2026-04-20T09:00:00+00:00")
 
 
-@pytest.fixture
-def hr(login_as):
-    return login_as(name="Hana Hill", is_hr=True)
-
-
 def test_exports_page_explains_both_exports_with_a_labelled_date_form(signed, client, hr):
     response = client.get("/compliance/hr/exports")
 

@@ -3,6 +3,7 @@ became inactive records nothing."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from smattest.models import Exemption, QuizAttempt, Staff, TrainingCompletion
@@ -10,16 +11,22 @@ from smattest.publishing.courses import import_course
 
 from . import hostapp
 from .content import SMALL_COURSE as COURSE
+from .exemption_helpers import grant_page
 from .html import text_of
-from .test_exemptions import REASON, grant_page, hr, policy  # noqa: F401 (fixtures)
-from .test_training import answers_for, start
+from .training_helpers import answers_for, start
+
+#: As in test_exemptions.py: HR has a staff row; the policy was published on 10 March.
+pytestmark = [
+    pytest.mark.hr_on_roster,
+    pytest.mark.policy(now="2026-03-10T09:00:00+00:00", text="# Policy\n\nBe careful.\n"),
+]
 
 
 def count(model) -> int:
     return hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
-def test_hr_cannot_grant_themselves_an_exemption(client, policy, hr):  # noqa: F811
+def test_hr_cannot_grant_themselves_an_exemption(client, policy, hr):
     me = hostapp.db.session.scalar(sa.select(Staff).where(Staff.external_id == str(hr.id)))
 
     response = grant_page(client, me, policy)
@@ -31,7 +38,7 @@ def test_hr_cannot_grant_themselves_an_exemption(client, policy, hr):  # noqa: F
     assert count(Exemption) == 0
 
 
-def test_another_hr_person_can_grant_it(client, policy, hr, login_as):  # noqa: F811
+def test_another_hr_person_can_grant_it(client, policy, hr, login_as):
     me = hostapp.db.session.scalar(sa.select(Staff).where(Staff.external_id == str(hr.id)))
     login_as(name="Ines Moreau", is_hr=True)
 

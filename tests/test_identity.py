@@ -17,13 +17,6 @@ from .conftest import all_databases, create_tables
 POLICY_TEXT = "# Social Media Policy\n\nNever post anything that could identify a client.\n"
 
 
-@pytest.fixture
-def policy(app, freeze):
-    freeze("2026-03-02T14:30:00+00:00")
-    return publish("social-media", "Social Media Policy", POLICY_TEXT, "First version.",
-                   effective=dt.date(2026, 3, 1))  # fmt: skip
-
-
 def staff_rows() -> list[Staff]:
     hostapp.db.session.expire_all()
     return list(hostapp.db.session.scalars(sa.select(Staff).order_by(Staff.id)))
@@ -38,7 +31,9 @@ def sign(client, signature):
 
 
 @pytest.mark.settings(SMATTEST_USER_ID=lambda user: f"E{user.id:05d}")
-def test_people_and_hr_acts_are_linked_by_smattest_user_id(client, login_as, make_user, policy):
+def test_people_and_hr_acts_are_linked_by_smattest_user_id(
+    client, login_as, make_user, policy_version
+):
     hr = login_as(name="Hana Okafor", is_hr=True)
     client.get("/compliance/")
     ada = make_user(name="Ada Lovelace")
@@ -49,7 +44,11 @@ def test_people_and_hr_acts_are_linked_by_smattest_user_id(client, login_as, mak
 
     granted = client.post(
         f"/compliance/hr/people/{ada_row.id}/exemptions/new",
-        data={"requirement": f"policy:{policy.policy_id}", "reason": "Leave", "open_ended": "y"},
+        data={
+            "requirement": f"policy:{policy_version.policy_id}",
+            "reason": "Leave",
+            "open_ended": "y",
+        },
     )
 
     assert granted.status_code == 303
@@ -78,7 +77,7 @@ def test_an_id_that_comes_back_empty_is_an_error_not_a_record(client, login_as):
 
 @all_databases
 def test_a_first_visit_under_a_new_id_with_a_known_email_is_refused_and_listed_for_hr(
-    client, login_as, make_user, make_staff, policy
+    client, login_as, make_user, make_staff, policy_version
 ):
     (known_id,) = make_staff(1, external_id="E-100", full_name="Ada Lovelace",
                              email="ada@agency.example")  # fmt: skip
@@ -125,7 +124,7 @@ def test_a_known_email_on_an_inactive_record_does_not_block_a_new_record(
     SMATTEST_USER_FIELDS={"email": "email", "full_name": "display_name"},
 )
 def test_a_missing_name_field_is_logged_once_shown_to_hr_and_never_signed_with(
-    client, login_as, policy, caplog
+    client, login_as, policy_version, caplog
 ):
     caplog.set_level(logging.WARNING, logger="smattest.people.identity")
     login_as(name="Grace Hopper", email="grace.hopper@lakeside.example")

@@ -17,10 +17,9 @@ from smattest.rule import compliance
 from . import hostapp
 from .conftest import all_databases
 from .content import SMALL_COURSE as COURSE
-from .html import text_of
+from .html import read_csv, text_of
 from .reminder_helpers import POLICY_TEXT, social_media_policy
-from .test_reports import read_csv
-from .test_training import complete
+from .training_helpers import complete
 
 
 def page(client, url: str) -> str:

@@ -17,23 +17,10 @@ from . import hostapp
 from .conftest import all_databases
 from .html import error_summary_links
 
+pytestmark = [pytest.mark.policy(now="2026-05-04T09:00:00+00:00"), pytest.mark.hr_on_roster]
+
 POLICY_TEXT = "# Social Media Policy\n\nNever post anything that could identify a client.\n"
 REASON = "Signed paper form on 3 May; no computer access at the depot."
-
-
-@pytest.fixture
-def policy(app, freeze):
-    freeze("2026-05-04T09:00:00+00:00")
-    return publish("social-media", "Social Media Policy", POLICY_TEXT, "First version.",
-                   effective=dt.date(2026, 3, 1))  # fmt: skip
-
-
-@pytest.fixture
-def hr(client, login_as):
-    """Signed-in HR, with a staff row of their own (as after any visit)."""
-    user = login_as(name="Hana Okafor", is_hr=True)
-    client.get("/compliance/")
-    return user
 
 
 @pytest.fixture
@@ -54,7 +41,9 @@ def post(client, staff, **fields):
     return client.post(f"/compliance/hr/people/{staff.id}/attest", data=data)
 
 
-def test_the_form_offers_the_policies_in_force_with_their_version(client, policy, hr, worker):
+def test_the_form_offers_the_policies_in_force_with_their_version(
+    client, policy_version, hr, worker
+):
     publish("future-policy", "Future Policy", "# Later\n\nNot yet.\n", "First.",
             effective=dt.date(2026, 9, 1))  # fmt: skip
 
@@ -68,17 +57,21 @@ def test_the_form_offers_the_policies_in_force_with_their_version(client, policy
 
 
 def test_recording_adds_an_on_behalf_row_to_the_chain_with_reason_and_recorder(
-    client, policy, hr, worker
+    client, policy_version, hr, worker
 ):
     response = post(client, worker, signature="  dmitri   VOLKOV ", **{"reason": f"  {REASON} "})
 
     assert response.status_code == 303
     assert response.headers["Location"] == f"/compliance/hr/people/{worker.id}"
     (row,) = rows(Attestation)
-    assert (row.staff_id, row.policy_version_id, row.method) == (worker.id, policy.id, "on_behalf")
+    assert (row.staff_id, row.policy_version_id, row.method) == (
+        worker.id,
+        policy_version.id,
+        "on_behalf",
+    )
     assert (row.reason, row.recorded_by, row.signature) == (REASON, str(hr.id), "dmitri VOLKOV")
     assert (row.ip_address, row.user_agent) == (None, None)
-    assert row.text_sha256 == policy.text_sha256
+    assert row.text_sha256 == policy_version.text_sha256
     assert row.attested_at == dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
     assert row.record_hash == evidence.record_hash(row)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -88,7 +81,7 @@ def test_recording_adds_an_on_behalf_row_to_the_chain_with_reason_and_recorder(
     ) in page
 
 
-def test_the_hr_event_names_the_recorder_and_their_address(client, policy, hr, worker):
+def test_the_hr_event_names_the_recorder_and_their_address(client, policy_version, hr, worker):
     post(client, worker)
 
     (event,) = rows(HREvent)
@@ -97,17 +90,19 @@ def test_the_hr_event_names_the_recorder_and_their_address(client, policy, hr, w
     assert event.detail == f"Social Media Policy, version 1: {REASON} (recorded from 127.0.0.1)"
 
 
-def test_the_person_becomes_current(client, policy, hr, worker):
-    assert compliance.standing(worker, POLICY, policy.policy_id).status == compliance.OVERDUE
+def test_the_person_becomes_current(client, policy_version, hr, worker):
+    assert (
+        compliance.standing(worker, POLICY, policy_version.policy_id).status == compliance.OVERDUE
+    )
 
     post(client, worker)
 
     hostapp.db.session.expire_all()
-    standing = compliance.standing(worker, POLICY, policy.policy_id)
+    standing = compliance.standing(worker, POLICY, policy_version.policy_id)
     assert (standing.status, standing.due_date) == (compliance.CURRENT, dt.date(2027, 5, 4))
 
 
-def test_recording_twice_keeps_one_row_and_says_so(client, policy, hr, worker):
+def test_recording_twice_keeps_one_row_and_says_so(client, policy_version, hr, worker):
     post(client, worker)
     again = post(client, worker)
 
@@ -120,7 +115,7 @@ def test_recording_twice_keeps_one_row_and_says_so(client, policy, hr, worker):
     ) in page
 
 
-def test_attestation_recorded_is_sent_after_commit(app, client, policy, hr, worker):
+def test_attestation_recorded_is_sent_after_commit(app, client, policy_version, hr, worker):
     seen = []
 
     def receiver(sender, attestation):
@@ -149,7 +144,7 @@ def test_attestation_recorded_is_sent_after_commit(app, client, policy, hr, work
     ],
 )  # fmt: skip
 def test_bad_input_is_refused_with_a_message_and_nothing_recorded(
-    client, policy, hr, worker, fields, message
+    client, policy_version, hr, worker, fields, message
 ):
     response = post(client, worker, **fields)
 
@@ -160,7 +155,9 @@ def test_bad_input_is_refused_with_a_message_and_nothing_recorded(
     assert rows(Attestation) == [] and rows(HREvent) == []
 
 
-def test_every_problem_is_listed_at_once_and_the_form_keeps_its_values(client, policy, hr, worker):
+def test_every_problem_is_listed_at_once_and_the_form_keeps_its_values(
+    client, policy_version, hr, worker
+):
     response = post(client, worker, signature="D. Volkov", reason="  ")
 
     page = response.get_data(as_text=True)
@@ -179,7 +176,7 @@ def _escaped(message: str) -> str:
     return message.replace("&", "&amp;").replace('"', "&#34;").replace("'", "&#39;")
 
 
-def test_a_policy_not_yet_in_force_is_refused(client, policy, hr, worker):
+def test_a_policy_not_yet_in_force_is_refused(client, policy_version, hr, worker):
     publish("future-policy", "Future Policy", "# Later\n\nNot yet.\n", "First.",
             effective=dt.date(2026, 9, 1))  # fmt: skip
 
@@ -193,7 +190,7 @@ def test_a_policy_not_yet_in_force_is_refused(client, policy, hr, worker):
     assert rows(Attestation) == []
 
 
-def test_an_inactive_person_cannot_have_anything_recorded(client, policy, hr, worker):
+def test_an_inactive_person_cannot_have_anything_recorded(client, policy_version, hr, worker):
     worker.active = False
     hostapp.db.session.commit()
 
@@ -206,7 +203,7 @@ def test_an_inactive_person_cannot_have_anything_recorded(client, policy, hr, wo
     assert rows(Attestation) == [] and rows(HREvent) == []
 
 
-def test_hr_cannot_record_their_own_attestation(client, policy, hr):
+def test_hr_cannot_record_their_own_attestation(client, policy_version, hr):
     me = hostapp.db.session.scalar(sa.select(Staff).where(Staff.external_id == str(hr.id)))
 
     response = post(client, me, signature="Hana Okafor")
@@ -223,7 +220,7 @@ def test_hr_cannot_record_their_own_attestation(client, policy, hr):
     assert 'name="signature"' not in page
 
 
-def test_an_error_leaves_the_chain_head_untouched(app, policy, hr, worker):
+def test_an_error_leaves_the_chain_head_untouched(app, policy_version, hr, worker):
     with pytest.raises(AttestationError):
         attest_on_behalf(worker, "social-media", "Dmitri Volkov", "", recorded_by=str(hr.id))
 
@@ -231,7 +228,7 @@ def test_an_error_leaves_the_chain_head_untouched(app, policy, hr, worker):
     assert (head.last_seq, head.last_hash) == (0, "")
 
 
-def test_html_in_the_reason_and_signature_renders_as_text(client, policy, hr, make_staff):
+def test_html_in_the_reason_and_signature_renders_as_text(client, policy_version, hr, make_staff):
     (staff_id,) = make_staff(1, full_name="Eve <script>alert(1)</script>")
     staff = hostapp.db.session.get(Staff, staff_id)
 
@@ -244,7 +241,7 @@ def test_html_in_the_reason_and_signature_renders_as_text(client, policy, hr, ma
 
 
 @pytest.mark.settings(WTF_CSRF_ENABLED=True)
-def test_a_post_without_the_csrf_token_records_nothing(client, policy, hr, worker):
+def test_a_post_without_the_csrf_token_records_nothing(client, policy_version, hr, worker):
     response = post(client, worker)
 
     assert response.status_code == 400
@@ -256,7 +253,9 @@ def test_a_post_without_the_csrf_token_records_nothing(client, policy, hr, worke
     assert len(rows(Attestation)) == 1
 
 
-def test_an_employee_gets_403_and_a_visitor_is_sent_to_sign_in(client, policy, login_as, worker):
+def test_an_employee_gets_403_and_a_visitor_is_sent_to_sign_in(
+    client, policy_version, login_as, worker
+):
     assert client.get(f"/compliance/hr/people/{worker.id}/attest").status_code == 302
     login_as(name="Sam Ordinary", is_hr=False)
 
@@ -265,13 +264,13 @@ def test_an_employee_gets_403_and_a_visitor_is_sent_to_sign_in(client, policy, l
     assert rows(Attestation) == []
 
 
-def test_an_unknown_person_is_not_found(client, policy, hr):
+def test_an_unknown_person_is_not_found(client, policy_version, hr):
     assert client.get("/compliance/hr/people/999999/attest").status_code == 404
 
 
 @all_databases
 def test_on_behalf_and_self_attestations_share_one_chain_that_verifies(
-    client, runner, policy, hr, worker, make_user
+    client, runner, policy_version, hr, worker, make_user
 ):
     colleague_user = make_user(name="Priya Raman")
     client.post(f"/login/{colleague_user.id}")

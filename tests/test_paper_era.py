@@ -12,21 +12,23 @@ import sqlalchemy as sa
 from smattest.evidence import paper_era
 from smattest.models import POLICY, Attestation, HREvent, Staff, TrainingCompletion
 from smattest.publishing.courses import import_course
-from smattest.publishing.policies import publish
 from smattest.rule import compliance
 
 from . import hostapp
 from .conftest import all_databases
 from .content import SMALL_COURSE
 
+pytestmark = [
+    pytest.mark.hr_on_roster,
+    pytest.mark.policy(
+        now="2026-03-02T15:00:00+00:00",
+        text="Be careful online.",
+        summary="First.",
+        effective=dt.date(2023, 1, 2),
+    ),
+]
+
 HEADER = "employee_id,kind,slug,version,done_on,source\n"
-
-
-@pytest.fixture
-def policy(app, freeze):
-    freeze("2026-03-02T15:00:00+00:00")
-    return publish("social-media", "Social Media Policy", "Be careful online.", "First.",
-                   effective=dt.date(2023, 1, 2))  # fmt: skip
 
 
 def evidence_count() -> int:
@@ -51,7 +53,7 @@ def five_thousand(make_staff) -> tuple[list[str], list[int]]:
 
 @all_databases
 def test_five_thousand_rows_with_three_bad_import_nothing_then_everything_once_fixed(
-    policy, make_staff, runner, tmp_path
+    policy_version, make_staff, runner, tmp_path
 ):
     lines, ids = five_thousand(make_staff)
     bad = list(lines)
@@ -86,8 +88,8 @@ def test_five_thousand_rows_with_three_bad_import_nothing_then_everything_once_f
     verified = runner.invoke(args=["smattest", "audit", "verify"])
     assert verified.exit_code == 0 and verified.output.startswith("OK: 5000 evidence rows")
     first, second = (hostapp.db.session.get(Staff, sid) for sid in ids[:2])
-    recent = compliance.standing(first, POLICY, policy.policy_id)
-    old = compliance.standing(second, POLICY, policy.policy_id)
+    recent = compliance.standing(first, POLICY, policy_version.policy_id)
+    old = compliance.standing(second, POLICY, policy_version.policy_id)
     assert (recent.status, recent.due_date) == (compliance.CURRENT, dt.date(2026, 12, 1))
     assert (old.status, old.due_date) == (compliance.OVERDUE, dt.date(2026, 1, 15))
     row = hostapp.db.session.scalar(sa.select(Attestation).where(Attestation.staff_id == ids[0]))
@@ -99,7 +101,9 @@ def test_five_thousand_rows_with_three_bad_import_nothing_then_everything_once_f
     )
 
 
-def test_a_dry_run_checks_everything_and_imports_nothing(policy, make_staff, runner, tmp_path):
+def test_a_dry_run_checks_everything_and_imports_nothing(
+    policy_version, make_staff, runner, tmp_path
+):
     (sid,) = make_staff(1)
     employee = hostapp.db.session.get(Staff, sid).external_id
     path = tmp_path / "one.csv"
@@ -112,7 +116,7 @@ def test_a_dry_run_checks_everything_and_imports_nothing(policy, make_staff, run
     assert evidence_count() == 0
 
 
-def test_every_kind_of_problem_is_named_with_its_line(policy, make_staff):
+def test_every_kind_of_problem_is_named_with_its_line(policy_version, make_staff):
     (sid,) = make_staff(1)
     employee = hostapp.db.session.get(Staff, sid).external_id
     import_course(SMALL_COURSE)  # imported today (2 March 2026)
@@ -141,7 +145,7 @@ def test_every_kind_of_problem_is_named_with_its_line(policy, make_staff):
     ]
 
 
-def test_evidence_already_recorded_is_not_imported_twice(policy, make_staff):
+def test_evidence_already_recorded_is_not_imported_twice(policy_version, make_staff):
     (sid,) = make_staff(1)
     employee = hostapp.db.session.get(Staff, sid).external_id
     data = (HEADER + f"{employee},policy,social-media,1,2024-05-01,binder 3\n").encode()
@@ -157,7 +161,7 @@ def test_evidence_already_recorded_is_not_imported_twice(policy, make_staff):
     assert evidence_count() == 1
 
 
-def test_a_file_with_wrong_columns_is_refused_on_line_1(policy):
+def test_a_file_with_wrong_columns_is_refused_on_line_1(policy_version):
     with pytest.raises(paper_era.PaperEraError) as raised:
         paper_era.plan_csv(b"employee,kind,slug,version,done_on\n1,policy,x,1,2024-01-01\n")
 
@@ -170,14 +174,6 @@ def test_a_file_with_wrong_columns_is_refused_on_line_1(policy):
 # --- The HR page: upload, preview, confirm ------------------------------------------------
 
 
-@pytest.fixture
-def hr(client, make_user):
-    user = make_user(name="Hana Okafor", is_hr=True)
-    client.post(f"/login/{user.id}")
-    client.get("/compliance/")
-    return user
-
-
 def upload(client, text: str, name: str = "paper.csv"):
     return client.post(
         "/compliance/hr/evidence/import",
@@ -187,7 +183,7 @@ def upload(client, text: str, name: str = "paper.csv"):
 
 
 def test_hr_uploads_previews_and_confirms_and_the_rows_show_as_imported(
-    policy, hr, client, make_staff
+    policy_version, hr, client, make_staff
 ):
     import re
 
@@ -220,11 +216,13 @@ def test_hr_uploads_previews_and_confirms_and_the_rows_show_as_imported(
     assert "Imported" in person and "paper form, box 12" in person
     export = client.get("/compliance/hr/exports/evidence.csv").get_data(as_text=True)
     assert ",import," in export and "paper form, box 12" in export
-    standing = compliance.standing(hostapp.db.session.get(Staff, sid), POLICY, policy.policy_id)
+    standing = compliance.standing(
+        hostapp.db.session.get(Staff, sid), POLICY, policy_version.policy_id
+    )
     assert standing.due_date == dt.date(2026, 11, 20)
 
 
-def test_hr_sees_every_problem_with_its_line_and_nothing_is_imported(policy, hr, client):
+def test_hr_sees_every_problem_with_its_line_and_nothing_is_imported(policy_version, hr, client):
     text = HEADER + "nobody,policy,social-media,1,2025-11-20,box 1\n"
 
     preview = upload(client, text)
@@ -237,7 +235,7 @@ def test_hr_sees_every_problem_with_its_line_and_nothing_is_imported(policy, hr,
     assert evidence_count() == 0
 
 
-def test_a_tampered_confirmation_imports_nothing(policy, hr, client, make_staff):
+def test_a_tampered_confirmation_imports_nothing(policy_version, hr, client, make_staff):
     response = client.post(
         "/compliance/hr/evidence/import/confirm",
         data={"evidence": "bm90IHppcA==", "sha256": "0" * 64, "filename": "x.csv"},

@@ -17,6 +17,8 @@ from . import hostapp
 from .evidence_helpers import chain_exemptions
 from .html import Elements
 
+pytestmark = [pytest.mark.hr_on_roster, pytest.mark.policy(text="# Policy\n\nBe careful.\n")]
+
 COURSE = {
     "slug": "refresher",
     "title": "Social Media Refresher",
@@ -32,22 +34,8 @@ COURSE = {
 
 
 @pytest.fixture
-def policy(app, freeze):
-    freeze("2026-03-02T14:30:00+00:00")
-    return publish("social-media", "Social Media Policy", "# Policy\n\nBe careful.\n",
-                   "First version.", effective=dt.date(2026, 3, 1))  # fmt: skip
-
-
-@pytest.fixture
-def course(policy):
+def course(policy_version):
     return import_course(COURSE).version
-
-
-@pytest.fixture
-def hr(client, login_as):
-    user = login_as(name="Hana Okafor", is_hr=True)
-    client.get("/compliance/")
-    return user
 
 
 @pytest.fixture
@@ -94,8 +82,9 @@ def cells(row: str) -> list[str]:
                                                                 re.S)]  # fmt: skip
 
 
-def test_header_shows_the_persons_details_and_their_managers_name(client, policy, hr, person,
-                                                                   manager):  # fmt: skip
+def test_header_shows_the_persons_details_and_their_managers_name(
+    client, policy_version, hr, person, manager
+):
     page = page_of(client, person)
 
     assert "<h1>Priya Raman</h1>" in page
@@ -114,7 +103,7 @@ def test_header_shows_the_persons_details_and_their_managers_name(client, policy
     ) in page
 
 
-def test_a_manager_not_on_the_roster_is_shown_by_email(client, policy, hr, make_staff):
+def test_a_manager_not_on_the_roster_is_shown_by_email(client, policy_version, hr, make_staff):
     (staff_id,) = make_staff(1, manager_email="boss@elsewhere.example")
 
     page = page_of(client, hostapp.db.session.get(Staff, staff_id))
@@ -135,7 +124,7 @@ def test_status_shows_each_requirement_with_its_due_date(client, course, hr, per
 
 
 def test_an_inactive_person_is_said_to_owe_nothing_and_keeps_their_history(
-    client, policy, hr, person
+    client, policy_version, hr, person
 ):
     attest(person, "social-media", 1, "Priya Raman")
     person.active = False
@@ -150,7 +139,7 @@ def test_an_inactive_person_is_said_to_owe_nothing_and_keeps_their_history(
 
 
 def test_attestations_show_method_signature_reason_recorder_address_and_hashes(
-    client, policy, hr, person
+    client, policy_version, hr, person
 ):
     own = attest(person, "social-media", 1, " priya raman ", ip_address="10.1.2.3").attestation
     second = publish("social-media", "Social Media Policy", "# Policy\n\nBe more careful.\n",
@@ -219,13 +208,13 @@ def test_training_completions_show_score_and_hashes(client, course, hr, person):
 
 
 def test_exemptions_show_reason_last_day_who_granted_and_who_ended(
-    client, policy, hr, person, freeze
+    client, policy_version, hr, person, freeze
 ):
-    ended = exemptions.grant(person, POLICY, policy.policy_id, "Long-term sick leave",
+    ended = exemptions.grant(person, POLICY, policy_version.policy_id, "Long-term sick leave",
                              dt.date(2026, 4, 30), str(hr.id))  # fmt: skip
     freeze("2026-03-05T10:00:00+00:00")
     exemptions.end(ended, "cli")
-    exemptions.grant(person, POLICY, policy.policy_id, "Parental leave", None, str(hr.id))
+    exemptions.grant(person, POLICY, policy_version.policy_id, "Parental leave", None, str(hr.id))
 
     listing = section(page_of(client, person), "Exemptions")
 
@@ -238,10 +227,13 @@ def test_exemptions_show_reason_last_day_who_granted_and_who_ended(
     assert 'href="/compliance/hr/exemptions/' in active and "End it early" in active
 
 
-def test_reminders_show_stage_cycle_status_attempts_recipient_and_error(client, policy, hr, person):
+def test_reminders_show_stage_cycle_status_attempts_recipient_and_error(
+    client, policy_version, hr, person
+):
     session = hostapp.db.session
     common = {"staff_id": person.id, "requirement_kind": POLICY,
-              "requirement_id": policy.policy_id, "cycle_due": dt.date(2026, 3, 31)}  # fmt: skip
+              "requirement_id": policy_version.policy_id,
+              "cycle_due": dt.date(2026, 3, 31)}  # fmt: skip
     session.add_all([
         Reminder(**common, stage="before-7", status="sent", attempts=1,
                  recipient="priya.raman@agency.example", sent_at=utcnow()),
@@ -265,13 +257,13 @@ def test_reminders_show_stage_cycle_status_attempts_recipient_and_error(client, 
     assert cells(table_row(listing, "Escalated to manager"))[3:5] == ["Waiting to be sent", ""]
 
 
-def test_hr_events_show_when_who_what_and_detail(client, policy, hr, person):
+def test_hr_events_show_when_who_what_and_detail(client, policy_version, hr, person):
     hostapp.db.session.add(
         HREvent(actor="sync", action="roster.import", staff_id=person.id,
                 detail="Department: Adult Services -> Child Protection")
     )  # fmt: skip
     hostapp.db.session.commit()
-    exemptions.grant(person, POLICY, policy.policy_id, "Leave", None, str(hr.id))
+    exemptions.grant(person, POLICY, policy_version.policy_id, "Leave", None, str(hr.id))
 
     listing = section(page_of(client, person), "HR actions")
 
@@ -325,12 +317,12 @@ def _fill_history(staff: Staff, version, course, n: int, actor: str) -> None:
 
 
 def test_the_page_costs_the_same_statements_for_2_or_30_rows_of_history(
-    client, policy, course, hr, make_staff, count_statements
+    client, policy_version, course, hr, make_staff, count_statements
 ):
     short_id, long_id = make_staff(2)
     short, long = (hostapp.db.session.get(Staff, i) for i in (short_id, long_id))
-    _fill_history(short, policy, course, 2, str(hr.id))
-    _fill_history(long, policy, course, 30, "cli")
+    _fill_history(short, policy_version, course, 2, str(hr.id))
+    _fill_history(long, policy_version, course, 30, "cli")
     page_of(client, short)  # warm up
 
     # Each request starts with an empty session, as in production, so that
@@ -348,13 +340,13 @@ def test_the_page_costs_the_same_statements_for_2_or_30_rows_of_history(
     assert for_long.count == for_short.count, for_long.statements
 
 
-def test_html_in_names_and_reasons_renders_as_text(client, policy, hr, make_staff):
+def test_html_in_names_and_reasons_renders_as_text(client, policy_version, hr, make_staff):
     (staff_id,) = make_staff(1, full_name="<script>alert(1)</script>",
                              department='<img src=x onerror="alert(2)">')  # fmt: skip
     staff = hostapp.db.session.get(Staff, staff_id)
     attest_on_behalf(staff, "social-media", "<script>alert(1)</script>",
                      "<b>paper</b>", recorded_by=str(hr.id))  # fmt: skip
-    exemptions.grant(staff, POLICY, policy.policy_id, "<i>leave</i>", None, str(hr.id))
+    exemptions.grant(staff, POLICY, policy_version.policy_id, "<i>leave</i>", None, str(hr.id))
 
     page = page_of(client, staff)
 
@@ -364,11 +356,13 @@ def test_html_in_names_and_reasons_renders_as_text(client, policy, hr, make_staf
     assert "&lt;b&gt;paper&lt;/b&gt;" in page and "&lt;i&gt;leave&lt;/i&gt;" in page
 
 
-def test_an_unknown_person_is_not_found(client, policy, hr):
+def test_an_unknown_person_is_not_found(client, policy_version, hr):
     assert client.get("/compliance/hr/people/999999").status_code == 404
 
 
-def test_an_employee_gets_403_and_a_visitor_is_sent_to_sign_in(client, policy, person, login_as):
+def test_an_employee_gets_403_and_a_visitor_is_sent_to_sign_in(
+    client, policy_version, person, login_as
+):
     response = client.get(f"/compliance/hr/people/{person.id}")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 

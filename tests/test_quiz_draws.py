@@ -17,7 +17,7 @@ from smattest.training import questions_of
 
 from . import hostapp
 from .conftest import all_databases
-from .test_training import answers_for
+from .training_helpers import answers_for
 
 TOPICS = ["boundaries", "confidentiality", "incidents", "looking-up"]
 

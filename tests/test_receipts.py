@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 import threading
 import time
@@ -11,18 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from smattest.models import Attestation, Reminder
-from smattest.publishing.policies import publish
 
 from . import hostapp
 
+pytestmark = pytest.mark.policy(text="Be careful online.", summary="First.")
+
 BASE = "https://intranet.agency.example"
-
-
-@pytest.fixture
-def policy(app, freeze):
-    freeze("2026-03-02T14:30:00+00:00")
-    return publish("social-media", "Social Media Policy", "Be careful online.", "First.",
-                   effective=dt.date(2026, 3, 1))  # fmt: skip
 
 
 @pytest.fixture
@@ -59,7 +52,7 @@ def mail_send(runner):
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE)
 def test_signing_plans_the_receipt_and_the_mail_job_sends_it_once(
-    smtp_server, client, runner, policy, employee
+    smtp_server, client, runner, policy_version, employee
 ):
     response = sign(client, Host="evil.example")
 
@@ -80,14 +73,14 @@ def test_signing_plans_the_receipt_and_the_mail_job_sends_it_once(
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert f"{BASE}/compliance/receipts/{row.id}" in text
-    assert policy.text_sha256 in text and policy.text_sha256 in html
+    assert policy_version.text_sha256 in text and policy_version.text_sha256 in html
     assert "evil.example" not in text and "evil.example" not in html
     assert outbox()[0][:2] == (f"rcpt:{row.id}", "sent")
 
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE)
 def test_the_reminder_run_leaves_receipts_to_the_mail_job(
-    smtp_server, client, runner, policy, employee, freeze
+    smtp_server, client, runner, policy_version, employee, freeze
 ):
     sign(client)
 
@@ -98,7 +91,7 @@ def test_the_reminder_run_leaves_receipts_to_the_mail_job(
     assert outbox()[0][1] == "pending"
 
 
-def test_the_mail_job_refuses_to_start_without_base_url(smtp_server, client, runner, policy,
+def test_the_mail_job_refuses_to_start_without_base_url(smtp_server, client, runner, policy_version,
                                                          employee):  # fmt: skip
     sign(client)
 
@@ -121,7 +114,7 @@ def _closed_port() -> int:
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE, MAIL_SUPPRESS_SEND=False, MAIL_SERVER="127.0.0.1",
                       SMATTEST_REMINDER_RETRY_MINUTES=15)  # fmt: skip
 def test_a_refused_mail_server_leaves_the_receipt_recorded_and_retried(
-    app, client, runner, policy, employee, freeze, smtp_server
+    app, client, runner, policy_version, employee, freeze, smtp_server
 ):
     app.config["MAIL_PORT"] = _closed_port()
     app.extensions["mail"].port = app.config["MAIL_PORT"]
@@ -172,7 +165,7 @@ class SilentServer:
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE, MAIL_SUPPRESS_SEND=False, MAIL_SERVER="127.0.0.1",
                       SMATTEST_SMTP_TIMEOUT=1)  # fmt: skip
 def test_a_silent_mail_server_delays_the_batch_by_the_timeout_never_a_page(
-    app, client, runner, policy, employee
+    app, client, runner, policy_version, employee
 ):
     silent = SilentServer()
     app.extensions["mail"].port = silent.port

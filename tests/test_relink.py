@@ -20,18 +20,14 @@ from smattest.models import (
     UnlinkedSignIn,
 )
 from smattest.publishing.courses import import_course
-from smattest.publishing.policies import publish
 
 from . import hostapp
 from .conftest import all_databases
 from .content import SMALL_COURSE
 
-
-@pytest.fixture
-def policy(app, freeze):
-    freeze("2026-03-02T09:00:00+00:00")
-    return publish("social-media", "Social Media Policy", "Be careful online.", "First.",
-                   effective=dt.date(2026, 3, 1))  # fmt: skip
+pytestmark = pytest.mark.policy(
+    now="2026-03-02T09:00:00+00:00", text="Be careful online.", summary="First."
+)
 
 
 @pytest.fixture

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import subprocess
-import sys
-import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -17,48 +12,11 @@ from smattest.models import HRSummary, Reminder, Staff
 
 from . import hostapp
 from .conftest import create_tables
-from .reminder_helpers import BASE_URL, social_media_policy
+from .reminder_helpers import BASE_URL, social_media_policy, start_together
 
-ROOT = Path(__file__).resolve().parents[1]
 HR = "hr@agency.example"
 MANAGERS = [f"manager{n}@agency.example" for n in range(3)]
 PEOPLE = 18
-
-
-def start_together(runs: int, config: dict, now: dt.datetime, tmp_path: Path) -> list[dict]:
-    """``runs`` processes, each running the reminders once, released at the same instant."""
-    ready, go = tmp_path / "ready", tmp_path / "go"
-    ready.mkdir()
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.reminder_runner",
-                json.dumps(config),
-                now.isoformat(),
-                str(ready),
-                str(go),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        for _ in range(runs)
-    ]
-    deadline = time.monotonic() + 60
-    while len(list(ready.iterdir())) < runs:
-        assert time.monotonic() < deadline, "the runs did not get ready within 60 s"
-        assert all(p.poll() is None for p in processes), [p.communicate() for p in processes]
-        time.sleep(0.01)
-    go.touch()
-    reports = []
-    for process in processes:
-        out, err = process.communicate(timeout=60)
-        assert process.returncode == 0, err
-        reports.append(json.loads(out.strip().splitlines()[-1]))
-    return reports
 
 
 @pytest.mark.parametrize(

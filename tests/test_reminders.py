@@ -26,17 +26,13 @@ from .reminder_helpers import (
     person,
     reminder_rows,
     sign,
-    social_media_policy,
 )
+
+#: Version 1 in force since 1 February 2026: everyone who never signed is due 3 March.
+pytestmark = pytest.mark.policy(now="2026-02-01T09:00:00+00:00", effective=dt.date(2026, 2, 1))
 
 MONDAY = "2026-03-02T08:00:00+00:00"  # everyone who never signed is due Tuesday 3 March
 WEEKDAYS = Cadence((30, 7, 1), 7, 14, frozenset(range(5)))
-
-
-@pytest.fixture
-def policy(app, freeze):
-    """Version 1 in force since 1 February 2026: everyone who never signed is due 3 March."""
-    return social_media_policy(freeze, effective=dt.date(2026, 2, 1))
 
 
 def text_of(message) -> str:
@@ -84,11 +80,11 @@ def test_escalation_comes_after_the_set_days_and_never_when_the_setting_is_none(
 
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
-def test_current_exempt_and_inactive_people_get_nothing(policy, smtp_server, freeze):
+def test_current_exempt_and_inactive_people_get_nothing(policy_version, smtp_server, freeze):
     person("Ann Due")
     person("Cal Current", freeze=freeze, signed_on=dt.date(2026, 2, 10))
     exempt = person("Eva Exempt")
-    exemptions.grant(exempt, "policy", policy.policy_id, "Seconded abroad.", None, "hr-1")
+    exemptions.grant(exempt, "policy", policy_version.policy_id, "Seconded abroad.", None, "hr-1")
     person("Ian Inactive", active=False)
     freeze(MONDAY)
 
@@ -100,7 +96,7 @@ def test_current_exempt_and_inactive_people_get_nothing(policy, smtp_server, fre
 
 @all_databases
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
-def test_running_twice_in_a_day_plans_each_reminder_once(policy, freeze, make_staff):
+def test_running_twice_in_a_day_plans_each_reminder_once(policy_version, freeze, make_staff):
     make_staff(3)
     freeze(MONDAY)
 
@@ -115,7 +111,7 @@ def test_running_twice_in_a_day_plans_each_reminder_once(policy, freeze, make_st
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
 def test_planning_takes_the_same_statements_for_ten_people_or_a_hundred_and_fifty(
-    policy, freeze, make_staff, count_statements
+    policy_version, freeze, make_staff, count_statements
 ):
     freeze(MONDAY)
     counts = []
@@ -136,7 +132,7 @@ def test_planning_takes_the_same_statements_for_ten_people_or_a_hundred_and_fift
 
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
-def test_nothing_is_planned_or_sent_on_a_day_off(policy, smtp_server, freeze):
+def test_nothing_is_planned_or_sent_on_a_day_off(policy_version, smtp_server, freeze):
     person("Ann Due")
     freeze("2026-03-07T08:00:00+00:00")  # Saturday, Ann overdue since Wednesday
 
@@ -153,7 +149,9 @@ def test_nothing_is_planned_or_sent_on_a_day_off(policy, smtp_server, freeze):
 @pytest.mark.settings(
     SMATTEST_BASE_URL="https://intranet.agency.example/intranet", SMATTEST_URL_PREFIX="/comply"
 )
-def test_one_digest_lists_everything_a_person_owes_with_direct_links(policy, smtp_server, freeze):
+def test_one_digest_lists_everything_a_person_owes_with_direct_links(
+    policy_version, smtp_server, freeze
+):
     person("Ann Obi")
     freeze("2026-02-24T09:00:00+00:00")
     import_course(COURSE)  # due 30 days after its import: 26 March
@@ -178,7 +176,7 @@ def test_one_digest_lists_everything_a_person_owes_with_direct_links(policy, smt
 
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
-def test_a_name_with_html_is_shown_as_text_in_the_mail(policy, smtp_server, freeze):
+def test_a_name_with_html_is_shown_as_text_in_the_mail(policy_version, smtp_server, freeze):
     person("Bo <b>Bold</b>", email="bo@agency.example")
     freeze(MONDAY)
 
@@ -193,7 +191,7 @@ def test_a_name_with_html_is_shown_as_text_in_the_mail(policy, smtp_server, free
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
 def test_the_manager_is_told_once_per_cycle_in_one_digest_for_all_their_reports(
-    policy, smtp_server, freeze
+    policy_version, smtp_server, freeze
 ):
     person("Ann Obi", manager_email="mo@agency.example", department="Adult Services")
     person("Ben Carter", manager_email="MO@agency.example")
@@ -222,7 +220,7 @@ def test_the_manager_is_told_once_per_cycle_in_one_digest_for_all_their_reports(
 
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL, SMATTEST_ESCALATE_AFTER_DAYS=None)
-def test_no_manager_is_told_when_escalation_is_off(policy, smtp_server, freeze):
+def test_no_manager_is_told_when_escalation_is_off(policy_version, smtp_server, freeze):
     person("Ann Obi", manager_email="mo@agency.example")
     freeze("2026-04-14T08:00:00+00:00")
 
@@ -233,10 +231,14 @@ def test_no_manager_is_told_when_escalation_is_off(policy, smtp_server, freeze):
 
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL, SMATTEST_HR_EMAILS=["hr@agency.example"])
-def test_hr_gets_one_summary_a_week_with_counts_per_requirement(policy, smtp_server, freeze):
+def test_hr_gets_one_summary_a_week_with_counts_per_requirement(
+    policy_version, smtp_server, freeze
+):
     person("Ann Due")
     person("Cal Current", freeze=freeze, signed_on=dt.date(2026, 2, 10))
-    exemptions.grant(person("Eva Exempt"), "policy", policy.policy_id, "Leave.", None, "hr-1")
+    exemptions.grant(
+        person("Eva Exempt"), "policy", policy_version.policy_id, "Leave.", None, "hr-1"
+    )
     person("Ola Overdue", hire_date=dt.date(2020, 1, 6))
     sent_days = []
     for day in ("2026-03-03", "2026-03-04", "2026-03-07", "2026-03-09", "2026-03-09"):
@@ -253,7 +255,7 @@ def test_hr_gets_one_summary_a_week_with_counts_per_requirement(policy, smtp_ser
 
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL, SMATTEST_HR_EMAILS=["hr@agency.example"])
-def test_reminder_sent_tells_which_rows_went_to_whom(policy, smtp_server, freeze, app):
+def test_reminder_sent_tells_which_rows_went_to_whom(policy_version, smtp_server, freeze, app):
     person("Ann Obi", manager_email="mo@agency.example")
     heard = []
 
@@ -277,12 +279,12 @@ def test_reminder_sent_tells_which_rows_went_to_whom(policy, smtp_server, freeze
 # -- before sending: the re-check, addresses, the base URL ----------------------------------
 
 
-def waiting_row(staff, policy, stage="before-1", due=dt.date(2026, 3, 3), **fields):
+def waiting_row(staff, policy_version, stage="before-1", due=dt.date(2026, 3, 3), **fields):
     """A row an earlier run planned and has not sent yet."""
     row = Reminder(
         staff_id=staff.id,
         requirement_kind="policy",
-        requirement_id=policy.policy_id,
+        requirement_id=policy_version.policy_id,
         cycle_due=due,
         stage=stage,
         **fields,
@@ -294,12 +296,12 @@ def waiting_row(staff, policy, stage="before-1", due=dt.date(2026, 3, 3), **fiel
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
 def test_a_waiting_reminder_is_skipped_once_the_person_no_longer_owes_it(
-    policy, smtp_server, freeze
+    policy_version, smtp_server, freeze
 ):
     signed = person("Sam Signed")
     left = person("Lee Left")
-    waiting_row(signed, policy)
-    waiting_row(left, policy)
+    waiting_row(signed, policy_version)
+    waiting_row(left, policy_version)
     sign(signed, dt.date(2026, 3, 1), freeze)
     left.active = False
     hostapp.db.session.commit()
@@ -322,9 +324,9 @@ def test_a_waiting_reminder_is_skipped_once_the_person_no_longer_owes_it(
 
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
-def test_a_stage_superseded_while_it_waited_is_never_sent(policy, smtp_server, freeze):
+def test_a_stage_superseded_while_it_waited_is_never_sent(policy_version, smtp_server, freeze):
     ann = person("Ann Obi")
-    waiting_row(ann, policy, next_attempt_at=local("2026-03-02", "08:15"), attempts=1)
+    waiting_row(ann, policy_version, next_attempt_at=local("2026-03-02", "08:15"), attempts=1)
     freeze("2026-03-04T08:00:00+00:00")  # overdue-1 is due now: before-1 is too late
 
     run_reminders()
@@ -334,7 +336,7 @@ def test_a_stage_superseded_while_it_waited_is_never_sent(policy, smtp_server, f
 
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
-def test_a_malformed_address_fails_its_own_row_not_the_batch(policy, smtp_server, freeze):
+def test_a_malformed_address_fails_its_own_row_not_the_batch(policy_version, smtp_server, freeze):
     person("Ann Obi")
     person("Bad Address", email="bad address@agency")
     person("Nia Noemail", email=None)
@@ -357,7 +359,9 @@ def test_a_malformed_address_fails_its_own_row_not_the_batch(policy, smtp_server
 
 
 @pytest.mark.settings(SMATTEST_BASE_URL=None)
-def test_a_run_that_sends_stops_at_once_without_the_base_url(policy, smtp_server, freeze, runner):
+def test_a_run_that_sends_stops_at_once_without_the_base_url(
+    policy_version, smtp_server, freeze, runner
+):
     person("Ann Obi")
     freeze(MONDAY)
 
@@ -380,7 +384,9 @@ def test_a_run_that_sends_stops_at_once_without_the_base_url(policy, smtp_server
 
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
-def test_dry_run_says_who_would_get_what_and_writes_nothing(policy, smtp_server, freeze, runner):
+def test_dry_run_says_who_would_get_what_and_writes_nothing(
+    policy_version, smtp_server, freeze, runner
+):
     person("Ann Obi", manager_email="mo@agency.example")
     freeze("2026-03-17T08:00:00+00:00")
 
@@ -398,7 +404,7 @@ def test_dry_run_says_who_would_get_what_and_writes_nothing(policy, smtp_server,
 
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL, SMATTEST_TIMEZONE="America/Chicago")
-def test_now_without_an_offset_is_local_time(policy, smtp_server, runner):
+def test_now_without_an_offset_is_local_time(policy_version, smtp_server, runner):
     person("Ann Obi")
 
     sunday = runner.invoke(args=["smattest", "reminders", "send", "--now", "2026-03-01T20:00"])
@@ -422,7 +428,7 @@ def test_a_bad_now_is_refused_with_one_clear_line(app, runner):
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL, MAIL_SERVER="127.0.0.1")
 def test_the_command_exits_1_when_a_mail_could_not_be_sent_and_will_be_retried(
-    policy, freeze, runner, app
+    policy_version, freeze, runner, app
 ):
     person("Ann Obi")
     with socket.socket() as sock:  # a port nobody listens on: the server refuses
@@ -439,7 +445,7 @@ def test_the_command_exits_1_when_a_mail_could_not_be_sent_and_will_be_retried(
 
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
 def test_the_command_exits_3_while_a_given_up_reminder_waits_for_hr(
-    policy, smtp_server, freeze, runner
+    policy_version, smtp_server, freeze, runner
 ):
     person("Ann Obi")
     person("Nia Noemail", email=None)
@@ -460,11 +466,11 @@ def test_the_command_exits_3_while_a_given_up_reminder_waits_for_hr(
 
 
 @pytest.fixture
-def stuck(policy, freeze):
+def stuck(policy_version, freeze):
     """Ann's before-1 claimed at 08:00 by a run that died; it is now 09:30."""
     row = waiting_row(
         person("Ann Obi"),
-        policy,
+        policy_version,
         status="sending",
         claimed_at=local("2026-03-02", "08:00"),
         claim_token="x",
@@ -490,19 +496,16 @@ def test_a_row_sending_for_less_than_the_timeout_is_not_reported(stuck):
     assert run_reminders().stuck_count == 0
 
 
-@pytest.fixture
-def hr(login_as):
-    return login_as(name="Hilda HR", is_hr=True)
-
-
 @pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
-def test_hr_page_lists_stuck_given_up_retrying_and_sent_reminders(stuck, policy, client, hr):
-    waiting_row(person("Gil <b>Given</b>", email="gil@x"), policy, status="failed", attempts=5,
-                last_error="Not sent: the mail server answered 550 no such user.",
+def test_hr_page_lists_stuck_given_up_retrying_and_sent_reminders(
+    stuck, policy_version, client, hr
+):
+    waiting_row(person("Gil <b>Given</b>", email="gil@x"), policy_version, status="failed",
+                attempts=5, last_error="Not sent: the mail server answered 550 no such user.",
                 claimed_at=local("2026-03-01", "08:00"))  # fmt: skip
-    waiting_row(person("Rae Retry"), policy, attempts=1, last_error="Not sent: 451 later.",
+    waiting_row(person("Rae Retry"), policy_version, attempts=1, last_error="Not sent: 451 later.",
                 next_attempt_at=local("2026-03-02", "10:00"))  # fmt: skip
-    waiting_row(person("Sue Sent"), policy, status="sent", recipient="sue@agency.example",
+    waiting_row(person("Sue Sent"), policy_version, status="sent", recipient="sue@agency.example",
                 sent_at=local("2026-03-02", "08:01"))  # fmt: skip
 
     page = client.get("/compliance/hr/reminders").get_data(as_text=True)

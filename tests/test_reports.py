@@ -8,9 +8,7 @@ work does not grow in SQL statements with the number of people.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import itertools
 
 import pytest
@@ -40,14 +38,7 @@ from . import hostapp
 from .conftest import all_databases
 from .content import SMALL_COURSE as COURSE
 from .evidence_helpers import chain_exemptions
-
-BOM = "\ufeff"
-
-
-def read_csv(text: str) -> list[dict[str, str]]:
-    """The rows HR would see: the BOM checked and stripped, then parsed as CSV."""
-    assert text.startswith(BOM)
-    return list(csv.DictReader(io.StringIO(text[len(BOM) :], newline="")))
+from .html import read_csv
 
 
 def status(as_of: dt.date | None = None) -> list[dict[str, str]]:

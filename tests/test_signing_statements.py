@@ -14,20 +14,14 @@ import pytest
 import sqlalchemy as sa
 
 from smattest.models import Attestation, PolicyVersion
-from smattest.publishing.policies import publish
 
 from . import hostapp
 from .conftest import all_databases
 from .evidence_helpers import chain
 
+pytestmark = pytest.mark.policy(text="Be careful.", summary="First.")
+
 PAGE = "/compliance/policies/social-media"
-
-
-@pytest.fixture
-def policy(app, freeze):
-    freeze("2026-03-02T14:30:00+00:00")
-    return publish("social-media", "Social Media Policy", "Be careful.", "First.",
-                   effective=dt.date(2026, 3, 1))  # fmt: skip
 
 
 def sign_as_someone_new(client, login_as, count_statements, name: str) -> list[str]:
@@ -49,13 +43,13 @@ def _tables(statement: str) -> str:
     return " ".join(w for w in words if w.startswith(("smattest_", "host_")) and "." not in w)
 
 
-def evidence_for_many(policy: PolicyVersion, staff_ids: list[int], per_person: int) -> None:
+def evidence_for_many(policy_version: PolicyVersion, staff_ids: list[int], per_person: int) -> None:
     """``per_person`` chained attestations for each of ``staff_ids`` (older ones first)."""
     rows = [
-        Attestation(staff_id=staff_id, policy_version_id=policy.id, signature="x",
+        Attestation(staff_id=staff_id, policy_version_id=policy_version.id, signature="x",
                     attested_at=dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
                     - dt.timedelta(minutes=k),
-                    method="import", text_sha256=policy.text_sha256)
+                    method="import", text_sha256=policy_version.text_sha256)
         for staff_id in staff_ids
         for k in range(per_person)
     ]  # fmt: skip
@@ -64,11 +58,11 @@ def evidence_for_many(policy: PolicyVersion, staff_ids: list[int], per_person: i
 
 @all_databases
 def test_a_signature_runs_the_same_statements_at_any_size(
-    client, login_as, make_staff, count_statements, policy
+    client, login_as, make_staff, count_statements, policy_version
 ):
     small = sign_as_someone_new(client, login_as, count_statements, "Priya Raman")
 
-    evidence_for_many(policy, make_staff(300), per_person=3)
+    evidence_for_many(policy_version, make_staff(300), per_person=3)
     large = sign_as_someone_new(client, login_as, count_statements, "Tomás Ortega")
 
     assert large == small

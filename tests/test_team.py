@@ -8,8 +8,8 @@ import pytest
 
 from smattest.publishing.policies import publish
 
-from .html import Elements
-from .test_dashboard import NOW, Page, page_of, sign, staff_named
+from .dashboard_helpers import NOW, sign, staff_named
+from .html import Elements, Page, page_of
 
 BOSS = "morgan.lead@agency.example"
 

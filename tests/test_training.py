@@ -14,11 +14,11 @@ from smattest.models import CourseVersion, QuizAttempt, Staff, TrainingCompletio
 from smattest.publishing.courses import CourseFileError, import_course
 from smattest.rule import compliance
 from smattest.signals import training_completed
-from smattest.training import questions_of
 
 from . import hostapp
 from .conftest import all_databases
 from .html import error_summary_links
+from .training_helpers import answers_for, complete, start
 
 COURSE = {
     "slug": "refresher",
@@ -68,27 +68,6 @@ def learner(app, client, login_as, freeze):
     user = login_as(name="Kofi Mensah", hire_date=dt.date(2018, 1, 8))
     client.get("/compliance/")
     return hostapp.db.session.scalar(sa.select(Staff).where(Staff.external_id == str(user.id)))
-
-
-def start(client) -> tuple[int, str]:
-    response = client.post("/compliance/courses/refresher/attempts")
-    assert response.status_code == 303
-    attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    return attempt_id, client.get(response.headers["Location"]).get_data(as_text=True)
-
-
-def answers_for(attempt_id: int, wrong: int = 0) -> dict[str, list[str]]:
-    """Form data answering every question, the first ``wrong`` of them (in file order)
-    wrongly, with the attempt's own option ids as a browser would send them."""
-    hostapp.db.session.expire_all()
-    attempt = hostapp.db.session.get(QuizAttempt, attempt_id)
-    data = {}
-    for shown in sorted(questions_of(attempt), key=lambda p: p.question.position):
-        question = shown.question
-        chosen = question.correct if question.position > wrong else [len(question.options) - 1]
-        ids = {index: option_id for option_id, index in shown.options}
-        data[f"q{question.id}"] = [ids[i] for i in chosen]
-    return data
 
 
 def completions():
@@ -253,17 +232,6 @@ def test_training_completed_is_sent_after_commit(app, client, learner):
                     data=answers_for(attempt_id))  # fmt: skip
 
     assert seen == [100]
-
-
-def complete(staff, when, freeze):
-    """Pass the quiz as ``staff`` at ``when`` through the service."""
-    from smattest.publishing.courses import get_course
-    from smattest.training import start_attempt, submit
-
-    freeze(when)
-    attempt = start_attempt(staff, get_course("refresher"))
-    version = hostapp.db.session.get(CourseVersion, attempt.course_version_id)
-    return submit(staff, attempt.id, {q.id: q.correct for q in version.questions}).completion
 
 
 def course_standing(staff, day):

@@ -13,18 +13,11 @@ from smattest.publishing.policies import PolicyError, publish
 
 from .. import hostapp
 
+pytestmark = pytest.mark.policy(
+    now="2026-03-02T09:00:00+00:00", text="Be careful online.", summary="First.", effective=None
+)
+
 RLO, ZWSP = "\u202e", "\u200b"
-
-
-@pytest.fixture
-def policy(app, freeze):
-    freeze("2026-03-02T09:00:00+00:00")
-    return publish("social-media", "Social Media Policy", "Be careful online.", "First.")
-
-
-@pytest.fixture
-def hr(client, login_as):
-    return login_as(name="Hana Hill", is_hr=True)
 
 
 def count(model) -> int:
@@ -32,7 +25,7 @@ def count(model) -> int:
 
 
 def test_a_form_over_the_form_memory_limit_is_refused_unread_with_smatttests_page(
-    policy, client, hr
+    policy_version, client, hr
 ):
     response = client.post(
         "/compliance/hr/drafts/new",
@@ -48,7 +41,7 @@ def test_a_form_over_the_form_memory_limit_is_refused_unread_with_smatttests_pag
 
 
 @pytest.mark.settings(MAX_CONTENT_LENGTH=10_000)
-def test_the_hosts_smaller_max_content_length_applies_first(policy, client, hr):
+def test_the_hosts_smaller_max_content_length_applies_first(policy_version, client, hr):
     response = client.post(
         "/compliance/hr/drafts/new",
         data={"slug": "x", "title": "T", "body": "B" * 20_000, "summary": "s"},
@@ -73,7 +66,7 @@ def test_the_hosts_smaller_max_content_length_applies_first(policy, client, hr):
     ],
 )  # fmt: skip
 def test_an_oversized_field_is_refused_with_its_size_and_echoed_only_as_an_excerpt(
-    policy, client, hr, url, data, field, message
+    policy_version, client, hr, url, data, field, message
 ):
     response = client.post(url, data=data)
 
@@ -85,7 +78,9 @@ def test_an_oversized_field_is_refused_with_its_size_and_echoed_only_as_an_excer
     assert count(PolicyDraft) == 0
 
 
-def test_a_bad_date_is_quoted_in_the_message_only_as_an_excerpt(policy, client, hr, make_user):
+def test_a_bad_date_is_quoted_in_the_message_only_as_an_excerpt(
+    policy_version, client, hr, make_user
+):
     person = Staff(external_id="E9", full_name="Tom Reyes", email="tom@agency.example")
     hostapp.db.session.add(person)
     hostapp.db.session.commit()
@@ -93,7 +88,7 @@ def test_a_bad_date_is_quoted_in_the_message_only_as_an_excerpt(policy, client, 
     response = client.post(
         f"/compliance/hr/people/{person.id}/exemptions/new",
         data={
-            "requirement": f"policy:{policy.policy_id}",
+            "requirement": f"policy:{policy_version.policy_id}",
             "reason": "Leave",
             "until": "9" * 50_000,
         },
@@ -161,14 +156,14 @@ def test_a_policy_body_with_hidden_characters_in_code_publishes_them_shown(app):
     assert f"<code>a{ZWSP}b</code>" in version.body_html
 
 
-def test_reasons_refuse_hidden_characters(policy, client, hr):
+def test_reasons_refuse_hidden_characters(policy_version, client, hr):
     person = Staff(external_id="E9", full_name="Tom Reyes", email="tom@agency.example")
     hostapp.db.session.add(person)
     hostapp.db.session.commit()
 
     exemption = client.post(
         f"/compliance/hr/people/{person.id}/exemptions/new",
-        data={"requirement": f"policy:{policy.policy_id}", "reason": f"Leave{RLO}",
+        data={"requirement": f"policy:{policy_version.policy_id}", "reason": f"Leave{RLO}",
               "open_ended": "y"},
     )  # fmt: skip
     on_behalf = client.post(
@@ -189,7 +184,9 @@ def test_reasons_refuse_hidden_characters(policy, client, hr):
 # --- signing a scheduled version, HEAD on exports ----------------------------------------
 
 
-def test_signing_a_scheduled_version_says_when_it_takes_effect(policy, client, login_as, freeze):
+def test_signing_a_scheduled_version_says_when_it_takes_effect(
+    policy_version, client, login_as, freeze
+):
     publish("social-media", "Social Media Policy", "Be very careful.", "Second.",
             effective=dt.date(2026, 5, 4))  # fmt: skip
     login_as(name="Priya Raman")
@@ -211,7 +208,9 @@ def test_signing_a_scheduled_version_says_when_it_takes_effect(policy, client, l
 
 
 @pytest.mark.parametrize("export", ["status.csv", "evidence.csv"])
-def test_head_on_an_export_answers_headers_and_records_no_export(policy, client, hr, export):
+def test_head_on_an_export_answers_headers_and_records_no_export(
+    policy_version, client, hr, export
+):
     head = client.head(f"/compliance/hr/exports/{export}")
 
     assert head.status_code == 200
