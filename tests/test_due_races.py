@@ -36,15 +36,9 @@ from . import hostapp
 
 NOW = "2026-03-01T09:00:00+00:00"
 HEADER = "employee_id,email,full_name,department,manager_email,hire_date,active"
-
-
-@pytest.fixture
-def policy(app, freeze):
-    freeze(NOW)
-    version = publish("social-media", "Social Media Policy", "Be careful online.", "First.",
-                      effective=dt.date(2026, 1, 1))  # fmt: skip
-    hostapp.db.session.commit()
-    return version.policy
+pytestmark = pytest.mark.policy(
+    now=NOW, text="Be careful online.", summary="First.", effective=dt.date(2026, 1, 1)
+)
 
 
 def _people(make_staff, n: int) -> list[int]:
