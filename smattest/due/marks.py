@@ -59,7 +59,7 @@ from ..rule.requirements import forget_listings
 #: Where a session keeps what its transaction changed, until the commit writes the marks.
 MARKS = "smattest.due.marks"
 #: Whether a session wrote anything since its transaction began (see
-#: :func:`smattest.due.read.table_answers`: its own changes are not in the table yet).
+#: :func:`smattest.due.read.table_view`: on SQLite it holds the write lock).
 WROTE = "smattest.due.marks.wrote"
 #: The requirement mark that stands for everyone's rows.
 EVERYONE = ("*", 0)

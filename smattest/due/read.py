@@ -8,8 +8,10 @@ the rule works it out from the evidence (:mod:`smattest.rule.compliance`),
 slower and always right:
 
 - the day is today (the table holds today's rows only);
-- the reader's own transaction has written nothing yet (its changes are not
-  in the table until it commits and a settle works them in);
+- the reader's own transaction has changed nothing that moves due dates (its
+  changes are not in the table until it commits and a settle works them in),
+  nor, on SQLite, written anything while the table needs settling (a settle
+  would wait for the reader's own write lock);
 - the table is settled: if the reader finds marks or an older day, a settle
   runs in a transaction of its own (:func:`smattest.due.upkeep.settle`);
   when it cannot write (a lock, a deadlock, a read-only replica), the page is
@@ -56,11 +58,14 @@ def table_view(day: dt.date) -> Iterator[Session | None]:
         yield None
         return
     host = upkeep.db_session()
-    if host.info.get(WROTE) or host.info.get(MARKS):
+    if host.info.get(MARKS):
         yield None  # its own changes are not in the table until it commits
         return
     if upkeep.is_settled(host, day):
         yield host
+        return
+    if host.info.get(WROTE) and upkeep.one_writer():
+        yield None  # a settle would wait for the host's own write lock (SQLite)
         return
     if not upkeep.settle():
         yield None

@@ -135,6 +135,14 @@ def reader() -> Iterator[Session]:
         mine.close()
 
 
+def one_writer() -> bool:
+    """Whether a settle of its own would wait for any open write of the host's (SQLite, on
+    a file: one writer at a time)."""
+    engine = current_smattest.engine
+    pooled = isinstance(engine.pool, StaticPool | SingletonThreadPool)
+    return engine.dialect.name == "sqlite" and not pooled
+
+
 def lock() -> sa.Row[*tuple[Any, ...]]:
     """Take the state row's lock (SQLite: the write lock), then read the state."""
     session = db_session()

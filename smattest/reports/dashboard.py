@@ -1,10 +1,12 @@
 """What HR sees about many people at once: counts by requirement, status and department.
 
 Today's counts are one grouped query over the due-date table
-(:mod:`smattest.due.sql`), which :mod:`smattest.due.upkeep` keeps with the rule of
-:mod:`smattest.rule.compliance`; a past day (``as_of``) is worked out from the
-evidence, one statement per requirement. Either way the dashboard costs the
-same number of SQL statements for 100 people as for 50,000.
+(:mod:`smattest.due.sql`, in the session :func:`smattest.due.read.table_view`
+gives), which :mod:`smattest.due.upkeep` settles with the rule of
+:mod:`smattest.rule.compliance`; a past day (``as_of``), or a table that cannot
+be settled, is worked out from the evidence, one statement per requirement.
+Either way the dashboard costs the same number of SQL statements for 100
+people as for 50,000.
 """
 
 from __future__ import annotations
