@@ -327,6 +327,15 @@ SETTINGS: dict[str, Setting] = {
         "How often 'flask smattest scheduler' sends the mails waiting in the outbox "
         "(receipts); without the scheduler, run 'flask smattest mail send' from cron as often.",
     ),
+    "SMATTEST_PUBLISH_APPROVALS": Setting(
+        0,
+        "a whole number from 0 to 10",
+        _is_whole(0, 10),
+        "Approvals a policy draft needs from HR users other than its author before it can be "
+        "published (0: none). Saving the draft again clears them; 'flask smattest policy "
+        "publish' then refuses to publish alone, and 'flask smattest policy approve' approves "
+        "a draft for IT-run workflows.",
+    ),
     "SMATTEST_MAIL_BATCH_SIZE": Setting(
         250,
         "a whole number from 1 to 10000",

@@ -339,12 +339,25 @@ def take_checkpoint(now: dt.datetime) -> Any:
     return taken
 
 
+#: When the trend job works out the day just ended (and any day not kept), in SMATTEST_TIMEZONE.
+TREND_TIME = "01:00"
+
+
+def work_out_trend(now: dt.datetime) -> Any:
+    """The trend job: every day of the past year not kept yet (``report trend --all-days``)."""
+    from .reports.trend import fill_year
+
+    done = fill_year()
+    logger.info("trend: worked out %d day%s of the past year", done, "" if done == 1 else "s")
+    return done
+
+
 def default_jobs(app: Flask) -> list[Job]:
     """smattest's own jobs: the reminders at ``SMATTEST_REMINDER_SEND_TIME`` on business
     days, their retries every ``SMATTEST_REMINDER_RETRY_MINUTES`` after that, and the
     outbox's receipts every ``SMATTEST_MAIL_SEND_EVERY_MINUTES``, and the evidence
     checkpoint every day at the send time, after the reminders (jobs due at the same
-    moment run in this order)."""
+    moment run in this order), and HR's trend every night at ``TREND_TIME``."""
     config = app.config
     return [
         Job(
@@ -359,6 +372,7 @@ def default_jobs(app: Flask) -> list[Job]:
         ),
         Job("mail", every(minutes=config["SMATTEST_MAIL_SEND_EVERY_MINUTES"]), send_mail),
         Job("audit-checkpoint", daily_at(config["SMATTEST_REMINDER_SEND_TIME"]), take_checkpoint),
+        Job("trend", daily_at(TREND_TIME), work_out_trend),
     ]
 
 

@@ -6,7 +6,7 @@ a row here (``*``/0 for everyone), settled by the next settle, as a person's
 change leaves one in ``smattest_due_pending``.
 
 Revision ID: 0006_due_marks
-Revises: 0005_due_dates
+Revises: 0011_trend_weeks
 Create Date: 2026-12-07 05:40:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_due_marks"
-down_revision = "0005_due_dates"
+down_revision = "0011_trend_weeks"
 branch_labels = None
 depends_on = None
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
+import smattest.drafts as drafts
+
 from ..models import POLICY, Policy
 from ..proxies import current_smattest
 from ..publishing.audiences import audiences_of
@@ -50,7 +52,24 @@ def policy_publish(
     effective: dt.date | None,
     every_months: int | None,
 ) -> None:
-    """Publish FILE as the next version of policy SLUG (creating the policy if new)."""
+    """Publish FILE as the next version of policy SLUG (creating the policy if new).
+
+    \b
+    With SMATTEST_PUBLISH_APPROVALS above 0 a version needs approvals from HR
+    users other than its author, so this command refuses: publish from a draft
+    instead ('policy drafts', 'policy approve', 'policy publish-draft').
+    """
+    required = drafts.approvals_required()
+    if required:
+        needed = "1 approval" if required == 1 else f"{required} approvals"
+        raise click.ClickException(
+            f"Nothing published: SMATTEST_PUBLISH_APPROVALS is {required}, so a new version "
+            f"needs {needed} from HR users other than its author, and this command publishes "
+            "alone. Write the text as a draft on HR's Policies page, have it approved there "
+            "(or with 'flask smattest policy approve DRAFT --actor ID'), then publish it from "
+            "the draft's preview page or with 'flask smattest policy publish-draft DRAFT "
+            "--actor ID'. 'flask smattest policy drafts' lists the open drafts."
+        )
     if effective is not None and effective < local_today():
         raise click.ClickException(
             f"Nothing published: the effective date {effective.isoformat()} is in the past; "
@@ -103,3 +122,103 @@ def policy_list() -> None:
 policy_cli.add_command(audience_command(POLICY))
 policy_cli.add_command(retire_command(POLICY))
 policy_cli.add_command(withdraw_command)
+
+
+@policy_cli.command("drafts")
+def policy_drafts() -> None:
+    """List HR's open drafts with their approvals (SMATTEST_PUBLISH_APPROVALS)."""
+    by_policy, new = drafts.open_drafts()
+    open_ = sorted([*by_policy.values(), *new], key=lambda d: d.id)
+    if not open_:
+        click.echo("No open drafts: HR writes them on the Policies page.")
+        return
+    required = drafts.approvals_required()
+    rows = []
+    for draft in open_:
+        state = drafts.approval_state(draft)
+        names = drafts.names_of(drafts.authors_of(draft))
+        rows.append((
+            str(draft.id),
+            drafts.draft_slug(draft),
+            str(drafts.next_number(draft)),
+            ", ".join(f"{names.get(a, 'HR user')} ({a})" for a in sorted(drafts.authors_of(draft))),
+            f"{len(state.approvals)} of {required}"
+            + (": " + ", ".join(a.approver for a in state.approvals) if state.approvals else ""),
+        ))  # fmt: skip
+    echo_table(("DRAFT", "SLUG", "VERSION", "AUTHOR", "APPROVALS"), rows)
+
+
+def _person(actor: str) -> str:
+    actor = actor.strip()
+    if drafts.known_person(actor) is None:
+        raise click.ClickException(
+            f"Nothing recorded: nobody active on the roster has the id {actor!r}. Give the HR "
+            "user's id as the intranet signs them in (SMATTEST_USER_ID)."
+        )
+    return actor
+
+
+@policy_cli.command("approve")
+@click.argument("draft_id", metavar="DRAFT", type=int)
+@click.option(
+    "--actor",
+    required=True,
+    help="The approving HR user's id (SMATTEST_USER_ID); not the draft's author.",
+)
+@click.option("--comment", default="", help="A comment kept with the approval in HR's log.")
+def policy_approve(draft_id: int, actor: str, comment: str) -> None:
+    """Approve open draft DRAFT, as it is now, on behalf of HR user --actor.
+
+    \b
+    For workflows where IT records an approval given elsewhere (a ticket, a
+    signed memo): the approval is recorded as --actor's, in HR's log, and
+    counts towards SMATTEST_PUBLISH_APPROVALS like one given on the draft's
+    page. The command cannot check the intranet's HR role: give only the id
+    of an HR user. The draft's author cannot approve it; saving the draft
+    again clears every approval.
+    """
+    actor = _person(actor)
+    draft = drafts.get_draft(draft_id)
+    if draft is None:
+        raise click.ClickException(
+            f"Nothing approved: there is no open draft #{draft_id} ('policy drafts' lists them)."
+        )
+    try:
+        drafts.approve_draft(draft_id, drafts.revision(draft), actor=actor, comment=comment)
+    except drafts.DraftError as error:
+        raise click.ClickException(f"Nothing approved: {error}") from None
+    state = drafts.approval_state(draft)
+    click.echo(
+        f"Approved draft #{draft_id} of {drafts.draft_slug(draft)} version "
+        f"{drafts.next_number(draft)} as {actor}: {len(state.approvals)} of "
+        f"{state.required} approvals needed."
+    )
+
+
+@policy_cli.command("publish-draft")
+@click.argument("draft_id", metavar="DRAFT", type=int)
+@click.option("--actor", required=True, help="Who publishes it (their SMATTEST_USER_ID).")
+@click.option(
+    "--every-months",
+    type=click.IntRange(1, 120),
+    help="For a new policy: how long a signature keeps a person current (default 12).",
+)
+def policy_publish_draft(draft_id: int, actor: str, every_months: int | None) -> None:
+    """Publish open draft DRAFT as written and approved on HR's pages."""
+    actor = _person(actor)
+    draft = drafts.get_draft(draft_id)
+    if draft is None:
+        raise click.ClickException(
+            f"Nothing published: there is no open draft #{draft_id} ('policy drafts' lists them)."
+        )
+    try:
+        version = drafts.publish_draft(
+            draft_id, drafts.revision(draft), actor=actor, every_months=every_months
+        )
+    except (drafts.DraftError, PolicyError) as error:
+        raise click.ClickException(f"Nothing published: {error}") from None
+    click.echo(
+        f"Published {version.policy.slug} version {version.number}, in force from "
+        f"{version.effective_date.isoformat()}."
+    )
+    click.echo(f"SHA-256 {version.text_sha256}")

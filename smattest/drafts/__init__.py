@@ -18,11 +18,24 @@ Each act is recorded as an :class:`~smattest.models.HREvent`
 (``draft.create``, ``draft.update``, ``draft.discard``, ``policy.publish``)
 in the same transaction as the act.
 
+Approvals before publishing (``SMATTEST_PUBLISH_APPROVALS``) live in
+:mod:`smattest.drafts.approvals`: a save clears them, publishing counts them.
+
 What HR reads and what is checked lives in :mod:`smattest.drafts.reading`;
 the acts that change drafts in :mod:`smattest.drafts.writing`. This module
 only re-exports.
 """
 
+from .approvals import (
+    MAX_COMMENT,
+    ApprovalState,
+    approval_state,
+    approvals_required,
+    approve_draft,
+    authors_of,
+    known_person,
+    missing_approvals,
+)
 from .reading import (
     MAX_SLUG,
     MAX_SUMMARY,
@@ -50,6 +63,14 @@ from .writing import (
 )
 
 __all__ = [
+    "MAX_COMMENT",
+    "ApprovalState",
+    "approval_state",
+    "approvals_required",
+    "approve_draft",
+    "authors_of",
+    "known_person",
+    "missing_approvals",
     "DraftConflict",
     "DraftError",
     "MAX_SLUG",

@@ -22,6 +22,7 @@ from ..publishing.policies import (
     text_sha256,
 )
 from ..timeutil import local_today, to_local
+from .approvals import approvers_line, clear_approvals, missing_approvals
 from .reading import (
     DraftConflict,
     DraftError,
@@ -230,7 +231,12 @@ def save_draft(
     )
     if rowcount(saved) != 1:
         raise _lost_race(draft_id, "saved")
-    _event(actor, "draft.update", _describe(draft))
+    # Approvals were of the text as it was: an edit needs reading again.
+    cleared = clear_approvals(draft.id)
+    described = _describe(draft)
+    if cleared:
+        described += f"; {cleared} approval{'s' if cleared > 1 else ''} cleared"
+    _event(actor, "draft.update", described)
     session.commit()
     saved_draft = get_draft(draft_id)
     assert saved_draft is not None  # saved just now
@@ -242,6 +248,7 @@ def discard_draft(draft_id: int, seen_revision: str, *, actor: str) -> str:
     session = current_smattest.db.session
     draft = _current_or_conflict(draft_id, seen_revision, "discarded")
     described = _describe(draft)
+    clear_approvals(draft.id)
     gone = session.execute(
         sa.delete(PolicyDraft)
         .where(PolicyDraft.id == draft.id, PolicyDraft.updated_at == draft.updated_at)
@@ -284,9 +291,14 @@ def publish_draft(
         every_months = every_months or 12
     else:
         every_months = None  # an existing policy keeps its period
+    missing = missing_approvals(draft)
+    if missing:
+        raise DraftError(missing)
+    approved = approvers_line(draft)
     slug, title, number = draft_slug(draft), draft_title(draft), next_number(draft)
     body, summary = draft.body_markdown, draft.summary
     minor = not draft.requires_reattestation
+    clear_approvals(draft.id)
     gone = session.execute(
         sa.delete(PolicyDraft)
         .where(PolicyDraft.id == draft.id, PolicyDraft.updated_at == draft.updated_at)
@@ -299,7 +311,7 @@ def publish_draft(
         "policy.publish",
         f"{slug!r} version {number} ({'minor' if minor else 'material'}), in force from "
         f"{effective.isoformat()}, SHA-256 {text_sha256(publishable_text(body))}, "
-        f"from draft #{draft_id}",
+        f"from draft #{draft_id}" + (f", {approved}" if approved else ""),
     )
     try:
         # publish() commits: the version, the draft's removal and the event together.

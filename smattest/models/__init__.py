@@ -12,13 +12,13 @@ Tables are prefixed ``smattest_`` and sit on smattest's own ``MetaData``
   the hash chain (attestations, completions, exemptions and their ends, changes
   of a person's id), its head and its checkpoints. Evidence rows are append-only;
 - :mod:`~smattest.models.outbox`: every mail smattest plans and sends;
-- :mod:`~smattest.models.due`: the due-date table, a cache of the rule;
+- :mod:`~smattest.models.due`: the due-date table and HR's weekly trend, caches of the rule;
 - :mod:`~smattest.models.hr_log`: what HR did.
 """
 
 from .audiences import AudienceChange
 from .courses import Course, CourseSection, CourseVersion, Question, QuizAttempt
-from .due import DueDate, DuePending, DueRequirementPending, DueState
+from .due import DueDate, DuePending, DueRequirementPending, DueState, TrendWeek
 from .evidence import (
     Attestation,
     AtTheTime,
@@ -36,7 +36,7 @@ from .identity import IdentityLink, UnlinkedSignIn
 from .kinds import COURSE, POLICY
 from .lifecycle import Retirable, VersionWithdrawal
 from .outbox import Announcement, Delivery, HRSummary, Reminder, ReviewNotice
-from .policies import Policy, PolicyDraft, PolicyVersion
+from .policies import DraftApproval, Policy, PolicyDraft, PolicyVersion
 from .staff import Placement, Staff
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "CourseSection",
     "CourseVersion",
     "Delivery",
+    "DraftApproval",
     "DueDate",
     "DuePending",
     "DueRequirementPending",
@@ -74,6 +75,7 @@ __all__ = [
     "SealedReason",
     "Staff",
     "TrainingCompletion",
+    "TrendWeek",
     "UnlinkedSignIn",
     "VersionWithdrawal",
     "in_chain",

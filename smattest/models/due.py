@@ -108,3 +108,28 @@ class DueState(Base):
 def _insert_state(target: sa.Table, connection: sa.Connection, **kw: object) -> None:
     """``create_all`` (tests, quick starts) gets the state row the migration inserts."""
     connection.execute(target.insert().values(id=1, computed_on=None, settings=""))
+
+
+class TrendWeek(Base):
+    """The rule's counts for one requirement on one past day, kept for HR's trend.
+
+    Not evidence: a cache of what ``report status --as-of`` says for that day,
+    worked out from the evidence by :mod:`smattest.reports.trend`. ``basis``
+    fingerprints what else a past day's answer depends on (the roster, the
+    settings, the requirements); ``evidence_seq`` is the chain's head when the
+    row was worked out, so that evidence added later about that day or before
+    (a paper-era import, a form recorded on someone's behalf) is noticed.
+    """
+
+    __tablename__ = "smattest_trend_week"
+
+    requirement_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    requirement_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    week_ending: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    current: Mapped[int]
+    due_soon: Mapped[int]
+    overdue: Mapped[int]
+    exempt: Mapped[int]
+    evidence_seq: Mapped[int]
+    basis: Mapped[str] = mapped_column(sa.String(64))
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

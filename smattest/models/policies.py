@@ -81,3 +81,30 @@ class PolicyDraft(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     policy: Mapped[Policy | None] = relationship()
+
+
+class DraftApproval(Base):
+    """An HR user other than the draft's author approving its text for publishing.
+
+    ``SMATTEST_PUBLISH_APPROVALS`` says how many a draft needs. Any save of the
+    draft removes its approvals (they approved a text that is no longer the
+    draft's); publishing or discarding removes them with the draft, and HR's
+    log keeps every approval as an ``draft.approve`` event.
+    """
+
+    __tablename__ = "smattest_draft_approval"
+    __table_args__ = (sa.UniqueConstraint("draft_id", "approver"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("smattest_policy_draft.id", ondelete="CASCADE")
+    )
+    #: The approver's lasting id (``SMATTEST_USER_ID``).
+    approver: Mapped[str] = mapped_column(sa.String(64))
+    approved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The draft as approved (:func:`smattest.drafts.revision`): only an approval of
+    #: the draft as it is now counts.
+    revision: Mapped[str] = mapped_column(sa.String(32))
+    #: The SHA-256 of the text approved, as it would be published.
+    text_sha256: Mapped[str] = mapped_column(sa.String(64))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")

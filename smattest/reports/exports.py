@@ -179,6 +179,15 @@ def record_export(action: str, actor: str, detail: str) -> None:
 # --- Status export -----------------------------------------------------------
 
 
+def listed_on(day: dt.date) -> sa.SQLColumnExpression[bool]:
+    """Who a status export lists for ``day``: today's active roster, and on a past day
+    only those hired by then (the trend counts the same people)."""
+    listed: sa.SQLColumnExpression[bool] = Staff.active
+    if day < local_today():
+        listed = sa.and_(listed, sa.or_(Staff.hire_date.is_(None), Staff.hire_date <= day))
+    return listed
+
+
 def status_rows(as_of: dt.date | None = None) -> Iterator[tuple[str, ...]]:
     """One row of CSV cells per listed person and requirement in force on ``as_of``
     (default today), text as the file holds it (neutralised for spreadsheets).
@@ -190,9 +199,7 @@ def status_rows(as_of: dt.date | None = None) -> Iterator[tuple[str, ...]]:
     """
     today = local_today()
     day = as_of or today
-    listed: sa.SQLColumnExpression[bool] = Staff.active
-    if day < today:
-        listed = sa.and_(listed, sa.or_(Staff.hire_date.is_(None), Staff.hire_date <= day))
+    listed = listed_on(day)
     details = (Staff.external_id, Staff.full_name, Staff.email, Staff.department,
                Staff.manager_email)  # fmt: skip
     order = (sa.func.coalesce(Staff.department, ""), Staff.full_name, Staff.id)

@@ -12,7 +12,10 @@ HR_ACTIONS = {
     "reminder.mark_sent": "Stuck reminder marked as sent",
     "reminder.release": "Stuck reminder released to send again",
     "draft.create": "Policy draft started",
+    "draft.approve": "Policy draft approved",
     "policy.publish": "Policy version published",
+    "export.questions": "Quiz questions exported",
+    "export.trend": "Trend exported",
 }
 
 #: Reminder statuses in words.

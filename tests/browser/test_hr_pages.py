@@ -17,8 +17,9 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+import smattest.drafts as drafts
 from smattest.attest import attest
-from smattest.models import Exemption, PolicyDraft, Reminder, Staff, UnlinkedSignIn
+from smattest.models import DraftApproval, Exemption, PolicyDraft, Reminder, Staff, UnlinkedSignIn
 from smattest.people.staff import staff_for_user
 from smattest.publishing.courses import import_course
 from smattest.publishing.policies import publish
@@ -97,7 +98,8 @@ def agency(shared_site, shared_page):
                                 body_markdown=version.body_markdown.replace(
                                     "If something here is unclear, ask.",
                                     "If something here is unclear, ask HR."),
-                                requires_reattestation=False, created_by=str(dana.id)))  # fmt: skip
+                                requires_reattestation=False,
+                                created_by=others[5].external_id))  # fmt: skip
         now = dt.datetime(2026, 3, 2, 14, 30, tzinfo=dt.UTC)
         reminder = dict(requirement_kind="policy", requirement_id=version.policy_id,
                         cycle_due=dt.date(2026, 2, 4), attempts=1)  # fmt: skip
@@ -116,10 +118,17 @@ def agency(shared_site, shared_page):
                                    first_seen_at=now, last_seen_at=now))  # fmt: skip
         session.commit()
         draft_id = session.scalar(sa.select(PolicyDraft.id))
+        # Two approvals needed, one given: the preview lists it and offers Dana the form.
+        shared_site.app.config["SMATTEST_PUBLISH_APPROVALS"] = 2
+        draft = session.get(PolicyDraft, draft_id)
+        session.add(DraftApproval(draft_id=draft_id, approver=others[6].external_id,
+                                  revision=drafts.revision(draft), text_sha256="0" * 64,
+                                  comment="Checked with the union."))  # fmt: skip
+        session.commit()
         exemption_id = session.scalar(sa.select(Exemption.id))
         sign_in_as(shared_page, dana.id)
         return {"staff_id": others[0].id, "draft_id": draft_id, "exemption_id": exemption_id,
-                "exempt_staff_id": others[2].id}  # fmt: skip
+                "exempt_staff_id": others[2].id, "slug": course.course.slug}  # fmt: skip
 
 
 #: Every HR or manager page a browser opens with GET, and the ids its URL takes.
@@ -137,6 +146,7 @@ PAGES = [
     ("smattest.hr_draft_preview", ("draft_id",)),
     ("smattest.hr_draft_diff", ("draft_id",)),
     ("smattest.hr_exports", ()),
+    ("smattest.hr_course_questions", ("slug",)),
     ("smattest.hr_reminders", ()),
     ("smattest.hr_identity", ()),
     ("smattest.hr_relink", ("staff_id",)),

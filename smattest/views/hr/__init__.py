@@ -5,6 +5,7 @@ Every route here is behind :func:`smattest.views.access.hr_required`.
 
 from . import (  # noqa: F401  (importing a page module registers its routes)
     audiences,
+    courses,
     dashboard,
     drafts,
     exports,

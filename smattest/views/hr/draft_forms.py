@@ -25,6 +25,7 @@ FIELD_IDS = {
     "change": "smattest-draft-material",
     "effective_date": "smattest-draft-effective",
     "every_months": "smattest-publish-every-months",
+    "comment": "smattest-approve-comment",
 }
 EXPIRED = "This page had expired. Nothing was {done}: please {again}."
 
@@ -51,6 +52,13 @@ class PublishForm(FlaskForm):
         default=12,
         validators=[Optional(), NumberRange(1, 120, "Give a number of months from 1 to 120.")],
     )
+
+
+class ApproveForm(FlaskForm):
+    """Approve the draft as it was read (``revision``), with an optional comment."""
+
+    revision = HiddenField()
+    comment = TextAreaField("Comment (optional)")
 
 
 class DiscardForm(FlaskForm):

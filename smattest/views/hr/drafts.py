@@ -25,6 +25,7 @@ from ..base import actor, blueprint
 from ..forms import trim_oversized
 from .draft_forms import (
     FIELD_IDS,
+    ApproveForm,
     DiscardForm,
     DraftForm,
     PublishForm,
@@ -113,8 +114,11 @@ def _fields(form: DraftForm, *, new_policy: bool) -> dict[str, Any]:
     return fields
 
 
-def _after_save(draft: PolicyDraft) -> ResponseReturnValue:
+def _after_save(draft: PolicyDraft, cleared: int = 0) -> ResponseReturnValue:
     flash("Draft saved. Nothing is published until you publish it.", "success")
+    if cleared:
+        approvals = "Its approval was" if cleared == 1 else f"Its {cleared} approvals were"
+        flash(f"{approvals} cleared: the draft changed, so it needs approving again.", "info")
     if request.form.get("next") == "preview":
         return redirect(url_for("smattest.hr_draft_preview", draft_id=draft.id), 303)
     return redirect(url_for("smattest.hr_draft_edit", draft_id=draft.id), 303)
@@ -171,6 +175,7 @@ def hr_draft_edit(draft_id: int) -> ResponseReturnValue:
     problems += _length_problems(form, new_policy=new_policy)
     if problems and draft is not None:
         return render_edit(form, draft=draft, problems=problems, status=400)
+    approved = len(drafts.approval_state(draft).approvals) if draft is not None else 0
     try:
         saved = drafts.save_draft(
             draft_id, form.revision.data or "", **_fields(form, new_policy=new_policy)
@@ -186,7 +191,7 @@ def hr_draft_edit(draft_id: int) -> ResponseReturnValue:
         )
     except drafts.DraftError as error:
         return render_edit(form, draft=draft, problems=[(None, str(error))], status=400)
-    return _after_save(saved)
+    return _after_save(saved, approved)
 
 
 # -- reading a draft as employees will --------------------------------------------------
@@ -197,10 +202,16 @@ def render_preview(
     form: PublishForm | None = None,
     problems: Iterable[tuple[str | None, str]] = (),
     status: int = 200,
+    approve_form: ApproveForm | None = None,
+    problems_heading: str = "Nothing was published",
 ) -> ResponseReturnValue:
     text = drafts.publishable_text(draft.body_markdown)
     # formdata=None: after a refused POST, the new revision, not the one posted.
     form = form or PublishForm(formdata=None, revision=drafts.revision(draft))
+    approve_form = approve_form or ApproveForm(formdata=None)
+    approve_form.revision.data = drafts.revision(draft)
+    me = actor()
+    approvals = drafts.approval_state(draft)
     return (
         render_template(
             "smattest/hr/draft_preview.html",
@@ -212,7 +223,14 @@ def render_preview(
             sha256=text_sha256(text),
             form=form,
             problems=list(problems),
+            problems_heading=problems_heading,
             today=local_today(),
+            approvals=approvals,
+            approve_form=approve_form,
+            is_author=me in drafts.authors_of(draft),
+            has_approved=any(a.approver == me for a in approvals.approvals),
+            author_names=drafts.names_of(drafts.authors_of(draft)),
+            max_comment=drafts.MAX_COMMENT,
         ),
         status,
     )

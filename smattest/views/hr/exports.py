@@ -7,6 +7,8 @@ from flask.typing import ResponseReturnValue
 
 import smattest.evidence.export as evidence_export
 import smattest.reports.exports as reports
+import smattest.reports.questions as questions
+import smattest.reports.trend as trend
 
 from ...models import ChainHead
 from ...proxies import current_smattest
@@ -77,3 +79,17 @@ def hr_export_evidence() -> ResponseReturnValue:
     except reports.ReportError as error:
         return _page(str(error), status=500)
     return _csv_response(export)
+
+
+@blueprint.get("/hr/exports/questions.csv")
+@hr_required
+def hr_export_questions() -> ResponseReturnValue:
+    """Per question of every course version: times shown, answered wrong, share wrong."""
+    return _csv_response(questions.questions_export(actor=actor(), record=_downloading()))
+
+
+@blueprint.get("/hr/exports/trend.csv")
+@hr_required
+def hr_export_trend() -> ResponseReturnValue:
+    """Per requirement and week, the last 52 weeks ending today: the count of each status."""
+    return _csv_response(trend.trend_export(actor=actor(), record=_downloading()))

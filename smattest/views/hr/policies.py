@@ -25,7 +25,7 @@ from ...timeutil import local_today
 from ..access import hr_required
 from ..base import actor, blueprint
 from ..forms import CSRFOnlyForm
-from .draft_forms import DiscardForm, PublishForm, form_of, form_problems
+from .draft_forms import ApproveForm, DiscardForm, PublishForm, form_of, form_problems
 from .drafts import render_edit, render_preview
 
 # -- the list of policies ---------------------------------------------------------------
@@ -107,6 +107,41 @@ def hr_draft_publish(draft_id: int) -> ResponseReturnValue:
         "success",
     )
     return redirect(url_for("smattest.hr_policies"), 303)
+
+
+@blueprint.post("/hr/drafts/<int:draft_id>/approve")
+@hr_required
+def hr_draft_approve(draft_id: int) -> ResponseReturnValue:
+    """Approve the draft as it was read, with an optional comment; the author cannot."""
+    form = ApproveForm()
+    draft = drafts.get_draft(draft_id)
+    if draft is None:
+        problem = "This draft was published or discarded by someone else. Nothing was approved."
+        return _render_policies([(None, problem)], 409)
+    heading = "Nothing was approved"
+    if not form.validate():
+        problems = form_problems(form, "approved", "approve again")
+        return render_preview(
+            draft, problems=problems, approve_form=form, problems_heading=heading, status=400
+        )
+    try:
+        drafts.approve_draft(
+            draft_id, form.revision.data or "", actor=actor(), comment=form.comment.data or ""
+        )
+    except drafts.DraftConflict as conflict:
+        if conflict.draft is None:
+            return _render_policies([(None, str(conflict))], 409)
+        return render_preview(
+            conflict.draft, problems=[(None, str(conflict))], approve_form=form,
+            problems_heading=heading, status=409,
+        )  # fmt: skip
+    except drafts.DraftError as error:
+        return render_preview(
+            draft, problems=[(None, str(error))], approve_form=form,
+            problems_heading=heading, status=400,
+        )  # fmt: skip
+    flash("You approved this draft. Saving it again would clear the approval.", "success")
+    return redirect(url_for("smattest.hr_draft_preview", draft_id=draft_id), 303)
 
 
 @blueprint.post("/hr/drafts/<int:draft_id>/discard")
