@@ -55,11 +55,12 @@ lint: $(BIN)/.installed
 
 # make bench                 the issue-13 table at 5,000 and 50,000 staff, SQLite and PostgreSQL
 # make bench SIZES=5000      a quick run at one size
+# make bench SIZES=50000 ONLY=import   some parts only (bench/run.py --only)
 # BENCH_POSTGRES=postgresql+psycopg://postgres@127.0.0.1:5432/postgres names the server
 SIZES ?= 5000,50000
 bench: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test,docs,bench]'
-	$(BIN)/python bench/run.py --sizes $(SIZES)
+	$(BIN)/python bench/run.py --sizes $(SIZES) $(if $(ONLY),--only $(ONLY))
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-import smattest.due.upkeep as due
 import smattest.evidence.chain as evidence
 import smattest.rule.compliance as compliance
 import smattest.text as text
@@ -337,7 +336,6 @@ def _lock_unless_recorded(
         found = session.get(Attestation, latest)
         assert found is not None  # its id was read just now, and evidence is never deleted
         return found
-    due.mark_pending([(staff_id, POLICY)])  # HR's due dates learn of it, before the chain lock
     return head or evidence.lock_chain(fresh=False)
 
 
@@ -367,7 +365,7 @@ def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Att
     session = current_smattest.db.session
     staff = session.get(Staff, staff_id)
     assert staff is not None  # the caller holds this person's row
-    standing = compliance.standing_for(staff, POLICY, policy_id)
+    standing = compliance.standing(staff, POLICY, policy_id)
     if standing is None or standing.status != compliance.CURRENT:
         return None
     return session.scalar(

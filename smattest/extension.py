@@ -10,7 +10,7 @@ from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 
 import smattest.config as settings
-import smattest.due.watch as due_watch
+import smattest.due.marks as due_marks
 
 from .cli import smattest_cli
 from .db import metadata
@@ -81,8 +81,8 @@ class SMAttest:
                 "people by get_id(), Flask-Security's fs_uniquifier, which changes on every "
                 "password change. Set SMATTEST_USER_ID = lambda user: str(user.id)."
             )
-        # The due-date table HR's pages read commits with every change that moves it.
-        due_watch.watch(db.session)
+        # Every change that moves a due date leaves a mark in its own transaction.
+        due_marks.watch(db.session)
         app.register_blueprint(blueprint, url_prefix=app.config["SMATTEST_URL_PREFIX"])
         app.context_processor(template_context)
         app.cli.add_command(smattest_cli)

@@ -49,7 +49,7 @@ def person(name: str) -> Staff:
 def owed(name: str, as_of: dt.date | None = None) -> dict[str, tuple[str, dt.date | None]]:
     return {
         s.requirement.slug: (s.status, s.due_date)
-        for s in compliance.standing_of(person(name), as_of)
+        for s in compliance.person_standings(person(name), as_of)
     }
 
 

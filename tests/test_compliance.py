@@ -29,7 +29,7 @@ def person(client, login_as):
 
 
 def standing(staff, as_of=None):
-    (found,) = compliance.standing_of(staff, as_of)
+    (found,) = compliance.person_standings(staff, as_of)
     return found
 
 
@@ -148,7 +148,7 @@ def test_inactive_staff_have_no_requirements(person, client, freeze):
     person.active = False
     hostapp.db.session.commit()
 
-    assert compliance.standing_of(person) == []
+    assert compliance.person_standings(person) == []
     page = client.get("/compliance/").get_data(as_text=True)
     assert "Your compliance record is inactive" in page
     assert "Read and sign" not in page
@@ -177,7 +177,7 @@ def test_my_compliance_puts_the_most_urgent_first(person, client, freeze):
     attest(person, "a-soon", 1, person.full_name)
     freeze("2026-02-15T12:00:00+00:00")
 
-    titles = [s.requirement.title for s in compliance.standing_of(person)]
+    titles = [s.requirement.title for s in compliance.person_standings(person)]
     page = client.get("/compliance/").get_data(as_text=True)
 
     assert titles == ["B Later Policy", "A Sooner Policy"]  # overdue before current
@@ -198,7 +198,7 @@ def test_one_person_and_everyone_at_once_give_the_same_answer(app, make_user, fr
     sign(people[0], 1, "2026-03-02T12:00:00+00:00", freeze)
     (requirement,) = compliance.requirements()
 
-    together = compliance.standings(requirement, as_of=dt.date(2026, 4, 5))
+    together = {row.id: s for row, s in compliance.standings(requirement, dt.date(2026, 4, 5))}
 
     for staff in people:
         assert together[staff.id] == standing(staff, dt.date(2026, 4, 5))

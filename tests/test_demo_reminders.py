@@ -74,7 +74,7 @@ def mails_to(email):
 def statuses():
     """For each requirement, how many people have each status (as HR's dashboard counts)."""
     return {
-        r.title: Counter(s.status for s in compliance.standings(r).values())
+        r.title: Counter(s.status for _, s in compliance.standings(r))
         for r in compliance.requirements()
     }
 

@@ -306,14 +306,14 @@ def signed_employee(app, client, policy, login_as):
 def test_a_material_version_makes_signed_staff_due_and_a_minor_one_does_not(
     client, login_as, signed_employee, policy, change, status
 ):
-    assert compliance.standing_for(signed_employee, POLICY, policy.id).status == "current"
+    assert compliance.standing(signed_employee, POLICY, policy.id).status == "current"
     login_as(name="Hana Okafor", is_hr=True)
     new_version(client, change=change)
     [draft] = rows(PolicyDraft)
 
     publish_draft(client, draft.id)
 
-    assert compliance.standing_for(signed_employee, POLICY, policy.id).status == status
+    assert compliance.standing(signed_employee, POLICY, policy.id).status == status
 
 
 def test_discarding_a_draft_removes_it_and_leaves_versions_alone(client, policy, hr):

@@ -25,7 +25,7 @@ from .reminder_helpers import (
 
 
 def standing(staff, as_of=None):
-    (found,) = compliance.standing_of(staff, as_of)
+    (found,) = compliance.person_standings(staff, as_of)
     return found
 
 

@@ -28,9 +28,10 @@ pytestmark = pytest.mark.policy(
 
 
 def _row(staff_id: int, kind: str, requirement_id: int) -> DueDate | None:
-    """A row as a page reads it: after what is pending is settled."""
-    due.ready()
-    hostapp.db.session.expire_all()
+    """A row as a page reads it: after what is pending is settled (the test's own
+    transaction ends first, so that MariaDB's snapshot shows the settle's work)."""
+    due.settle()
+    hostapp.db.session.rollback()
     return hostapp.db.session.get(DueDate, (staff_id, kind, requirement_id))
 
 
@@ -152,7 +153,8 @@ def test_the_people_table_agrees_with_the_rule(policy, make_staff, freeze):
             grant(person, POLICY, policy.id, "Leave", dt.date(2026, 3, 10), "hr-1")
     hostapp.db.session.commit()
     requirements = compliance.requirements()
-    truth = {(r.kind, r.id): compliance.standings(r) for r in requirements}
+    truth = {(r.kind, r.id): {row.id: s for row, s in compliance.standings(r)}
+             for r in requirements}  # fmt: skip
     for key_text, requirement in ((f"{r.kind}:{r.slug}", r) for r in requirements):
         for status in ("overdue", "due_soon", "current", "exempt"):
             flt = people.PeopleFilter(requirement=key_text, status=status, sort="overdue")
@@ -210,5 +212,91 @@ def test_a_signature_leaves_a_mark_the_next_read_settles(policy, make_staff):
 
     counts = dashboard.summary()[0].overall  # HR's next look settles it first
     assert (counts.count("current"), counts.count("overdue")) == (1, 0)
+    assert hostapp.db.session().in_transaction()  # the read left the host's session alone
+    hostapp.db.session.rollback()  # (MariaDB: a new snapshot, to see the settle's work)
     assert hostapp.db.session.scalars(sa.select(DuePending.staff_id)).all() == []
     assert _row(person.id, POLICY, policy.id).done_at is not None
+
+
+@all_databases
+def test_a_core_update_of_a_watched_table_is_seen_by_its_table(policy, make_staff):
+    people_ = _people(4, make_staff)
+    assert dashboard.summary()[0].overall.total == 4
+    staff = Staff.__table__
+    # No mapper: a Core statement on the staff table, sent through the host's session.
+    hostapp.db.session.execute(
+        staff.update().where(staff.c.id == people_[0].id).values(active=False)
+    )
+    hostapp.db.session.commit()
+    assert dashboard.summary()[0].overall.total == 3
+    assert _row(people_[0].id, POLICY, policy.id) is None
+    # An ORM bulk UPDATE by condition, likewise.
+    hostapp.db.session.execute(
+        sa.update(Staff).where(Staff.id == people_[1].id).values(department="Dept 9")
+    )
+    hostapp.db.session.commit()
+    departments = {d.label: d.counts.total for d in dashboard.summary()[0].departments}
+    assert departments["Dept 9"] == 1
+
+
+@all_databases
+def test_a_read_leaves_the_hosts_session_uncommitted(policy, make_staff, app):
+    people_ = _people(3, make_staff)
+    attest(people_[0], "social-media", 1, people_[0].full_name)  # a mark to settle
+    session = hostapp.db.session()
+    person = session.get(Staff, people_[1].id)
+    person.full_name = "Changed Not Committed"
+    session.flush()  # the host's own change, in its own transaction
+
+    counts = dashboard.summary()[0].overall  # answered from the evidence: its change counts
+    flt = people.PeopleFilter(status="current")
+    page = people.people_page(flt, compliance.requirements(), page_size=10)
+    assert (counts.count("current"), counts.count("overdue")) == (1, 2)
+    assert [row.staff_id for row in page.rows] == [people_[0].id]
+    assert session.in_transaction()
+    session.rollback()  # the host gives its change up: nothing was committed by the reads
+    assert session.get(Staff, people_[1].id).full_name != "Changed Not Committed"
+
+    # A read-only transaction: the settle runs beside it, the host's objects stay loaded.
+    session.rollback()
+    person = session.get(Staff, people_[2].id)
+    attest(people_[2], "social-media", 1, people_[2].full_name)
+    person = session.get(Staff, people_[2].id)
+    assert dashboard.summary()[0].overall.count("current") == 2
+    assert session.in_transaction() and not sa.inspect(person).expired_attributes
+
+
+@pytest.mark.tampers  # the due-date table is edited by hand
+@pytest.mark.settings(SMATTEST_BASE_URL="https://intranet.agency.example")
+def test_someone_who_signed_is_never_reminded_even_when_their_row_is_made_stale(
+    app, freeze, smtp_server
+):
+    from smattest.reminders import run_reminders
+
+    from .reminder_helpers import person, reminder_rows, social_media_policy
+
+    policy = social_media_policy(freeze, effective=dt.date(2026, 2, 1))
+    late = person("Ann Late", manager_email="mo@agency.example")
+    signed = person("Sam Signed", freeze=freeze, signed_on=dt.date(2026, 2, 10),
+                    manager_email="mo@agency.example")  # fmt: skip
+    freeze("2026-03-20T08:00:00+00:00")
+    due.settle()
+    # Someone makes Sam's row say he never signed and is long overdue.
+    hostapp.db.session.execute(
+        sa.update(DueDate)
+        .where(DueDate.staff_id == signed.id, DueDate.requirement_id == policy.policy_id)
+        .values(done_at=None, due_on=dt.date(2026, 1, 5))
+    )
+    hostapp.db.session.commit()
+
+    report = run_reminders()
+
+    sent_to = sorted(m["To"] for m in smtp_server.inbox.messages)
+    assert sent_to == ["ann@agency.example", "mo@agency.example"]
+    digest = next(m for m in smtp_server.inbox.messages if m["To"] == "mo@agency.example")
+    body = digest.get_body(("plain",)).get_content()
+    assert "Ann Late" in body and "Sam Signed" not in body
+    sam = [row for row in reminder_rows() if row[0] == "Sam"]
+    assert sam and all(status == "skipped" for _, _, status, _ in sam)
+    assert (report.people_mailed, report.managers_mailed, report.skipped) == (1, 1, len(sam))
+    assert late.id != signed.id

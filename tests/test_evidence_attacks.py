@@ -103,7 +103,7 @@ def test_a_row_forged_outside_the_chain_is_named_and_counts_for_nothing(
         result.output
     )
     # Nobody's status changed: Mallory still owes the policy.
-    standing = compliance.standing_for(mallory, POLICY, world["version"].policy_id)
+    standing = compliance.standing(mallory, POLICY, world["version"].policy_id)
     assert standing.status == compliance.DUE_SOON and standing.done_at is None
     # Not on Mallory's own page (no receipt), nor on HR's person page, nor in the export.
     client.post(f"/login/{world['mallory'].id}")
@@ -230,7 +230,7 @@ def test_an_exemption_inserted_by_sql_is_named_and_exempts_nobody(world, runner,
         f"FAILED: exemption #{forged} (smattest_exemption) has no chain position, outside the "
         "chain's positions 1..2"
     ) in result.output
-    standing = compliance.standing_for(mallory, POLICY, world["version"].policy_id)
+    standing = compliance.standing(mallory, POLICY, world["version"].policy_id)
     assert standing.status == compliance.DUE_SOON
     as_hr(client, make_user)
     person = client.get(f"/compliance/hr/people/{mallory.id}").get_data(as_text=True)
@@ -249,17 +249,17 @@ def test_an_exemption_granted_by_hr_is_in_the_chain_and_its_end_too(world, runne
         str(world["mallory"].id),
         "Mallory Unsigned",
     )
-    assert compliance.standing_for(mallory, POLICY, granted.requirement_id).status == "exempt"
+    assert compliance.standing(mallory, POLICY, granted.requirement_id).status == "exempt"
     exemptions.end(granted, "hr-8")
     end = hostapp.db.session.scalar(sa.select(ExemptionEnd))
     assert (end.chain_seq, end.exemption_id, end.ended_by) == (4, granted.id, "hr-8")
-    assert compliance.standing_for(mallory, POLICY, granted.requirement_id).status == "due_soon"
+    assert compliance.standing(mallory, POLICY, granted.requirement_id).status == "due_soon"
     assert verify(runner).output.startswith("OK: 4 evidence rows")
 
     # The insider "un-ends" it on the exemption row: the rule still reads the chained end,
     # and verify names the disagreement.
     sql("UPDATE smattest_exemption SET ended_at = NULL, ended_by = NULL")
-    assert compliance.standing_for(mallory, POLICY, granted.requirement_id).status == "due_soon"
+    assert compliance.standing(mallory, POLICY, granted.requirement_id).status == "due_soon"
     result = verify(runner)
     assert result.exit_code == 1
     assert f"FAILED: exemption #{granted.id}: its end on record (not ended, -) differs" in (

@@ -117,8 +117,8 @@ def test_upgrading_a_database_with_evidence_keeps_it_verifying_and_exemptions_st
         assert (end.chain_seq, end.exemption_id, end.ended_by) == (4, grants[1].id, "hr-2")
         freeze("2026-02-20T12:00:00+00:00")
         ben, ann = session.get(Staff, 2), session.get(Staff, 1)
-        assert compliance.standing_for(ben, POLICY, 1).status == compliance.EXEMPT
-        assert compliance.standing_for(ann, POLICY, 1).status == compliance.CURRENT
+        assert compliance.standing(ben, POLICY, 1).status == compliance.EXEMPT
+        assert compliance.standing(ann, POLICY, 1).status == compliance.CURRENT
         version = session.get(CourseVersion, 1)
         assert version.stored_sha256 == stored_sha256(version)
         content = {"pass_mark": 80, "sections": [{"title": "Why", "body": "Clients trust us."}],

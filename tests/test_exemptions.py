@@ -39,7 +39,7 @@ def rows(model):
 
 def status(staff, policy):
     hostapp.db.session.expire_all()
-    return compliance.standing_for(staff, POLICY, policy.id).status
+    return compliance.standing(staff, POLICY, policy.id).status
 
 
 def end_page(client, row, **fields):
@@ -200,7 +200,7 @@ def test_a_course_can_be_exempted(app, policy, hr, person):
     exemptions.grant(person, COURSE, version.course_id, REASON, None, str(hr.id))
 
     hostapp.db.session.expire_all()
-    standing = compliance.standing_for(person, COURSE, version.course_id)
+    standing = compliance.standing(person, COURSE, version.course_id)
     assert standing.status == compliance.EXEMPT
     assert status(person, policy) == compliance.DUE_SOON  # the policy is still owed
 

@@ -145,7 +145,7 @@ def test_a_retired_course_leaves_every_requirement_list_and_its_completions_veri
 
     assert result.exit_code == 0, result.output
     assert compliance.requirements() == []
-    assert compliance.standing_of(ana) == []
+    assert compliance.person_standings(ana) == []
     mine = page(client, "/compliance/")
     assert "Nothing is required of you right now." in mine
     assert "Social Media Refresher: completed 6 January 2026" in mine  # still readable

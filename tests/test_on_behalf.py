@@ -92,14 +92,13 @@ def test_the_hr_event_names_the_recorder_and_their_address(client, policy_versio
 
 def test_the_person_becomes_current(client, policy_version, hr, worker):
     assert (
-        compliance.standing_for(worker, POLICY, policy_version.policy_id).status
-        == compliance.OVERDUE
+        compliance.standing(worker, POLICY, policy_version.policy_id).status == compliance.OVERDUE
     )
 
     post(client, worker)
 
     hostapp.db.session.expire_all()
-    standing = compliance.standing_for(worker, POLICY, policy_version.policy_id)
+    standing = compliance.standing(worker, POLICY, policy_version.policy_id)
     assert (standing.status, standing.due_date) == (compliance.CURRENT, dt.date(2027, 5, 4))
 
 

@@ -88,8 +88,8 @@ def test_five_thousand_rows_with_three_bad_import_nothing_then_everything_once_f
     verified = runner.invoke(args=["smattest", "audit", "verify"])
     assert verified.exit_code == 0 and verified.output.startswith("OK: 5000 evidence rows")
     first, second = (hostapp.db.session.get(Staff, sid) for sid in ids[:2])
-    recent = compliance.standing_for(first, POLICY, policy_version.policy_id)
-    old = compliance.standing_for(second, POLICY, policy_version.policy_id)
+    recent = compliance.standing(first, POLICY, policy_version.policy_id)
+    old = compliance.standing(second, POLICY, policy_version.policy_id)
     assert (recent.status, recent.due_date) == (compliance.CURRENT, dt.date(2026, 12, 1))
     assert (old.status, old.due_date) == (compliance.OVERDUE, dt.date(2026, 1, 15))
     row = hostapp.db.session.scalar(sa.select(Attestation).where(Attestation.staff_id == ids[0]))
@@ -216,7 +216,7 @@ def test_hr_uploads_previews_and_confirms_and_the_rows_show_as_imported(
     assert "Imported" in person and "paper form, box 12" in person
     export = client.get("/compliance/hr/exports/evidence.csv").get_data(as_text=True)
     assert ",import," in export and "paper form, box 12" in export
-    standing = compliance.standing_for(
+    standing = compliance.standing(
         hostapp.db.session.get(Staff, sid), POLICY, policy_version.policy_id
     )
     assert standing.due_date == dt.date(2026, 11, 20)

@@ -71,12 +71,12 @@ def test_ones_standing_reads_the_same_with_many_others_evidence(agency, count_st
     person, others = agency
     add_evidence([person.id], T0)
     with count_statements() as few:
-        alone = summary(compliance.standing_of(person))
+        alone = summary(compliance.person_standings(person))
 
     for month in range(5):  # others sign five times each: 2,000 evidence rows more
         add_evidence(others, T0 - dt.timedelta(days=30 * (month + 1)))
     with count_statements() as many:
-        crowded = summary(compliance.standing_of(person))
+        crowded = summary(compliance.person_standings(person))
 
     assert crowded == alone
     assert [status for _, status, _, _ in alone] == ["current", "exempt"]
@@ -84,8 +84,8 @@ def test_ones_standing_reads_the_same_with_many_others_evidence(agency, count_st
     assert many.count == few.count
     # The same answer as the everyone-at-once path the HR pages and exports use.
     for requirement in compliance.requirements():
-        everyone = compliance.standings(requirement)
-        (mine,) = [s for s in compliance.standing_of(person) if s.requirement == requirement]
+        everyone = {row.id: s for row, s in compliance.standings(requirement)}
+        (mine,) = [s for s in compliance.person_standings(person) if s.requirement == requirement]
         assert everyone[person.id] == mine
 
 
@@ -94,7 +94,7 @@ def test_ones_standing_searches_the_indexes_instead_of_scanning_evidence(agency,
     person, others = agency
     add_evidence(others + [person.id], T0)
     with count_statements() as seen:
-        compliance.standing_of(person)
+        compliance.person_standings(person)
 
     plans = []
     with hostapp.db.engine.connect() as connection:

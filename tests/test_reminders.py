@@ -117,7 +117,7 @@ def test_planning_takes_the_same_statements_for_ten_people_or_a_hundred_and_fift
     counts = []
     for size in (10, 150):
         make_staff(size if not counts else size - 10)
-        due.ready()  # HR's due-date table is built (once, on its first read)
+        due.settle()  # HR's due-date table is built (once, on its first read)
         hostapp.db.session.commit()
         with count_statements() as counter:
             preview = run_reminders(dry_run=True)

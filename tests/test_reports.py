@@ -249,7 +249,7 @@ def test_statuses_agree_with_the_compliance_rule_for_everyone(app, freeze, make_
     rows = {r["employee_id"]: r for r in status()}
 
     (requirement,) = compliance.requirements()
-    expected = compliance.standings(requirement)
+    expected = {row.id: s for row, s in compliance.standings(requirement)}
     assert {s.external_id: rows[s.external_id]["status"] for s in staff} == {
         s.external_id: expected[s.id].status for s in staff
     }
@@ -482,7 +482,7 @@ def scaled(app, freeze, make_staff, count_statements):
     def grow_and_count(n: int, export) -> tuple[int, int]:
         _populate(make_staff, n - people[0], version, course_version)
         people[0] = n
-        due.ready()  # HR's due-date table is built (once, on its first read)
+        due.settle()  # HR's due-date table is built (once, on its first read)
         hostapp.db.session.commit()
         with count_statements() as counter:
             rows = len(read_csv("".join(export())))

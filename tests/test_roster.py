@@ -403,8 +403,13 @@ def test_applying_is_set_based_and_does_everything_in_one_go(
         "reactivated": 1, "unchanged": 1,
     }  # fmt: skip
     # One SELECT of the staff, 3 INSERT batches, one UPDATE batch, the event:
-    # the same handful of statements for 25 or 25,000 new people.
-    assert counter.count < 15, counter.statements
+    # the same handful of statements for 25 or 25,000 new people. Then the import
+    # settles the due-date table (a rebuild: the Core statements marked everyone),
+    # its first statement the table's lock, again a handful whatever the size.
+    settle = next(n for n, s in enumerate(counter.statements)
+                  if s.startswith("UPDATE smattest_due_state"))  # fmt: skip
+    assert settle < 15, counter.statements[:settle]
+    assert len(counter.statements) - settle < 15, counter.statements[settle:]
 
 
 def test_a_clash_while_applying_changes_nothing(app):

@@ -235,7 +235,9 @@ def test_training_completed_is_sent_after_commit(app, client, learner):
 
 
 def course_standing(staff, day):
-    return next(s for s in compliance.standing_of(staff, day) if s.requirement.kind == "course")
+    return next(
+        s for s in compliance.person_standings(staff, day) if s.requirement.kind == "course"
+    )
 
 
 def test_due_dates_cross_the_year_end(learner, freeze):

@@ -6,7 +6,7 @@ key; ``requested_by`` names who asked, for the reminders log. Empty for every
 other row.
 
 Revision ID: 0010_nudges
-Revises: 0011_trend_weeks
+Revises: 0006_due_marks
 Create Date: 2026-12-07 06:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_nudges"
-down_revision = "0011_trend_weeks"
+down_revision = "0006_due_marks"
 branch_labels = None
 depends_on = None
 

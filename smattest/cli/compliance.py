@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 
 import smattest.due.check as due_check
-import smattest.due.upkeep as due
+import smattest.due.upkeep as due_upkeep
 
-from ..proxies import current_smattest
 from .params import Group
 
 #: Differences printed before "... and N more".
@@ -30,13 +29,9 @@ def compliance_check(rebuild: bool) -> None:
     50) and exits with status 1. The table is a cache of the rule: after a
     difference is understood, --rebuild replaces it.
     """
-    session = current_smattest.db.session
     if rebuild:
-        due.ready()
-        due.rebuild()
-        session.commit()
+        due_upkeep.rebuild_now()
     report = due_check.check()
-    session.commit()
     if report.ok:
         click.echo(
             f"OK: {report.rows} due dates for {report.requirements} requirements "

@@ -2,9 +2,15 @@
 
 Everything is worked out again by the rule (:mod:`smattest.rule.compliance`) from
 the evidence, the exemptions, the roster and the audiences, and compared with
-the table row by row. A difference is a defect in the upkeep of
-:mod:`smattest.due.upkeep`, or an edit of the table by hand: the table is a cache,
-never evidence, and ``--rebuild`` replaces it.
+the table row by row. A difference is a defect in the marks
+(:mod:`smattest.due.marks`) or the settle (:mod:`smattest.due.upkeep`), or an
+edit of the table by hand: the table is a cache, never evidence, and
+``--rebuild`` replaces it.
+
+The check runs in a transaction of its own holding the table's lock, after a
+settle, so it can run beside signing and imports (daily from the scheduler):
+a person or requirement marked by a change committed while it compares is
+counted as pending, not as a difference.
 """
 
 from __future__ import annotations
@@ -13,13 +19,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-import smattest.due.upkeep as due
+import smattest.due.upkeep as upkeep
 import smattest.rule.compliance as compliance
 
-from ..models import DueDate, Staff
-from ..proxies import current_smattest
+from ..models import DueDate, DuePending, DueRequirementPending, Staff
 from ..rule.compliance import Position
+from ..timeutil import local_today
+from .marks import EVERYONE
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,8 @@ class Report:
     rows: int
     requirements: int
     differences: list[Difference]
+    #: Rows left out of the comparison: marked by a change committed while it ran.
+    pending: int = 0
 
     @property
     def ok(self) -> bool:
@@ -66,17 +76,22 @@ def describe(where: Position | None) -> str:
 
 
 def check() -> Report:
-    """Compare every row of the table with the rule's answer from the evidence, today."""
-    session = current_smattest.db.session
-    day = due.ready()
+    """Compare every row of the table with the rule's answer from the evidence, today.
+
+    Settles first; reads in a transaction of its own and leaves the host's session alone.
+    """
+    with upkeep.own_transaction() as session:
+        upkeep.settle_locked(upkeep.lock())
+        return _compare(session, local_today())
+
+
+def _compare(session: Session, day: dt.date) -> Report:
     found = compliance.requirements(day)
-    differences: list[tuple[str, int, Position | None, Position | None]] = []
+    differences: list[tuple[str, int, tuple[str, int], Position | None, Position | None]] = []
     rows = 0
     in_force = {(r.kind, r.id) for r in found}
     for requirement in found:
-        expected = {
-            p.staff_id: p for _, p in compliance.stream_positions(requirement, day, batch=5000)
-        }
+        expected = {p.staff_id: p for _, p in compliance.positions(requirement, day, batch=5000)}
         kept = {
             row.staff_id: Position(row.staff_id, row.due_on, row.done_at, row.exempt,
                                    row.exempt_until)
@@ -89,7 +104,10 @@ def check() -> Report:
         key = f"{requirement.kind}:{requirement.slug}"
         for staff_id in sorted(expected.keys() | kept.keys()):
             if expected.get(staff_id) != kept.get(staff_id):
-                differences.append((key, staff_id, kept.get(staff_id), expected.get(staff_id)))
+                which = (requirement.kind, requirement.id)
+                differences.append(
+                    (key, staff_id, which, kept.get(staff_id), expected.get(staff_id))
+                )
     stray = session.execute(
         sa.select(DueDate.requirement_kind, DueDate.requirement_id, DueDate.staff_id)
     ).all()
@@ -97,11 +115,23 @@ def check() -> Report:
         if (kind, requirement_id) not in in_force:
             rows += 1
             gone = f"{kind} #{requirement_id} (not in force)"
-            differences.append((gone, staff_id, None, None))
+            differences.append((gone, staff_id, (kind, requirement_id), None, None))
+    # Marks read last: a change committed while the rows above were read left one, and
+    # no settle can take it away while this transaction holds the lock.
+    marked = set(session.execute(sa.select(DuePending.staff_id, DuePending.requirement_kind)))
+    moved = set(
+        session.execute(
+            sa.select(DueRequirementPending.requirement_kind, DueRequirementPending.requirement_id)
+        )
+    )
+    pending = [
+        d for d in differences if EVERYONE in moved or d[2] in moved or (d[1], d[2][0]) in marked
+    ]
+    differences = [d for d in differences if d not in pending]
     names = dict(
         session.execute(
             sa.select(Staff.id, Staff.external_id).where(
-                Staff.id.in_({staff_id for _, staff_id, _, _ in differences})
+                Staff.id.in_({staff_id for _, staff_id, _, _, _ in differences})
             )
         ).all()
     )
@@ -113,6 +143,7 @@ def check() -> Report:
             Difference(key, staff_id, names.get(staff_id, "?"),
                        "a row" if table is None and evidence is None else describe(table),
                        describe(evidence))
-            for key, staff_id, table, evidence in differences
+            for key, staff_id, _, table, evidence in differences
         ],
+        len(pending),
     )  # fmt: skip

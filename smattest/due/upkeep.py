@@ -1,41 +1,51 @@
-"""Keeping the due-date table true, in the same transaction as every change that moves it.
+"""Settling the due-date table: working marked rows out again, in a transaction of its own.
 
 The table (:class:`~smattest.models.DueDate`) holds each active person's
-:class:`~smattest.rule.compliance.Position` per requirement in force, so that HR's
-counts, filters and "most overdue" order are SQL (see :mod:`smattest.due.sql`).
-:mod:`smattest.rule.compliance` stays the only place a due date is worked out:
-this module only asks it again for the people and requirements a change
-touched, and stores the answer.
+:class:`~smattest.rule.standing.Position` per requirement in force, so that
+HR's counts, filters and "most overdue" order are SQL (see
+:mod:`smattest.due.sql`). :mod:`smattest.rule.compliance` stays the only place
+a due date is worked out: a settle only asks it again for what was marked
+(:mod:`smattest.due.marks`) and stores the answer.
 
-How it stays true:
+How a settle (:func:`settle`) stays right while others sign, import and read:
 
-- **Changes.** Session events (:mod:`smattest.due.watch`) note what each
-  flush touched and, before the commit, have its rows worked out again here
-  (:func:`refresh_people`, :func:`refresh_requirements`, :func:`rebuild`), so
-  the table commits with the change, or rolls back with it. A transaction
-  holding the evidence chain's lock (a signature) writes a pending row per
-  person instead (:func:`mark_pending`), and every read of the table
-  (:func:`ready`) settles what is pending first, many people at a time.
-- **Days.** A row holds for every day until something dated arrives (a version
-  taking effect, an audience or a placement from a day, a retirement) or the
-  rule's settings change. :func:`ready`, called by every page that reads the
-  table, moves the table's day to today when nothing dated lies between, and
-  rebuilds it otherwise.
-- **Checks.** ``flask smattest compliance check`` (:mod:`smattest.due.check`)
-  works everything out again from the evidence and reports any difference.
+- **Its own transaction.** It never runs in the host's transaction: it opens
+  a session of its own on the same engine (so a read never commits, nor rolls
+  back, the host's session) and commits its work itself.
+- **One lock, first.** Its first statement takes the state row's lock
+  (:class:`~smattest.models.DueState`; on SQLite the database's write lock), so
+  settles never interleave, and everything it reads after is at least as new
+  as the lock (READ COMMITTED on PostgreSQL and MariaDB: each statement reads
+  what is committed; on SQLite the write lock is held). Changes never take
+  this lock, they only write marks: the order is always the state row, then
+  table rows and people, then marks, and nothing takes them the other way.
+- **Marks before evidence, and only those read are deleted.** The marks are
+  read before the evidence; a mark written meanwhile carries a new token and
+  outlives this settle. So no settle writes an answer older than evidence
+  committed meanwhile without that evidence's mark staying for the next one.
+- **Days.** Rows hold from day to day until something dated takes effect (a
+  version, an audience or a placement from a day, a retirement) or the rule's
+  settings change: the settle moves the table's day forward when nothing dated
+  lies between, and rebuilds it otherwise.
+- **In bulk.** Past :data:`BULK` marked people, a settle rebuilds the whole
+  table (a few seconds at 50,000 staff) rather than working person by person;
+  a job that marks many (a roster or paper-era import) settles right after
+  its commit, so HR's next look finds nothing to do.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 import smattest.rule.compliance as compliance
 
@@ -46,6 +56,7 @@ from ..models import (
     Course,
     DueDate,
     DuePending,
+    DueRequirementPending,
     DueState,
     Placement,
     Policy,
@@ -54,34 +65,180 @@ from ..models import (
 from ..proxies import current_smattest
 from ..rule.compliance import Requirement
 from ..timeutil import local_today
+from .marks import EVERYONE
 
-#: Where a session keeps what its flushes touched, until the commit.
-MARKS = "smattest.due.upkeep"
-#: Whether a session wrote anything since its transaction began (see :func:`ready`).
-WROTE = "smattest.due.upkeep.wrote"
-#: The (staff id, kind) a session's transaction marked pending already.
-MARKED = "smattest.due.upkeep.marked"
-#: Whether a session's transaction holds the evidence chain's lock.
-CHAIN_LOCKED = "smattest.due.upkeep.chain_locked"
+log = logging.getLogger("smattest.due")
+
 #: People per statement when reading or writing their rows (IN lists stay short).
 CHUNK = 500
+#: Past this many marked people a settle rebuilds the whole table instead.
+BULK = 5000
 TABLE: sa.Table = DueDate.__table__  # type: ignore[assignment]
 PENDING: sa.Table = DuePending.__table__  # type: ignore[assignment]
-
-
-# -- working rows out again ----------------------------------------------------------------
+REQUIREMENTS_PENDING: sa.Table = DueRequirementPending.__table__  # type: ignore[assignment]
 
 
 def db_session() -> Session:
-    """The host's session (the one smattest's services use)."""
+    """The session smattest's queries run in: the host's, or a settle's own while it runs."""
     found: Session = current_smattest.db.session()
     return found
+
+
+# -- a transaction of its own ---------------------------------------------------------------
+
+
+@contextmanager
+def own_transaction() -> Iterator[Session]:
+    """A session of its own on the same engine, in place of the host's while the block runs;
+    committed at the end, rolled back on an error. The host's session is left as it was.
+
+    With an in-memory SQLite database (one connection for everyone) there is no
+    second transaction to have: the host's session is used and nothing is
+    committed (the work commits, or is lost and done again, with the host's).
+    """
+    scoped = current_smattest.db.session
+    host = scoped()
+    engine = current_smattest.engine
+    if isinstance(engine.pool, StaticPool | SingletonThreadPool):
+        yield host
+        return
+    mine = scoped.session_factory()
+    if engine.dialect.name != "sqlite":
+        # Each statement reads what is committed when it runs (InnoDB's default,
+        # REPEATABLE READ, would read the snapshot of the first read instead).
+        mine.connection(bind_arguments={"mapper": DueState},
+                        execution_options={"isolation_level": "READ COMMITTED"})  # fmt: skip
+    scoped.registry.set(mine)
+    try:
+        yield mine
+        mine.commit()
+    except BaseException:
+        mine.rollback()
+        raise
+    finally:
+        scoped.registry.set(host)
+        mine.close()
+
+
+@contextmanager
+def reader() -> Iterator[Session]:
+    """A read-only session of its own, each statement reading what is committed: the table
+    as the last settle left it, whatever snapshot the host's transaction reads from."""
+    mine = current_smattest.db.session.session_factory()
+    try:
+        if current_smattest.engine.dialect.name != "sqlite":
+            mine.connection(bind_arguments={"mapper": DueState},
+                            execution_options={"isolation_level": "READ COMMITTED"})  # fmt: skip
+        yield mine
+    finally:
+        mine.rollback()
+        mine.close()
+
+
+def one_writer() -> bool:
+    """Whether a settle of its own would wait for any open write of the host's (SQLite, on
+    a file: one writer at a time)."""
+    engine = current_smattest.engine
+    pooled = isinstance(engine.pool, StaticPool | SingletonThreadPool)
+    return engine.dialect.name == "sqlite" and not pooled
+
+
+def lock() -> sa.Row[*tuple[Any, ...]]:
+    """Take the state row's lock (SQLite: the write lock), then read the state."""
+    session = db_session()
+    session.execute(
+        sa.update(DueState).where(DueState.id == 1).values(computed_on=DueState.computed_on)
+    )
+    return session.execute(
+        sa.select(DueState.computed_on, DueState.settings).where(DueState.id == 1)
+    ).one()
+
+
+# -- settling -----------------------------------------------------------------------------
+
+
+def settle() -> bool:
+    """Bring the table to today and work off every mark, in a transaction of its own.
+
+    Returns False, after logging why, when the table could not be written (a
+    lock timeout, a deadlock chosen by the database, a read-only replica):
+    readers then answer from the evidence (:mod:`smattest.due.read`), and the
+    marks stay for the next settle.
+    """
+    try:
+        with own_transaction():
+            settle_locked(lock())
+    except SQLAlchemyError as error:
+        log.warning("The due-date table could not be settled (%s); reading the evidence.", error)
+        return False
+    return True
+
+
+def settle_locked(state: sa.Row[*tuple[Any, ...]], *, rebuild_all: bool = False) -> None:
+    """The settle's work, under the state row's lock (``state``: what :func:`lock` read);
+    ``rebuild_all`` works every row out again, marked or not."""
+    session = db_session()
+    day, key = local_today(), settings_key()
+    # Marks first, then the evidence: see the module docstring.
+    requirement_marks = list(
+        session.execute(
+            sa.select(DueRequirementPending.requirement_kind,
+                      DueRequirementPending.requirement_id, DueRequirementPending.token)
+        )
+    )  # fmt: skip
+    person_marks = list(
+        session.execute(
+            # Mapped columns, so that a host's bind key for smattest routes the SELECT.
+            sa.select(DuePending.staff_id, DuePending.requirement_kind, DuePending.token)
+        )
+    )
+    computed_on = state.computed_on
+    fresh = (
+        computed_on is not None
+        and state.settings == key
+        and computed_on <= day
+        and (computed_on == day or not _dated_between(computed_on, day))
+    )
+    everyone = any((row[0], row[1]) == EVERYONE for row in requirement_marks)
+    if rebuild_all or not fresh or everyone or len(person_marks) > BULK:
+        rebuild(day)
+    else:
+        if requirement_marks:
+            refresh_requirements([(row[0], row[1]) for row in requirement_marks], day)
+        for kind in (POLICY, COURSE):
+            staff_ids = [row.staff_id for row in person_marks if row.requirement_kind == kind]
+            if staff_ids:
+                refresh_people(staff_ids, day, kind)
+        if computed_on != day:
+            session.execute(sa.update(DueState).where(DueState.id == 1).values(computed_on=day))
+    _forget(PENDING, ("staff_id", "requirement_kind"), person_marks)
+    _forget(REQUIREMENTS_PENDING, ("requirement_kind", "requirement_id"), requirement_marks)
+
+
+def _forget(
+    table: sa.Table, key: tuple[str, str], marks: Sequence[sa.Row[*tuple[Any, ...]]]
+) -> None:
+    """Delete the marks as read: one renewed meanwhile (by a transaction whose change the
+    settle may not have seen) keeps its new token and stays for the next settle."""
+    columns = sa.tuple_(table.c[key[0]], table.c[key[1]], table.c.token)
+    for start in range(0, len(marks), CHUNK):
+        part = [tuple(row) for row in marks[start : start + CHUNK]]
+        db_session().execute(table.delete().where(columns.in_(part)))
+
+
+def rebuild_now() -> None:
+    """Work the whole table out again, in a transaction of its own (``--rebuild``)."""
+    with own_transaction():
+        settle_locked(lock(), rebuild_all=True)
+
+
+# -- working rows out again (under the state row's lock) ----------------------------------
 
 
 def _rows(
     requirement: Requirement, day: dt.date, staff_ids: Sequence[int] | None
 ) -> list[dict[str, Any]]:
-    found = compliance.stream_positions(requirement, day, staff_ids=staff_ids, batch=5000)
+    found = compliance.positions(requirement, day, staff_ids=staff_ids, batch=5000)
     return [
         {"staff_id": p.staff_id, "requirement_kind": requirement.kind,
          "requirement_id": requirement.id, "due_on": p.due_on, "done_at": p.done_at,
@@ -135,14 +292,12 @@ def refresh_requirements(keys: Iterable[tuple[str, int]], day: dt.date | None = 
 
 
 def rebuild(day: dt.date | None = None) -> None:
-    """Work out the whole table again for ``day`` (default today), in the current transaction."""
+    """Work the whole table out again for ``day`` (default today), in the current transaction."""
     day = day or local_today()
     session = db_session()
-    marks = _pending_marks()  # read first: a mark committed after stays
     session.execute(TABLE.delete())
     for requirement in compliance.requirements(day):
         _insert(_rows(requirement, day, None))
-    _forget_marks(marks)
     session.execute(
         sa.update(DueState).where(DueState.id == 1).values(computed_on=day, settings=settings_key())
     )
@@ -169,100 +324,19 @@ def _dated_between(after: dt.date, until: dt.date) -> bool:
     return bool(db_session().execute(query).scalar())
 
 
-def ready() -> dt.date:
-    """Make the table hold today's rows, and return today: call before reading it.
-
-    One query when the table is current; otherwise its day moves forward (a
-    few queries), it is rebuilt, or pending people are settled. When the
-    session has written nothing yet (a page that only reads), the work is
-    committed at once, so the next page finds it; otherwise it commits with
-    the caller's transaction.
-    """
-    session = db_session()
-    day, key = local_today(), settings_key()
-    waiting = sa.exists(sa.select(PENDING.c.staff_id)).label("pending")
+def is_settled(session: Session, day: dt.date) -> bool:
+    """Whether ``session`` sees the table as today's, with no mark: one query."""
+    person = sa.exists(sa.select(DuePending.staff_id)).label("person")
+    requirement = sa.exists(sa.select(DueRequirementPending.token)).label("requirement")
     state = session.execute(
-        sa.select(DueState.computed_on, DueState.settings, waiting).where(DueState.id == 1)
-    ).one()
-    if state.computed_on == day and state.settings == key and not state.pending:
-        return day
-    # Wait for anyone doing the same, then look again.
-    locked = session.execute(
-        sa.select(DueState.computed_on, DueState.settings).where(DueState.id == 1).with_for_update()
-    ).one()
-    if locked.computed_on == day and locked.settings == key:
-        _settle_locked(day)
-    elif (
-        locked.computed_on is not None
-        and locked.settings == key
-        and locked.computed_on < day
-        and not _dated_between(locked.computed_on, day)
-    ):
-        _settle_locked(day)
-        session.execute(sa.update(DueState).where(DueState.id == 1).values(computed_on=day))
-    else:
-        rebuild(day)
-    if not session.info.get(WROTE) and not session.info.get(MARKS):
-        session.commit()
-    return day
-
-
-def mark_pending(rows: Sequence[tuple[int, str]]) -> None:
-    """Note people whose rows of a kind moved (``(staff_id, kind)``), for :func:`ready` to settle.
-
-    Each mark carries a fresh token, also over a mark already there: a settle
-    that read the older mark (and so worked without this transaction's
-    evidence) deletes only what it read, and this mark outlives it.
-    """
-    marked: set[tuple[int, str]] = db_session().info.setdefault(MARKED, set())
-    rows = [row for row in rows if row not in marked]
-    if not rows:
-        return
-    marked.update(rows)
-    table = PENDING
-    values = [{"staff_id": staff_id, "requirement_kind": kind, "token": uuid.uuid4().hex}
-              for staff_id, kind in rows]  # fmt: skip
-    name = db_session().get_bind(DuePending).dialect.name
-    if name in ("postgresql", "sqlite"):
-        dialect = postgresql if name == "postgresql" else sqlite
-        insert = dialect.insert(table)
-        statement = insert.on_conflict_do_update(
-            index_elements=[table.c.staff_id, table.c.requirement_kind],
-            set_={"token": insert.excluded.token},
+        sa.select(DueState.computed_on, DueState.settings, person, requirement).where(
+            DueState.id == 1
         )
-    else:
-        mine = mysql.insert(table)
-        statement = mine.on_duplicate_key_update(token=mine.inserted.token)
-    db_session().execute(statement, values)
-
-
-def _settle_locked(computed_on: dt.date | None) -> None:
-    """Work off the pending people; the caller holds the state row's lock."""
-    pending = _pending_marks()
-    if not pending:
-        return
-    if computed_on is not None:
-        day = local_today()
-        for kind in (POLICY, COURSE):
-            staff_ids = [row.staff_id for row in pending if row.requirement_kind == kind]
-            if staff_ids:
-                refresh_people(staff_ids, day, kind)
-    _forget_marks(pending)
-
-
-def _pending_marks() -> list[sa.Row[tuple[int, str, str]]]:
-    return list(
-        db_session().execute(
-            # Mapped columns, so that a host's bind key for smattest routes the SELECT.
-            sa.select(DuePending.staff_id, DuePending.requirement_kind, DuePending.token)
-        )
+    ).one_or_none()
+    return (
+        state is not None
+        and state.computed_on == day
+        and state.settings == settings_key()
+        and not state.person
+        and not state.requirement
     )
-
-
-def _forget_marks(marks: Sequence[sa.Row[tuple[int, str, str]]]) -> None:
-    """Delete the marks as read: one renewed meanwhile (by a transaction whose
-    evidence the reader could not see) stays for the next settle."""
-    key = sa.tuple_(PENDING.c.staff_id, PENDING.c.requirement_kind, PENDING.c.token)
-    for start in range(0, len(marks), CHUNK):
-        part = marks[start : start + CHUNK]
-        db_session().execute(PENDING.delete().where(key.in_([tuple(row) for row in part])))

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+import smattest.due.marks as due_marks
 import smattest.verify as hashformat
 
 from ..db import utcnow
@@ -211,7 +212,9 @@ def lock_chain(*, fresh: bool = True) -> ChainHead:
         ).one_or_none()
     else:
         session.execute(take)
-        head = session.get(ChainHead, 1, populate_existing=True)
+        # A locking read: MariaDB's consistent read would show the transaction's
+        # snapshot when the UPDATE changed nothing (the same updated_at, to the second).
+        head = session.get(ChainHead, 1, populate_existing=True, with_for_update=True)
     if head is None:
         raise RuntimeError("smattest_chain_head has no row: run 'flask smattest db upgrade'.")
     return head
@@ -240,7 +243,9 @@ def link(
     Unless ``prepared`` (see :func:`prepare`), first fills in who and what the
     row is about as they are now (``known`` when the caller read them already,
     so nothing is queried under the chain's lock) and seals its personal
-    fields; then hashes it.
+    fields; then hashes it. The append is the one place evidence marks its person's
+    due dates stale (:func:`smattest.due.marks.evidence_appended`): the mark
+    commits with the row.
     """
     if not prepared:
         prepare(row, known)
@@ -248,4 +253,7 @@ def link(
     row.prev_hash = head.last_hash
     row.record_hash = record_hash(row)
     head.last_seq, head.last_hash = row.chain_seq, row.record_hash
-    current_smattest.db.session.add(row)
+    session = current_smattest.db.session
+    session.add(row)
+    if not isinstance(row, IdentityLink):  # an id change moves no due date by itself
+        due_marks.evidence_appended(session(), row)

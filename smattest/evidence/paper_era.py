@@ -28,6 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+import smattest.due.upkeep as due_upkeep
 import smattest.evidence.chain as evidence
 
 from ..models import (
@@ -244,7 +245,8 @@ def apply(data: bytes, *, actor: str, filename: str = "upload.csv") -> Plan:
     """Import the file whole, in one transaction, or raise :class:`PaperEraError`.
 
     The file is checked again while the chain is locked, so evidence recorded
-    since a preview is never imported a second time.
+    since a preview is never imported a second time. After the commit the
+    due-date table is settled for everyone imported (:func:`smattest.due.upkeep.settle`).
     """
     session = current_smattest.db.session
     head = evidence.lock_chain()
@@ -285,4 +287,7 @@ def apply(data: bytes, *, actor: str, filename: str = "upload.csv") -> Plan:
     except BaseException:
         session.rollback()
         raise
+    # Every row marked its person; the import settles them in bulk now, so that HR's
+    # next look finds the due-date table ready rather than doing it.
+    due_upkeep.settle()
     return plan

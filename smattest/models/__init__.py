@@ -18,7 +18,7 @@ Tables are prefixed ``smattest_`` and sit on smattest's own ``MetaData``
 
 from .audiences import AudienceChange
 from .courses import Course, CourseSection, CourseVersion, Question, QuizAttempt
-from .due import DueDate, DuePending, DueState, TrendWeek
+from .due import DueDate, DuePending, DueRequirementPending, DueState, TrendWeek
 from .evidence import (
     Attestation,
     AtTheTime,
@@ -55,6 +55,7 @@ __all__ = [
     "DraftApproval",
     "DueDate",
     "DuePending",
+    "DueRequirementPending",
     "DueState",
     "Exemption",
     "ExemptionEnd",

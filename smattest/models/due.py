@@ -1,9 +1,10 @@
 """The due-date table: each person's position per requirement, kept for the HR pages.
 
-Not evidence: a cache of the rule (:mod:`smattest.compliance`), rebuilt from
-the evidence at any time and checked against it by ``flask smattest
-compliance check``. :mod:`smattest.due` keeps it, in the same transaction as
-every change that moves a due date.
+Not evidence: a cache of the rule (:mod:`smattest.rule.compliance`), rebuilt
+from the evidence at any time and checked against it by ``flask smattest
+compliance check``. A change that moves due dates leaves a mark in the same
+transaction (:mod:`smattest.due.marks`); a settle, in a transaction of its own,
+works the marked rows out again (:mod:`smattest.due.upkeep`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ class DueDate(Base):
     """One active person in a requirement's audience: their due date and exemption.
 
     The status on a day is a comparison with that day (see
-    :meth:`smattest.compliance.Position.on`), so counts, filters and the
+    :meth:`smattest.rule.standing.Position.on`), so counts, filters and the
     "most overdue" order are SQL over this table.
     """
 
@@ -29,10 +30,11 @@ class DueDate(Base):
         sa.Index("ix_smattest_due_requirement", "requirement_kind", "requirement_id", "due_on"),
     )
 
-    #: A staff row deleted (a duplicate merged by a relink) takes its rows with it.
-    staff_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("smattest_staff.id", ondelete="CASCADE"), primary_key=True
-    )
+    #: The person (:class:`~smattest.models.Staff`). No foreign key, on purpose: checking
+    #: one would lock the person's row (InnoDB) while a settle writes, and a settle that
+    #: waits on people a roster import holds is how the two deadlocked. A deleted person's
+    #: rows go with them (:mod:`smattest.due.marks`), and a rebuild keeps no stray row.
+    staff_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     requirement_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     requirement_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     #: The rule's due date had they no exemption.
@@ -48,11 +50,12 @@ class DueDate(Base):
 class DuePending(Base):
     """A person whose rows of one kind a committed change moved, not yet worked out again.
 
-    Written instead of the rows themselves by a transaction that appends
-    evidence (a signature, a completion, an exemption), so that signing, which
-    the whole agency does at once, costs one small insert. Committed with the
-    evidence; every read of the table (:func:`smattest.due.ready`) works off
-    what is pending first, many people at a time.
+    Written, instead of the rows themselves, by the transaction that appends
+    evidence about them (a signature, a completion, an exemption) or changes
+    them (the roster), so that signing, which the whole agency does at once,
+    costs one small upsert. Committed with the change; the next settle
+    (:func:`smattest.due.upkeep.settle`) works off what is pending, many people
+    at a time, and deletes only the marks it read.
     """
 
     __tablename__ = "smattest_due_pending"
@@ -61,7 +64,24 @@ class DuePending(Base):
         sa.ForeignKey("smattest_staff.id", ondelete="CASCADE"), primary_key=True
     )
     requirement_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
-    #: Renewed by each transaction that marks the person again (:func:`smattest.due.mark_pending`).
+    #: Renewed by each transaction that marks the person again (:mod:`smattest.due.marks`):
+    #: a settle that read an older token deletes nothing, and the mark stays for the next.
+    token: Mapped[str] = mapped_column(sa.String(32))
+
+
+class DueRequirementPending(Base):
+    """A requirement whose rows a committed change moved (a version, an audience, a
+    retirement), or ``("*", 0)``: everyone's (a bulk statement on a watched table).
+
+    Like :class:`DuePending`, committed with the change and worked off by the next settle;
+    a change never rewrites the table itself, so it never waits on the table's locks.
+    """
+
+    __tablename__ = "smattest_due_pending_requirement"
+
+    requirement_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    requirement_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: As :attr:`DuePending.token`.
     token: Mapped[str] = mapped_column(sa.String(32))
 
 
@@ -71,13 +91,14 @@ class DueState(Base):
     Rows stay true from day to day until a dated change (a version taking
     effect, an audience or placement from a day, a retirement) falls between
     that day and today, or the rule's settings change: then the table is
-    rebuilt on the next read.
+    rebuilt by the next settle. Every settle takes this row's lock first, so
+    settles never interleave.
     """
 
     __tablename__ = "smattest_due_state"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    #: None: never built, or marked stale by a change made outside an app.
+    #: None: never built.
     computed_on: Mapped[dt.date | None] = mapped_column(sa.Date)
     #: The settings the due dates depend on (time zone, new-hire days).
     settings: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")

@@ -126,7 +126,7 @@ def upcoming_for(staff: Staff, policy: Policy | None = None) -> list[Upcoming]:
         query = query.where(PolicyVersion.policy_id == policy.id)
     found = []
     for version in session.scalars(query):
-        standing = compliance.standing_for(
+        standing = compliance.standing(
             staff, POLICY, version.policy_id, as_of=version.effective_date
         )
         found.append(

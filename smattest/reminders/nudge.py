@@ -28,8 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-import smattest.due.sql as due_sql
-import smattest.due.upkeep as due
+import smattest.due.read as due_read
 import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
 import smattest.reports.selection as selection
@@ -40,9 +39,8 @@ from ..db import utcnow
 from ..mail import address_problem
 from ..models import HREvent, Staff
 from ..proxies import current_smattest
-from ..reports.dashboard import requirement_key
 from ..reports.people_table import PeopleFilter
-from ..timeutil import to_local
+from ..timeutil import local_today, to_local
 from .delivery import Delivery
 from .outbox import REMINDERS, session
 from .receipts import check_configuration
@@ -54,13 +52,6 @@ IS_NUDGE = REMINDERS.c.stage == NUDGE
 def today(now: dt.datetime | None = None) -> dt.date:
     """The agency's day at ``now``: a nudge's cycle."""
     return to_local(now or utcnow()).date()
-
-
-def _owing(requirements: Sequence[compliance.Requirement], day: dt.date) -> sa.CompoundSelect[int]:
-    """People due soon or overdue on any of ``requirements`` on ``day`` (the due-date table's)."""
-    soon = due_sql.with_status(compliance.DUE_SOON, requirements, day)
-    late = due_sql.with_status(compliance.OVERDUE, requirements, day)
-    return sa.union(sa.select(soon.c.staff_id), sa.select(late.c.staff_id))
 
 
 def _reminded_today(now: dt.datetime) -> sa.Select[int]:
@@ -99,50 +90,64 @@ class NudgePreview:
         return self.owing - self.reminded_today - self.no_email
 
 
-def _relevant(
-    flt: PeopleFilter, requirements: Sequence[compliance.Requirement]
-) -> list[compliance.Requirement]:
-    if flt.requirement:
-        return [r for r in requirements if requirement_key(r) == flt.requirement]
-    return list(requirements)
-
-
 def _chosen(
     flt: PeopleFilter,
     now: dt.datetime,
     requirements: Sequence[compliance.Requirement] | None = None,
-) -> tuple[NudgePreview, sa.Select[int]]:
-    """The preview of a nudge for ``flt``, and the select of the people it reaches."""
+    *,
+    with_ids: bool = False,
+) -> tuple[NudgePreview, list[int]]:
+    """The preview of a nudge for ``flt``, and (``with_ids``) the people it reaches.
+
+    Over the due-date table, one statement for the preview (and one for the ids);
+    when the table does not answer, from the evidence (:mod:`smattest.reports.selection`).
+    """
     if requirements is None:
         requirements = compliance.requirements()
-    day = due.ready()
-    matched = selection.matching_ids(flt, requirements, day=day).subquery()
-    owing = _owing(_relevant(flt, requirements), day).subquery()
+    day = local_today()
+    with due_read.table_view(day) as view:
+        if view is not None:
+            matched_q, owing_q = selection.queries(flt, requirements, day)
+            return _counted(view, matched_q.subquery(), owing_q.subquery(), now, with_ids)
+    found = selection.selected(flt, requirements)
+    reminded: set[int] = set()
+    emails: dict[int, str | None] = {}
+    for start in range(0, len(found.owing), CHUNK):
+        chunk = found.owing[start : start + CHUNK]
+        reminded.update(
+            session().scalars(_reminded_today(now).where(REMINDERS.c.staff_id.in_(chunk)))
+        )
+        emails.update(
+            session().execute(sa.select(Staff.id, Staff.email).where(Staff.id.in_(chunk)))
+        )
+    no_email = {i for i in found.owing if i not in reminded and not (emails.get(i) or "").strip()}
+    preview = NudgePreview(len(found.matched), len(found.owing), len(reminded), len(no_email))
+    ids = [i for i in found.owing if i not in reminded and i not in no_email]
+    return preview, ids if with_ids else []
+
+
+#: People per statement when the evidence answers (a database's limit on parameters).
+CHUNK = 1000
+
+
+def _counted(
+    view: Any, matched: sa.Subquery, owing: sa.Subquery, now: dt.datetime, with_ids: bool
+) -> tuple[NudgePreview, list[int]]:
     reminded = _reminded_today(now).subquery()
-    owe = (
-        sa.select(Staff.id, Staff.email)
-        .join(matched, matched.c.id == Staff.id)
-        .where(Staff.id.in_(sa.select(owing.c.staff_id)))
-        .subquery()
-    )
+    owe = sa.select(Staff.id, Staff.email).join(owing, owing.c.id == Staff.id).subquery()
     was_reminded = owe.c.id.in_(sa.select(reminded.c.staff_id))
     no_email = sa.or_(owe.c.email.is_(None), sa.func.trim(owe.c.email) == "")
     count = sa.func.count
-    row = (
-        session()
-        .execute(
-            sa.select(
-                sa.select(count()).select_from(matched).scalar_subquery(),
-                count(),
-                count(sa.case((was_reminded, 1))),
-                count(sa.case((sa.and_(sa.not_(was_reminded), no_email), 1))),
-            ).select_from(owe)
-        )
-        .one()
-    )
-    preview = NudgePreview(*row)
+    row = view.execute(
+        sa.select(
+            sa.select(count()).select_from(matched).scalar_subquery(),
+            count(),
+            count(sa.case((was_reminded, 1))),
+            count(sa.case((sa.and_(sa.not_(was_reminded), no_email), 1))),
+        ).select_from(owe)
+    ).one()
     chosen = sa.select(owe.c.id).where(sa.not_(was_reminded), sa.not_(no_email))
-    return preview, chosen
+    return NudgePreview(*row), list(view.scalars(chosen)) if with_ids else []
 
 
 def preview_nudge(
@@ -193,14 +198,13 @@ def plan_nudges(
     """
     now = now or utcnow()
     day = today(now)
-    preview, chosen = _chosen(flt, now)
+    preview, ids = _chosen(flt, now, with_ids=True)
     if expected is not None and preview.to_remind != expected:
         session().rollback()
         raise NudgeChanged(
             f"The list changed: {preview.to_remind} people would be reminded now, not "
             f"{expected}. Nothing was sent: check the numbers and confirm again."
         )
-    ids = list(session().scalars(chosen))
     token = str(uuid.uuid4())
     rows = [
         {
@@ -308,12 +312,14 @@ def _send(rows: list[sa.Row[Any]], token: str, now: dt.datetime, report: NudgeRe
             sa.select(Staff.id, Staff.full_name, Staff.email, Staff.active).where(Staff.id.in_(ids))
         )
     }
-    fresh = due_sql.people(ids, requirements, day)
+    fresh: dict[int, list[compliance.Standing]] = {}
+    for row, standing in due_read.standings(requirements, day, staff_ids=ids, evidence=True):
+        fresh.setdefault(row.id, []).append(standing)
     with Delivery(REMINDERS, token, now) as delivery:
         for index, row in enumerate(rows):
             person = people[row.staff_id]
             # (Inside the delivery: its link context builds the requirements' links.)
-            items = messages.owed(list(fresh.get(row.staff_id, {}).values()), day)
+            items = messages.owed(fresh.get(row.staff_id, []), day)
             if row.cycle_due != day:
                 delivery.skip(row, "the day it was asked for has passed")
                 continue

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-import smattest.due.sql as due_sql
+import smattest.due.read as due_read
 import smattest.people.tree as tree
 import smattest.reminders.announce as announce
 import smattest.reminders.messages as messages
@@ -127,21 +127,30 @@ class ReminderRun:
 
     @property
     def standings(self) -> dict[tuple[str, int], dict[int, compliance.Standing]]:
-        """Everyone's standing for each requirement: from the due-date table for today.
+        """Everyone's standing for each requirement on the run's day, by (kind, id) then
+        staff id (:func:`smattest.due.read.standings`: from the due-date table for today).
 
-        The people it picks are checked against the evidence again before any
-        mail goes out (:meth:`_standings_of`).
+        What the run plans from it is checked against the evidence itself before
+        any mail goes out (:meth:`_rechecked`).
         """
         if self._standings is None:
-            self._standings = due_sql.everyone(self.requirements, self.today)
+            self._standings = due_read.by_requirement(self.requirements, self.today)
         return self._standings
 
-    def _standings_of(
+    def _rechecked(
         self, staff_ids: Iterable[int]
     ) -> dict[int, dict[tuple[str, int], compliance.Standing]]:
-        """Fresh standings of some people, by person then requirement (for the re-check):
-        what they signed or completed since the run planned counts."""
-        return due_sql.people(sorted(staff_ids), self.requirements, self.today)
+        """A batch's people's standings worked out again from the evidence itself, by person
+        then requirement: what they signed or completed since the run planned counts, and a
+        stale row of the due-date table never mails nor escalates anyone."""
+        found: dict[int, dict[tuple[str, int], compliance.Standing]] = {}
+        ids = sorted(staff_ids)
+        for row, standing in due_read.standings(self.requirements, self.today, staff_ids=ids,
+                                                evidence=True):  # fmt: skip
+            found.setdefault(row.id, {})[(standing.requirement.kind, standing.requirement.id)] = (
+                standing
+            )
+        return found
 
     # -- planning ----------------------------------------------------------------------------
 
@@ -223,7 +232,7 @@ class ReminderRun:
                 sa.select(Staff.id, Staff.full_name, Staff.email).where(Staff.id.in_(ids))
             )
         }
-        fresh = self._standings_of(ids)
+        fresh = self._rechecked(ids)
         with Delivery(REMINDERS, self.token, self.now) as delivery:
             mails: list[tuple[Any, list[sa.Row[Any]], list[compliance.Standing]]] = []
             for staff_id, group in groupby(rows, key=lambda row: row.staff_id):
@@ -270,7 +279,7 @@ class ReminderRun:
                 )
             )
         }
-        fresh = self._standings_of(ids)
+        fresh = self._rechecked(ids)
         lines = tree.managers_above(sorted(ids))
         with Delivery(REMINDERS, self.token, self.now) as delivery:
             by_manager: dict[str, list[teams.Escalated]] = defaultdict(list)

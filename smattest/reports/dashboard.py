@@ -1,10 +1,12 @@
 """What HR sees about many people at once: counts by requirement, status and department.
 
 Today's counts are one grouped query over the due-date table
-(:mod:`smattest.due.sql`), which :mod:`smattest.due.upkeep` keeps with the rule of
-:mod:`smattest.rule.compliance`; a past day (``as_of``) is worked out from the
-evidence, one statement per requirement. Either way the dashboard costs the
-same number of SQL statements for 100 people as for 50,000.
+(:mod:`smattest.due.sql`, in the session :func:`smattest.due.read.table_view`
+gives), which :mod:`smattest.due.upkeep` settles with the rule of
+:mod:`smattest.rule.compliance`; a past day (``as_of``), or a table that cannot
+be settled, is worked out from the evidence, one statement per requirement.
+Either way the dashboard costs the same number of SQL statements for 100
+people as for 50,000.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
+import smattest.due.read as due_read
 import smattest.due.sql as due_sql
-import smattest.due.upkeep as due
 import smattest.rule.compliance as compliance
 
 from ..models import Staff
@@ -96,25 +99,31 @@ def summary(as_of: dt.date | None = None) -> list[RequirementSummary]:
     """Per requirement in force, the count and share of each status among active staff.
 
     Departments are sorted by name; people with none are grouped as "No
-    department". Today's counts are one grouped query over the due-date table
-    (:mod:`smattest.due.sql`); a past day is worked out from the evidence.
+    department". When the due-date table answers for the day
+    (:func:`smattest.due.read.table_view`: today, settled), one grouped
+    query over it (:mod:`smattest.due.sql`); otherwise (a past day) worked out
+    from the evidence.
     """
-    found = compliance.requirements(as_of)
+    day = as_of or local_today()
+    found = compliance.requirements(day)
     if not found:
         return []
-    if as_of is None or as_of == local_today():
-        return _from_table(found, due.ready())
+    with due_read.table_view(day) as view:
+        if view is not None:
+            return _from_table(view, found, day)
     session = current_smattest.db.session
     department_of = dict(
         session.execute(sa.select(Staff.id, Staff.department).where(Staff.active)).all()
     )
+    groups: dict[tuple[str, int], dict[str | None, list[str]]] = {}
+    for row, standing in due_read.standings(found, day, evidence=True):
+        key = (standing.requirement.kind, standing.requirement.id)
+        by_department = groups.setdefault(key, {})
+        by_department.setdefault(department_of.get(row.id) or None, []).append(standing.status)
     summaries = []
     for requirement in found:
-        standings = compliance.standings(requirement, as_of=as_of)
-        groups: dict[str | None, list[str]] = {}
-        for staff_id, standing in standings.items():
-            groups.setdefault(department_of.get(staff_id) or None, []).append(standing.status)
-        tallies = {name: _tally(statuses) for name, statuses in groups.items()}
+        by_department = groups.get((requirement.kind, requirement.id), {})
+        tallies = {name: _tally(statuses) for name, statuses in by_department.items()}
         summaries.append(_summary(requirement, tallies))
     return summaries
 
@@ -126,9 +135,11 @@ def _tally(statuses: Sequence[str]) -> dict[str, int]:
     return tally
 
 
-def _from_table(found: Sequence[Requirement], day: dt.date) -> list[RequirementSummary]:
+def _from_table(
+    view: Session, found: Sequence[Requirement], day: dt.date
+) -> list[RequirementSummary]:
     tallies: dict[tuple[str, int], dict[str | None, dict[str, int]]] = {}
-    for kind, requirement_id, department, status, people in due_sql.counts(day):
+    for kind, requirement_id, department, status, people in due_sql.counts(view, day):
         by_department = tallies.setdefault((kind, requirement_id), {})
         tally = by_department.setdefault(department or None, dict.fromkeys(STATUSES, 0))
         tally[status] += people

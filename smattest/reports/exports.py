@@ -34,8 +34,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-import smattest.due.sql as due_sql
-import smattest.due.upkeep as due
+import smattest.due.read as due_read
 import smattest.rule.compliance as compliance
 
 from ..models import (
@@ -195,8 +194,8 @@ def status_rows(as_of: dt.date | None = None) -> Iterator[tuple[str, ...]]:
 
     Requirement by requirement, one streamed query each, sorted by department
     and name, so neither the statements nor the memory grow with the number of
-    people: today's from the due-date table (:func:`smattest.due.sql.stream`),
-    a past day's from the evidence (:func:`smattest.rule.compliance.stream_standings`).
+    people: from :func:`smattest.due.read.standings` (today's from the due-date
+    table when it answers, a past day's from the evidence).
     """
     today = local_today()
     day = as_of or today
@@ -204,29 +203,25 @@ def status_rows(as_of: dt.date | None = None) -> Iterator[tuple[str, ...]]:
     details = (Staff.external_id, Staff.full_name, Staff.email, Staff.department,
                Staff.manager_email)  # fmt: skip
     order = (sa.func.coalesce(Staff.department, ""), Staff.full_name, Staff.id)
-    from_table = day == today and due.ready() == day
     on, n = day.isoformat(), neutralise
-    for requirement in compliance.requirements(day):
-        found = (
-            due_sql.stream(requirement, day, columns=details, order_by=order, batch=BATCH)
-            if from_table
-            else compliance.stream_standings(
-                requirement, day, where=listed, columns=details, order_by=order, batch=BATCH
-            )
+    found = due_read.standings(compliance.requirements(day), day, where=listed, columns=details,
+                               order_by=order, batch=BATCH)  # fmt: skip
+    described: dict[tuple[str, int], tuple[str, ...]] = {}
+    for person, standing in found:
+        r = standing.requirement
+        what = described.get((r.kind, r.id)) or described.setdefault(
+            (r.kind, r.id), (r.kind, n(r.slug), n(r.title), str(r.current_number))
         )
-        what = (requirement.kind, n(requirement.slug), n(requirement.title),
-                str(requirement.current_number))  # fmt: skip
-        for person, standing in found:
-            status, due_date, done_at = standing.status, standing.due_date, standing.done_at
-            exempt = status == compliance.EXEMPT
-            yield (
-                on, n(person.external_id), n(person.full_name), n(person.email or ""),
-                n(person.department or ""), n(person.manager_email or ""),
-                person.hire_date.isoformat() if person.hire_date else "", *what, status,
-                "" if exempt or due_date is None else due_date.isoformat(),
-                str(standing.days_overdue), utc_iso(done_at) if done_at else "",
-                (due_date.isoformat() if due_date else "open-ended") if exempt else "",
-            )  # fmt: skip
+        status, due_date, done_at = standing.status, standing.due_date, standing.done_at
+        exempt = status == compliance.EXEMPT
+        yield (
+            on, n(person.external_id), n(person.full_name), n(person.email or ""),
+            n(person.department or ""), n(person.manager_email or ""),
+            person.hire_date.isoformat() if person.hire_date else "", *what, status,
+            "" if exempt or due_date is None else due_date.isoformat(),
+            str(standing.days_overdue), utc_iso(done_at) if done_at else "",
+            (due_date.isoformat() if due_date else "open-ended") if exempt else "",
+        )  # fmt: skip
 
 
 def status_csv(as_of: dt.date | None = None) -> Iterator[str]:

@@ -4,26 +4,30 @@ Filters are conditions on :class:`~smattest.models.Staff` (a department, a
 group, a manager, a name search, a manager's own team); statuses and the
 "most overdue" order are SQL over the due-date table (:mod:`smattest.due.sql`),
 so a page costs the same number of SQL statements for 100 people as for 50,000.
+When the table does not answer (:func:`smattest.due.read.table_view`), the
+same page is worked out from the evidence, person by person.
 The counts HR's dashboard shows are in :mod:`smattest.reports.dashboard`; what a
 filter selects past one page (every id, counts per status) in :mod:`.selection`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
+import smattest.due.read as due_read
 import smattest.due.sql as due_sql
-import smattest.due.upkeep as due
 
 from ..models import Staff
 from ..proxies import current_smattest
 from ..rule.compliance import LABELS, OVERDUE, Requirement, Standing
 from ..rule.membership import SEPARATOR, split_groups
+from ..timeutil import local_today
 from .dashboard import NO_DEPARTMENT, STATUSES, no_department, requirement_key
 
 #: Beyond any roster (and within every database's integers): a bigger page is a typo.
@@ -258,33 +262,22 @@ def people_page(
     read for the page's people only. A fixed number of statements, whatever
     the head count.
     """
-    session = current_smattest.db.session
-    day = due.ready()
+    day = local_today()
     condition = condition_of(flt, scope)
     keys = {requirement_key(r): r for r in requirements}
     relevant = [keys[flt.requirement]] if flt.requirement else list(requirements)
     present = sa.true() if flt.left else Staff.active
     matching = present if condition is None else sa.and_(present, condition)
-    joined: sa.FromClause = Staff.__table__
-    order = _order(flt.sort)
-    if flt.sort == "overdue":
-        # Most overdue first: the earliest due date past, then everyone else, by name.
-        late = due_sql.overdue_since(relevant, day)
-        if flt.status == OVERDUE:
-            joined = joined.join(late, late.c.staff_id == Staff.id)
+    with due_read.table_view(day) as view:
+        if view is not None:
+            total, query = _matches(view, flt, relevant, matching, day)
+            rows = view.execute(query.limit(page_size).offset((flt.page - 1) * page_size)).all()
         else:
-            joined = joined.outerjoin(late, late.c.staff_id == Staff.id)
-        order = [sa.case((late.c.since.is_(None), 1), else_=0), late.c.since, *order]
-    if flt.status and not (flt.sort == "overdue" and flt.status == OVERDUE):
-        having = due_sql.with_status(flt.status, relevant, day)
-        joined = joined.join(having, having.c.staff_id == Staff.id)
-    total = session.execute(
-        sa.select(sa.func.count()).select_from(joined).where(matching)
-    ).scalar_one()
-    query = _roster(matching).select_from(joined).order_by(*order)
-    rows = session.execute(query.limit(page_size).offset((flt.page - 1) * page_size)).all()
-    page_ids = [row.id for row in rows]
-    found = due_sql.standings_of(page_ids, list(requirements), day)
+            total, rows = _matches_from_evidence(flt, relevant, matching, day, page_size)
+        page_ids = [row.id for row in rows]
+        found = due_read.by_requirement(
+            requirements, day, staff_ids=page_ids, view=view, evidence=view is None
+        )
     standings = {requirement_key(r): found[(r.kind, r.id)] for r in requirements}
     relevant_keys = [requirement_key(r) for r in relevant]
     people = []
@@ -304,6 +297,58 @@ def people_page(
             )
         )
     return PeoplePage(people, total, flt.page, page_size, list(requirements))
+
+
+def _matches(
+    view: Session,
+    flt: PeopleFilter,
+    relevant: Sequence[Requirement],
+    matching: sa.SQLColumnExpression[bool],
+    day: dt.date,
+) -> tuple[int, sa.Select[*tuple[Any, ...]]]:
+    """How many people match, and the query of their roster rows in order: SQL over the table."""
+    joined: sa.FromClause = Staff.__table__
+    order = _order(flt.sort)
+    if flt.sort == "overdue":
+        # Most overdue first: the earliest due date past, then everyone else, by name.
+        late = due_sql.overdue_since(relevant, day)
+        if flt.status == OVERDUE:
+            joined = joined.join(late, late.c.staff_id == Staff.id)
+        else:
+            joined = joined.outerjoin(late, late.c.staff_id == Staff.id)
+        order = [sa.case((late.c.since.is_(None), 1), else_=0), late.c.since, *order]
+    if flt.status and not (flt.sort == "overdue" and flt.status == OVERDUE):
+        having = due_sql.with_status(flt.status, relevant, day)
+        joined = joined.join(having, having.c.staff_id == Staff.id)
+    total = view.execute(
+        sa.select(sa.func.count()).select_from(joined).where(matching)
+    ).scalar_one()
+    return total, _roster(matching).select_from(joined).order_by(*order)
+
+
+def _matches_from_evidence(
+    flt: PeopleFilter,
+    relevant: Sequence[Requirement],
+    matching: sa.SQLColumnExpression[bool],
+    day: dt.date,
+    page_size: int,
+) -> tuple[int, list[sa.Row[*tuple[Any, ...]]]]:
+    """The same as :func:`_matches`, one page of rows, worked out from the evidence."""
+    roster = current_smattest.db.session.execute(_roster(matching).order_by(*_order(flt.sort)))
+    rows = {row.id: row for row in roster}
+    statuses: dict[int, set[str]] = {}
+    since: dict[int, dt.date] = {}
+    for row, standing in due_read.standings(relevant, day, where=matching, evidence=True):
+        statuses.setdefault(row.id, set()).add(standing.status)
+        if standing.status == OVERDUE and standing.due_date is not None:
+            since[row.id] = min(since.get(row.id, standing.due_date), standing.due_date)
+    found = [
+        staff_id for staff_id in rows if not flt.status or flt.status in statuses.get(staff_id, ())
+    ]
+    if flt.sort == "overdue":  # a stable sort keeps the name order among equals
+        found.sort(key=lambda staff_id: (staff_id not in since, since.get(staff_id, day)))
+    start = (flt.page - 1) * page_size
+    return len(found), [rows[staff_id] for staff_id in found[start : start + page_size]]
 
 
 def _roster(

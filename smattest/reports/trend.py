@@ -5,7 +5,7 @@ the dashboard's (:func:`smattest.reports.dashboard.summary`, the due-date
 table). A past day's are what ``flask smattest report status --as-of DAY``
 lists for it (:func:`smattest.reports.exports.status_rows`): the same people
 (the active roster, less anyone hired after the day) and the same rule, asked
-through :func:`smattest.rule.compliance.stream_standings` with the evidence
+through :func:`smattest.rule.compliance.standings` with the evidence
 recorded by the end of that day. Nothing here re-implements the rule.
 
 A past day costs one pass over the roster per requirement (seconds at 50,000
@@ -239,8 +239,7 @@ def counts_on(day: dt.date) -> dict[tuple[str, int], dict[str, int]]:
     found = {}
     for requirement in compliance.requirements(day):
         tally = dict.fromkeys(STATUSES, 0)
-        standings = compliance.stream_standings(requirement, day, where=listed_on(day),
-                                                order_by=())  # fmt: skip
+        standings = compliance.standings(requirement, day, where=listed_on(day), order_by=())
         for _, standing in standings:
             tally[standing.status] += 1
         found[(requirement.kind, requirement.id)] = tally

@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+import smattest.due.upkeep as due_upkeep
+
 from ..db import utcnow
 from ..models import HREvent, Staff
 from ..proxies import current_smattest
@@ -245,7 +247,8 @@ def apply(
     """Carry out a plan in one transaction and record one HR event.
 
     New people are inserted and changed people updated with one executemany
-    per :data:`CHUNK` rows; nobody is deleted. Sends ``roster_imported`` with
+    per :data:`CHUNK` rows; nobody is deleted. Then settles the due-date table
+    (:func:`smattest.due.upkeep.settle`: a rebuild). Sends ``roster_imported`` with
     ``result=plan`` after the commit. Raises :class:`RosterError` (and changes
     nothing) when the staff table changed in a way that clashes meanwhile.
     """
@@ -299,6 +302,8 @@ def apply(
                 "changed: run the import again"
             ]
         ) from None
+    # Core statements on the staff table marked everyone: settled now, in bulk.
+    due_upkeep.settle()
     send_after_commit(roster_imported, current_app_object(), result=plan)
     return plan
 

@@ -41,15 +41,18 @@ wider audience) is due no sooner than ``SMATTEST_NEW_HIRE_DAYS`` after the day
 they joined, as if hired then; someone outside it owes nothing and keeps
 their evidence.
 
-Everything here works for one person and, with one query per requirement, for
-every person at once: pages, exports and reminders all ask this module.
+Everything here works for one person (:func:`standing`, :func:`person_standings`)
+and, with one query per requirement, for every person at once (:func:`standings`
+on a day, :func:`positions` whatever the day). Pages, exports and reminders ask it
+through :func:`smattest.due.read.standings`, which answers today's from the
+due-date table when it can.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -199,7 +202,8 @@ def position(
     record: Record | None = None,
     entered: dt.date | None = None,
 ) -> Position:
-    """The rule's :class:`Position` for one person (arguments as for :func:`evaluate`)."""
+    """The rule's :class:`Position` for one person, whatever the day (arguments as for
+    :func:`evaluate`, which gives the :class:`Standing` on a day)."""
     record = record or Record(done_at, done_at, None)
     due = due_date(requirement, hire_date, record, settings, entered)
     if exemption_until is False:
@@ -208,30 +212,6 @@ def position(
 
 
 def standings(
-    requirement: Requirement,
-    staff: Iterable[Staff] | None = None,
-    as_of: dt.date | None = None,
-    *,
-    where: sa.SQLColumnExpression[bool] | None = None,
-    staff_ids: Sequence[int] | None = None,
-) -> dict[int, Standing]:
-    """Every active person's standing for ``requirement``, by staff id.
-
-    One query whatever the number of people (see :func:`stream_standings`).
-    ``staff`` narrows to given people; ``where`` narrows with a condition on
-    :class:`Staff` columns instead (a department, a manager, a name search),
-    so a filter over 50,000 people never becomes a list of 50,000 ids;
-    ``staff_ids`` narrows to given people by id (a page, a batch of mails)
-    and reads only their evidence. ``as_of`` looks back at a past day using the
-    evidence recorded by then.
-    """
-    if staff is not None:
-        staff_ids = [p.id for p in staff]
-    found = stream_standings(requirement, as_of, where=where, staff_ids=staff_ids)
-    return {row.id: standing for row, standing in found}
-
-
-def stream_standings(
     requirement: Requirement,
     as_of: dt.date | None = None,
     *,
@@ -243,22 +223,28 @@ def stream_standings(
 ) -> Iterator[tuple[sa.Row[Any], Standing]]:
     """Every active person in its audience: their standing for ``requirement``, one at a time.
 
-    The same rule and evidence as :func:`standings`, from one streamed query
-    (the roster joined to each person's latest evidence and widest
-    exemption), so memory stays flat for any roster. Yields the row of extra
-    ``columns`` (e.g. ``Staff.full_name``) with the standing, in ``order_by``
-    order; ``where`` narrows as for :func:`standings`, and ``staff_ids`` to
-    given people (their evidence only is read).
+    One streamed query whatever the number of people (the roster joined to
+    each person's latest evidence and widest exemption), so memory stays flat
+    for any roster. Yields the person's row (``id`` and the extra ``columns``,
+    e.g. ``Staff.full_name``) with the standing, in ``order_by`` order.
+    ``where`` narrows with a condition on :class:`Staff` columns (a
+    department, a manager, a name search), so a filter over 50,000 people
+    never becomes a list of 50,000 ids; ``staff_ids`` narrows to given people
+    (a page, a batch of mails) and reads only their evidence. ``as_of`` looks
+    back at a past day using the evidence recorded by then.
+
+    The rule from the evidence, always: readers of today's statuses ask
+    :func:`smattest.due.read.standings`, which may answer from the due-date table.
     """
     today = as_of or local_today()
     soon = current_app.config["SMATTEST_DUE_SOON_DAYS"]
-    found = stream_positions(requirement, today, where=where, staff_ids=staff_ids,
-                             columns=columns, order_by=order_by, batch=batch)  # fmt: skip
+    found = positions(requirement, today, where=where, staff_ids=staff_ids,
+                      columns=columns, order_by=order_by, batch=batch)  # fmt: skip
     for row, where_now in found:
         yield row, where_now.on(requirement, today, soon)
 
 
-def stream_positions(
+def positions(
     requirement: Requirement,
     day: dt.date,
     *,
@@ -269,7 +255,7 @@ def stream_positions(
     batch: int = 1000,
 ) -> Iterator[tuple[sa.Row[Any], Position]]:
     """Every active person in the audience on ``day``: their :class:`Position`, from the
-    evidence recorded by the end of ``day`` (arguments as for :func:`stream_standings`)."""
+    evidence recorded by the end of ``day`` (arguments as for :func:`standings`)."""
     until = end_of_day_utc(day)
     done = counting.last_done_query(requirement, until, staff_ids).subquery()
     covering = counting.exemptions_query(requirement, day, until, staff_ids).subquery()
@@ -324,7 +310,7 @@ def stream_positions(
             yield row, found
 
 
-def standing_for(
+def standing(
     staff: Staff, kind: str, requirement_id: int, as_of: dt.date | None = None
 ) -> Standing | None:
     """One person's standing for one requirement (a policy and a course may share an id),
@@ -333,16 +319,19 @@ def standing_for(
         return None
     listing = policy_requirements(as_of) if kind == POLICY else course_requirements(as_of)
     requirement = next((r for r in listing if r.id == requirement_id), None)
-    return standings(requirement, [staff], as_of).get(staff.id) if requirement else None
+    return _one(requirement, staff, as_of) if requirement else None
 
 
-def standing_of(staff: Staff, as_of: dt.date | None = None) -> list[Standing]:
+def _one(requirement: Requirement, staff: Staff, as_of: dt.date | None) -> Standing | None:
+    found = standings(requirement, as_of, staff_ids=[staff.id])
+    return next((standing for _, standing in found), None)
+
+
+def person_standings(staff: Staff, as_of: dt.date | None = None) -> list[Standing]:
     """One person's standing for every requirement, most urgent first."""
     if not staff.active:
         return []
-    found = [
-        standings(requirement, [staff], as_of).get(staff.id) for requirement in requirements(as_of)
-    ]
+    found = [_one(requirement, staff, as_of) for requirement in requirements(as_of)]
     return sorted(
         (s for s in found if s is not None),
         key=lambda s: (URGENCY[s.status], s.due_date or dt.date.max, s.requirement.title),

@@ -71,7 +71,9 @@ def end_of_day_utc(day: dt.date) -> dt.datetime:
 
 
 #: Where a session keeps the listings it read, until its transaction ends or a
-#: flush changes a policy, course, version or audience (see :mod:`smattest.due.watch`).
+#: flush changes a policy, course, version or audience (see :mod:`smattest.due.marks`).
+#: A settle of the due-date table runs in a session of its own, so a listing a
+#: reader cached before a concurrent change never reaches the table.
 LISTINGS = "smattest.rule.requirements"
 
 

@@ -58,7 +58,7 @@ class Position:
     an exemption covered the day it was worked out, until ``exempt_until``
     (its last day; None: open-ended). The status on any later day, until
     something recorded or scheduled changes, is :meth:`on` that day:
-    :mod:`smattest.due.upkeep` keeps these in a table for the HR pages (:func:`status_on`).
+    the due-date table keeps these for the HR pages (:mod:`smattest.due`, :func:`status_on`).
     """
 
     staff_id: int

@@ -47,7 +47,7 @@ def course(slug: str) -> ResponseReturnValue:
     """The newest version's sections, then the way into the quiz (or when it reopens)."""
     course = _course_or_404(slug)
     staff = current_staff()
-    standing = compliance.standing_for(staff, COURSE, course.id)
+    standing = compliance.standing(staff, COURSE, course.id)
     return render_template(
         "smattest/course.html",
         course=course,

@@ -26,7 +26,7 @@ def index() -> ResponseReturnValue:
         staff=staff,
         is_manager=is_manager(staff),
         is_hr=is_hr(current_user),
-        standings=compliance.standing_of(staff),
+        standings=compliance.person_standings(staff),
         upcoming=upcoming_for(staff) if staff.active else [],
         receipts=receipts_of(staff),
         completions=completions_of(staff),
@@ -46,7 +46,7 @@ def receipt(number: int) -> ResponseReturnValue:
         abort(404)
     owed = [
         s
-        for s in compliance.standing_of(staff)
+        for s in compliance.person_standings(staff)
         if s.status in (compliance.OVERDUE, compliance.DUE_SOON)
     ]
     return render_template(

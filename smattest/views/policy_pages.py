@@ -36,7 +36,7 @@ def policies() -> ResponseReturnValue:
     """Every policy in force, with the signed-in person's status for each."""
     standing = {
         s.requirement.id: s
-        for s in compliance.standing_of(current_staff())
+        for s in compliance.person_standings(current_staff())
         if s.requirement.kind == POLICY
     }
     return render_template(
@@ -72,7 +72,7 @@ def _render_policy(policy: Policy, form: AttestForm, status: int = 200) -> Respo
             version=version,
             statement=statement(policy, version),
             form=form,
-            standing=(standing := compliance.standing_for(staff, POLICY, policy.id)),
+            standing=(standing := compliance.standing(staff, POLICY, policy.id)),
             staff=staff,
             not_required=staff.active and standing is None and policy.retired_on is None,
             upcoming=upcoming_for(staff, policy) if staff.active else [],

@@ -105,7 +105,7 @@ def team_member(staff_id: int) -> ResponseReturnValue:
         "smattest/team_member.html",
         person=person,
         their_manager=boss or person.manager_email,
-        standings=compliance.standing_of(person),
+        standings=compliance.person_standings(person),
         signed=receipts_of(person),
         completed=completions_of(person),
         **_context(manager),

@@ -129,7 +129,7 @@ def seed() -> None:
         f"Today, {today.isoformat()}:"
     )
     for requirement in requirements(today):
-        counts = Counter(s.status for s in standings(requirement, as_of=today).values())
+        counts = Counter(s.status for _, s in standings(requirement, today))
         click.echo(
             f"  {requirement.title}: "
             + ", ".join(f"{counts[status]} {LABELS[status].lower()}" for status in STATUSES)

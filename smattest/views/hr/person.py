@@ -56,7 +56,7 @@ def _staff_or_404(staff_id: int) -> Staff:
 def hr_person(staff_id: int) -> ResponseReturnValue:
     """One person's details, status per requirement and everything recorded about them."""
     staff = _staff_or_404(staff_id)
-    standings = compliance.standing_of(staff)
+    standings = compliance.person_standings(staff)
     session = current_smattest.db.session
     lockouts = {}
     for standing in standings:
