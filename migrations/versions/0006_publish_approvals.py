@@ -3,7 +3,7 @@
 One row per HR user approving a draft's text; a save of the draft removes
 them, publishing or discarding the draft removes them with it.
 
-Revision ID: 0011_publish_approvals
+Revision ID: 0006_publish_approvals
 Revises: 0005_due_dates
 Create Date: 2026-12-07 05:30:00
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 import smattest.db
 
-revision = "0011_publish_approvals"
+revision = "0006_publish_approvals"
 down_revision = "0005_due_dates"
 branch_labels = None
 depends_on = None

@@ -5,16 +5,16 @@ table no longer rewrites the due-date table in its own transaction: it leaves
 a row here (``*``/0 for everyone), settled by the next settle, as a person's
 change leaves one in ``smattest_due_pending``.
 
-Revision ID: 0006_due_marks
-Revises: 0011_trend_weeks
+Revision ID: 0008_due_marks
+Revises: 0007_trend_weeks
 Create Date: 2026-12-07 05:40:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_due_marks"
-down_revision = "0011_trend_weeks"
+revision = "0008_due_marks"
+down_revision = "0007_trend_weeks"
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@
 A cache of ``report status --as-of`` counts, never evidence: empty after this
 migration, filled by the dashboard's trend job or the trend export.
 
-Revision ID: 0011_trend_weeks
-Revises: 0011_publish_approvals
+Revision ID: 0007_trend_weeks
+Revises: 0006_publish_approvals
 Create Date: 2026-12-07 05:40:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import smattest.db
 
-revision = "0011_trend_weeks"
-down_revision = "0011_publish_approvals"
+revision = "0007_trend_weeks"
+down_revision = "0006_publish_approvals"
 branch_labels = None
 depends_on = None
 

@@ -5,16 +5,16 @@ outbox rows of stage ``nudge``, one per person per day by the outbox's unique
 key; ``requested_by`` names who asked, for the reminders log. Empty for every
 other row.
 
-Revision ID: 0010_nudges
-Revises: 0006_due_marks
+Revision ID: 0009_nudges
+Revises: 0008_due_marks
 Create Date: 2026-12-07 06:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_nudges"
-down_revision = "0006_due_marks"
+revision = "0009_nudges"
+down_revision = "0008_due_marks"
 branch_labels = None
 depends_on = None
 
