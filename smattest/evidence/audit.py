@@ -30,6 +30,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -345,7 +346,7 @@ def _checkpoint_problems(
 
 
 #: When each kind of evidence row was recorded.
-_RECORDED_AT = {
+_RECORDED_AT: dict[Any, Any] = {
     Attestation: Attestation.attested_at,
     TrainingCompletion: TrainingCompletion.completed_at,
     Exemption: Exemption.granted_at,
