@@ -12,6 +12,9 @@ What :func:`verify` checks, in one fresh transaction:
 - **The signed texts.** The SHA-256 of every policy version's text is
   recomputed and compared with what the version and every attestation of it
   recorded; the same for every course version's content and its completions.
+  The HTML stored beside each text and course section is rendered again from
+  its Markdown and compared: pages never serve the stored copy, but an edited
+  one is named.
 - **Exemptions.** The end shown on each exemption is its chained end.
 - **The checkpoint log.** Every checkpoint smattest logged (``audit
   checkpoint``) still lies on the chain: one beyond the head means the newest
@@ -34,6 +37,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
+
+import smattest.markdown as markdown
 
 from ..db import utcnow
 from ..models import (
@@ -229,6 +234,14 @@ def _walk(last_seq: int, last_hash: str, wanted: dict[int, str]) -> tuple[int, s
     return count, previous_hash, ""
 
 
+def _rendering_problem(label: str) -> str:
+    return (
+        f"{label}: its stored HTML (body_html) is not the rendering of its Markdown: the "
+        "HTML was edited. Pages never show it: people read the rendering of the hashed "
+        "Markdown."
+    )
+
+
 def text_problems() -> list[str]:
     """Every policy version whose text, or whose evidence, no longer matches its SHA-256."""
     session = current_smattest.db.session
@@ -237,13 +250,15 @@ def text_problems() -> list[str]:
     labels: dict[int, str] = {}
     versions = session.execute(
         sa.select(PolicyVersion.id, Policy.slug, PolicyVersion.number,
-                  PolicyVersion.body_markdown, PolicyVersion.text_sha256)
+                  PolicyVersion.body_markdown, PolicyVersion.text_sha256, PolicyVersion.body_html)
         .join(Policy, Policy.id == PolicyVersion.policy_id)
         .order_by(Policy.slug, PolicyVersion.number)
         .execution_options(yield_per=50)
     )  # fmt: skip
-    for version_id, slug, number, body, recorded in versions:
+    for version_id, slug, number, body, recorded, stored_html in versions:
         labels[version_id] = f"policy {slug} version {number}"
+        if stored_html != markdown.render(body):
+            found.append(_rendering_problem(labels[version_id]))
         actual[version_id] = hashlib.sha256(body.encode("utf-8")).hexdigest()
         if actual[version_id] != recorded:
             found.append(
@@ -282,6 +297,11 @@ def _course_problems() -> list[str]:
     ).all()
     for version in versions:
         labels[version.id] = f"course {version.course.slug} version {version.number}"
+        found += [
+            _rendering_problem(f"{labels[version.id]}, section {section.position}")
+            for section in version.sections
+            if section.body_html != markdown.render(section.body_markdown)
+        ]
         actual[version.id] = stored_sha256(version)
         if version.stored_sha256 is not None and actual[version.id] != version.stored_sha256:
             found.append(
