@@ -8,8 +8,6 @@ show. Each attack is named, and changes nobody's status.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 import sqlalchemy as sa
 
