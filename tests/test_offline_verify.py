@@ -186,8 +186,7 @@ def test_a_missing_column_is_named_with_the_line(export, tmp_path):
 
     assert result.returncode == 2
     assert result.stderr == (
-        f"{cut}, line 1: the header has no column prev_hash: is this smattest's evidence "
-        "export?\n"
+        f"{cut}, line 1: the header has no column prev_hash: is this smattest's evidence export?\n"
     )
 
 
