@@ -6,7 +6,7 @@ until then, who keep reading the browser's language (pages) and
 ``SMATTEST_DEFAULT_LOCALE`` (mails).
 
 Revision ID: 0014_languages
-Revises: 0009_nudges
+Revises: 0013_signature_once
 Create Date: 2026-12-07 14:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_languages"
-down_revision = "0009_nudges"
+down_revision = "0013_signature_once"
 branch_labels = None
 depends_on = None
 
