@@ -120,6 +120,7 @@ def policy_changes(slug: str) -> ResponseReturnValue:
         old=old,
         new=new,
         versions=in_force,
+        current=_in_force(policy),
         comparison=compare_rendered(old.body_markdown, new.body_markdown),
     )
 
