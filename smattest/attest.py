@@ -416,7 +416,11 @@ def _latest_of_version(staff_id: int, version_id: int) -> sa.Select[int]:
 
 def _signature_problem(staff: Staff, signature: str, *, on_behalf: bool) -> str | None:
     """What is wrong with a signature, or None: it must be the name on record; with none on
-    record, a name (never an email). Said to the person, or to HR ``on_behalf`` of them."""
+    record, a name (never an email); never with marks that disguise it (smattest.text).
+    Said to the person, or to HR ``on_behalf`` of them."""
+    hidden = text.signature_problem("The signature", signature)
+    if hidden:
+        return hidden
     if has_name(staff):
         if normalise_name(signature) == normalise_name(staff.full_name):
             return None
