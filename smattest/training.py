@@ -31,9 +31,7 @@ from .timeutil import local_today, to_local
 _random = random.SystemRandom()
 
 #: A second submission of one attempt (a double click, the back button).
-ALREADY_SUBMITTED = lazy_gettext(
-    "This attempt was already submitted. Start a new attempt to try again."
-)
+ALREADY_SUBMITTED = lazy_gettext("This attempt was already submitted. Start a new attempt to try again.")  # noqa: E501  # fmt: skip
 
 
 class QuizError(ValueError):
@@ -217,27 +215,19 @@ def start_attempt(staff: Staff, course: Course) -> QuizAttempt:
 
 def lockout_message(locked: Lockout) -> str:
     """What a person who has used the day's attempts reads: when it reopens, whom to ask."""
-    opens = to_local(locked.opens_at)
+    opens, contact = to_local(locked.opens_at), current_app_object().config["SMATTEST_HELP_CONTACT"]
     used = ngettext(
         "You have used today's %(num)s attempt at this quiz.",
         "You have used today's %(num)s attempts at this quiz.",
         locked.allowed,
     )
-    return " ".join(
-        (
-            used,
-            gettext(
-                "The next attempt opens at %(time)s on %(day)s.",
-                time=f"{opens:%H:%M}",
-                day=format_date(opens.date()),
-            ),
-            gettext("Until then, re-read the sections named in your last result."),
-            gettext(
-                "If you are stuck, ask %(contact)s.",
-                contact=current_app_object().config["SMATTEST_HELP_CONTACT"],
-            ),
-        )
-    )
+    when = {"time": f"{opens:%H:%M}", "day": format_date(opens.date())}
+    return " ".join((
+        used,
+        gettext("The next attempt opens at %(time)s on %(day)s.", **when),
+        gettext("Until then, re-read the sections named in your last result."),
+        gettext("If you are stuck, ask %(contact)s.", contact=contact),
+    ))  # fmt: skip
 
 
 def course_version_of(attempt: QuizAttempt) -> CourseVersion:
