@@ -131,8 +131,12 @@ def test_a_new_module_must_be_given_a_layer(copy_of_smattest):
     assert "smattest.newcomer" in lint.stdout
 
 
-#: "Modules of roughly 100-400 lines": past this, split the module by subject.
-MAX_MODULE_LINES = 400
+#: A module holds one subject. Past about 500 lines, read it again: if it holds two
+#: subjects, split it by subject; if it is one subject (the rule, the chain's audit),
+#: name it in ONE_SUBJECT with the reason rather than cut it in two by size.
+MAX_MODULE_LINES = 500
+#: Modules read past the limit and kept whole: path -> why it is one subject.
+ONE_SUBJECT: dict[str, str] = {}
 
 
 def test_no_module_outgrows_one_subject():
@@ -140,8 +144,12 @@ def test_no_module_outgrows_one_subject():
         str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines())
         for path in (ROOT / "smattest").rglob("*.py")
     }
-    too_long = {path: lines for path, lines in sizes.items() if lines > MAX_MODULE_LINES}
-    assert not too_long, f"split these by subject: {too_long}"
+    too_long = {
+        path: lines
+        for path, lines in sizes.items()
+        if lines > MAX_MODULE_LINES and path not in ONE_SUBJECT
+    }
+    assert not too_long, f"past {MAX_MODULE_LINES} lines, split these by subject: {too_long}"
 
 
 def test_only_the_extension_may_import_the_cli(copy_of_smattest):
