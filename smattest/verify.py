@@ -259,7 +259,10 @@ def check_file(path: str, checkpoints: Iterable[tuple[int, str]] = ()) -> tuple[
 #: A v2 checkpoint: the head's position and hash, and the Merkle root over 1..position.
 CHECKPOINT_ROOT = re.compile(r"position=(\d+)\s+hash=([0-9a-f]{64})\s+root=([0-9a-f]{64})")
 #: A consistency proof between the trees of two checkpoints, as ``audit checkpoint`` prints it.
-CONSISTENCY = re.compile(r"smattest-consistency v1 from=(\d+) to=(\d+) path=([0-9a-f,]*)")
+#: (An email may wrap the path after its commas: an SMTP line holds 998 characters.)
+CONSISTENCY = re.compile(
+    r"smattest-consistency v1 from=(\d+) to=(\d+) path=((?:[0-9a-f]{64}(?:,\s*(?=[0-9a-f]))?)*)"
+)
 #: The ``proof`` member of a receipt's proof.json.
 INCLUSION_PROOF = "smattest-inclusion-proof v1"
 
@@ -353,7 +356,7 @@ def consistency_line(size1: int, size2: int, proof: list[bytes]) -> str:
 
 
 def _hashes(text: str, what: str) -> list[bytes]:
-    found = [h for h in text.split(",") if h]
+    found = [h.strip() for h in text.split(",") if h.strip()]
     if not all(re.fullmatch(r"[0-9a-f]{64}", h) for h in found):
         raise ProofError(f"{what} holds something other than 64-hex-digit hashes")
     return [bytes.fromhex(h) for h in found]

@@ -137,7 +137,8 @@ def take() -> Taken:
         if consistency:
             body += (
                 "This checkpoint extends the previous one; the proof (RFC 9162):\n"
-                f"{consistency}\n\n"
+                + consistency.replace(",", ",\n    ")  # SMTP lines hold 998 characters
+                + "\n\n"
             )
         if problem:
             body += f"WARNING: {problem}\n\n"
