@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh clone (Python 3.11+):
 #   make demo   virtualenv, install, migrate, seed, then the demo at http://127.0.0.1:5000
+#               (make demo PORT=5222 serves on another port; the emailed links follow)
 #   make test   virtualenv, install, Chromium for the browser tests, ruff (lint + format
 #               check), import contracts, mypy --strict, the documentation site (warnings
 #               are errors), the full test suite on every core (pytest-xdist)
@@ -8,7 +9,11 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-DEMO   := $(BIN)/flask --app examples/intranet/intranet
+PORT   ?= 5000
+# Links in the demo's mails point at the port it serves on, unless SMATTEST_BASE_URL
+# is already set in the environment.
+DEMO   := SMATTEST_BASE_URL=$${SMATTEST_BASE_URL:-http://127.0.0.1:$(PORT)} \
+          $(BIN)/flask --app examples/intranet/intranet
 
 # The browser tests drive the system's Chromium (Playwright cannot download
 # browsers on locked-down machines). On Debian/Ubuntu `make test` installs the
@@ -27,7 +32,7 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 demo: $(BIN)/.installed
 	$(DEMO) smattest db upgrade
 	$(DEMO) intranet seed
-	$(DEMO) run --host 127.0.0.1 --port 5000
+	$(DEMO) run --host 127.0.0.1 --port $(PORT)
 
 test: $(BIN)/.installed chromium lint docs
 	$(BIN)/pytest -n auto

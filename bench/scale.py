@@ -31,6 +31,7 @@ Times of pages are medians of several requests through Werkzeug's test client
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import signal
 import socket
@@ -456,6 +457,39 @@ def first_look_after_import(app, size: int) -> list[Row]:
     return [Row(what, _ms(first), _ms(floor), _ratio(first, floor), note)]
 
 
+#: A hostile file is answered within this, in a page under HOSTILE_PAGE bytes (issue 24).
+HOSTILE_TARGET = 2.0
+HOSTILE_PAGE = 100_000
+
+
+def hostile_files(app, size: int) -> list[Row]:
+    """5 MB hostile uploads, each refused: the time to the refusal and the page's size."""
+    hr = app.test_client()
+    hr.post(f"/login/{seed.hr_user_id(size)}")
+    five = 5 * 1024 * 1024 - 1024
+    wide = "employee_id,email,full_name," + ",".join(f"c{n}" for n in range(900_000))
+    cases = (
+        ("roster", "roster", "a roster header of 5 MB, ~900,000 columns", wide[:five]),
+        ("roster", "roster", "a roster of 5 MB of bad rows",
+         "employee_id,email,full_name,hire_date\n" + "x,x,not-a-date\n" * (five // 15)),
+        ("evidence/import", "evidence", "a paper-era file of 5 MB of bad rows",
+         "employee_id,kind,slug,version,done_on,source\n" + "x,x,not-a-date\n" * (five // 15)),
+    )  # fmt: skip
+    rows = []
+    for path, field, what, text in cases:
+        data = text.encode()
+        start = time.perf_counter()
+        response = hr.post(f"/compliance/hr/{path}", data={field: (io.BytesIO(data), "h.csv")},
+                           content_type="multipart/form-data")  # fmt: skip
+        page = response.get_data()
+        took = time.perf_counter() - start
+        assert response.status_code == 400, (what, response.status_code)
+        verdict = "ok" if took < HOSTILE_TARGET and len(page) < HOSTILE_PAGE else "OVER TARGET"
+        note = f"{len(data) / 1e6:.1f} MB file; page {len(page) / 1000:.0f} kB; {verdict}"
+        rows.append(Row(what, _ms(took), f"{HOSTILE_TARGET:.0f} s target", "—", note))
+    return rows
+
+
 def _split(people: list[int], first: int) -> tuple[list[int], list[int]]:
     return people[:first], people[first:]
 
@@ -464,7 +498,7 @@ def _split(people: list[int], first: int) -> tuple[list[int], list[int]]:
 
 
 #: The parts of the table, in the order they run (``--only`` picks some).
-PARTS = ("pages", "export", "due", "signing", "sending", "evidence", "import")
+PARTS = ("pages", "export", "due", "signing", "sending", "evidence", "import", "hostile")
 
 
 def run(
@@ -500,6 +534,7 @@ def run(
                  lambda size=size: sending(app) + receipts(app) if size <= mail_up_to else []),
                 ("evidence", lambda size=size: ten_times_evidence(app, size, repeats)),
                 ("import", lambda size=size: first_look_after_import(app, size)),
+                ("hostile", lambda size=size: hostile_files(app, size)),
             ):  # fmt: skip
                 if name not in only:
                     continue

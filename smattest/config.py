@@ -132,6 +132,30 @@ def _is_emails(value: Any) -> bool:
     )
 
 
+#: Directives a policy of the host's own may start with, besides any ``*-src``.
+_CSP_DIRECTIVES = (
+    "base-uri",
+    "block-all-mixed-content",
+    "form-action",
+    "frame-ancestors",
+    "report-to",
+    "report-uri",
+    "require-trusted-types-for",
+    "sandbox",
+    "trusted-types",
+    "upgrade-insecure-requests",
+)
+
+
+def _is_content_security_policy(value: Any) -> bool:
+    if value is None or value in ("default", "strict"):
+        return True
+    if not isinstance(value, str) or "\n" in value or "\r" in value or not value.strip():
+        return False
+    first = value.split()[0]
+    return first.endswith("-src") or first in _CSP_DIRECTIVES
+
+
 SETTINGS: dict[str, Setting] = {
     "SMATTEST_URL_PREFIX": Setting(
         "/compliance",
@@ -312,6 +336,19 @@ SETTINGS: dict[str, Setting] = {
         "Referrer-Policy and Cache-Control: no-store with smattest's own pages (never "
         "the host's, never replacing a header already set). Turn off only when the "
         "host sets its own on every response.",
+    ),
+    "SMATTEST_CONTENT_SECURITY_POLICY": Setting(
+        "default",
+        "'default', 'strict', a Content-Security-Policy of your own (a string with at least "
+        "one directive), or None",
+        _is_content_security_policy,
+        "The Content-Security-Policy on smattest's pages. Every page is rendered inside your "
+        "layout, so this header governs your layout too. 'default' restricts nothing your "
+        "layout draws: frame-ancestors 'self'; object-src 'none'; base-uri 'self'. 'strict' "
+        "adds default-src 'self', which blocks inline <style> and <script>: choose it only if "
+        "your layout has none. A string of your own is sent as it is; None sends no policy. "
+        "A policy your app already set on the response (for example with Flask-Talisman) is "
+        "never replaced.",
     ),
     "SMATTEST_SMTP_TIMEOUT": Setting(
         30,

@@ -15,9 +15,12 @@ a signal after commit.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 
 import sqlalchemy as sa
+from flask import current_app
 
 import smattest.evidence.chain as evidence
 import smattest.rule.compliance as compliance
@@ -136,18 +139,41 @@ def grant(
 ) -> Exemption:
     """Exempt ``staff`` from one requirement from now through ``until`` (None: open-ended).
 
+    :func:`grant_all` with one requirement; see there.
+    """
+    (exemption,) = grant_all(staff, [(kind, requirement_id)], reason, until, granted_by)
+    return exemption
+
+
+def grant_all(
+    staff: Staff,
+    requirements: Sequence[tuple[str, int]],
+    reason: str,
+    until: dt.date | None,
+    granted_by: str,
+) -> list[Exemption]:
+    """Exempt ``staff`` from each of ``requirements`` (``(kind, id)`` pairs) at once.
+
+    One decision, one reason, one last day: each requirement gets its own
+    exemption row in the evidence chain (each can be ended on its own later),
+    all in one transaction: every one is recorded, or none is.
     ``until`` is the last day covered and may be today, not earlier.
-    ``granted_by`` is the host user id of the HR person. Records the
-    exemption and an ``exemption.grant`` HR event in one transaction, then
-    sends ``exemption_granted``. Raises :class:`ExemptionError`, recording
-    nothing, when the requirement is unknown or not in force, the reason is
-    blank or too long, ``until`` has passed, the person is inactive, they are
-    already exempt from this requirement, or the HR person is exempting
-    themselves (another HR person must).
+    ``granted_by`` is the host user id of the HR person. Records an
+    ``exemption.grant`` HR event per requirement in the same transaction, then
+    sends ``exemption_granted`` for each. Raises :class:`ExemptionError`,
+    recording nothing, when no requirement is given, one is unknown or not in
+    force, the reason is blank or too long, ``until`` has passed, the person
+    is inactive, they are already exempt from one of them, or the HR person is
+    exempting themselves (another HR person must).
     """
     session = current_smattest.db.session
     reason = (reason or "").strip()
-    requirement = requirement_in_force(kind, requirement_id)
+    wanted = list(dict.fromkeys(requirements))  # each once, in the order given
+    if not wanted:
+        raise ExemptionError(
+            "Choose at least one policy or course to exempt them from.", field="requirement"
+        )
+    found = [requirement_in_force(kind, requirement_id) for kind, requirement_id in wanted]
     problem = reason_problem(reason)
     if problem:
         raise ExemptionError(problem, field="reason")
@@ -169,38 +195,47 @@ def grant(
             "Nothing was recorded."
         )
     staff_id = staff.id
+    name = staff.full_name
     # Own the chain's head (as every evidence append does), so two HR people
     # granting at once cannot both pass the check below; reads after it see
     # the other's grant (MariaDB's snapshot starts after the lock).
     head = evidence.lock_chain()
-    existing = active_exemption(staff_id, kind, requirement_id)
-    if existing is not None:
-        session.rollback()
-        raise ExemptionError(
-            f"{staff.full_name} is already exempt from the {requirement.title} "
-            f"{describe_until(existing.until)}; end it first."
-        )
-    exemption = Exemption(
-        staff_id=staff_id,
-        requirement_kind=kind,
-        requirement_id=requirement_id,
-        reason=reason,
-        until=until,
-        granted_by=granted_by,
-        granted_at=utcnow(),
-    )
-    evidence.link(head, exemption)
-    session.add(
-        HREvent(
-            actor=granted_by,
-            action="exemption.grant",
+    for (kind, requirement_id), requirement in zip(wanted, found, strict=True):
+        existing = active_exemption(staff_id, kind, requirement_id)
+        if existing is not None:
+            session.rollback()
+            raise ExemptionError(
+                f"{name} is already exempt from the {requirement.title} "
+                f"{describe_until(existing.until)}; end it first"
+                + (" or leave it out. Nothing was recorded." if len(wanted) > 1 else "."),
+                field="requirement",
+            )
+    granted = []
+    now = utcnow()
+    for (kind, requirement_id), requirement in zip(wanted, found, strict=True):
+        exemption = Exemption(
             staff_id=staff_id,
-            detail=f"Exempt from the {requirement.title} {describe_until(until)}: {reason}",
+            requirement_kind=kind,
+            requirement_id=requirement_id,
+            reason=reason,
+            until=until,
+            granted_by=granted_by,
+            granted_at=now,
         )
-    )
+        evidence.link(head, exemption)
+        session.add(
+            HREvent(
+                actor=granted_by,
+                action="exemption.grant",
+                staff_id=staff_id,
+                detail=f"Exempt from the {requirement.title} {describe_until(until)}: {reason}",
+            )
+        )
+        granted.append(exemption)
     session.commit()
-    send_after_commit(exemption_granted, current_app_object(), exemption=exemption)
-    return exemption
+    for exemption in granted:
+        send_after_commit(exemption_granted, current_app_object(), exemption=exemption)
+    return granted
 
 
 def end(exemption: Exemption, ended_by: str, reason: str | None = None) -> Exemption:
@@ -264,6 +299,42 @@ def end(exemption: Exemption, ended_by: str, reason: str | None = None) -> Exemp
     session.refresh(exemption)
     send_after_commit(exemption_ended, current_app_object(), exemption=exemption)
     return exemption
+
+
+def owed_once_ended(exemption: Exemption) -> str:
+    """What the person will owe once ``exemption`` ends today, in the rule's words.
+
+    The rule's due date had they no exemption (:class:`~smattest.rule.standing.Position`),
+    read as the status today: HR sees it before confirming the end, and again
+    in the message after it.
+    """
+    today = local_today()
+    kind, requirement_id = exemption.requirement_kind, exemption.requirement_id
+    listing = (
+        compliance.policy_requirements() if kind == POLICY else compliance.course_requirements()
+    )
+    requirement = next((r for r in listing if r.id == requirement_id), None)
+    title = requirement.title if requirement else requirement_title(kind, requirement_id)
+    staff = current_smattest.db.session.get(Staff, exemption.staff_id)
+    name = staff.full_name if staff else "They"
+    if requirement is None or staff is None or not staff.active:
+        return f"{name} will owe nothing for the {title}: it is not in force for them."
+    found = compliance.positions(requirement, today, staff_ids=[staff.id])
+    position = next((where for _, where in found), None)
+    if position is None:
+        return f"{name} will owe nothing for the {title}: they are not in its audience."
+    soon = current_app.config["SMATTEST_DUE_SOON_DAYS"]
+    owed = dataclasses.replace(position, exempt=False).on(requirement, today, soon)
+    due = owed.due_date or today
+    if owed.status == compliance.OVERDUE:
+        days = owed.days_overdue
+        return (
+            f"{name} will be overdue at once: the {title} was due on {_day(due)}, "
+            f"{days} day{'s' if days != 1 else ''} ago, and reminders resume."
+        )
+    days = (due - today).days
+    when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+    return f"{name} will owe the {title} by {_day(due)} ({when}), and reminders resume."
 
 
 def get_exemption(exemption_id: int) -> Exemption | None:

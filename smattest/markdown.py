@@ -7,6 +7,8 @@ future parser option or plugin let something through.
 
 from __future__ import annotations
 
+import functools
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -25,6 +27,18 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 def render(text: str) -> str:
     """Render Markdown ``text`` to HTML that is safe to show as-is."""
     return clean(parser.render(text))
+
+
+@functools.lru_cache(maxsize=256)
+def rendered(text: str) -> str:
+    """What people read of a hashed Markdown ``text``: :func:`render`, cached in the process.
+
+    Pages show this, never a stored rendering: the Markdown is what the
+    evidence fingerprints (its SHA-256), so what people read is derived from
+    what was hashed. The cache is keyed by the text itself (a published text
+    never changes, so a version is rendered once per process).
+    """
+    return render(text)
 
 
 def clean(

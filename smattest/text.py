@@ -66,6 +66,16 @@ def markdown_problem(field: str, source: str | None) -> str | None:
     return None
 
 
+#: How much of a value a problem message quotes: enough to find it in a file.
+QUOTED = 60
+
+
+def quoted(value: object) -> str:
+    """``value``'s repr cut to :data:`QUOTED` characters: a message never echoes a whole cell."""
+    shown = repr(value)
+    return shown if len(shown) <= QUOTED else shown[: QUOTED - 1] + "…"
+
+
 def _message(field: str, char: str, position: int) -> str:
     return (
         f"{field} contains an invisible or direction-changing character "

@@ -67,6 +67,12 @@ INTEGERS = {"seq", "record_id", "version", "chain_seq", "staff_id", "policy_vers
 #: The checkpoint form: in a checkpoint line, a receipt, or an email that quotes either.
 CHECKPOINT = re.compile(r"position=(\d+)\s+hash=([0-9a-f]{64})")
 CHAIN_HEAD = "chain_head"
+#: The export's columns every row needs (format-2 rows need their own too, see row_hash).
+COLUMNS = (
+    "seq", "kind", "record_id", "staff_id", "version_id", "at_utc", "method", "signature",
+    "score", "quiz_attempt_id", "reason", "recorded_by", "ip_address", "user_agent", "sha256",
+    "prev_hash", "record_hash",
+)  # fmt: skip
 
 
 def utc_text(moment: dt.datetime) -> str:
@@ -126,6 +132,10 @@ def format_2_hash(fields: Mapping[str, Any]) -> str:
 # --- The export file ---------------------------------------------------------------------
 
 
+class Unreadable(ValueError):
+    """The export or a checkpoint file cannot be read; the message says which, and where."""
+
+
 def _cell(text: str, name: str) -> Any:
     """A CSV cell as stored: empty is None, one leading quote removed, integers parsed."""
     if text == "":
@@ -133,6 +143,9 @@ def _cell(text: str, name: str) -> Any:
     if text.startswith("'"):
         text = text[1:]
     if name in INTEGERS:
+        if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 30):
+            shown = text if len(text) <= 30 else text[:29] + "…"
+            raise ValueError(f"column {name}: {shown!r} is not a whole number")
         return int(text)
     return text
 
@@ -141,8 +154,25 @@ def read_rows(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """The export's rows as dicts of stored values, with their line numbers."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
-        for row in reader:
-            yield reader.line_num, {name: _cell(text or "", name) for name, text in row.items()}
+        line = 1
+        try:
+            missing = [name for name in COLUMNS if name not in (reader.fieldnames or ())]
+            if missing:
+                raise Unreadable(
+                    f"{path}, line 1: the header has no column {', '.join(missing)}: "
+                    "is this smattest's evidence export?"
+                )
+            for row in reader:
+                line = reader.line_num
+                try:
+                    cells = {name: _cell(text or "", name) for name, text in row.items()}
+                except ValueError as error:
+                    raise Unreadable(f"{path}, line {line}: {error}.") from None
+                yield line, cells
+        except csv.Error as error:
+            raise Unreadable(f"{path}, line {line + 1}: not valid CSV ({error}).") from None
+        except UnicodeDecodeError:
+            raise Unreadable(f"{path}, after line {line}: not UTF-8 text.") from None
 
 
 def row_hash(row: Mapping[str, Any]) -> str:
@@ -205,8 +235,14 @@ def checkpoint_texts(arguments: Iterable[str]) -> list[str]:
         if CHECKPOINT.search(argument):
             texts.append(argument)
             continue
-        with open(argument, encoding="utf-8", errors="replace") as handle:
-            texts.append(handle.read())
+        try:
+            with open(argument, encoding="utf-8", errors="replace") as handle:
+                texts.append(handle.read())
+        except OSError as error:
+            raise Unreadable(
+                f"cannot read the checkpoint file {argument}: {error.strerror or error}; "
+                "give a file of checkpoints or a line 'position=N hash=H'."
+            ) from None
     return texts
 
 
@@ -226,7 +262,14 @@ def check_file(path: str, checkpoints: Iterable[tuple[int, str]] = ()) -> tuple[
             return False, f"{where}: expected position {expected}; a row is missing or moved."
         if (row["prev_hash"] or "") != previous:
             return False, f"{where}: does not link to the row before it."
-        if row_hash(row) != row["record_hash"]:
+        try:
+            digest = row_hash(row)
+        except KeyError as error:
+            raise Unreadable(
+                f"{path}, {where}: the header has no column {error.args[0]}, which a "
+                f"format-{row.get('format') or 1} {row['kind']} row needs."
+            ) from None
+        if digest != row["record_hash"]:
             return False, f"{where}: its contents no longer match its record hash."
         seen[row["seq"]] = previous = row["record_hash"]
         expected += 1
@@ -524,6 +567,9 @@ def main(argv: list[str] | None = None) -> int:
     except ProofError as error:
         print(f"FAILED: {error}.")
         return 1
+    except Unreadable as error:
+        print(error, file=sys.stderr)
+        return 2
     except (OSError, KeyError, TypeError, ValueError, csv.Error) as error:
         what = "evidence file" if args.consistency is None else "proof"
         print(f"cannot read the {what}: {error!r}", file=sys.stderr)

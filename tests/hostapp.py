@@ -44,7 +44,8 @@ def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id))
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None, *, before_mount=None) -> Flask:
+    """The host app; ``before_mount(app)`` runs before smattest is mounted (another extension)."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY="test",
@@ -57,6 +58,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     db.init_app(app)
     login_manager.init_app(app)
+    if before_mount is not None:
+        before_mount(app)
     smattest.init_app(app, db=db)
 
     @app.get("/login")

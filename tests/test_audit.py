@@ -16,7 +16,7 @@ def test_intact_chain_verifies_with_count_and_head(signed, runner):
     result = runner.invoke(args=["smattest", "audit", "verify"])
 
     assert result.exit_code == 0
-    assert result.output == f"OK: 4 evidence rows, head {signed[-1].record_hash}\n"
+    assert result.stdout == f"OK: 4 evidence rows, head {signed[-1].record_hash}\n"
 
 
 def test_empty_chain_verifies(app, runner):

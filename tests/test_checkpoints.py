@@ -72,6 +72,8 @@ def test_a_rewritten_chain_passes_plain_verify_but_not_a_checkpoint_or_receipt(
     receipt.write_text(signed["Cy Three"])  # Cy kept the receipt page (position 3)
 
     rewrite_without(2)
+    # smattest's own checkpoint log names it (below); the insider empties the log too.
+    sql("DELETE FROM smattest_checkpoint")
 
     plain = runner.invoke(args=["smattest", "audit", "verify"])
     assert plain.exit_code == 0 and plain.output.startswith("OK: 2 evidence rows")
@@ -206,3 +208,75 @@ def test_the_scheduler_takes_the_checkpoint_daily_after_the_reminders(signed, ap
     assert names.index("audit-checkpoint") > names.index("reminders")
     assert "audit-checkpoint" in weekend and "reminders" not in weekend
     assert [c.position for c in hostapp.db.session.scalars(sa.select(Checkpoint))] == [3, 3]
+
+
+# --- The checkpoint log in the database (issue 22, item 6) -------------------
+
+
+def truncate_to(position: int) -> None:
+    """The insider's cut: delete the newest rows and move the head back, by SQL."""
+    kept = hostapp.db.session.scalar(
+        sa.select(Attestation.record_hash).where(Attestation.chain_seq == position)
+    )
+    sql("DELETE FROM smattest_attestation WHERE chain_seq > :p", p=position)
+    sql("UPDATE smattest_chain_head SET last_seq = :p, last_hash = :h", p=position, h=kept)
+
+
+@all_databases
+def test_cutting_the_newest_rows_is_named_by_the_checkpoint_log(signed, runner, freeze):
+    freeze("2026-03-02T20:00:00+00:00")
+    assert runner.invoke(args=["smattest", "audit", "checkpoint"]).exit_code == 0
+
+    truncate_to(1)
+
+    result = runner.invoke(args=["smattest", "audit", "verify"])
+    assert result.exit_code == 1
+    assert "FAILED: smattest's checkpoint log records position=3 hash=" in result.output
+    assert (
+        "beyond the chain's head at position 1: the newest evidence rows were removed and the "
+        "head moved back." in result.output
+    )
+
+
+@all_databases
+def test_a_rewrite_off_a_logged_checkpoint_is_named_without_the_line(signed, runner, client):
+    assert runner.invoke(args=["smattest", "audit", "checkpoint"]).exit_code == 0
+    rewrite_without(2)
+    staff = hostapp.db.session.scalar(sa.select(Staff).where(Staff.full_name == "Ben Two"))
+    attest(staff, "social-media", 1, "Ben Two")  # the chain is 3 long again
+
+    result = runner.invoke(args=["smattest", "audit", "verify"])
+
+    assert result.exit_code == 1
+    assert "FAILED: smattest's checkpoint log records position=3" in result.output
+    assert "the chain was rewritten since that checkpoint" in result.output
+
+
+def test_verify_warns_when_the_newest_checkpoint_is_older_than_two_days(signed, runner, freeze):
+    freeze("2026-03-02T20:00:00+00:00")
+    runner.invoke(args=["smattest", "audit", "checkpoint"])
+    freeze("2026-03-04T19:59:00+00:00")
+    fresh = runner.invoke(args=["smattest", "audit", "verify"])
+    freeze("2026-03-04T20:01:00+00:00")
+    stale = runner.invoke(args=["smattest", "audit", "verify"])
+
+    assert fresh.exit_code == 0 and "WARNING" not in fresh.output
+    assert stale.exit_code == 0, stale.output
+    assert stale.stdout.startswith("OK: 3 evidence rows")
+    assert (
+        "WARNING: the newest checkpoint was taken 2026-03-02T20:00:00.000000+00:00, more than "
+        "two days ago" in stale.stderr
+    )
+
+
+def test_verify_warns_when_no_checkpoint_was_taken_in_two_days_of_evidence(signed, runner, freeze):
+    first = runner.invoke(args=["smattest", "audit", "verify"])
+    freeze("2026-03-05T09:00:00+00:00")
+    later = runner.invoke(args=["smattest", "audit", "verify"])
+
+    assert first.exit_code == 0 and "WARNING" not in first.output
+    assert later.exit_code == 0
+    assert (
+        "WARNING: no checkpoint has been taken, and evidence has been recorded since "
+        "2026-03-02T10:00:00.000000+00:00" in later.stderr
+    )

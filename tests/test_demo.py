@@ -350,3 +350,14 @@ def test_demo_sqlite_uses_wal_a_busy_timeout_and_foreign_keys(seeded):
                    for name in ("journal_mode", "busy_timeout", "foreign_keys")]  # fmt: skip
 
     assert pragmas == ["wal", 5000, 1]
+
+
+def test_demo_mail_links_follow_the_base_url_make_demo_sets(monkeypatch, tmp_path):
+    """`make demo PORT=5222` sets SMATTEST_BASE_URL from its port; the demo links there."""
+    monkeypatch.setenv("SMATTEST_BASE_URL", "http://127.0.0.1:5222")
+    app = intranet.create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'd.sqlite'}"})
+    assert app.config["SMATTEST_BASE_URL"] == "http://127.0.0.1:5222"
+
+    monkeypatch.delenv("SMATTEST_BASE_URL")
+    app = intranet.create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e.sqlite'}"})
+    assert app.config["SMATTEST_BASE_URL"] == "http://127.0.0.1:5000"

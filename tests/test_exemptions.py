@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from smattest import exemptions
+from smattest.attest import attest
 from smattest.exemptions import ExemptionError
 from smattest.models import COURSE, POLICY, Exemption, HREvent, Staff
 from smattest.publishing.courses import import_course
@@ -42,6 +43,15 @@ def status(staff, policy):
     return compliance.standing(staff, POLICY, policy.id).status
 
 
+def course_in_force():
+    """A one-question course, in force from now (the frozen clock's day)."""
+    version = import_course({"slug": "refresher", "title": "Social Media Refresher", "sections": [
+        {"title": "Why", "body": "Trust."}], "questions": [{"id": "q1", "kind": "single",
+        "prompt": "Post it?", "options": [{"text": "No", "correct": True}, {"text": "Yes"}],
+        "explanation": "Never."}]}).version  # fmt: skip
+    return version.course
+
+
 def end_page(client, row, **fields):
     data = {"reason": "Back from leave early.", "confirm": "y"}
     data.update(fields)
@@ -74,14 +84,22 @@ def test_the_form_lists_requirements_in_force_with_labelled_fields(client, polic
 
     page = client.get(f"/compliance/hr/people/{person.id}/exemptions/new").get_data(as_text=True)
 
-    assert f'<option value="policy:{policy.id}">Social Media Policy (policy)</option>' in page
-    assert "Social Media Refresher (course)</option>" in page
+    # One box per requirement in force: one grant may cover several.
+    assert re.search(
+        rf'<input type="checkbox" id="smattest-requirement-1" name="requirement" '
+        rf'value="policy:{policy.id}">\s*<label for="smattest-requirement-1">'
+        r"Social Media Policy \(policy\)</label>",
+        page,
+    )
+    assert "Social Media Refresher (course)</label>" in page
     assert "<legend>How long</legend>" in page
-    # A text field with an example, not a date picker whose format the page cannot know.
-    assert 'id="smattest-until" name="until" value="" autocomplete="off"' in page
-    assert "a date like 9 June 2026 or 2026-06-09" in page
-    for field in ("smattest-requirement", "smattest-reason", "smattest-until",
-                  "smattest-open-ended"):  # fmt: skip
+    # The browser's date input (it submits 2026-06-09; a browser without one
+    # falls back to text, which reads any of the typed forms), with an example
+    # that lies in the future and no day before today.
+    assert 'type="date" id="smattest-until" name="until" value="" min="2026-03-10"' in page
+    assert "e.g. 9 June 2026" in page
+    assert 'id="smattest-requirement"' in page  # the fieldset the error summary links to
+    for field in ("smattest-reason", "smattest-until", "smattest-open-ended"):
         assert f'<label for="{field}">' in page and f'id="{field}"' in page
 
 
@@ -113,9 +131,19 @@ def test_ending_brings_the_requirement_back_and_keeps_the_row(client, policy, hr
     grant_page(client, person, policy)
     (row,) = rows(Exemption)
     freeze("2026-04-02T15:00:00+00:00")
+    form = client.get(f"/compliance/hr/exemptions/{row.id}/end").get_data(as_text=True)
 
     response = end_page(client, row)
 
+    # Before confirming, HR reads the rule's answer: hired in 2020, the policy
+    # took effect on 10 March and new people have 21 days, so it was due 31 March.
+    owed = (
+        "Dmitri Volkov will be overdue at once: the Social Media Policy was due on "
+        "31 March 2026, 2 days ago, and reminders resume."
+    )
+    assert f'<p id="smattest-owed-once-ended">Ending it now: {owed}</p>' in form.replace(
+        "&#39;", "'"
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == f"/compliance/hr/people/{person.id}"
     (ended,) = rows(Exemption)
@@ -124,7 +152,7 @@ def test_ending_brings_the_requirement_back_and_keeps_the_row(client, policy, hr
     assert [e.action for e in rows(HREvent)] == ["exemption.grant", "exemption.end"]
     assert status(person, policy) == compliance.OVERDUE  # due 31 March, owed again from today
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "The exemption from the Social Media Policy has ended; it is owed again." in page
+    assert f"The exemption from the Social Media Policy has ended. {owed}" in page
     assert "smattest-status-overdue" in page and "smattest-status-exempt" not in page
     assert "2 April 2026, 15:00 UTC by Hana Okafor" in page
     assert ">End it early<" not in page
@@ -345,8 +373,8 @@ def test_every_problem_is_listed_at_once_linked_to_its_field_and_the_form_keeps_
     assert error_summary_links(page) == [
         ("#smattest-requirement", "Choose the policy or course to exempt them from."),
         ("#smattest-reason", "Give the reason for the exemption: an auditor will ask."),
-        ("#smattest-until", "'next week' is not a date this form can read: write it "
-                            "like 9 June 2026 or 2026-06-09."),
+        ("#smattest-until", "The last day covered: 'next week' is not a date this form "
+                            "can read: write it like 9 June 2026 or 2026-06-09."),
     ]  # fmt: skip
     assert 'name="until" value="next week"' in page
     assert (
@@ -446,3 +474,85 @@ def test_ten_simultaneous_grants_record_one_exemption(make_app, database_url):
     with app.app_context():
         assert hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(Exemption)) == 1
         assert hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(HREvent)) == 1
+
+
+def test_ending_early_says_when_the_person_will_be_due(client, policy, hr, person, freeze):
+    """Someone who signed last year and is exempt now: ending says the rule's due date."""
+    freeze("2026-03-10T10:00:00+00:00")
+    attest(person, "social-media", 1, person.full_name)
+    grant_page(client, person, policy, until="2026-12-31")
+    (row,) = rows(Exemption)
+    freeze("2026-05-04T09:00:00+00:00")
+
+    form = client.get(f"/compliance/hr/exemptions/{row.id}/end").get_data(as_text=True)
+
+    assert (
+        "Ending it now: Dmitri Volkov will owe the Social Media Policy by 10 March 2027 "
+        "(in 310 days), and reminders resume."
+    ) in form
+    assert status(person, policy) == compliance.EXEMPT  # the preview changed nothing
+
+
+def test_one_grant_covers_several_requirements(client, policy, hr, person):
+    course = course_in_force()
+
+    response = grant_page(
+        client, person, policy, requirement=[f"policy:{policy.id}", f"course:{course.id}"]
+    )
+
+    assert response.status_code == 303
+    granted = rows(Exemption)
+    assert [(r.requirement_kind, r.requirement_id) for r in granted] == [
+        (POLICY, policy.id),
+        (COURSE, course.id),
+    ]
+    assert {r.reason for r in granted} == {REASON}
+    assert {r.until for r in granted} == {dt.date(2026, 6, 30)}
+    assert [e.action for e in rows(HREvent)] == ["exemption.grant", "exemption.grant"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert (
+        "Dmitri Volkov is exempt from the Social Media Policy and the Social Media Refresher "
+        "until 30 June 2026."
+    ) in page
+    hostapp.db.session.expire_all()
+    assert compliance.standing(person, COURSE, course.id).status == compliance.EXEMPT
+    # Each is ended on its own.
+    end_page(client, granted[1])
+    assert status(person, policy) == compliance.EXEMPT
+    hostapp.db.session.expire_all()
+    assert compliance.standing(person, COURSE, course.id).status != compliance.EXEMPT
+
+
+def test_a_grant_of_several_records_none_when_one_is_refused(client, policy, hr, person):
+    course = course_in_force()
+    grant_page(client, person, policy)
+    head_before = hostapp.db.session.scalar(sa.text("SELECT last_seq FROM smattest_chain_head"))
+
+    response = grant_page(
+        client, person, policy, requirement=[f"course:{course.id}", f"policy:{policy.id}"]
+    )
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    assert (
+        "Dmitri Volkov is already exempt from the Social Media Policy until 30 June 2026; "
+        "end it first or leave it out. Nothing was recorded."
+    ) in page
+    assert [r.requirement_kind for r in rows(Exemption)] == [POLICY]  # the course not granted
+    assert [e.action for e in rows(HREvent)] == ["exemption.grant"]
+    hostapp.db.session.expire_all()
+    assert (
+        hostapp.db.session.scalar(sa.text("SELECT last_seq FROM smattest_chain_head"))
+        == head_before
+    )
+
+
+def test_granting_with_no_requirement_ticked_is_refused(client, policy, hr, person):
+    response = grant_page(client, person, policy, requirement=[])
+
+    assert response.status_code == 400
+    assert error_summary_links(response.get_data(as_text=True))[0] == (
+        "#smattest-requirement",
+        "Choose at least one policy or course to exempt them from.",
+    )
+    assert rows(Exemption) == []

@@ -57,7 +57,7 @@ def test_exports_page_explains_both_exports_with_a_labelled_date_form(signed, cl
     assert "flask smattest audit verify" in page
     assert '<form method="get" action="/compliance/hr/exports/status.csv"' in page
     assert '<label for="smattest-as-of">As of (optional)</label>' in page
-    assert 'type="text" id="smattest-as-of" name="as_of" value=""' in page
+    assert 'type="date" id="smattest-as-of" name="as_of" value=""' in page
     assert "A day in the past, written like 20 April 2026 or 2026-04-20." in page
     assert 'href="/compliance/hr/exports/evidence.csv"' in page
     assert not Elements(page).has_handler_or_script()

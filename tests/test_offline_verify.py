@@ -175,6 +175,61 @@ def test_an_unreadable_file_exits_2(tmp_path):
     assert result.returncode == 2 and "cannot read the evidence file" in result.stderr
 
 
+def test_a_missing_column_is_named_with_the_line(export, tmp_path):
+    rows = rows_of(export)
+    for row in rows:
+        del row["prev_hash"]
+    cut = tmp_path / "cut.csv"
+    write_rows(cut, rows)
+
+    result = run_verifier(VERIFY_PY, cut)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"{cut}, line 1: the header has no column prev_hash: is this smattest's evidence export?\n"
+    )
+
+
+def test_a_missing_format_2_column_names_the_row_that_needs_it(export, tmp_path):
+    rows = rows_of(export)
+    for row in rows:
+        del row["signature_salt"]
+    cut = tmp_path / "cut.csv"
+    write_rows(cut, rows)
+
+    result = run_verifier(VERIFY_PY, cut)
+
+    assert result.returncode == 2
+    assert f"{cut}, line 3 (attestation #" in result.stderr
+    assert "the header has no column signature_salt, which a format-2 attestation row needs" in (
+        result.stderr
+    )
+
+
+@pytest.mark.parametrize("score", ["1e999999", "9" * 5000, "½"])
+def test_a_malformed_number_is_named_with_its_line_and_column(export, tmp_path, score):
+    rows = rows_of(export)
+    rows[3]["score"] = score  # line 5: Ben's training completion
+    bad = tmp_path / "bad.csv"
+    write_rows(bad, rows)
+
+    result = run_verifier(VERIFY_PY, bad)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{bad}, line 5: column score: ")
+    assert result.stderr.endswith(" is not a whole number.\n") and len(result.stderr) < 300
+
+
+def test_an_unreadable_checkpoint_file_is_named_as_such(export, tmp_path):
+    result = run_verifier(VERIFY_PY, export, "--checkpoint", tmp_path / "receipts.txt")
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"cannot read the checkpoint file {tmp_path / 'receipts.txt'}: No such file or "
+        "directory; give a file of checkpoints or a line 'position=N hash=H'.\n"
+    )
+
+
 # --- An independent implementation of docs/evidence.md -----------------------------------
 
 

@@ -167,7 +167,7 @@ def test_a_file_with_wrong_columns_is_refused_on_line_1(policy_version):
 
     assert raised.value.problems == [
         "line 1: the columns must be employee_id, kind, slug, version, done_on, source "
-        "(in any order): missing employee_id, source; unknown employee."
+        "(in any order): missing employee_id, source; unknown 'employee'."
     ]
 
 

@@ -416,7 +416,7 @@ def test_recomputing_the_chain_from_the_csv_arrives_at_the_head(evidence_rows, r
     assert summary == f"OK: 4 evidence rows, head {head['record_hash']}"
     assert head["kind"] == "chain_head" and head["record_hash"] == rows[-1]["record_hash"]
     verified = runner.invoke(args=["smattest", "audit", "verify"])
-    assert verified.output == f"OK: {head['seq']} evidence rows, head {head['record_hash']}\n"
+    assert verified.stdout == f"OK: {head['seq']} evidence rows, head {head['record_hash']}\n"
 
 
 def test_the_head_row_records_when_the_head_was_read(evidence_rows):

@@ -32,7 +32,9 @@ def audit_verify(given: tuple[str, ...]) -> None:
     Prints OK with the row count and head hash, or one FAILED line per problem
     (exit status 1): the first break in the chain, every row outside it (by
     table, id and position), every edited text, every checkpoint the chain no
-    longer passes through.
+    longer passes through, and every checkpoint in smattest's own log the chain
+    no longer reaches. Warns (on standard error, without failing) when the
+    newest logged checkpoint is more than two days old, or none was taken.
     """
     try:
         found = parse_checkpoints(checkpoint_texts(given))
@@ -48,11 +50,15 @@ def audit_verify(given: tuple[str, ...]) -> None:
             click.echo(f"FAILED after {result.rows} good rows: {result.problem}", err=True)
         for problem in result.problems:
             click.echo(f"FAILED: {problem}", err=True)
+    else:
+        through = f", through {len(set(found))} checkpoints" if found else ""
+        click.echo(
+            f"OK: {result.rows} evidence rows, head {result.head_hash or '(empty chain)'}{through}"
+        )
+    for warning in result.warnings:
+        click.echo(f"WARNING: {warning}", err=True)
+    if not result.ok:
         raise SystemExit(1)
-    through = f", through {len(set(found))} checkpoints" if found else ""
-    click.echo(
-        f"OK: {result.rows} evidence rows, head {result.head_hash or '(empty chain)'}{through}"
-    )
 
 
 @audit_cli.command("checkpoint")

@@ -12,7 +12,14 @@ What :func:`verify` checks, in one fresh transaction:
 - **The signed texts.** The SHA-256 of every policy version's text is
   recomputed and compared with what the version and every attestation of it
   recorded; the same for every course version's content and its completions.
+  The HTML stored beside each text and course section is rendered again from
+  its Markdown and compared: pages never serve the stored copy, but an edited
+  one is named.
 - **Exemptions.** The end shown on each exemption is its chained end.
+- **The checkpoint log.** Every checkpoint smattest logged (``audit
+  checkpoint``) still lies on the chain: one beyond the head means the newest
+  rows were cut off and the head moved back. A newest checkpoint older than
+  two days is a warning.
 
 Rows outside the chain count for nothing anywhere in smattest
 (:func:`smattest.models.in_chain`), so a forged row changes nobody's status
@@ -21,26 +28,34 @@ while verify names it.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+import smattest.markdown as markdown
+
+from ..db import utcnow
 from ..models import (
     Attestation,
     ChainHead,
+    Checkpoint,
     CourseVersion,
     Exemption,
     ExemptionEnd,
+    IdentityLink,
     Policy,
     PolicyVersion,
     TrainingCompletion,
 )
 from ..proxies import current_smattest
 from ..publishing.courses import stored_sha256
+from ..verify import utc_text
 from .chain import CHAINED, KIND_NAMES, Evidence, record_hash
 
 #: Evidence rows read from the database at a time.
@@ -60,6 +75,8 @@ class Verification:
     problem: str = ""
     #: Everything else wrong: rows outside the chain, altered texts, missed checkpoints.
     problems: tuple[str, ...] = field(default=())
+    #: What does not fail the check but should be acted on (an old newest checkpoint).
+    warnings: tuple[str, ...] = field(default=())
 
 
 def _name(row: Evidence) -> str:
@@ -217,6 +234,14 @@ def _walk(last_seq: int, last_hash: str, wanted: dict[int, str]) -> tuple[int, s
     return count, previous_hash, ""
 
 
+def _rendering_problem(label: str) -> str:
+    return (
+        f"{label}: its stored HTML (body_html) is not the rendering of its Markdown: the "
+        "HTML was edited. Pages never show it: people read the rendering of the hashed "
+        "Markdown."
+    )
+
+
 def text_problems() -> list[str]:
     """Every policy version whose text, or whose evidence, no longer matches its SHA-256."""
     session = current_smattest.db.session
@@ -225,13 +250,15 @@ def text_problems() -> list[str]:
     labels: dict[int, str] = {}
     versions = session.execute(
         sa.select(PolicyVersion.id, Policy.slug, PolicyVersion.number,
-                  PolicyVersion.body_markdown, PolicyVersion.text_sha256)
+                  PolicyVersion.body_markdown, PolicyVersion.text_sha256, PolicyVersion.body_html)
         .join(Policy, Policy.id == PolicyVersion.policy_id)
         .order_by(Policy.slug, PolicyVersion.number)
         .execution_options(yield_per=50)
     )  # fmt: skip
-    for version_id, slug, number, body, recorded in versions:
+    for version_id, slug, number, body, recorded, stored_html in versions:
         labels[version_id] = f"policy {slug} version {number}"
+        if stored_html != markdown.render(body):
+            found.append(_rendering_problem(labels[version_id]))
         actual[version_id] = hashlib.sha256(body.encode("utf-8")).hexdigest()
         if actual[version_id] != recorded:
             found.append(
@@ -270,6 +297,11 @@ def _course_problems() -> list[str]:
     ).all()
     for version in versions:
         labels[version.id] = f"course {version.course.slug} version {version.number}"
+        found += [
+            _rendering_problem(f"{labels[version.id]}, section {section.position}")
+            for section in version.sections
+            if section.body_html != markdown.render(section.body_markdown)
+        ]
         actual[version.id] = stored_sha256(version)
         if version.stored_sha256 is not None and actual[version.id] != version.stored_sha256:
             found.append(
@@ -333,6 +365,85 @@ def _checkpoint_problems(
     return problems
 
 
+#: When each kind of evidence row was recorded.
+_RECORDED_AT: dict[Any, Any] = {
+    Attestation: Attestation.attested_at,
+    TrainingCompletion: TrainingCompletion.completed_at,
+    Exemption: Exemption.granted_at,
+    ExemptionEnd: ExemptionEnd.ended_at,
+    IdentityLink: IdentityLink.linked_at,
+}
+#: The newest logged checkpoint older than this is warned about (the scheduler takes one daily).
+CHECKPOINT_AGE = dt.timedelta(days=2)
+
+
+def _logged_checkpoints() -> list[tuple[int, str, dt.datetime]]:
+    """smattest's own checkpoint log: (position, hash, when), oldest first."""
+    session = current_smattest.db.session
+    rows = session.execute(
+        sa.select(Checkpoint.position, Checkpoint.hash, Checkpoint.at).order_by(
+            Checkpoint.at, Checkpoint.id
+        )
+    ).all()
+    return [(position, digest, at) for position, digest, at in rows]
+
+
+def _log_problems(
+    logged: list[tuple[int, str, dt.datetime]], found: dict[int, str], last_seq: int, walked: int
+) -> list[str]:
+    """Logged checkpoints the chain no longer reaches or passes through (truncation, rewrite)."""
+    problems = []
+    for position, digest, at in logged:
+        name = (
+            f"smattest's checkpoint log records position={position} hash={digest or '-'} "
+            f"(taken {utc_text(at)})"
+        )
+        if position > last_seq:
+            problems.append(
+                f"{name}, beyond the chain's head at position {last_seq}: the newest evidence "
+                "rows were removed and the head moved back."
+            )
+        elif position == 0 or position > walked:
+            continue  # the empty chain; or the walk broke before it (named above)
+        elif found[position] != digest:
+            problems.append(
+                f"{name}, but the chain's row at that position has hash {found[position]}: "
+                "the chain was rewritten since that checkpoint."
+            )
+    return problems
+
+
+def _first_recorded() -> dt.datetime | None:
+    """When the row at chain position 1 was recorded (None for an empty chain)."""
+    session = current_smattest.db.session
+    for model, moment in _RECORDED_AT.items():
+        found = session.scalar(sa.select(moment).where(model.chain_seq == 1))
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+    return None
+
+
+def _age_warnings(logged: list[tuple[int, str, dt.datetime]], last_seq: int) -> list[str]:
+    now = utcnow()
+    if not logged:
+        first = _first_recorded() if last_seq else None
+        if first is None or now - first <= CHECKPOINT_AGE:
+            return []
+        return [
+            f"no checkpoint has been taken, and evidence has been recorded since "
+            f"{utc_text(first)}: run 'flask smattest audit checkpoint' (the scheduler runs it "
+            "daily) and keep the emailed line outside the database."
+        ]
+    newest = max(at for _, _, at in logged)
+    if now - newest > CHECKPOINT_AGE:
+        return [
+            f"the newest checkpoint was taken {utc_text(newest)}, more than two days ago: "
+            "rows recorded since are protected by nothing outside the database; run "
+            "'flask smattest audit checkpoint' (is the scheduler running?)."
+        ]
+    return []
+
+
 def verify(checkpoints: list[tuple[int, str]] | None = None) -> Verification:
     """Check every evidence row, the chain from 1 to the head, and every signed text.
 
@@ -354,10 +465,14 @@ def verify(checkpoints: list[tuple[int, str]] | None = None) -> Verification:
     last_seq, last_hash = head.last_seq, head.last_hash
     problems = outside_rows()
     checkpoints = checkpoints or []
+    logged = _logged_checkpoints()
     wanted: dict[int, str] = {position: "" for position, _ in checkpoints}
+    wanted.update({position: "" for position, _, _ in logged})
     count, reached, problem = _walk(last_seq, last_hash, wanted)
     problems += text_problems() + _exemption_problems()
     problems += _checkpoint_problems(checkpoints, wanted, last_seq, count)
+    problems += _log_problems(logged, wanted, last_seq, count)
+    warnings = _age_warnings(logged, last_seq)
     session.commit()
     ok = not problem and not problems
-    return Verification(ok, count, reached, problem, tuple(problems))
+    return Verification(ok, count, reached, problem, tuple(problems), tuple(warnings))

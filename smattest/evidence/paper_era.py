@@ -23,6 +23,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,13 +47,18 @@ from ..models import (
     in_chain,
 )
 from ..proxies import current_smattest
+from ..text import quoted
 from ..timeutil import local_today
 
 COLUMNS = ("employee_id", "kind", "slug", "version", "done_on", "source")
 #: The longest source kept ("paper form, box 12"), as for a reason.
 MAX_SOURCE = 2000
+#: A header with more columns than this is refused before anything else is read.
+MAX_COLUMNS = 50
 #: Problems listed before the rest are only counted.
 MAX_PROBLEMS = 200
+#: A version number as the file may write it (whole, and within any database's range).
+VERSION = re.compile(r"[0-9]{1,9}")
 #: Imported rows are timed at noon, local time, of their day.
 NOON = dt.time(12, 0)
 
@@ -145,10 +152,17 @@ def plan_csv(data: bytes) -> Plan:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PaperEraError(["The file is not UTF-8 text: save it as 'CSV UTF-8'."]) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in next(reader, [])]
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [name.strip() for name in next(reader, [])]
+    except csv.Error as error:
+        problem = f"line 1: the file is not valid CSV ({error}); check its quotes."
+        raise PaperEraError([problem]) from None
+    if len(header) > MAX_COLUMNS:
+        raise PaperEraError([f"line 1: the header has {len(header):,} columns; the file has "
+                             f"{len(COLUMNS)}: {', '.join(COLUMNS)}."])  # fmt: skip
     missing = [name for name in COLUMNS if name not in header]
-    unknown = [name for name in header if name not in COLUMNS]
+    unknown = [quoted(name) for name in header if name not in COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
         problem = f"line 1: the columns must be {', '.join(COLUMNS)} (in any order)"
         details = [f"missing {', '.join(missing)}"] if missing else []
@@ -163,8 +177,7 @@ def plan_csv(data: bytes) -> Plan:
     problems: list[str] = []
     plan = Plan()
     seen: dict[tuple[str, int, int, dt.date], int] = {}
-    for values in reader:
-        line = reader.line_num
+    for line, values in _lines(reader, problems):
         if not any(cell.strip() for cell in values):
             continue
         if len(values) != len(header):
@@ -203,6 +216,17 @@ def plan_csv(data: bytes) -> Plan:
     return plan
 
 
+def _lines(reader: Any, problems: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """Each line's number and cells, until the end or a line csv cannot read (a problem)."""
+    line = reader.line_num
+    try:
+        for values in reader:
+            line = reader.line_num
+            yield line, values
+    except csv.Error as error:
+        problems.append(f"line {line + 1}: the file is not valid CSV ({error}); check its quotes.")
+
+
 def _row(
     line: int,
     cells: dict[str, str],
@@ -213,20 +237,20 @@ def _row(
     """One line resolved, or (None, why not)."""
     employee_id, kind, slug = cells["employee_id"], cells["kind"].lower(), cells["slug"]
     if employee_id not in staff:
-        return None, f"no one on the staff list has employee id {employee_id!r}."
+        return None, f"no one on the staff list has employee id {quoted(employee_id)}."
     if kind not in (POLICY, COURSE):
-        return None, f"kind {cells['kind']!r} is neither 'policy' nor 'course'."
-    if not cells["version"].isdigit():
-        return None, f"version {cells['version']!r} is not a version number."
+        return None, f"kind {quoted(cells['kind'])} is neither 'policy' nor 'course'."
+    if not VERSION.fullmatch(cells["version"]):
+        return None, f"version {quoted(cells['version'])} is not a version number."
     version = versions.get((kind, slug, int(cells["version"])))
     if version is None:
         if not any(k == kind and s == slug for k, s, _ in versions):
-            return None, f"there is no {kind} with slug {slug!r}."
-        return None, f"the {kind} {slug!r} has no version {cells['version']}."
+            return None, f"there is no {kind} with slug {quoted(slug)}."
+        return None, f"the {kind} {quoted(slug)} has no version {cells['version']}."
     try:
         done_on = dt.date.fromisoformat(cells["done_on"])
     except ValueError:
-        return None, f"done_on {cells['done_on']!r} is not a date written YYYY-MM-DD."
+        return None, f"done_on {quoted(cells['done_on'])} is not a date written YYYY-MM-DD."
     if done_on > today:
         return None, f"done_on {done_on.isoformat()} is in the future."
     if done_on < version.exists_from:

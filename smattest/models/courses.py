@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, JSONText, UTCDateTime, utcnow
+from ..markdown import rendered
 from .lifecycle import Retirable
 
 
@@ -67,7 +68,13 @@ class CourseSection(Base):
     position: Mapped[int]
     title: Mapped[str] = mapped_column(sa.String(200))
     body_markdown: Mapped[str] = mapped_column(sa.Text)
+    #: The rendering stored at import: kept, never served (see :attr:`html`).
     body_html: Mapped[str] = mapped_column(sa.Text)
+
+    @property
+    def html(self) -> str:
+        """What people read: rendered from the hashed Markdown, never the stored copy."""
+        return rendered(self.body_markdown)
 
 
 class Question(Base):

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime, utcnow
+from ..markdown import rendered
 from .lifecycle import Retirable, VersionWithdrawal
 
 
@@ -41,7 +42,9 @@ class PolicyVersion(Base):
     policy_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_policy.id"))
     number: Mapped[int]
     body_markdown: Mapped[str] = mapped_column(sa.Text)
-    #: The sanitised HTML snapshot employees read.
+    #: The sanitised HTML rendered when it was published. Kept for the record, never
+    #: served: pages show :attr:`html`, and ``audit verify`` names a stored copy that no
+    #: longer matches its Markdown.
     body_html: Mapped[str] = mapped_column(sa.Text)
     #: SHA-256 of ``body_markdown`` (UTF-8): what an attestation proves was read.
     text_sha256: Mapped[str] = mapped_column(sa.String(64))
@@ -54,6 +57,11 @@ class PolicyVersion(Base):
     policy: Mapped[Policy] = relationship(back_populates="versions")
     #: HR's withdrawal before it took effect (a row apart: a version never changes).
     withdrawal: Mapped[VersionWithdrawal | None] = relationship(lazy="selectin")
+
+    @property
+    def html(self) -> str:
+        """What people read: rendered from the hashed Markdown, never the stored copy."""
+        return rendered(self.body_markdown)
 
 
 class PolicyDraft(Base):

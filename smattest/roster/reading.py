@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 import io
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
@@ -19,6 +20,7 @@ from typing import Any, Protocol, TypeVar, cast
 import sqlalchemy as sa
 
 import smattest.text as text_rules
+from smattest.text import quoted
 
 from ..models import Staff
 from ..rule.membership import join_groups, parse_groups
@@ -29,6 +31,9 @@ FIELDS = ("email", "full_name", "department", "manager_email", "hire_date", "gro
 COLUMNS = ("employee_id", *FIELDS)
 #: The columns a roster file must have.
 REQUIRED = ("employee_id", "email", "full_name")
+#: A header with more columns than this is refused before anything else is read
+#: (a roster has eight; a file with thousands is not a roster).
+MAX_COLUMNS = 50
 
 
 def _column_length(attribute: str) -> int:
@@ -129,7 +134,7 @@ def parse_csv(data: bytes | str, *, progress: Progress = no_progress) -> Parsed:
             # csv's line_num counts the lines a quoted newline spans, so a
             # record starts on the line after the previous one ended.
             start, line = line + 1, reader.line_num
-            if any(cell.strip() for cell in cells):
+            if any(map(str.strip, cells)):
                 records.append((start, cells))
     except csv.Error as error:
         raise RosterError(
@@ -170,20 +175,27 @@ def _decode(data: bytes | str) -> str:
 
 
 def _check_header(header: list[str]) -> list[str]:
+    if len(header) > MAX_COLUMNS:
+        raise RosterError(
+            [
+                f"line 1: the header has {len(header):,} columns; a roster has at most "
+                f"{len(COLUMNS)} ({', '.join(COLUMNS)}): is this the right file?"
+            ]
+        )
     names = [name.strip() for name in header]
     if len(names) == 1 and any(sep in names[0] for sep in ";\t|"):
         raise RosterError(
             [
-                f"line 1: the header is one column {names[0]!r}: separate the "
+                f"line 1: the header is one column {quoted(names[0])}: separate the "
                 "columns with commas (save as 'CSV UTF-8 (comma delimited)')"
             ]
         )
     problems = []
-    for name in dict.fromkeys(n for n in names if n):
-        if names.count(name) > 1:
-            problems.append(f"line 1: the column {name!r} appears {names.count(name)} times")
+    for name, times in Counter(n for n in names if n).items():
+        if times > 1:
+            problems.append(f"line 1: the column {quoted(name)} appears {times} times")
         if name not in COLUMNS:
-            problems.append(f"line 1: unknown column {name!r}{_hint(name)}")
+            problems.append(f"line 1: unknown column {quoted(name)}{_hint(name)}")
     problems += [
         f"line 1: missing column {column!r} (required: {', '.join(REQUIRED)})"
         for column in REQUIRED
@@ -195,7 +207,7 @@ def _check_header(header: list[str]) -> list[str]:
 
 
 def _hint(name: str) -> str:
-    close = difflib.get_close_matches(name.lower().strip(), COLUMNS, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name.lower().strip()[:60], COLUMNS, n=1, cutoff=0.6)
     if close:
         return f": did you mean {close[0]!r}?"
     return f": the columns are {', '.join(COLUMNS)}"
@@ -217,7 +229,7 @@ def parse_records(records: Iterable[Any], *, progress: Progress = no_progress) -
         rows.append(_row(number, f"record {number}", dict(raw), problems))
     for key, numbers in unknown.items():
         more = f" (and {len(numbers) - 1} more records)" if len(numbers) > 1 else ""
-        message = f"record {numbers[0]}: unknown key {key!r}{more}{_hint(str(key))}"
+        message = f"record {numbers[0]}: unknown key {quoted(key)}{more}{_hint(str(key))}"
         problems.add(numbers[0], message)
     return Parsed(rows, _Problems(problems + _duplicates(rows, "record")))
 
@@ -258,7 +270,7 @@ def _convert(column: str, value: Any) -> Any:
     if column in ("email", "manager_email"):
         text = text.lower()
         if not EMAIL.fullmatch(text):
-            raise _Bad(f"{column} {text!r} is not an email address")
+            raise _Bad(f"{column} {quoted(text)} is not an email address")
     return text
 
 
@@ -268,7 +280,7 @@ def _text(column: str, value: Any) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise _Bad(f"{column} must be text, not {type(value).__name__} {value!r}")
+        raise _Bad(f"{column} must be text, not {type(value).__name__} {quoted(value)}")
     text = " ".join(value.split()) if column in SPACED else value.strip()
     hidden = text_rules.problem(column, text)
     if hidden:
@@ -301,7 +313,7 @@ def _date(value: Any) -> dt.date | None:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise _Bad(f"hire_date {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2024-03-18")
+    raise _Bad(f"hire_date {quoted(value)} is not a date: write it as YYYY-MM-DD, e.g. 2024-03-18")
 
 
 def _active(value: Any) -> bool:
@@ -314,7 +326,7 @@ def _active(value: Any) -> bool:
         return True
     if word in TRUE or word in FALSE:
         return word in TRUE
-    raise _Bad(f"active {value!r} is not one of true/false, yes/no, 1/0 (empty means active)")
+    raise _Bad(f"active {quoted(value)} is not one of true/false, yes/no, 1/0 (empty means active)")
 
 
 def _duplicates(rows: list[Row], unit: str) -> _Problems:
@@ -327,7 +339,7 @@ def _duplicates(rows: list[Row], unit: str) -> _Problems:
                 continue
             if value in seen:
                 first = seen[value].number
-                message = f"{row.where}: duplicate {label} {value!r}, also on {unit} {first}"
+                message = f"{row.where}: duplicate {label} {quoted(value)}, also on {unit} {first}"
                 problems.add(row.number, message)
             else:
                 seen[value] = row

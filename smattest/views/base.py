@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from ..models import Staff
 from ..people.identity import UnlinkedIdentity, has_name, notices, user_id
 from ..people.staff import staff_for_user
-from ..timeutil import local_today, to_local
+from ..timeutil import example_day, local_today, to_local
 
 blueprint = Blueprint(
     "smattest",
@@ -89,6 +89,7 @@ def template_context() -> dict[str, object]:
         "smattest_date": _format_date,
         "smattest_local_date": _local_date,
         "smattest_today": local_today,
+        "smattest_example_day": example_day,
         "smattest_hr_nav": HR_NAV,
         "smattest_identity_notices": notices,
         "smattest_has_name": has_name,

@@ -2,9 +2,10 @@
 
 The headers go on smattest's own responses only (its pages, exports, static
 files and errors under ``SMATTEST_URL_PREFIX``), never on the host's other
-pages, and a header the host already set is never overwritten. A host that
-sets its own headers everywhere turns these off with
-``SMATTEST_SECURITY_HEADERS = False``.
+pages, and a header the host already set is never overwritten.
+``SMATTEST_CONTENT_SECURITY_POLICY`` chooses the policy (by default one that
+cannot change how the host's layout renders); a host that sets its own
+headers everywhere turns them all off with ``SMATTEST_SECURITY_HEADERS = False``.
 """
 
 from __future__ import annotations
@@ -23,20 +24,34 @@ from .base import blueprint
 #: cannot exist: 404, before any query that would overflow the driver.
 MAX_ID = 2**31 - 1
 
-#: The policy of every smattest page: nothing inline, nothing from elsewhere,
-#: and framed only by the intranet itself (HR's publish and confirm buttons
-#: cannot be clickjacked from another site).
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; frame-ancestors 'self'; base-uri 'self'; object-src 'none'"
-)
+#: The default policy: it restricts nothing a host layout draws (no
+#: ``default-src``, ``style-src`` or ``script-src``: every smattest page is
+#: rendered inside the host's layout, so the header governs the host's own
+#: inline ``<style>`` and ``<script>`` too), and still refuses framing by
+#: other sites (HR's publish and confirm buttons cannot be clickjacked),
+#: plugins, and a ``<base>`` pointing elsewhere.
+CONTENT_SECURITY_POLICY = "frame-ancestors 'self'; object-src 'none'; base-uri 'self'"
 
-#: Set on every smattest response unless the response already has the header.
+#: ``SMATTEST_CONTENT_SECURITY_POLICY = "strict"``: nothing inline, nothing from
+#: elsewhere, for hosts whose layouts hold no inline code.
+STRICT_CONTENT_SECURITY_POLICY = "default-src 'self'; " + CONTENT_SECURITY_POLICY
+
+#: Set on every smattest response unless the response already has the header
+#: (the Content-Security-Policy comes from :func:`content_security_policy`).
 HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "SAMEORIGIN",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+
+
+def content_security_policy(setting: str | None) -> str | None:
+    """The policy ``SMATTEST_CONTENT_SECURITY_POLICY`` asks for (``None``: send none)."""
+    if setting == "default":
+        return CONTENT_SECURITY_POLICY
+    if setting == "strict":
+        return STRICT_CONTENT_SECURITY_POLICY
+    return setting
 
 
 def is_smattest_request(prefix: str) -> bool:
@@ -52,7 +67,10 @@ def is_smattest_request(prefix: str) -> bool:
 
 
 def add_security_headers(response: Response) -> Response:
-    """The headers of :data:`HEADERS` and, on anything but a static file, ``no-store``.
+    """:data:`HEADERS`, the chosen policy and, except on static files, ``no-store``.
+
+    A Content-Security-Policy already on the response (the host's, e.g. from
+    Flask-Talisman, whichever order the hooks run in) is never replaced.
 
     ``Cache-Control: no-store`` keeps person pages, receipts and exports out of
     a shared workstation's browser cache; the stylesheet stays cacheable.
@@ -64,6 +82,10 @@ def add_security_headers(response: Response) -> Response:
         return response
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    policy = content_security_policy(config["SMATTEST_CONTENT_SECURITY_POLICY"])
+    has_policy = "Content-Security-Policy" in response.headers
+    if policy is not None and not has_policy:
+        response.headers["Content-Security-Policy"] = policy
     if request.endpoint != f"{blueprint.name}.static":
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -6,9 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
+from flask_talisman import Talisman
 
+from smattest.config import ConfigurationError
 from smattest.publishing.policies import publish
-from smattest.views.security import CONTENT_SECURITY_POLICY
+from smattest.views.security import CONTENT_SECURITY_POLICY, STRICT_CONTENT_SECURITY_POLICY
+
+from .. import hostapp
+from ..conftest import create_tables
 
 SECURITY = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -26,12 +31,24 @@ def assert_secured(response, *, no_store: bool = True) -> None:
         assert response.headers.get("Cache-Control") == "no-store"
 
 
-def test_csp_allows_only_own_origin_and_framing_by_the_intranet():
-    directives = dict(d.strip().split(" ", 1) for d in CONTENT_SECURITY_POLICY.split(";"))
-    assert directives["default-src"] == "'self'"
-    assert directives["frame-ancestors"] == "'self'"
-    assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY
-    assert "script-src" not in directives and "style-src" not in directives
+def directives(policy: str) -> dict[str, str]:
+    return dict(d.strip().split(" ", 1) for d in policy.split(";"))
+
+
+def test_default_csp_refuses_framing_by_other_sites_and_restricts_nothing_a_layout_draws():
+    default = directives(CONTENT_SECURITY_POLICY)
+    assert default == {
+        "frame-ancestors": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+    }
+    assert not {"default-src", "script-src", "style-src"} & set(default)
+
+
+def test_strict_csp_adds_default_src_self():
+    strict = directives(STRICT_CONTENT_SECURITY_POLICY)
+    assert strict == {**directives(CONTENT_SECURITY_POLICY), "default-src": "'self'"}
+    assert "'unsafe-inline'" not in STRICT_CONTENT_SECURITY_POLICY
 
 
 @pytest.fixture
@@ -118,3 +135,81 @@ def test_no_page_template_has_inline_script_style_or_handler():
     inline = re.compile(r"<script|<style|\sstyle=|\son[a-z]+=|javascript:", re.IGNORECASE)
     offending = {str(p.relative_to(TEMPLATES)): inline.findall(p.read_text()) for p in pages}
     assert {name: found for name, found in offending.items() if found} == {}
+
+
+@pytest.mark.settings(SMATTEST_CONTENT_SECURITY_POLICY="strict")
+def test_strict_sends_default_src_self(client, login_as):
+    login_as(name="Ada Lovelace")
+
+    response = client.get("/compliance/")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Security-Policy"] == STRICT_CONTENT_SECURITY_POLICY
+    assert directives(response.headers["Content-Security-Policy"])["default-src"] == "'self'"
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+@pytest.mark.settings(
+    SMATTEST_CONTENT_SECURITY_POLICY="default-src 'self' intranet-cdn.agency.example; "
+    "frame-ancestors 'self'"
+)
+def test_a_policy_string_of_the_hosts_own_is_sent_as_it_is(client, login_as):
+    login_as(name="Ada Lovelace")
+
+    response = client.get("/compliance/")
+
+    assert response.headers["Content-Security-Policy"] == (
+        "default-src 'self' intranet-cdn.agency.example; frame-ancestors 'self'"
+    )
+
+
+@pytest.mark.settings(SMATTEST_CONTENT_SECURITY_POLICY=None)
+def test_none_sends_no_policy_but_keeps_the_other_headers(client, login_as):
+    login_as(name="Ada Lovelace")
+
+    response = client.get("/compliance/")
+
+    assert response.status_code == 200
+    assert "Content-Security-Policy" not in response.headers
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("value", ["", "relaxed", "script-src 'self'\nX-Evil: 1", 42, "hello"])
+def test_a_policy_smattest_cannot_send_stops_the_app_naming_the_setting(value):
+    with pytest.raises(ConfigurationError, match="SMATTEST_CONTENT_SECURITY_POLICY"):
+        hostapp.create_app({"SMATTEST_CONTENT_SECURITY_POLICY": value})
+
+
+@pytest.mark.parametrize("talisman_first", [True, False], ids=["talisman-first", "smattest-first"])
+def test_a_policy_set_with_flask_talisman_is_the_one_sent(talisman_first, database_url):
+    """Flask-Talisman's hook may run before or after smattest's: its policy wins either way."""
+    policy = {"default-src": "'self'", "style-src": ["'self'", "'unsafe-inline'"]}
+
+    def talisman(app):
+        Talisman(app, force_https=False, content_security_policy=policy)
+
+    config = {"SQLALCHEMY_DATABASE_URI": database_url}
+    if talisman_first:
+        app = hostapp.create_app(config, before_mount=talisman)
+    else:
+        app = hostapp.create_app(config)
+        talisman(app)
+    create_tables(app)
+    with app.app_context():
+        user = hostapp.User(name="Ada Lovelace", email="ada@agency.example")
+        hostapp.db.session.add(user)
+        hostapp.db.session.commit()
+        client = app.test_client()
+        client.post(f"/login/{user.id}")
+
+        response = client.get("/compliance/")
+
+        assert response.status_code == 200
+        assert "Ada Lovelace" in response.get_data(as_text=True)
+        assert response.headers.getlist("Content-Security-Policy") == [
+            "default-src 'self'; style-src 'self' 'unsafe-inline'"
+        ]
+        assert response.headers["Cache-Control"] == "no-store"
+        hostapp.db.session.remove()

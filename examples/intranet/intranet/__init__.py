@@ -51,8 +51,14 @@ def create_app(config: dict | None = None) -> Flask:
         os.makedirs(app.instance_path, exist_ok=True)
     app.config.setdefault("SMATTEST_BASE_TEMPLATE", "intranet/layout.html")
     app.config.setdefault("SMATTEST_TIMEZONE", "America/Chicago")
-    # Reminder mails link back here; a real intranet sets its own address.
-    app.config.setdefault("SMATTEST_BASE_URL", "http://127.0.0.1:5000")
+    # Reminder mails link back here; a real intranet sets its own address. `make demo
+    # PORT=5222` sets SMATTEST_BASE_URL in the environment from the port it serves on.
+    app.config.setdefault(
+        "SMATTEST_BASE_URL", os.environ.get("SMATTEST_BASE_URL") or "http://127.0.0.1:5000"
+    )
+    # The layout keeps its CSS in a static file and has no inline script, so the demo
+    # runs under the strict policy (default-src 'self'); see docs/mounting.md.
+    app.config.setdefault("SMATTEST_CONTENT_SECURITY_POLICY", "strict")
     # Every day is a reminder day here, so the demo's "Run the reminder job now" has mail
     # to show at weekends too; an agency keeps the default, Monday to Friday.
     app.config.setdefault(

@@ -3,8 +3,6 @@ retiring a policy or course or withdrawing a scheduled version."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -21,6 +19,7 @@ from ...publishing.lifecycle import (
     withdraw_version,
 )
 from ...rule.membership import Audience
+from ...timeutil import read_day
 from ..access import hr_required
 from ..base import actor, blueprint
 from ..forms import CSRFOnlyForm
@@ -102,9 +101,9 @@ def hr_retire(kinds: str, slug: str) -> ResponseReturnValue:
         if not CSRFOnlyForm().validate():
             raise LifecycleError("this form had expired; nothing was changed: try again")
         try:
-            day = dt.date.fromisoformat(request.form.get("from", "").strip())
-        except ValueError:
-            raise LifecycleError("write the first day it is retired as YYYY-MM-DD") from None
+            day = read_day(request.form.get("from"), "the first day it is retired")
+        except ValueError as error:
+            raise LifecycleError(str(error).rstrip(".")) from None
         retire(kind, slug, day, request.form.get("reason", ""), actor=actor())
     except LifecycleError as error:
         message = str(error)
@@ -143,9 +142,9 @@ def hr_review(slug: str) -> ResponseReturnValue:
         if not CSRFOnlyForm().validate():
             raise LifecycleError("this form had expired; nothing was changed: try again")
         try:
-            day = dt.date.fromisoformat(request.form.get("review_on", "").strip())
-        except ValueError:
-            raise LifecycleError("write the review date as YYYY-MM-DD") from None
+            day = read_day(request.form.get("review_on"), "the review date")
+        except ValueError as error:
+            raise LifecycleError(str(error).rstrip(".")) from None
         owner = request.form.get("owner_email", "")
         policy = set_review(slug, owner, day, actor=actor())
     except LifecycleError as error:

@@ -6,6 +6,8 @@ Shared by :mod:`.hr_drafts` (writing, preview, comparison) and
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
@@ -14,7 +16,7 @@ from wtforms.validators import NumberRange, Optional
 import smattest.drafts as drafts
 
 from ...models import PolicyDraft
-from ...timeutil import DAY_FORMATS
+from ...timeutil import example_day, parse_day
 
 #: The id of each field's input in the page, for the error summary's links.
 FIELD_IDS = {
@@ -30,6 +32,17 @@ FIELD_IDS = {
 EXPIRED = "This page had expired. Nothing was {done}: please {again}."
 
 
+class DayField(DateField):
+    """A day in any form every HR date field accepts (:func:`smattest.timeutil.parse_day`):
+    the date input's ``2027-03-08``, or ``8 March 2027`` typed where it falls back to text."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = " ".join(str(v) for v in valuelist).strip()
+        self.data = parse_day(text) if text else None
+        if text and self.data is None:
+            raise ValueError("Not a date this form can read.")
+
+
 class DraftForm(FlaskForm):
     """A draft's fields. Only lengths are checked: a draft may be unfinished."""
 
@@ -39,7 +52,10 @@ class DraftForm(FlaskForm):
     summary = TextAreaField("What this version is")
     #: "material" or "minor"; the radio buttons are in the template.
     change = StringField(default="material")
-    effective_date = DateField("Effective date", validators=[Optional()], format=list(DAY_FORMATS))
+    effective_date = DayField(
+        "Effective date",
+        validators=[Optional()],
+    )
     revision = HiddenField()
 
 
@@ -74,8 +90,13 @@ def form_problems(form: FlaskForm, done: str, again: str) -> list[tuple[str | No
         if name == "csrf_token":
             problems.insert(0, (None, EXPIRED.format(done=done, again=again)))
         elif name == "effective_date":
+            example = example_day()
             problems.append(
-                (FIELD_IDS[name], "Write the effective date like 1 April 2026 or 2026-04-01.")
+                (
+                    FIELD_IDS[name],
+                    f"Write the effective date like {example.day} {example:%B %Y} "
+                    f"or {example.isoformat()}.",
+                )
             )
         else:
             problems += [(FIELD_IDS.get(name), message) for message in errors]

@@ -22,7 +22,7 @@ import smattest.evidence.paper_era as paper_era
 from ..access import hr_required
 from ..base import blueprint
 from ..forms import UPLOAD_LIMIT, read_upload
-from .roster import _pack, _unpack
+from .roster import BODY_LIMIT, _pack, _unpack
 
 #: Rows listed in a preview; the counts are always complete.
 PREVIEW_ROWS = 50
@@ -130,3 +130,9 @@ def _upload_page(form: PaperEraUploadForm, status: int = 200) -> ResponseReturnV
         limit_mb=UPLOAD_LIMIT // (1024 * 1024),
     )
     return page, status
+
+
+# The upload page promises UPLOAD_LIMIT (5 MB), and the confirmation carries the file back:
+# both read bodies over Flask's default form cap (500 kB).
+hr_paper_era.smattest_body_limit = BODY_LIMIT  # type: ignore[attr-defined]
+hr_paper_era_confirm.smattest_body_limit = BODY_LIMIT  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ import datetime as dt
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 
 import smattest.exemptions as exemptions
 import smattest.rule.compliance as compliance
@@ -19,7 +19,7 @@ from ...models import COURSE, Course, Exemption, Staff
 from ...proxies import current_smattest
 from ...reports.history import history_of
 from ...rule.membership import split_groups
-from ...timeutil import local_today, parse_day
+from ...timeutil import example_day, local_today, read_day
 from ..access import hr_required
 from ..base import actor, blueprint
 from ..forms import CSRFOnlyForm, add_problem, problems_of, trim_oversized
@@ -28,9 +28,11 @@ from ..words import WORDS
 
 
 class ExemptionForm(FlaskForm):
-    """Requirement, reason and the last day covered (or no end date)."""
+    """The requirements (one or more), reason and the last day covered (or no end date)."""
 
-    requirement = SelectField("Requirement", validate_choice=False, id="smattest-requirement")
+    requirement = SelectMultipleField(
+        "Exempt from", validate_choice=False, id="smattest-requirement"
+    )
     reason = TextAreaField("Reason", id="smattest-reason")
     until = StringField("Last day covered", id="smattest-until")
     open_ended = BooleanField("No end date: it lasts until HR ends it", id="smattest-open-ended")
@@ -81,7 +83,7 @@ def hr_person(staff_id: int) -> ResponseReturnValue:
 @blueprint.route("/hr/people/<int:staff_id>/exemptions/new", methods=["GET", "POST"])
 @hr_required
 def hr_exemption_grant(staff_id: int) -> ResponseReturnValue:
-    """The form to exempt a person from one requirement, and granting it."""
+    """The form to exempt a person from one or more requirements, and granting it."""
     staff = _staff_or_404(staff_id)
     form = ExemptionForm()
     form.requirement.choices = [
@@ -89,14 +91,19 @@ def hr_exemption_grant(staff_id: int) -> ResponseReturnValue:
         for r in compliance.requirements()
     ]
     if request.method == "GET":
+        if len(form.requirement.choices) == 1:
+            form.requirement.data = [form.requirement.choices[0][0]]
         return _render_exemption_form(staff, form)
     if not form.validate():
         return _render_exemption_form(staff, form, 400)
     name = staff.full_name
     # Every problem HR can fix at once, before asking the service (which checks again).
-    kind, requirement_id, until = "", 0, None
+    chosen: list[tuple[str, int]] = []
+    until = None
     try:
-        kind, requirement_id = _requirement(form.requirement.data)
+        chosen = [_requirement(value) for value in form.requirement.data or []]
+        if not chosen:
+            raise ExemptionError("Choose at least one policy or course to exempt them from.")
     except ExemptionError as error:
         add_problem(form, "requirement", str(error))
     try:
@@ -109,15 +116,14 @@ def hr_exemption_grant(staff_id: int) -> ResponseReturnValue:
     if form.form_errors or any(f.errors for f in form):
         return _render_exemption_form(staff, form, 400)
     try:
-        title = exemptions.requirement_title(kind, requirement_id)
-        exemptions.grant(
-            staff, kind, requirement_id, form.reason.data or "", until, granted_by=actor()
-        )
+        titles = [exemptions.requirement_title(kind, number) for kind, number in chosen]
+        exemptions.grant_all(staff, chosen, form.reason.data or "", until, granted_by=actor())
     except ExemptionError as error:
         add_problem(form, error.field, str(error))
         return _render_exemption_form(staff, form, 400)
     # Committed: only what was read before the commit from here on.
-    flash(f"{name} is exempt from the {title} {exemptions.describe_until(until)}.", "success")
+    listed = " and the ".join([", the ".join(titles[:-1]), titles[-1]] if titles[:-1] else titles)
+    flash(f"{name} is exempt from the {listed} {exemptions.describe_until(until)}.", "success")
     return redirect(url_for("smattest.hr_person", staff_id=staff_id), 303)
 
 
@@ -131,7 +137,7 @@ def _render_exemption_form(
             staff=staff,
             form=form,
             problems=problems_of(form),
-            example_day=local_today() + dt.timedelta(days=91),
+            example_day=example_day(),
         ),
         status,
     )
@@ -153,15 +159,10 @@ def _until(value: str | None, open_ended: bool) -> dt.date | None:
         return None
     if not value:
         raise ExemptionError("Give the last day the exemption covers, or tick 'No end date'.")
-    day = parse_day(value)
-    if day is None:
-        shown = value if len(value) <= 40 else value[:40] + "…"
-        example = local_today() + dt.timedelta(days=91)
-        raise ExemptionError(
-            f"{shown!r} is not a date this form can read: write it like "
-            f"{example.day} {example:%B %Y} or {example.isoformat()}."
-        )
-    return day
+    try:
+        return read_day(value, "The last day covered")
+    except ValueError as error:
+        raise ExemptionError(str(error)) from None
 
 
 class EndExemptionForm(FlaskForm):
@@ -205,7 +206,10 @@ def hr_exemption_end(exemption_id: int) -> ResponseReturnValue:
     except ExemptionError as error:
         add_problem(form, None, str(error))
         return _render_end_form(staff, exemption, title, form, 400)
-    flash(f"The exemption from the {title} has ended; it is owed again.", "success")
+    flash(
+        f"The exemption from the {title} has ended. {exemptions.owed_once_ended(exemption)}",
+        "success",
+    )
     return redirect(url_for("smattest.hr_person", staff_id=staff.id), 303)
 
 
@@ -220,8 +224,9 @@ def _render_end_form(
             title=title,
             form=form,
             problems=problems_of(form),
-            active=exemptions.is_active(exemption),
+            active=(active := exemptions.is_active(exemption)),
             describe_until=exemptions.describe_until,
+            owed=exemptions.owed_once_ended(exemption) if active else None,
         ),
         status,
     )

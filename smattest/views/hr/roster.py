@@ -38,6 +38,8 @@ from ..forms import UPLOAD_LIMIT, read_upload
 BODY_LIMIT = 3 * UPLOAD_LIMIT
 #: People listed per table in a preview; the counts are always complete.
 PREVIEW_ROWS = 1000
+#: Problems listed on a preview page; the rest are counted (a hostile file has millions).
+PROBLEMS_SHOWN = 200
 #: The roster's import events HR sees on the upload page.
 RECENT_EVENTS = 5
 
@@ -157,6 +159,7 @@ def _render_preview(
         "smattest/hr/roster_preview.html",
         plan=plan,
         problems=problems,
+        problems_shown=PROBLEMS_SHOWN,
         message=message,
         confirm=confirm,
         filename=filename,
