@@ -290,3 +290,27 @@ def test_the_saved_checkpoint_emails_are_all_the_offline_check_needs(
 
     assert (result.returncode, result.stderr) == (0, ""), result.stdout
     assert result.stdout.startswith("OK: the checkpoint at position 43 (root ")
+
+
+def test_verify_names_a_root_the_chain_does_not_have(people, runner):
+    [line, *_] = checkpoint(runner)
+    root = LINE_V2.fullmatch(line)[3]
+    wrong = root[:-1] + ("0" if root[-1] != "0" else "1")
+
+    good = runner.invoke(args=["smattest", "audit", "verify", "--checkpoint", line])
+    forged_line = runner.invoke(
+        args=["smattest", "audit", "verify", "--checkpoint", line.replace(root, wrong)]
+    )
+    sql("UPDATE smattest_checkpoint SET root = :r", r=wrong)
+    forged_log = runner.invoke(args=["smattest", "audit", "verify"])
+
+    assert good.exit_code == 0, good.output
+    assert forged_line.exit_code == 1
+    assert (
+        f"FAILED: checkpoint position=3 root={wrong}: the chain's first 3 rows now have "
+        f"Merkle root {root}" in forged_line.output
+    )
+    assert forged_log.exit_code == 1
+    assert f"FAILED: smattest's checkpoint log records position=3 root={wrong}" in (
+        forged_log.output
+    )

@@ -8,7 +8,7 @@ import smattest.evidence.audit as audit
 import smattest.evidence.checkpoints as checkpoints
 
 from ..mail import MailError
-from ..verify import checkpoint_texts, parse_checkpoints
+from ..verify import checkpoint_texts, parse_checkpoints, parse_roots
 from .params import Group
 
 
@@ -37,14 +37,15 @@ def audit_verify(given: tuple[str, ...]) -> None:
     newest logged checkpoint is more than two days old, or none was taken.
     """
     try:
-        found = parse_checkpoints(checkpoint_texts(given))
+        texts = checkpoint_texts(given)
+        found = parse_checkpoints(texts)
     except OSError as error:
         raise click.ClickException(f"cannot read the checkpoint file: {error}") from None
     if given and not found:
         raise click.ClickException(
             "no checkpoint found: expected 'position=N hash=<64 hex>' in the lines or files given."
         )
-    result = audit.verify(found)
+    result = audit.verify(found, [(position, root) for position, _, root in parse_roots(texts)])
     if not result.ok:
         if result.problem:
             click.echo(f"FAILED after {result.rows} good rows: {result.problem}", err=True)

@@ -265,3 +265,31 @@ def receipt_proof(
         "checkpoint": checkpoint_line,
         "audit_path": [h.hex() for h in tree.inclusion(seq - 1)],
     }
+
+
+def root_problems(given: list[tuple[int, str]], walked: int) -> list[str]:
+    """Merkle roots the chain no longer has: each ``(position, root)`` given (from v2
+    checkpoint lines) and each root in smattest's own checkpoint log, at positions the
+    walk along the chain reached (``walked``); one tree over the chain answers all."""
+    logged = current_smattest.db.session.execute(
+        sa.select(Checkpoint.position, Checkpoint.root).where(Checkpoint.root.is_not(None))
+    ).all()
+    wanted = [(p, r, "checkpoint") for p, r in given] + [
+        (p, r, "smattest's checkpoint log records") for p, r in logged if r is not None
+    ]
+    reachable = [w for w in wanted if 0 < w[0] <= walked]
+    if not reachable:
+        return []
+    try:
+        tree = Tree(chain_leaves(max(p for p, _, _ in reachable)))
+    except ChainBroken as error:
+        return [str(error)]
+    problems = []
+    for position, root, source in sorted(set(reachable)):
+        actual = tree.root(position).hex()
+        if actual != root:
+            problems.append(
+                f"{source} position={position} root={root}: the chain's first {position} rows "
+                f"now have Merkle root {actual}: the chain was rewritten since the checkpoint."
+            )
+    return problems
