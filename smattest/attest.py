@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ import smattest.rule.compliance as compliance
 import smattest.text as text
 
 from .db import utcnow
+from .evidence.own import ANOTHER, is_own
 from .models import (
     POLICY,
     Attestation,
@@ -49,6 +51,9 @@ class AttestationError(ValueError):
 
 #: The longest reason kept for an attestation HR records on someone's behalf.
 MAX_REASON = 2000
+
+#: A signing form's token as :class:`smattest.views.forms.AttestForm` makes it.
+SUBMISSION = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 #: The stage of a receipt's row in the outbox: ``rcpt:<attestation id>`` (16 characters at most).
 RECEIPT_STAGE = "rcpt:"
@@ -112,12 +117,16 @@ def attest(
     ip_address: str | None = None,
     user_agent: str | None = None,
     policy: Policy | None = None,
+    submission: str | None = None,
 ) -> Recorded:
     """Record ``staff``'s own signature on version ``version_number`` of policy ``slug``.
 
     Safe to repeat: a double click, a second tab or a retried POST finds the
-    person already current on this version and returns that attestation
-    instead of recording another. Raises :class:`AttestationError` with a
+    person already current on this version (or, outside its audience, having
+    signed it) and returns that attestation instead of recording another.
+    ``submission`` is the signing form's one-time token: the database keeps one
+    row per person and token, so the same form sent twice records one row even
+    when the two requests race. Raises :class:`AttestationError` with a
     message for the person, recording nothing, when the signature does not
     match their name or the version is no longer the one in force.
     ``policy`` is the policy ``slug`` names when the caller has read it already.
@@ -137,7 +146,13 @@ def attest(
     problem = _signature_problem(staff, signature, "your full name", "Nothing was recorded.")
     if problem:
         raise AttestationError(problem, field="signature")
+    if submission is not None and not SUBMISSION.fullmatch(submission):
+        submission = None  # not a token this form made: the other checks still apply
     staff_id, version_id, text_sha256 = staff.id, version.id, version.text_sha256
+    sent_before = _of_submission(staff_id, submission)
+    if sent_before is not None:
+        return Recorded(sent_before, False, sent_before.id, policy.title, version.number,
+                        sent_before.chain_seq)  # fmt: skip
     # Who and what, as they are now, read before the lock (the row hashes them).
     now_known = evidence.AtTheTime(staff.external_id, staff.full_name, policy.slug, version.number)
 
@@ -150,6 +165,7 @@ def attest(
         ip_address=(ip_address or None) and ip_address[:45],
         user_agent=(user_agent or None) and user_agent[:512],
         text_sha256=text_sha256,
+        submission=submission,
     )
     # Who and what, and the personal fields' salts and digests: nothing here depends
     # on the chain's position, so none of it waits under the lock.
@@ -165,7 +181,16 @@ def attest(
     evidence.link(head, row, prepared=True)
     receipt_number = row.chain_seq
     session = current_smattest.db.session
-    session.flush()
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        # The same form, sent again, committed first (the database's unique key on the
+        # person and the token): that signature stands, this one is not recorded.
+        session.rollback()
+        found = _of_submission(staff_id, submission)
+        if found is None:
+            raise
+        return Recorded(found, False, found.id, title, number, found.chain_seq)
     row_id = row.id
     receipt.stage = receipt_stage(row_id)
     session.add(receipt)
@@ -253,11 +278,11 @@ def attest_on_behalf(
         ))  # fmt: skip
     elif text.problem("The reason", reason, multiline=True):
         problems.append(("reason", text.problem("The reason", reason, multiline=True) or ""))
-    if str(recorded_by) == staff.external_id:
+    if is_own(str(recorded_by), staff.id):
         problems.insert(0, (
             None,
-            "You cannot record your own attestation on your behalf: "
-            "sign it yourself on the policy page.",
+            "You cannot record an attestation on your own behalf: sign it yourself on the "
+            f"policy page, or {ANOTHER}",
         ))  # fmt: skip
     elif not staff.active:
         problems.insert(0, (
@@ -339,6 +364,19 @@ def _lock_unless_recorded(
     return head or evidence.lock_chain(fresh=False)
 
 
+def _of_submission(staff_id: int, submission: str | None) -> Attestation | None:
+    """The person's attestation recorded from the signing form ``submission``, if any."""
+    if submission is None:
+        return None
+    return current_smattest.db.session.scalar(
+        sa.select(Attestation).where(
+            Attestation.staff_id == staff_id,
+            Attestation.submission == submission,
+            in_chain(Attestation.chain_seq),
+        )
+    )
+
+
 def _latest_of_version(staff_id: int, version_id: int) -> sa.Select[int]:
     """The id of the person's latest attestation of one version (one index lookup)."""
     return sa.select(sa.func.max(Attestation.id)).where(
@@ -366,7 +404,9 @@ def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Att
     staff = session.get(Staff, staff_id)
     assert staff is not None  # the caller holds this person's row
     standing = compliance.standing(staff, POLICY, policy_id)
-    if standing is None or standing.status != compliance.CURRENT:
+    # Outside the policy's audience nothing falls due again: one signature of a
+    # version stands for good (a second one would be a second receipt, a second mail).
+    if standing is not None and standing.status != compliance.CURRENT:
         return None
     return session.scalar(
         sa.select(Attestation)

@@ -4,12 +4,15 @@ one email, whatever the number of runs; a minor version sends nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from smattest.models import Announcement, Staff
+from smattest.models import Announcement, Reminder, Staff
+from smattest.publishing.courses import import_course
 from smattest.publishing.policies import publish
 from smattest.reminders import run_reminders
 
@@ -19,6 +22,7 @@ from .reminder_helpers import (
     BASE_URL,
     POLICY_TEXT,
     person,
+    reminder_rows,
     sign,
     social_media_policy,
     start_together,
@@ -133,3 +137,94 @@ def test_hrs_weekly_summary_lists_the_versions_that_took_effect(app, smtp_server
         "* Social Media Policy, version 2, on 25 February 2026 (material: everyone in its "
         "audience must sign it)" in text
     )
+
+
+COURSE = json.loads(
+    (
+        Path(__file__).parents[1]
+        / "examples"
+        / "intranet"
+        / "intranet"
+        / "content"
+        / "social-media-refresher.json"
+    ).read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
+def test_on_a_new_versions_day_each_person_gets_one_mail_the_announcement(app, smtp_server, freeze):
+    """A current person, an overdue one and a new hire: one mail each, carrying everything."""
+    social_media_policy(freeze, effective=dt.date(2025, 1, 6))
+    freeze("2025-01-06T10:00:00+00:00")
+    import_course(COURSE)
+    ann = person("Ann Obi", freeze=freeze, signed_on=dt.date(2026, 1, 6))
+    olu = person("Olu Bello", hire_date=dt.date(2020, 1, 6))  # never signed: overdue
+    nia = person("Nia Park", hire_date=dt.date(2026, 2, 20))  # new hire: never held version 1
+    version_two(freeze)
+    freeze("2026-03-02T08:00:00+00:00")
+
+    report = run_reminders()
+
+    mails = smtp_server.inbox.messages
+    assert Counter(m["To"] for m in mails) == {
+        "ann@agency.example": 1,
+        "olu@agency.example": 1,
+        "nia@agency.example": 1,
+    }
+    assert {m["Subject"] for m in mails} == {
+        "New version of the Social Media Policy: please sign it"
+    }
+    (to_ann,) = smtp_server.inbox.to("ann@agency.example")
+    text = text_of(to_ann)
+    assert "Please read and sign it by 1 April 2026:" in text
+    assert f"{BASE_URL}/compliance/policies/social-media/changes?to=2" in text
+    assert "What changed since version 1" in text
+    assert "You also have this to do:\n* Social Media Refresher: complete the course." in text
+    assert "in place of that day's reminder" in text
+
+    (to_olu,) = smtp_server.inbox.to("olu@agency.example")
+    text = text_of(to_olu)
+    assert "It is overdue: it was due on" in text
+    assert "What changed" not in text and "changes?to=2" not in text
+
+    (to_nia,) = smtp_server.inbox.to("nia@agency.example")
+    text = text_of(to_nia)
+    assert "Please read and sign it by " in text
+    assert "What changed" not in text and "changes?to=2" not in text
+    assert "Social Media Refresher" in text
+
+    skipped = {
+        (name, stage, status) for name, stage, status, _ in reminder_rows() if status == "skipped"
+    }
+    assert {name for name, _, _ in skipped} == {"Ann", "Olu", "Nia"}
+    reasons = set(
+        hostapp.db.session.scalars(
+            sa.select(Reminder.last_error).where(Reminder.status == "skipped")
+        )
+    )
+    assert reasons == {"Not sent: today's announcement of a new policy version carries it."}
+    assert report.people_mailed == 3
+    statuses = Counter(hostapp.db.session.scalars(sa.select(Announcement.status)))
+    assert statuses == {"sent": 3}
+
+    freeze("2026-03-09T08:00:00+00:00")  # a week later: reminders as usual, no announcement
+    run_reminders()
+    later = smtp_server.inbox.messages[3:]
+    assert later and all(not m["Subject"].startswith("New version") for m in later)
+    assert ann.id and olu.id and nia.id
+
+
+@pytest.mark.settings(SMATTEST_BASE_URL=BASE_URL)
+def test_the_dry_run_lists_the_announcement_alone_on_its_day(app, freeze, runner):
+    social_media_policy(freeze, effective=dt.date(2025, 1, 6))
+    person("Ann Obi", freeze=freeze, signed_on=dt.date(2026, 1, 6))
+    person("Olu Bello", hire_date=dt.date(2020, 1, 6))
+    version_two(freeze)
+    freeze("2026-03-02T08:00:00+00:00")
+
+    report = run_reminders(dry_run=True)
+
+    assert sorted((m.recipient, m.stages) for m in report.mails) == [
+        ("ann@agency.example", ("announce",)),
+        ("olu@agency.example", ("announce",)),
+    ]

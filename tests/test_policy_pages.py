@@ -99,3 +99,32 @@ def test_hostile_markdown_is_inert_on_the_policy_page(app, client, login_as):
 
     assert not Elements(page).has_handler_or_script()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as inert text
+
+
+def test_what_changed_offers_to_sign_and_no_compare_form_with_two_versions(client, two_versions):
+    page = client.get("/compliance/policies/social-media/changes").get_data(as_text=True)
+
+    assert (
+        '<a class="smattest-button" href="/compliance/policies/social-media#sign">'
+        "Read and sign version 2</a>"
+    ) in page
+    assert "smattest-compare" not in page and "Compare" not in page
+
+
+def test_what_changed_has_the_compare_form_with_three_versions(client, two_versions):
+    publish("social-media", "Social Media Policy", V2 + "\nOne more rule.\n", "One more.",
+            effective=dt.date(2026, 2, 2))  # fmt: skip
+
+    page = client.get("/compliance/policies/social-media/changes?from=1&to=2").get_data(
+        as_text=True
+    )
+    assert 'class="smattest-compare"' in page
+    assert "Read and sign version" not in page  # version 2 is no longer the one to sign
+    latest = client.get("/compliance/policies/social-media/changes").get_data(as_text=True)
+    assert "Read and sign version 3" in latest
+
+
+def test_my_compliance_card_says_what_is_new_in_the_version_owed(client, two_versions):
+    page = client.get("/compliance/").get_data(as_text=True)
+
+    assert "New in version 2: Following and incidents." in page

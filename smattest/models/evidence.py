@@ -77,6 +77,9 @@ class Attestation(AtTheTime, SealedReason, SealedDevice, Base):
     __tablename__ = "smattest_attestation"
     __table_args__ = (
         sa.Index("ix_smattest_attestation_staff", "staff_id", "policy_version_id", "attested_at"),
+        # One row per signing form sent: a double click or a retried POST of the same
+        # form is refused by the database, whatever the person's audience.
+        sa.UniqueConstraint("staff_id", "submission", name="uq_smattest_attestation_submission"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,6 +99,9 @@ class Attestation(AtTheTime, SealedReason, SealedDevice, Base):
     version_number: Mapped[int | None]
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     record_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: The signing form's one-time token (not hashed: it proves nothing, it only makes
+    #: sending the same form twice record one row). Empty for rows not signed in a form.
+    submission: Mapped[str | None] = mapped_column(sa.String(64))
 
     staff: Mapped[Staff] = relationship()
     policy_version: Mapped[PolicyVersion] = relationship()

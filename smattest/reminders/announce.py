@@ -1,5 +1,7 @@
 """Announcements: when a material policy version takes effect, everyone in its audience
-gets one email (what changed, their due date, a link), through an outbox of its own.
+gets one email (their due date, a link, what changed if they signed an earlier version,
+and anything else they owe), through an outbox of its own. It is that day's only mail
+from the run: a reminder planned for the same person that day is not sent.
 
 Planned with INSERT … ON CONFLICT DO NOTHING against UNIQUE (person, version),
 claimed with a conditional UPDATE, sent, marked sent: once per person whatever
@@ -13,6 +15,7 @@ installed is not announced.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any, cast
 
@@ -21,11 +24,20 @@ from flask import url_for
 from flask_mail import Message
 from sqlalchemy.orm import joinedload
 
+import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
 import smattest.rule.compliance as compliance
 
 from ..mail import MailTemplates, address_problem
-from ..models import POLICY, Announcement, Policy, PolicyVersion, Staff, VersionWithdrawal
+from ..models import (
+    POLICY,
+    Announcement,
+    Attestation,
+    Policy,
+    PolicyVersion,
+    Staff,
+    VersionWithdrawal,
+)
 from ..proxies import current_smattest
 from .context import RunContext
 from .delivery import Delivery
@@ -54,10 +66,8 @@ def versions_to_announce(today: dt.date) -> list[PolicyVersion]:
     return list(found)
 
 
-def send_announcements(run: RunContext) -> None:
-    """Plan, claim and send the announcements due today (the dry run only lists them)."""
-    if run.broken:
-        return
+def _to_announce(run: RunContext) -> list[tuple[int, PolicyVersion]]:
+    """(person, version) for everyone in the audience of a version to announce today."""
     bases = {r.id: r for r in run.requirements if r.kind == POLICY}
     planned = []
     for version in versions_to_announce(run.today):
@@ -67,27 +77,74 @@ def send_announcements(run: RunContext) -> None:
         for staff_id, owed in run.standings[(POLICY, version.policy_id)].items():
             if owed.status != compliance.EXEMPT:
                 planned.append((staff_id, version))
+    return planned
+
+
+def plan_announcements(run: RunContext) -> set[int]:
+    """Plan today's announcements (the dry run lists them instead); the people announced to.
+
+    A run plans them before it sends any reminder, so that a person's reminder of
+    the same day is left out: the announcement carries what they owe
+    (:func:`announced_today`).
+    """
+    if run.broken:
+        return set()
+    planned = _to_announce(run)
+    if not run.dry_run:
+        if planned:
+            _plan(sorted((staff_id, version.id) for staff_id, version in planned), run.now)
+        return {staff_id for staff_id, _ in planned}
+    already = {
+        (row.staff_id, row.policy_version_id)
+        for row in current_smattest.db.session.execute(
+            sa.select(ANNOUNCEMENTS.c.staff_id, ANNOUNCEMENTS.c.policy_version_id)
+        )
+    }
+    emails = {
+        row.id: row.email
+        for row in current_smattest.db.session.execute(
+            sa.select(Staff.id, Staff.email).where(Staff.id.in_({s for s, _ in planned}))
+        )
+    }
+    new = set()
+    for staff_id, version in planned:
+        if (staff_id, version.id) not in already:
+            new.add(staff_id)
+            recipient = emails.get(staff_id) or f"staff {staff_id}"
+            listed = (version.policy.title,)
+            run.report.mails.append(MailOut("staff", recipient, ("announce",), listed))
+    return new | announced_today(run, {staff_id for staff_id, _ in planned})
+
+
+def announced_today(run: RunContext, staff_ids: Iterable[int]) -> set[int]:
+    """Those of ``staff_ids`` whose announcement was planned on the run's (local) day.
+
+    Their reminder of that day is not sent: the announcement took its place.
+    """
+    ids = sorted(set(staff_ids))
+    if not ids:
+        return set()
+    midnight = dt.datetime.combine(run.today, dt.time(0), tzinfo=current_smattest.timezone)
+    start = midnight.astimezone(dt.UTC)
+    end = (midnight + dt.timedelta(days=1)).astimezone(dt.UTC)
+    found: set[int] = set()
+    for chunk in range(0, len(ids), 1000):
+        found.update(
+            current_smattest.db.session.scalars(
+                sa.select(ANNOUNCEMENTS.c.staff_id).where(
+                    ANNOUNCEMENTS.c.staff_id.in_(ids[chunk : chunk + 1000]),
+                    ANNOUNCEMENTS.c.created_at >= start,
+                    ANNOUNCEMENTS.c.created_at < end,
+                )
+            )
+        )
+    return found
+
+
+def send_announcements(run: RunContext) -> None:
+    """Claim and send the planned announcements, a batch at a time (not in a dry run)."""
     if run.dry_run:
-        already = {
-            (row.staff_id, row.policy_version_id)
-            for row in current_smattest.db.session.execute(
-                sa.select(ANNOUNCEMENTS.c.staff_id, ANNOUNCEMENTS.c.policy_version_id)
-            )
-        }
-        emails = {
-            row.id: row.email
-            for row in current_smattest.db.session.execute(
-                sa.select(Staff.id, Staff.email).where(Staff.id.in_({s for s, _ in planned}))
-            )
-        }
-        for staff_id, version in planned:
-            if (staff_id, version.id) not in already:
-                recipient = emails.get(staff_id) or f"staff {staff_id}"
-                listed = (version.policy.title,)
-                run.report.mails.append(MailOut("staff", recipient, ("announce",), listed))
         return
-    if planned:
-        _plan(sorted((staff_id, version.id) for staff_id, version in planned), run.now)
     size = run.config["SMATTEST_MAIL_BATCH_SIZE"]
     while not run.broken:
         rows = _claim(run.token, run.now, size)
@@ -97,8 +154,33 @@ def send_announcements(run: RunContext) -> None:
         _send(run, rows)
 
 
+def held_earlier(version: PolicyVersion, staff_ids: Iterable[int]) -> set[int]:
+    """Those of ``staff_ids`` who signed an earlier version of ``version``'s policy.
+
+    Only they are told what changed: to a new hire the new version is simply the policy.
+    """
+    earlier = sa.select(PolicyVersion.id).where(
+        PolicyVersion.policy_id == version.policy_id, PolicyVersion.number < version.number
+    )
+    return set(
+        current_smattest.db.session.scalars(
+            sa.select(Attestation.staff_id)
+            .where(
+                Attestation.staff_id.in_(sorted(set(staff_ids))),
+                Attestation.policy_version_id.in_(earlier),
+            )
+            .distinct()
+        )
+    )
+
+
 def _send(run: RunContext, rows: list[sa.Row[Any]]) -> None:
-    """Send one claimed batch of announcements over one connection; record it in one commit."""
+    """Send one claimed batch of announcements over one connection; record it in one commit.
+
+    Each mail carries the person's due date for the version and everything else
+    they owe on the day, worked out from the evidence: it replaces their
+    reminder of the day.
+    """
     versions = {
         v.id: v
         for v in current_smattest.db.session.scalars(
@@ -107,15 +189,33 @@ def _send(run: RunContext, rows: list[sa.Row[Any]]) -> None:
             .options(joinedload(PolicyVersion.policy))
         )
     }
+    fresh = run.rechecked({row.staff_id for row in rows})
+    held = {
+        version.id: held_earlier(
+            version, [row.staff_id for row in rows if row.policy_version_id == version.id]
+        )
+        for version in versions.values()
+    }
     with Delivery(ANNOUNCEMENTS, run.token, run.now) as delivery:
         for index, row in enumerate(rows):
             version = versions[row.policy_version_id]
-            standing = run.standings.get((POLICY, version.policy_id), {}).get(row.staff_id)
+            owed = fresh.get(row.staff_id, {})
+            standing = owed.get((POLICY, version.policy_id))
+            if standing is None:
+                standing = run.standings.get((POLICY, version.policy_id), {}).get(row.staff_id)
+            others = [s for key, s in owed.items() if key != (POLICY, version.policy_id)]
             problem = address_problem(row.email)
             if problem:
                 delivery.fail([row], f"{problem}; correct it in the roster", True)
                 continue
-            mail = partial(announcement, row, version, standing)
+            mail = partial(
+                announcement,
+                row,
+                version,
+                standing,
+                also_owed=messages.owed(others, run.today),
+                held_earlier=row.staff_id in held[version.id],
+            )
             if not delivery.send([row], row.email, mail, (version.policy.title,)):
                 delivery.give_back(rows[index + 1 :])
                 break
@@ -127,9 +227,16 @@ def announcement(
     version: PolicyVersion,
     standing: compliance.Standing | None,
     templates: MailTemplates,
+    *,
+    also_owed: Sequence[messages.Owed] = (),
+    held_earlier: bool = True,
 ) -> Message:
-    """One person's email: the version, what changed in a sentence, their due date, a link."""
+    """One person's email: the version, their due date, a link, and what else they owe.
+
+    "What changed" only for someone who signed an earlier version (``held_earlier``).
+    """
     policy = version.policy
+    overdue = standing is not None and standing.status == compliance.OVERDUE
     return templates.compose(
         "announcement",
         f"New version of the {policy.title}: please sign it",
@@ -138,11 +245,13 @@ def announcement(
         policy=policy,
         version=version,
         due_date=standing.due_date if standing is not None else None,
+        overdue=overdue,
+        also_owed=also_owed,
         url=url_for("smattest.policy", slug=policy.slug, _external=True),
         changes_url=url_for(
             "smattest.policy_changes", slug=policy.slug, to=version.number, _external=True
         )
-        if version.number > 1
+        if version.number > 1 and held_earlier
         else None,
     )
 

@@ -8,7 +8,7 @@ the imports inside ``smattest.reminders`` flow one way (run → preview, weekly)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import smattest.rule.compliance as compliance
@@ -27,10 +27,17 @@ class RunContext(Protocol):
     report: RunReport
     broken: str | None
     requirements: Sequence[compliance.Requirement]
+    #: People announced a new policy version today: they get no reminder today.
+    announced: set[int]
 
     @property
     def standings(self) -> dict[tuple[str, int], dict[int, compliance.Standing]]:
         """Everyone's standing for each requirement on the run's day."""
+
+    def rechecked(
+        self, staff_ids: Iterable[int]
+    ) -> dict[int, dict[tuple[str, int], compliance.Standing]]:
+        """Standings worked out again from the evidence, by person then requirement."""
 
     def verdict(
         self, row: Any, standing: compliance.Standing | None, manager_email: str | None = None

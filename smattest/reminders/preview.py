@@ -53,8 +53,10 @@ def preview(run: RunContext, planned: list[dict[str, Any]]) -> None:
                 standing = owed.get((row.requirement_kind, row.requirement_id))
                 level = escalation_level(row.stage)
                 manager = line[level - 1] if level and len(line) >= level else None
-                if run.verdict(row, standing, manager):
-                    run.report.skipped += 1
+                if run.verdict(row, standing, manager) or (
+                    level is None and staff_id in run.announced
+                ):
+                    run.report.skipped += 1  # (the announcement carries a person's reminder)
                 elif level is not None:
                     # verdict: no manager or no standing, no escalation
                     assert manager is not None and standing is not None

@@ -76,6 +76,8 @@ class ReminderRun:
         #: Set to the error once the mail server failed: the run stops sending.
         self.broken: str | None = None
         self._standings: dict[tuple[str, int], dict[int, compliance.Standing]] | None = None
+        #: People announced a new version in this run (planned by it or an earlier run today).
+        self.announced: set[int] = set()
 
     def run(self) -> RunReport:
         """Plan today's rows into the outbox, then send what is due; the report."""
@@ -93,6 +95,8 @@ class ReminderRun:
         self.report.business_day = self.cadence.is_business_day(self.today)
         if self.report.business_day:
             rows = self._rows_to_plan()
+            # Announcements first: a person announced to today gets no reminder today.
+            self.announced = announce.plan_announcements(self)
             if self.dry_run:
                 preview(self, rows)
             else:
@@ -102,9 +106,9 @@ class ReminderRun:
         """Send what the outbox holds for today, a batch at a time, after :meth:`plan`."""
         if self.report.business_day:
             if not self.dry_run:
+                announce.send_announcements(self)
                 self._send_to_people()
                 self._send_to_managers()
-            announce.send_announcements(self)
             review.send_review_reminders(self)
         send_hr_summary(self)
         self.find_stuck()
@@ -131,13 +135,13 @@ class ReminderRun:
         staff id (:func:`smattest.due.read.standings`: from the due-date table for today).
 
         What the run plans from it is checked against the evidence itself before
-        any mail goes out (:meth:`_rechecked`).
+        any mail goes out (:meth:`rechecked`).
         """
         if self._standings is None:
             self._standings = due_read.by_requirement(self.requirements, self.today)
         return self._standings
 
-    def _rechecked(
+    def rechecked(
         self, staff_ids: Iterable[int]
     ) -> dict[int, dict[tuple[str, int], compliance.Standing]]:
         """A batch's people's standings worked out again from the evidence itself, by person
@@ -232,7 +236,8 @@ class ReminderRun:
                 sa.select(Staff.id, Staff.full_name, Staff.email).where(Staff.id.in_(ids))
             )
         }
-        fresh = self._rechecked(ids)
+        fresh = self.rechecked(ids)
+        announced = announce.announced_today(self, ids)
         with Delivery(REMINDERS, self.token, self.now) as delivery:
             mails: list[tuple[Any, list[sa.Row[Any]], list[compliance.Standing]]] = []
             for staff_id, group in groupby(rows, key=lambda row: row.staff_id):
@@ -240,6 +245,8 @@ class ReminderRun:
                 sendable = []
                 for row in group:
                     reason = self.verdict(row, owed.get((row.requirement_kind, row.requirement_id)))
+                    if reason is None and staff_id in announced:
+                        reason = "today's announcement of a new policy version carries it"
                     if reason:
                         delivery.skip(row, reason)
                     else:
@@ -279,7 +286,7 @@ class ReminderRun:
                 )
             )
         }
-        fresh = self._rechecked(ids)
+        fresh = self.rechecked(ids)
         lines = tree.managers_above(sorted(ids))
         with Delivery(REMINDERS, self.token, self.now) as delivery:
             by_manager: dict[str, list[teams.Escalated]] = defaultdict(list)

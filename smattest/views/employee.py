@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
+import sqlalchemy as sa
 from flask import Response, abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -13,8 +15,10 @@ import smattest.evidence.proofs as proofs
 import smattest.rule.compliance as compliance
 
 from ..attest import receipt_for
+from ..models import POLICY, PolicyVersion
 from ..people.own_records import completion_receipt_for, completions_of, receipts_of
 from ..people.staff import is_hr, is_manager
+from ..proxies import current_smattest
 from ..publishing.lifecycle import upcoming_for
 from .access import login_required
 from .base import blueprint, current_staff
@@ -25,16 +29,43 @@ from .base import blueprint, current_staff
 def index() -> ResponseReturnValue:
     """'My compliance': everything the signed-in person owes, most urgent first."""
     staff = current_staff()
+    standings = compliance.person_standings(staff)
     return render_template(
         "smattest/index.html",
         staff=staff,
         is_manager=is_manager(staff),
         is_hr=is_hr(current_user),
-        standings=compliance.person_standings(staff),
+        standings=standings,
+        summaries=new_version_summaries(standings),
         upcoming=upcoming_for(staff) if staff.active else [],
         receipts=receipts_of(staff),
         completions=completions_of(staff),
     )
+
+
+def new_version_summaries(standings: Sequence[compliance.Standing]) -> dict[int, str]:
+    """The one-line summary of each policy version after the first that the person owes,
+    by policy id: the card says what is new before they open the policy."""
+    owed = [
+        (s.requirement.id, s.requirement.current_number)
+        for s in standings
+        if s.requirement.kind == POLICY
+        and s.requirement.current_number > 1
+        and s.status in (compliance.DUE_SOON, compliance.OVERDUE)
+    ]
+    if not owed:
+        return {}
+    rows = current_smattest.db.session.execute(
+        sa.select(PolicyVersion.policy_id, PolicyVersion.summary).where(
+            sa.or_(
+                *(
+                    sa.and_(PolicyVersion.policy_id == policy_id, PolicyVersion.number == number)
+                    for policy_id, number in owed
+                )
+            )
+        )
+    )
+    return {policy_id: summary for policy_id, summary in rows if summary}
 
 
 @blueprint.get("/receipts/<int:number>")

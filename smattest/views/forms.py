@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, StringField
@@ -19,6 +21,9 @@ class AttestForm(FlaskForm):
     """The statement, the tick box and the typed signature."""
 
     version = HiddenField(validators=[InputRequired()])
+    #: A fresh token each time the form is shown: the same form sent twice (a double
+    #: click, a retried POST) records one signature (see :func:`smattest.attest.attest`).
+    submission = HiddenField(default=lambda: secrets.token_urlsafe(16))
     agree = BooleanField(
         id="smattest-agree",
         validators=[

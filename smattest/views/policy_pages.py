@@ -120,6 +120,7 @@ def policy_changes(slug: str) -> ResponseReturnValue:
         old=old,
         new=new,
         versions=in_force,
+        current=_in_force(policy),
         comparison=compare_rendered(old.body_markdown, new.body_markdown),
     )
 
@@ -143,6 +144,7 @@ def policy_attest(slug: str) -> ResponseReturnValue:
             ip_address=request.remote_addr,
             user_agent=request.headers.get("User-Agent"),
             policy=policy,
+            submission=form.submission.data or None,
         )
     except AttestationError as error:
         for field, message in error.problems:
