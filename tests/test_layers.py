@@ -132,11 +132,13 @@ def test_a_new_module_must_be_given_a_layer(copy_of_smattest):
 
 
 #: A module holds one subject. Past about 500 lines, read it again: if it holds two
-#: subjects, split it by subject; if it is one subject (the rule, the chain's audit),
-#: name it in ONE_SUBJECT with the reason rather than cut it in two by size.
+#: subjects, split it by subject; if it is one subject, give it its own ceiling in
+#: ONE_SUBJECT with the reason, rather than cut it in two by size.
 MAX_MODULE_LINES = 500
-#: Modules read past the limit and kept whole: path -> why it is one subject.
-ONE_SUBJECT: dict[str, str] = {}
+#: Modules kept whole past the limit, and the most lines each may have: the offline
+#: verifier is copied out of the package and run alone by auditors (the export
+#: check, the hash format, the Merkle proofs), so it cannot be split.
+ONE_SUBJECT = {"smattest/verify.py": 650}
 
 
 def test_no_module_outgrows_one_subject():
@@ -147,9 +149,9 @@ def test_no_module_outgrows_one_subject():
     too_long = {
         path: lines
         for path, lines in sizes.items()
-        if lines > MAX_MODULE_LINES and path not in ONE_SUBJECT
+        if lines > ONE_SUBJECT.get(path, MAX_MODULE_LINES)
     }
-    assert not too_long, f"past {MAX_MODULE_LINES} lines, split these by subject: {too_long}"
+    assert not too_long, f"split these by subject: {too_long}"
 
 
 def test_only_the_extension_may_import_the_cli(copy_of_smattest):
