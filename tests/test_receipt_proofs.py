@@ -168,7 +168,9 @@ def test_only_the_person_and_hr_fetch_a_proof(people, runner, client, hr, login_
     assert fetch_proof(client, people["Ada One"], 99).status_code == 404
     assert fetch_proof(client, people["Ben Two"], 2).status_code == 200
     login_as(hr)
+    history = client.get(f"/compliance/hr/people/{staff_named('Ben Two').id}")
     as_hr = client.get("/compliance/receipts/2/proof.json")
+    assert 'href="/compliance/receipts/2/proof.json"' in history.get_data(as_text=True)
     assert as_hr.status_code == 200 and as_hr.get_json()["row"]["full_name"] == "Ben Two"
 
 

@@ -13,9 +13,10 @@ carries the root over positions 1..N; from the tree this module cuts:
   checkpoint`` prints and emails: the newer tree extends the older.
 
 Verification is :mod:`smattest.verify`'s (standard library only). The tree of
-the newest checkpoint is built once per process from the chain (every
-perfect subtree's hash, 64 bytes a row in all) and then answers each
-proof from memory; it is built again only when a new checkpoint is taken.
+the newest checkpoint is built once per process from the chain, keeping the
+hashes of its subtrees of 256 rows and up (64 bytes per 256 rows); a proof
+reads the 256 record hashes around its row and checks them against the kept
+subtree. It is built again only when a new checkpoint is taken.
 """
 
 from __future__ import annotations
