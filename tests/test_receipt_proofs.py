@@ -338,3 +338,20 @@ def test_proofs_read_the_rows_below_the_levels_a_process_keeps(
     sql("UPDATE smattest_attestation SET record_hash = :h WHERE chain_seq = 2", h="ab" * 32)
     with pytest.raises(proofs.ProofUnavailable, match="positions 1..2 no longer hash"):
         tree.inclusion(0)
+
+
+def test_the_daily_job_logs_a_rewrite_as_an_error(people, runner, caplog):
+    import logging
+
+    from smattest.scheduler import take_checkpoint
+
+    checkpoint(runner)
+    rewrite_without(2)
+    attest(staff_named("Ben Two"), "social-media", 1, "Ben Two")
+    caplog.set_level(logging.INFO, logger="smattest.scheduler")
+
+    taken = take_checkpoint(dt.datetime(2026, 3, 5, 13, tzinfo=dt.UTC))
+
+    assert "the chain was rewritten since it was taken" in taken.problem
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.getMessage() == f"checkpoint: {taken.problem}"
