@@ -14,6 +14,7 @@ import smattest.rule.compliance as compliance
 import smattest.text as text
 
 from .db import utcnow
+from .evidence.own import ANOTHER, is_own
 from .models import (
     POLICY,
     Attestation,
@@ -308,11 +309,11 @@ def attest_on_behalf(
         ))  # fmt: skip
     elif text.problem("The reason", reason, multiline=True):
         problems.append(("reason", text.problem("The reason", reason, multiline=True) or ""))
-    if str(recorded_by) == staff.external_id:
+    if is_own(str(recorded_by), staff.id):
         problems.insert(0, (
             None,
-            "You cannot record your own attestation on your behalf: "
-            "sign it yourself on the policy page.",
+            "You cannot record an attestation on your own behalf: sign it yourself on the "
+            f"policy page, or {ANOTHER}",
         ))  # fmt: skip
     elif not staff.active:
         problems.insert(0, (

@@ -27,6 +27,7 @@ import smattest.rule.compliance as compliance
 import smattest.text as text
 
 from .db import rowcount, utcnow
+from .evidence.own import ANOTHER, is_own
 from .models import (
     COURSE,
     POLICY,
@@ -189,11 +190,8 @@ def grant_all(
             f"{staff.full_name} is marked inactive: they owe nothing, so there is nothing "
             "to exempt them from."
         )
-    if staff.external_id == str(granted_by):
-        raise ExemptionError(
-            "You cannot grant yourself an exemption: another HR person must grant it. "
-            "Nothing was recorded."
-        )
+    if is_own(granted_by, staff.id):
+        raise ExemptionError(f"You cannot grant yourself an exemption: {ANOTHER}")
     staff_id = staff.id
     name = staff.full_name
     # Own the chain's head (as every evidence append does), so two HR people
@@ -246,9 +244,11 @@ def end(exemption: Exemption, ended_by: str, reason: str | None = None) -> Exemp
     kept), records an ``exemption.end`` HR event (with HR's ``reason``, when given) in the
     same transaction, then sends
     ``exemption_ended``. Raises :class:`ExemptionError` when the exemption
-    was already ended or has expired.
+    was already ended or has expired, or is the HR person's own.
     """
     session = current_smattest.db.session
+    if is_own(ended_by, exemption.staff_id):
+        raise ExemptionError(f"You cannot end your own exemption: {ANOTHER}")
     if (ended_at := exemption.ended_at) is not None:
         raise ExemptionError(f"This exemption was already ended on {_day(_local(ended_at))}.")
     today = local_today()

@@ -30,9 +30,24 @@ def _refused(char: str, multiline: bool) -> bool:
     return category == "Cc" and not (multiline and char in _LAYOUT)
 
 
+def unstorable(value: str) -> tuple[int, str] | None:
+    """The first character no database or evidence row may hold, as (position from 1, char).
+
+    NUL (PostgreSQL refuses it: a driver error, not a message), the other
+    control characters but tab and line breaks, and lone surrogates (not text
+    at all: no database stores them as UTF-8).
+    """
+    for position, char in enumerate(value, start=1):
+        code = ord(char)
+        if (code < 32 and char not in _LAYOUT) or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
+            return position, char
+    return None
+
+
 def describe(char: str) -> str:
     """``U+202E RIGHT-TO-LEFT OVERRIDE``."""
-    return f"U+{ord(char):04X} {unicodedata.name(char, 'control character')}"
+    name = "NULL" if char == "\0" else unicodedata.name(char, "control character")
+    return f"U+{ord(char):04X} {name}"
 
 
 def problem(field: str, value: str | None, *, multiline: bool = False) -> str | None:

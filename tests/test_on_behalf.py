@@ -210,8 +210,8 @@ def test_hr_cannot_record_their_own_attestation(client, policy_version, hr):
 
     assert response.status_code == 400
     assert (
-        "You cannot record your own attestation on your behalf: sign it yourself on the "
-        "policy page." in response.get_data(as_text=True)
+        "You cannot record an attestation on your own behalf: sign it yourself on the "
+        "policy page, or another HR person must do it." in response.get_data(as_text=True)
     )
     assert rows(Attestation) == []
     # Nor is the form offered to them: the page says why before anything is filled in.

@@ -39,7 +39,7 @@ def evidence_import(file: IO[bytes], dry_run: bool, actor: str) -> None:
         plan = (
             paper_era.plan_csv(data)
             if dry_run
-            else paper_era.apply(data, actor=actor, filename=str(name))
+            else paper_era.apply(data, actor=actor, filename=str(name), judged=False)
         )
     except paper_era.PaperEraError as error:
         for problem in error.problems:

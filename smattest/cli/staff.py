@@ -38,7 +38,14 @@ def _who() -> str:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Many changes at once: a CSV with the columns old_id and new_id.",
 )
-def staff_relink(old_id: str | None, new_id: str | None, reason: str, path: Path | None) -> None:
+@click.option(
+    "--actor",
+    default=None,
+    help="Who is making the change, recorded in the evidence (default: cli:<your account>).",
+)
+def staff_relink(
+    old_id: str | None, new_id: str | None, reason: str, path: Path | None, actor: str | None
+) -> None:
     """Link a person's record to their new id: OLD_ID NEW_ID, or --file MAP.csv.
 
     \b
@@ -49,7 +56,8 @@ def staff_relink(old_id: str | None, new_id: str | None, reason: str, path: Path
     With --file, every line is checked first; with any problem nothing changes
     and each problem is listed with its line. A new id already held by a record
     with nothing recorded (made by a roster import or a visit) is folded into
-    the person's record; one with evidence of its own is refused.
+    the person's record; one with evidence of its own is refused. The actor
+    given is recorded and not judged: IT runs this on the server.
     """
     if path is not None and (old_id or new_id):
         raise click.UsageError("Give OLD_ID NEW_ID or --file MAP.csv, not both.")
@@ -60,7 +68,7 @@ def staff_relink(old_id: str | None, new_id: str | None, reason: str, path: Path
             changes = [relink.Change(old_id.strip(), new_id.strip())]
         else:
             raise click.UsageError("Give OLD_ID NEW_ID, or --file MAP.csv.")
-        links = relink.relink(changes, reason, _who())
+        links = relink.relink(changes, reason, actor or _who(), judged=False)
     except relink.RelinkError as error:
         count = len(error.problems)
         source = f"{path} has" if path is not None else "there"

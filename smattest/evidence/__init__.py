@@ -3,6 +3,7 @@
 - :mod:`~smattest.evidence.chain`: appending rows under the chain's lock;
 - :mod:`~smattest.evidence.audit`: ``audit verify``;
 - :mod:`~smattest.evidence.checkpoints`: the head sent outside the database;
+- :mod:`~smattest.evidence.own`: nobody records evidence about themselves;
 - :mod:`~smattest.evidence.export`: every row in chain order, for auditors;
 - :mod:`~smattest.evidence.paper_era`: importing past signatures and completions;
 - :mod:`~smattest.evidence.relink`: a person's record linked to a new id.

@@ -49,6 +49,7 @@ from ..models import (
 from ..proxies import current_smattest
 from ..text import quoted
 from ..timeutil import local_today
+from .own import ANOTHER, own_records
 
 COLUMNS = ("employee_id", "kind", "slug", "version", "done_on", "source")
 #: The longest source kept ("paper form, box 12"), as for a reason.
@@ -146,8 +147,12 @@ def _existing(version_ids: dict[str, set[int]]) -> set[tuple[str, int, int, dt.d
     return found
 
 
-def plan_csv(data: bytes) -> Plan:
-    """Check every line of the file; a :class:`Plan` to import, or :class:`PaperEraError`."""
+def plan_csv(data: bytes, *, actor: str | None = None) -> Plan:
+    """Check every line of the file; a :class:`Plan` to import, or :class:`PaperEraError`.
+
+    With ``actor`` (HR's lasting id), a line about the actor's own record (now
+    or under an earlier id) is a problem: nobody imports evidence about themselves.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -174,6 +179,7 @@ def plan_csv(data: bytes) -> Plan:
     }
     versions = _versions()
     today = local_today()
+    own = own_records(actor) if actor is not None else set()
     problems: list[str] = []
     plan = Plan()
     seen: dict[tuple[str, int, int, dt.date], int] = {}
@@ -188,6 +194,12 @@ def plan_csv(data: bytes) -> Plan:
         row, why = _row(line, cells, staff, versions, today)
         if row is None:
             problems.append(f"line {line}: {why}")
+            continue
+        if row.staff_id in own:
+            problems.append(
+                f"line {line}: employee id {quoted(cells['employee_id'])} is your own record: "
+                f"nobody imports evidence about themselves; {ANOTHER}"
+            )
             continue
         key = (row.kind, row.staff_id, row.version_id, row.done_on)
         if key in seen:
@@ -265,8 +277,11 @@ def _row(
     return row, ""
 
 
-def apply(data: bytes, *, actor: str, filename: str = "upload.csv") -> Plan:
+def apply(data: bytes, *, actor: str, filename: str = "upload.csv", judged: bool = True) -> Plan:
     """Import the file whole, in one transaction, or raise :class:`PaperEraError`.
+
+    ``actor`` is recorded on every row; unless ``judged`` is False (the command
+    line, run by IT), a line about the actor's own record is refused.
 
     The file is checked again while the chain is locked, so evidence recorded
     since a preview is never imported a second time. After the commit the
@@ -275,7 +290,7 @@ def apply(data: bytes, *, actor: str, filename: str = "upload.csv") -> Plan:
     session = current_smattest.db.session
     head = evidence.lock_chain()
     try:
-        plan = plan_csv(data)
+        plan = plan_csv(data, actor=actor if judged else None)
         # Who and what every row is about, loaded once and held, so that linking each
         # row finds them in the session instead of querying (5,000 rows: 5,000 queries).
         ids = sorted({row.staff_id for row in plan.rows})

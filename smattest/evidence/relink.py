@@ -36,6 +36,7 @@ from ..people.identity import MAX_ID
 from ..proxies import current_smattest
 from ..signals import identity_linked
 from ..state import current_app_object
+from .own import ANOTHER, own_records
 
 #: The longest reason kept for a change of id.
 MAX_REASON = 2000
@@ -97,7 +98,9 @@ def read_map(data: bytes) -> list[Change]:
     return changes
 
 
-def relink(changes: Sequence[Change], reason: str, recorded_by: str) -> list[IdentityLink]:
+def relink(
+    changes: Sequence[Change], reason: str, recorded_by: str, *, judged: bool = True
+) -> list[IdentityLink]:
     """Move each person from their old id to the new one, all of them or none.
 
     Each change must name the id of a person on record and an id nobody
@@ -105,7 +108,10 @@ def relink(changes: Sequence[Change], reason: str, recorded_by: str) -> list[Ide
     a roster import or a visit created) is folded into the person's record,
     which takes that record's roster fields. Every change is appended to the
     evidence chain in one transaction; refused sign-ins under the new ids are
-    cleared. Raises :class:`RelinkError`, changing nothing, listing every problem.
+    cleared. Unless ``judged`` is False (the command line, run by IT), a change
+    of the HR person's own record, or to their own id, is refused: nobody
+    relinks themselves. Raises :class:`RelinkError`, changing nothing, listing
+    every problem.
     """
     reason = (reason or "").strip()
     shape = _check_shape(changes, reason)
@@ -115,6 +121,8 @@ def relink(changes: Sequence[Change], reason: str, recorded_by: str) -> list[Ide
         by_id = _staff_by_external_id([c.old_id for c in changes] + [c.new_id for c in changes])
         well_formed = [c for c in changes if c.old_id and c.new_id]
         duplicates, problems = _check_records(well_formed, by_id)
+        if judged:
+            problems += _own_problems(well_formed, by_id, recorded_by)
         if shape or problems:
             raise RelinkError(_in_line_order(shape + problems))
         taken = {d.external_id: _roster_fields(d) for d in duplicates}
@@ -165,6 +173,21 @@ def relink(changes: Sequence[Change], reason: str, recorded_by: str) -> list[Ide
         raise
     identity_linked.send(current_app_object(), links=links)
     return links
+
+
+def _own_problems(changes: Sequence[Change], by_id: dict[str, Staff], actor: str) -> list[str]:
+    """Changes of the actor's own record, or to the actor's own id: nobody relinks themselves."""
+    own = own_records(actor)
+    problems = []
+    for change in changes:
+        at = f"{change.where}: " if change.where else ""
+        record = by_id.get(change.old_id)
+        holder = by_id.get(change.new_id)
+        if record is not None and record.id in own:
+            problems.append(f"{at}the record {change.old_id!r} is your own: {ANOTHER}")
+        elif change.new_id == str(actor) or (holder is not None and holder.id in own):
+            problems.append(f"{at}the id {change.new_id!r} is your own: {ANOTHER}")
+    return problems
 
 
 def _in_line_order(problems: list[str]) -> list[str]:

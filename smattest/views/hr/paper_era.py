@@ -11,7 +11,6 @@ import hashlib
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
@@ -20,7 +19,7 @@ from wtforms.validators import InputRequired
 import smattest.evidence.paper_era as paper_era
 
 from ..access import hr_required
-from ..base import blueprint
+from ..base import actor, blueprint
 from ..forms import UPLOAD_LIMIT, read_upload
 from .roster import BODY_LIMIT, _pack, _unpack
 
@@ -76,7 +75,7 @@ def hr_paper_era_confirm() -> ResponseReturnValue:
         return _upload_page(upload_form, 400)
     filename = form.filename.data or "upload.csv"
     try:
-        plan = paper_era.apply(data, actor=str(current_user.get_id()), filename=filename)
+        plan = paper_era.apply(data, actor=actor(), filename=filename)
     except paper_era.PaperEraError as error:
         return _render_preview(data, filename, problems=error.problems, status=409)
     flash(
@@ -89,7 +88,7 @@ def hr_paper_era_confirm() -> ResponseReturnValue:
 
 def _preview(data: bytes, filename: str) -> ResponseReturnValue:
     try:
-        plan = paper_era.plan_csv(data)
+        plan = paper_era.plan_csv(data, actor=actor())
     except paper_era.PaperEraError as error:
         return _render_preview(data, filename, problems=error.problems, status=400)
     return _render_preview(data, filename, plan=plan)
