@@ -23,7 +23,8 @@ NO_CONTENT = """<!doctype html><html lang="en"><head><title>{% block title %}{% 
 
 #: A complete layout with inline style and script, as intranets often have.
 INLINE = """<!doctype html><html lang="en"><head><title>{% block title %}{% endblock %}</title>
-<link rel="stylesheet" href="{{ url_for('smattest.static', filename='smattest.css') }}"><style>header { background: teal; }</style>{% block head %}{% endblock %}</head>
+<link rel="stylesheet" href="{{ url_for('smattest.static', filename='smattest.css') }}">
+<style>header { background: teal; }</style>{% block head %}{% endblock %}</head>
 <body><header onclick="void 0">Intranet</header>
 {% for m in get_flashed_messages() %}<p>{{ m }}</p>{% endfor %}
 <main>{% block content %}{% endblock %}</main><script>window.ok = 1;</script></body></html>"""
@@ -92,7 +93,7 @@ def test_inline_code_the_strict_policy_would_block_is_an_error(app, runner):
     result = doctor(runner)
 
     assert result.exit_code == 1
-    assert "ERROR: your layout has inline style (page line 2)" in result.output
+    assert "ERROR: your layout has inline style (page line 3)" in result.output
     assert "that SMATTEST_CONTENT_SECURITY_POLICY = 'strict' blocks" in result.output
     assert "ERROR: your layout has inline script" in result.output
     assert "ERROR: smattest's stylesheet is not linked" not in result.output
