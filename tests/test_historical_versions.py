@@ -202,3 +202,58 @@ def test_a_backdated_version_without_historical_says_how(day_one, runner, tmp_pa
 
     assert result.exit_code == 1
     assert "add --historical SOURCE" in result.output
+
+
+def test_hr_records_past_versions_on_the_page_beside_the_paper_era_import(app, client, hr, freeze):
+    freeze(TODAY)
+    page = client.get("/compliance/hr/evidence/past-versions").get_data(as_text=True)
+    assert "Record a past version" in page and 'name="effective"' in page
+
+    response = client.post(
+        "/compliance/hr/evidence/past-versions/policy",
+        data={
+            "slug": "social-media",
+            "title": "Social Media Policy",
+            "summary": "The 2019 policy.",
+            "effective": "2019-03-01",
+            "source": HANDBOOK,
+            "text": (io.BytesIO(b"# Social Media Policy\n\nNever post.\n"), "policy-2019.md"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    course = json.dumps(SMALL_COURSE).encode()
+    response = client.post(
+        "/compliance/hr/evidence/past-versions/course",
+        data={"effective": "2019-03-01", "source": BINDER,
+              "course": (io.BytesIO(course), "course.json")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 303, response.get_data(as_text=True)
+
+    page = client.get("/compliance/hr/evidence/past-versions").get_data(as_text=True)
+    assert f"Recorded past version 1 of the Social Media Refresher, from {BINDER}." in page
+    version = hostapp.db.session.scalar(sa.select(PolicyVersion))
+    assert (version.historical_source, version.published_by) == (HANDBOOK, str(hr.id))
+    course_version = hostapp.db.session.scalar(sa.select(CourseVersion))
+    assert (course_version.historical_source, course_version.recorded_by) == (BINDER, str(hr.id))
+
+
+def test_the_page_refuses_a_past_version_without_its_source(app, client, hr, freeze):
+    freeze(TODAY)
+
+    response = client.post(
+        "/compliance/hr/evidence/past-versions/policy",
+        data={
+            "slug": "social-media", "title": "Social Media Policy", "summary": "2019.",
+            "effective": "2019-03-01", "source": " ",
+            "text": (io.BytesIO(b"# Policy\n\nText.\n"), "p.md"),
+        },
+        content_type="multipart/form-data",
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    assert "Nothing was recorded: a past version needs its source" in response.get_data(
+        as_text=True
+    )
+    assert hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(PolicyVersion)) == 0
