@@ -9,7 +9,7 @@ are versions published in smattest and signatures recorded as they were
 given (issue 21).
 
 Revision ID: 0010_historical_versions
-Revises: 0014_languages
+Revises: 0012_checkpoint_roots
 Create Date: 2026-12-07 14:40:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from smattest.db import UTCDateTime
 
 revision = "0010_historical_versions"
-down_revision = "0014_languages"
+down_revision = "0012_checkpoint_roots"
 branch_labels = None
 depends_on = None
 

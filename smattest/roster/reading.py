@@ -69,6 +69,8 @@ FALSE = ("false", "no", "0")
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: What each column may contain (smattest.text); the others as any one-line text.
+_TEXT_RULE = {"employee_id": text_rules.id_problem, "full_name": text_rules.name_problem}
 # Names and departments read as people type them: one space between words.
 SPACED = ("full_name", "department")
 
@@ -294,7 +296,7 @@ def _text(column: str, value: Any) -> str | None:
     if not isinstance(value, str):
         raise _Bad(f"{column} must be text, not {type(value).__name__} {quoted(value)}")
     text = " ".join(value.split()) if column in SPACED else value.strip()
-    hidden = text_rules.problem(column, text)
+    hidden = _TEXT_RULE.get(column, text_rules.problem)(column, text)
     if hidden:
         raise _Bad(hidden.rstrip("."))
     return text or None
