@@ -168,7 +168,9 @@ def test_only_the_person_and_hr_fetch_a_proof(people, runner, client, hr, login_
     assert fetch_proof(client, people["Ada One"], 99).status_code == 404
     assert fetch_proof(client, people["Ben Two"], 2).status_code == 200
     login_as(hr)
+    history = client.get(f"/compliance/hr/people/{staff_named('Ben Two').id}")
     as_hr = client.get("/compliance/receipts/2/proof.json")
+    assert 'href="/compliance/receipts/2/proof.json"' in history.get_data(as_text=True)
     assert as_hr.status_code == 200 and as_hr.get_json()["row"]["full_name"] == "Ben Two"
 
 
@@ -246,7 +248,7 @@ def test_successive_checkpoints_prove_consistency_offline_and_a_rewrite_between_
     assert "the chain was rewritten since it was taken" in third.output
     # Offline: no proof ties the second checkpoint to the third, not the honest one
     # from before, nor one the insider cuts from the rewritten chain.
-    rewritten = proofs.Tree(proofs.chain_leaves(4))
+    rewritten = proofs.chain_tree(4)
     forged = smattest.verify.consistency_line(3, 4, rewritten.consistency(3))
     old_proof = consistency.replace("from=3 to=4", "from=4 to=4")
     for proof in (forged, old_proof):
@@ -314,3 +316,25 @@ def test_verify_names_a_root_the_chain_does_not_have(people, runner):
     assert f"FAILED: smattest's checkpoint log records position=3 root={wrong}" in (
         forged_log.output
     )
+
+
+def test_proofs_read_the_rows_below_the_levels_a_process_keeps(
+    people, runner, client, monkeypatch, bare_python, tmp_path
+):
+    """With subtrees of two rows kept (not 256), Ada's proof reads rows 1-2 back and
+    checks them against the kept subtree; a row changed since is refused, not proved."""
+    monkeypatch.setattr(proofs, "LOW", 1)
+    [line, *_] = checkpoint(runner)
+    proofs._trees.clear()
+
+    response = fetch_proof(client, people["Ada One"], 1)
+    saved = tmp_path / "proof.json"
+    saved.write_bytes(response.get_data())
+    assert response.status_code == 200
+    assert bare_python(saved, "--checkpoint", line).returncode == 0
+
+    proofs._trees.clear()
+    tree = proofs.chain_tree(3)
+    sql("UPDATE smattest_attestation SET record_hash = :h WHERE chain_seq = 2", h="ab" * 32)
+    with pytest.raises(proofs.ProofUnavailable, match="positions 1..2 no longer hash"):
+        tree.inclusion(0)
