@@ -338,3 +338,42 @@ def test_proofs_read_the_rows_below_the_levels_a_process_keeps(
     sql("UPDATE smattest_attestation SET record_hash = :h WHERE chain_seq = 2", h="ab" * 32)
     with pytest.raises(proofs.ProofUnavailable, match="positions 1..2 no longer hash"):
         tree.inclusion(0)
+
+
+def test_the_daily_job_logs_a_rewrite_as_an_error(people, runner, caplog):
+    import logging
+
+    from smattest.scheduler import take_checkpoint
+
+    checkpoint(runner)
+    rewrite_without(2)
+    attest(staff_named("Ben Two"), "social-media", 1, "Ben Two")
+    caplog.set_level(logging.INFO, logger="smattest.scheduler")
+
+    taken = take_checkpoint(dt.datetime(2026, 3, 5, 13, tzinfo=dt.UTC))
+
+    assert "the chain was rewritten since it was taken" in taken.problem
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.getMessage() == f"checkpoint: {taken.problem}"
+
+
+def test_a_training_completions_proof_verifies_offline(people, runner, client, tmp_path):
+    from smattest import training
+    from smattest.publishing.courses import import_course
+
+    from .content import SMALL_COURSE
+
+    course = import_course(SMALL_COURSE).version
+    ada = staff_named("Ada One")
+    attempt = training.start_attempt(ada, course.course)
+    training.submit(ada, attempt.id, {q.id: q.correct for q in course.questions})
+    [line, *_] = checkpoint(runner)
+
+    response = fetch_proof(client, people["Ada One"], 4)
+    saved = tmp_path / "proof.json"
+    saved.write_bytes(response.get_data())
+    result = run_verifier("-m", "smattest.verify", saved, "--checkpoint", line)
+
+    assert response.get_json()["row"]["kind"] == "training_completion"
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK: receipt 4 (training completion of ")

@@ -28,6 +28,7 @@ import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
 import smattest.rule.compliance as compliance
 
+from ..i18n import gettext
 from ..mail import MailTemplates, address_problem
 from ..models import (
     POLICY,
@@ -241,7 +242,7 @@ def announcement(
     overdue = standing is not None and standing.status == compliance.OVERDUE
     return templates.compose(
         "announcement",
-        f"New version of the {policy.title}: please sign it",
+        gettext("New version of the %(title)s: please sign it", title=policy.title),
         row.email,
         full_name=row.full_name,
         policy=policy,
