@@ -11,7 +11,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from smattest.models import CourseVersion, PolicyVersion, Staff
+from smattest.models import CourseVersion, HREvent, PolicyVersion, Staff
 from smattest.publishing.policies import PolicyError, publish
 from smattest.rule import compliance
 
@@ -104,6 +104,13 @@ def test_the_paper_era_imports_against_past_versions_and_the_rule_follows(
     assert course_version.created_at == dt.datetime(2019, 3, 1, 12, tzinfo=dt.UTC)
     assert course_version.recorded_at == dt.datetime(2026, 12, 7, 15, tzinfo=dt.UTC)
     assert course_version.recorded_by == "cli"
+    logged = hostapp.db.session.scalars(
+        sa.select(HREvent.detail).where(HREvent.action == "version.historical").order_by(HREvent.id)
+    ).all()
+    assert logged == [
+        f"social-media version 1, in force from 2019-03-01, recorded from {HANDBOOK}",
+        f"course refresher version 1, in force from 2019-03-01, recorded from {BINDER}",
+    ]
 
     login_as(name="Hana Okafor", is_hr=True)
     note = f"In force before smattest: recorded on 7 December 2026 from {HANDBOOK}."

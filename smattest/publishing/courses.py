@@ -42,7 +42,7 @@ import sqlalchemy as sa
 import smattest.markdown as markdown
 
 from ..db import utcnow
-from ..models import Course, CourseSection, CourseVersion, Question
+from ..models import Course, CourseSection, CourseVersion, HREvent, Question
 from ..proxies import current_smattest
 from .policies import SLUG, get_policy, historical_problem
 
@@ -332,6 +332,15 @@ def import_course(
     ]
     version.stored_sha256 = stored_sha256(version)
     session.add(version)
+    if historical is not None and effective is not None:
+        session.add(
+            HREvent(
+                actor=recorded_by or "cli",
+                action="version.historical",
+                detail=f"course {course.slug} version {version.number}, in force from "
+                f"{effective.isoformat()}, recorded from {historical}",
+            )
+        )
     session.commit()
     return Imported(version, created=True)
 

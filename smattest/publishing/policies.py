@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 import smattest.markdown as markdown
 import smattest.text as text_rules
 
-from ..models import Policy, PolicyVersion, Staff
+from ..models import HREvent, Policy, PolicyVersion, Staff
 from ..proxies import current_smattest
 from ..timeutil import local_today
 
@@ -212,6 +212,16 @@ def publish(
         historical_source=historical,
     )
     session.add(version)
+    if historical is not None:
+        # HR's log says who recorded a version after the fact, when, and from what.
+        session.add(
+            HREvent(
+                actor=published_by or "cli",
+                action="version.historical",
+                detail=f"{slug} version {version.number}, in force from "
+                f"{effective.isoformat()}, recorded from {historical}",
+            )
+        )
     try:
         session.commit()
     except IntegrityError:
