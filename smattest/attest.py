@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -238,6 +239,15 @@ def _not_in_force(policy: Policy, in_force: PolicyVersion, number: int) -> str:
     )
 
 
+#: A signature given on paper on an earlier day is timed at noon, local, of that day
+#: (as the paper-era import times its rows).
+PAPER_NOON = dt.time(12, 0)
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
 def attest_on_behalf(
     staff: Staff,
     slug: str,
@@ -246,8 +256,14 @@ def attest_on_behalf(
     recorded_by: str,
     *,
     recorder_ip: str | None = None,
+    signed_on: dt.date | None = None,
 ) -> Recorded:
     """Record, for HR, ``staff``'s signature on a paper form for the version of ``slug`` in force.
+
+    ``signed_on`` is the day on the paper (default: today). For an earlier day the
+    row is timed at noon, local, of that day, like the paper-era import, and keeps
+    the time HR recorded it in ``recorded_at``; it may be neither in the future nor
+    before the version took effect.
 
     The row joins the same evidence chain as a self-attestation, with method
     ``on_behalf``, the ``reason`` HR gives (e.g. "signed paper form on 3 May")
@@ -287,6 +303,21 @@ def attest_on_behalf(
         problems.append(("signature", gettext("A signature is at most 200 characters.")))
     elif problem := _signature_problem(staff, signature, on_behalf=True):
         problems.append(("signature", problem))
+    today = local_today()
+    if signed_on is not None and signed_on > today:
+        problems.append((
+            "signed_on",
+            f"The day on the paper, {_day(signed_on)}, is in the future: "
+            f"write the day the form was signed, today ({_day(today)}) at the latest.",
+        ))  # fmt: skip
+    elif signed_on is not None and version is not None and signed_on < version.effective_date:
+        problems.append((
+            "signed_on",
+            f"The day on the paper, {_day(signed_on)}, is before version {version.number} of "
+            f"the {policy.title if policy else slug} took effect "
+            f"({_day(version.effective_date)}): a paper form of an earlier version is "
+            "paper-era evidence (Exports → Import past evidence).",
+        ))  # fmt: skip
     if not reason:
         problems.append((
             "reason",
@@ -323,6 +354,11 @@ def attest_on_behalf(
     # Who and what, as they are now, read before the lock (the row hashes them).
     now_known = evidence.AtTheTime(staff.external_id, staff.full_name, policy.slug, version.number)
     detail = f"{policy.title}, version {version.number}: {reason}"
+    if signed_on is not None and signed_on != local_today():
+        detail = (
+            f"{policy.title}, version {version.number}, signed on paper on "
+            f"{_day(signed_on)}: {reason}"
+        )
     if recorder_ip:
         detail += f" (recorded from {recorder_ip[:45]})"
 
@@ -331,10 +367,16 @@ def attest_on_behalf(
     head = _lock_unless_recorded(staff_id, policy.id, version_id)
     if isinstance(head, Attestation):
         return Recorded(head, False, head.id, title, number, head.chain_seq)
+    now = utcnow()
+    attested_at, recorded_at = now, None
+    if signed_on is not None and signed_on != today:
+        noon = dt.datetime.combine(signed_on, PAPER_NOON, tzinfo=current_smattest.timezone)
+        attested_at, recorded_at = noon.astimezone(dt.UTC), now
     row = Attestation(
         staff_id=staff_id,
         policy_version_id=version_id,
-        attested_at=utcnow(),
+        attested_at=attested_at,
+        recorded_at=recorded_at,
         signature=signature,
         method="on_behalf",
         reason=reason,

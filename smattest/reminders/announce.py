@@ -58,6 +58,7 @@ def versions_to_announce(today: dt.date) -> list[PolicyVersion]:
         .where(
             PolicyVersion.number > 1,  # a policy's first version is not a change to announce
             PolicyVersion.requires_reattestation,
+            PolicyVersion.historical_source.is_(None),  # in force before smattest
             PolicyVersion.id.not_in(sa.select(VersionWithdrawal.policy_version_id)),
             PolicyVersion.effective_date <= today,
             PolicyVersion.effective_date > today - dt.timedelta(days=WINDOW_DAYS),
