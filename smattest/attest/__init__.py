@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -13,26 +12,31 @@ import smattest.evidence.chain as evidence
 import smattest.rule.compliance as compliance
 import smattest.text as text
 
-from .db import utcnow
-from .evidence.own import ANOTHER, is_own
-from .i18n import format_date, gettext
-from .models import (
+from ..db import utcnow
+from ..evidence.own import ANOTHER, is_own
+from ..i18n import gettext
+from ..models import (
     POLICY,
     Attestation,
     ChainHead,
     HREvent,
     Policy,
-    PolicyVersion,
     Reminder,
     Staff,
     in_chain,
 )
-from .people.identity import has_name
-from .proxies import current_smattest
-from .publishing.policies import get_policy, version_in_force
-from .signals import attestation_recorded, send_after_commit
-from .state import current_app_object
-from .timeutil import local_today
+from ..proxies import current_smattest
+from ..publishing.policies import get_policy, version_in_force
+from ..signals import attestation_recorded, send_after_commit
+from ..state import current_app_object
+from ..timeutil import local_today
+from .refusals import normalise_name as normalise_name
+from .refusals import not_in_force, signature_problem
+from .refusals import statement as statement
+
+#: A signature given on paper on an earlier day is timed at noon, local, of that day
+#: (as the paper-era import times its rows).
+PAPER_NOON = dt.time(12, 0)
 
 
 class AttestationError(ValueError):
@@ -89,29 +93,6 @@ class Recorded:
     receipt_number: int
 
 
-def normalise_name(name: str) -> str:
-    """A name as signatures are compared: ignoring case, extra spaces and diacritics.
-
-    "lucia  ramirez" matches "Lucía Ramírez": the accents (combining marks
-    after canonical decomposition) are dropped, nothing else is. Letters of
-    another script that look alike, zero-width characters and compatibility
-    forms (full-width letters) still differ, so a signature stays the name.
-    """
-    decomposed = unicodedata.normalize("NFD", " ".join(name.split()))
-    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    return unicodedata.normalize("NFC", bare).casefold()
-
-
-def statement(policy: Policy, version: PolicyVersion) -> str:
-    """The sentence a person signs, in their language."""
-    return gettext(
-        "I have read and understood version %(number)s of the %(title)s "
-        "and I agree to comply with it.",
-        number=version.number,
-        title=policy.title,
-    )
-
-
 def attest(
     staff: Staff,
     slug: str,
@@ -141,7 +122,7 @@ def attest(
     if policy is None or version is None:
         raise AttestationError(gettext("This policy has no version in force to sign."))
     if version.number != version_number:
-        raise AttestationError(_not_in_force(policy, version, version_number))
+        raise AttestationError(not_in_force(policy, version, version_number))
     if not staff.active:
         raise AttestationError(
             gettext(
@@ -149,7 +130,7 @@ def attest(
                 "Please contact HR."
             )
         )
-    problem = _signature_problem(staff, signature, on_behalf=False)
+    problem = signature_problem(staff, signature, on_behalf=False)
     if problem:
         raise AttestationError(problem, field="signature")
     if submission is not None and not SUBMISSION.fullmatch(submission):
@@ -203,45 +184,6 @@ def attest(
     session.commit()  # releases the chain's lock
     send_after_commit(attestation_recorded, current_app_object(), attestation=row)
     return Recorded(row, True, row_id, title, number, receipt_number)
-
-
-def _not_in_force(policy: Policy, in_force: PolicyVersion, number: int) -> str:
-    """Why version ``number`` cannot be signed: replaced, scheduled, or never published."""
-    then = gettext(
-        "Nothing was recorded: please read version %(number)s, then sign.",
-        number=in_force.number,
-    )
-    if number < in_force.number:
-        return gettext(
-            "Version %(number)s of the %(title)s is no longer current: "
-            "version %(current)s replaced it. %(then)s",
-            number=number,
-            title=policy.title,
-            current=in_force.number,
-            then=then,
-        )
-    scheduled = next((v for v in policy.versions if v.number == number), None)
-    if scheduled is None:
-        return gettext(
-            "The %(title)s has no version %(number)s. %(then)s",
-            title=policy.title,
-            number=number,
-            then=then,
-        )
-    return gettext(
-        "Version %(number)s of the %(title)s is scheduled: it takes effect on %(day)s. "
-        "Until then version %(current)s is the one in force. %(then)s",
-        number=number,
-        title=policy.title,
-        day=format_date(scheduled.effective_date),
-        current=in_force.number,
-        then=then,
-    )
-
-
-#: A signature given on paper on an earlier day is timed at noon, local, of that day
-#: (as the paper-era import times its rows).
-PAPER_NOON = dt.time(12, 0)
 
 
 def _day(day: dt.date) -> str:
@@ -301,7 +243,7 @@ def attest_on_behalf(
         problems.append(("signature", gettext("Type the signature as it is on the paper form.")))
     elif len(signature) > 200:
         problems.append(("signature", gettext("A signature is at most 200 characters.")))
-    elif problem := _signature_problem(staff, signature, on_behalf=True):
+    elif problem := signature_problem(staff, signature, on_behalf=True):
         problems.append(("signature", problem))
     today = local_today()
     if signed_on is not None and signed_on > today:
@@ -454,38 +396,6 @@ def _latest_of_version(staff_id: int, version_id: int) -> sa.Select[int]:
         Attestation.policy_version_id == version_id,
         in_chain(Attestation.chain_seq),
     )
-
-
-def _signature_problem(staff: Staff, signature: str, *, on_behalf: bool) -> str | None:
-    """What is wrong with a signature, or None: it must be the name on record; with none on
-    record, a name (never an email); never with marks that disguise it (smattest.text).
-    Said to the person, or to HR ``on_behalf`` of them."""
-    hidden = text.signature_problem("The signature", signature)
-    if hidden:
-        return hidden
-    if has_name(staff):
-        if normalise_name(signature) == normalise_name(staff.full_name):
-            return None
-        if on_behalf:
-            return gettext(
-                "The signature must be the person's full name as HR has it: %(name)s. "
-                "Check the paper form belongs to this person.",
-                name=staff.full_name,
-            )
-        return gettext(
-            "The signature must be your full name as HR has it: %(name)s. Nothing was recorded.",
-            name=staff.full_name,
-        )
-    if "@" in signature or len(normalise_name(signature)) < 2:
-        if on_behalf:
-            return gettext(
-                "Type the person's full name to sign, not an email address or initial. "
-                "Check the paper form belongs to this person."
-            )
-        return gettext(
-            "Type your full name to sign, not an email address or initial. Nothing was recorded."
-        )
-    return None
 
 
 def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Attestation | None:
