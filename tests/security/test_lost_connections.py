@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from smattest.publishing.policies import publish
 
 from .. import hostapp
-from .test_faults import backend_pid, sign, signing, terminate  # noqa: F401  (signing: fixture)
+from .test_faults import backend_pid, sign, terminate
 
 ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
