@@ -21,6 +21,7 @@ import logging
 import sqlalchemy as sa
 from flask import Response, g, render_template, request, session
 from flask.blueprints import BlueprintSetupState
+from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 
 from ..proxies import current_smattest
@@ -85,10 +86,12 @@ def _end_read_only_transaction(response: Response) -> Response:
     connection can still be answered with the 503 page.
 
     A streamed response still reads; a transaction with changes pending (the
-    host's, say) is left to the host's teardown as before.
+    host's, say) is left to the host's teardown as before; and so is the session
+    of an app context the request did not push (a test, a request made from a
+    script): its objects outlive the request.
     """
     db_session = current_smattest.db.session()
-    if response.is_streamed or not db_session.in_transaction():
+    if response.is_streamed or not db_session.in_transaction() or not _owns_app_context():
         return response
     if db_session.new or db_session.dirty or db_session.deleted:
         return response
@@ -99,6 +102,15 @@ def _end_read_only_transaction(response: Response) -> Response:
         page, status, headers = unavailable_page()
         return Response(page, status, headers)
     return response
+
+
+def _owns_app_context() -> bool:
+    """Whether this request pushed its own app context, torn down with it (as in production).
+
+    Flask keeps (request token, app context it pushed or None) on the request context.
+    """
+    tokens: list[tuple[object, object]] | None = getattr(request_ctx, "_cv_tokens", None)
+    return bool(tokens) and tokens is not None and tokens[-1][1] is not None
 
 
 @blueprint.before_request
