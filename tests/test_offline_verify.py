@@ -151,9 +151,7 @@ def test_a_removed_row_fails_where_the_gap_is(export, tmp_path):
     assert "line 3 (attestation" in result.stdout and "expected position 2" in result.stdout
 
 
-def test_a_row_removed_then_the_rest_renumbered_and_rehashed_fails_the_link_check(
-    export, tmp_path
-):
+def test_a_row_removed_then_the_rest_renumbered_and_rehashed_fails_the_link_check(export, tmp_path):
     rows = rows_of(export)
     del rows[1]  # Ben's attestation, position 2
     for row in rows[1:]:
