@@ -49,6 +49,12 @@ EVIDENCE_COLUMNS = (
     "user_agent_salt", "user_agent_sha256",
     # An id change (kind id_change): the employee id before and after.
     "old_employee_id", "new_employee_id",
+    # A signature given on paper on an earlier day (at_utc: noon of that day): when HR
+    # recorded it. Not hashed.
+    "recorded_at_utc",
+    # A version in force before smattest, recorded after the fact: its source and when
+    # it was recorded (empty for versions published or imported in smattest).
+    "version_historical_source", "version_recorded_at_utc",
 )  # fmt: skip
 #: The ``kind`` of the evidence export's last row.
 CHAIN_HEAD = "chain_head"
@@ -86,13 +92,14 @@ def _select(model: Any, values: dict[str, Any]) -> Any:
             values[name].label(name) if name in values else sa.cast(sa.null(), _TYPES[name])
             for name in EVIDENCE_COLUMNS
         )
-    ).where(model.chain_seq.between(1, sa.bindparam("last_seq")))
+    ).where(model.chain_seq.between(sa.bindparam("first_seq"), sa.bindparam("last_seq")))
 
 
 _TYPES: dict[str, Any] = dict.fromkeys(EVIDENCE_COLUMNS, sa.String(512)) | dict.fromkeys(
     ("seq", "record_id", "staff_id", "version", "version_id", "score", "quiz_attempt_id",
      "format", "requirement_id", "exemption_id"), sa.Integer()
-) | {"at_utc": UTCDateTime(), "until": sa.Date(), "reason": sa.Text()}  # fmt: skip
+) | {"at_utc": UTCDateTime(), "recorded_at_utc": UTCDateTime(), "until": sa.Date(),
+   "version_recorded_at_utc": UTCDateTime(), "reason": sa.Text()}  # fmt: skip
 
 
 def _common(model: Any, slug: Any, number: Any) -> dict[str, Any]:
@@ -112,8 +119,9 @@ def _common(model: Any, slug: Any, number: Any) -> dict[str, Any]:
     return values
 
 
-def _evidence_query(last_seq: int) -> Any:
-    """Every kind of evidence up to ``last_seq``, joined to names, in chain order."""
+def _evidence_query(last_seq: int, first_seq: int = 1) -> Any:
+    """Every kind of evidence from ``first_seq`` to ``last_seq``, joined to names, in
+    chain order."""
     attestations = _select(Attestation, {
         **_common(Attestation, Policy.slug, PolicyVersion.number),
         "kind": sa.literal("attestation"), "requirement_kind": sa.literal("policy"),
@@ -121,7 +129,11 @@ def _evidence_query(last_seq: int) -> Any:
         "method": Attestation.method, "signature": Attestation.signature,
         "reason": Attestation.reason, "recorded_by": Attestation.recorded_by,
         "ip_address": Attestation.ip_address, "user_agent": Attestation.user_agent,
-        "sha256": Attestation.text_sha256,
+        "sha256": Attestation.text_sha256, "recorded_at_utc": Attestation.recorded_at,
+        "version_historical_source": PolicyVersion.historical_source,
+        "version_recorded_at_utc": sa.case(
+            (PolicyVersion.historical_source.is_not(None), PolicyVersion.published_at)
+        ),
         **{f"{name}_{part}": getattr(Attestation, f"{name}_{part}")
            for name in ("signature", "ip_address", "user_agent") for part in ("salt", "sha256")},
     }).join(Staff, Staff.id == Attestation.staff_id).join(
@@ -135,6 +147,8 @@ def _evidence_query(last_seq: int) -> Any:
         "score": TrainingCompletion.score, "quiz_attempt_id": TrainingCompletion.quiz_attempt_id,
         "reason": TrainingCompletion.reason, "recorded_by": TrainingCompletion.recorded_by,
         "sha256": TrainingCompletion.content_sha256,
+        "version_historical_source": CourseVersion.historical_source,
+        "version_recorded_at_utc": CourseVersion.recorded_at,
     }).join(Staff, Staff.id == TrainingCompletion.staff_id).join(
         CourseVersion, CourseVersion.id == TrainingCompletion.course_version_id
     ).join(Course, Course.id == CourseVersion.course_id)  # fmt: skip
@@ -166,12 +180,12 @@ def _evidence_query(last_seq: int) -> Any:
             for name in EVIDENCE_COLUMNS
         )
     ).join(Staff, Staff.id == IdentityLink.staff_id).where(
-        IdentityLink.chain_seq.between(1, sa.bindparam("last_seq"))
+        IdentityLink.chain_seq.between(sa.bindparam("first_seq"), sa.bindparam("last_seq"))
     )  # fmt: skip
     query = sa.union_all(attestations, completions, grants, ends, id_changes).order_by(
         sa.column("seq")
     )
-    return query.params(last_seq=last_seq)
+    return query.params(first_seq=first_seq, last_seq=last_seq)
 
 
 def evidence_rows(head: Head) -> Iterator[tuple[object, ...]]:
@@ -185,6 +199,12 @@ def evidence_rows(head: Head) -> Iterator[tuple[object, ...]]:
     with current_smattest.db.session.execute(query) as result:
         for row in result:
             yield tuple(row)
+
+
+def evidence_row_values(seq: int) -> list[tuple[object, ...]]:
+    """The export's values (in ``EVIDENCE_COLUMNS`` order) of the row at chain position
+    ``seq``: normally one; more when a row was forged at a taken position."""
+    return [tuple(row) for row in current_smattest.db.session.execute(_evidence_query(seq, seq))]
 
 
 def _with_head(rows: Iterator[tuple[object, ...]], head: Head) -> Iterator[tuple[object, ...]]:
