@@ -14,9 +14,13 @@ import smattest.evidence.checkpoints as checkpoints
 import smattest.evidence.proofs as proofs
 import smattest.rule.compliance as compliance
 
-from ..attest import receipt_for
 from ..models import POLICY, PolicyVersion
-from ..people.own_records import completion_receipt_for, completions_of, receipts_of
+from ..people.own_records import (
+    completion_receipt_for,
+    completions_of,
+    receipt_for,
+    receipts_of,
+)
 from ..people.staff import is_hr, is_manager
 from ..proxies import current_smattest
 from ..publishing.lifecycle import upcoming_for
