@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import smattest.text as text
 
 from .db import utcnow
 from .evidence.own import ANOTHER, is_own
+from .i18n import format_date, gettext
 from .models import (
     POLICY,
     Attestation,
@@ -101,10 +103,12 @@ def normalise_name(name: str) -> str:
 
 
 def statement(policy: Policy, version: PolicyVersion) -> str:
-    """The sentence a person signs."""
-    return (
-        f"I have read and understood version {version.number} of the {policy.title} "
-        "and I agree to comply with it."
+    """The sentence a person signs, in their language."""
+    return gettext(
+        "I have read and understood version %(number)s of the %(title)s "
+        "and I agree to comply with it.",
+        number=version.number,
+        title=policy.title,
     )
 
 
@@ -135,15 +139,17 @@ def attest(
         policy = get_policy(slug, with_versions=True)
     version = version_in_force(policy) if policy else None
     if policy is None or version is None:
-        raise AttestationError("This policy has no version in force to sign.")
+        raise AttestationError(gettext("This policy has no version in force to sign."))
     if version.number != version_number:
         raise AttestationError(_not_in_force(policy, version, version_number))
     if not staff.active:
         raise AttestationError(
-            "Your compliance record is marked inactive, so nothing can be signed. "
-            "Please contact HR."
+            gettext(
+                "Your compliance record is marked inactive, so nothing can be signed. "
+                "Please contact HR."
+            )
         )
-    problem = _signature_problem(staff, signature, "your full name", "Nothing was recorded.")
+    problem = _signature_problem(staff, signature, on_behalf=False)
     if problem:
         raise AttestationError(problem, field="signature")
     if submission is not None and not SUBMISSION.fullmatch(submission):
@@ -201,21 +207,45 @@ def attest(
 
 def _not_in_force(policy: Policy, in_force: PolicyVersion, number: int) -> str:
     """Why version ``number`` cannot be signed: replaced, scheduled, or never published."""
-    then = f"Nothing was recorded: please read version {in_force.number}, then sign."
+    then = gettext(
+        "Nothing was recorded: please read version %(number)s, then sign.",
+        number=in_force.number,
+    )
     if number < in_force.number:
-        return (
-            f"Version {number} of the {policy.title} is no longer current: "
-            f"version {in_force.number} replaced it. {then}"
+        return gettext(
+            "Version %(number)s of the %(title)s is no longer current: "
+            "version %(current)s replaced it. %(then)s",
+            number=number,
+            title=policy.title,
+            current=in_force.number,
+            then=then,
         )
     scheduled = next((v for v in policy.versions if v.number == number), None)
     if scheduled is None:
-        return f"The {policy.title} has no version {number}. {then}"
-    day = scheduled.effective_date
-    return (
-        f"Version {number} of the {policy.title} is scheduled: it takes effect on "
-        f"{day.day} {day:%B %Y}. Until then version {in_force.number} is the one in force. "
-        f"{then}"
+        return gettext(
+            "The %(title)s has no version %(number)s. %(then)s",
+            title=policy.title,
+            number=number,
+            then=then,
+        )
+    return gettext(
+        "Version %(number)s of the %(title)s is scheduled: it takes effect on %(day)s. "
+        "Until then version %(current)s is the one in force. %(then)s",
+        number=number,
+        title=policy.title,
+        day=format_date(scheduled.effective_date),
+        current=in_force.number,
+        then=then,
     )
+
+
+#: A signature given on paper on an earlier day is timed at noon, local, of that day
+#: (as the paper-era import times its rows).
+PAPER_NOON = dt.time(12, 0)
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
 
 
 def attest_on_behalf(
@@ -226,8 +256,14 @@ def attest_on_behalf(
     recorded_by: str,
     *,
     recorder_ip: str | None = None,
+    signed_on: dt.date | None = None,
 ) -> Recorded:
     """Record, for HR, ``staff``'s signature on a paper form for the version of ``slug`` in force.
+
+    ``signed_on`` is the day on the paper (default: today). For an earlier day the
+    row is timed at noon, local, of that day, like the paper-era import, and keeps
+    the time HR recorded it in ``recorded_at``; it may be neither in the future nor
+    before the version took effect.
 
     The row joins the same evidence chain as a self-attestation, with method
     ``on_behalf``, the ``reason`` HR gives (e.g. "signed paper form on 3 May")
@@ -250,31 +286,54 @@ def attest_on_behalf(
     policy = get_policy(slug) if slug else None
     version = version_in_force(policy) if policy else None
     if not slug:
-        problems.append(("policy", "Choose the policy they signed."))
+        problems.append(("policy", gettext("Choose the policy they signed.")))
     elif policy is None:
-        problems.append(("policy", f"There is no policy {slug!r}."))
+        problems.append(("policy", gettext("There is no policy %(slug)r.", slug=slug)))
     elif version is None:
         problems.append((
             "policy",
-            f"The {policy.title} has no version in force yet, so there is nothing to attest to.",
+            gettext(
+                "The %(title)s has no version in force yet, so there is nothing to attest to.",
+                title=policy.title,
+            ),
         ))  # fmt: skip
     if not signature:
-        problems.append(("signature", "Type the signature as it is on the paper form."))
+        problems.append(("signature", gettext("Type the signature as it is on the paper form.")))
     elif len(signature) > 200:
-        problems.append(("signature", "A signature is at most 200 characters."))
-    elif problem := _signature_problem(
-        staff, signature, "the person's full name", "Check the paper form belongs to this person."
-    ):
+        problems.append(("signature", gettext("A signature is at most 200 characters.")))
+    elif problem := _signature_problem(staff, signature, on_behalf=True):
         problems.append(("signature", problem))
+    today = local_today()
+    if signed_on is not None and signed_on > today:
+        problems.append((
+            "signed_on",
+            f"The day on the paper, {_day(signed_on)}, is in the future: "
+            f"write the day the form was signed, today ({_day(today)}) at the latest.",
+        ))  # fmt: skip
+    elif signed_on is not None and version is not None and signed_on < version.effective_date:
+        problems.append((
+            "signed_on",
+            f"The day on the paper, {_day(signed_on)}, is before version {version.number} of "
+            f"the {policy.title if policy else slug} took effect "
+            f"({_day(version.effective_date)}): a paper form of an earlier version is "
+            "paper-era evidence (Exports → Import past evidence).",
+        ))  # fmt: skip
     if not reason:
         problems.append((
             "reason",
-            'Give the reason you are recording this for them, e.g. "signed paper form on 3 May".',
+            gettext(
+                'Give the reason you are recording this for them, e.g. "signed paper form on '
+                '3 May".'
+            ),
         ))  # fmt: skip
     elif len(reason) > MAX_REASON:
         problems.append((
             "reason",
-            f"The reason is {len(reason)} characters long; keep it to {MAX_REASON} at most.",
+            gettext(
+                "The reason is %(length)s characters long; keep it to %(most)s at most.",
+                length=len(reason),
+                most=MAX_REASON,
+            ),
         ))  # fmt: skip
     elif text.problem("The reason", reason, multiline=True):
         problems.append(("reason", text.problem("The reason", reason, multiline=True) or ""))
@@ -295,6 +354,11 @@ def attest_on_behalf(
     # Who and what, as they are now, read before the lock (the row hashes them).
     now_known = evidence.AtTheTime(staff.external_id, staff.full_name, policy.slug, version.number)
     detail = f"{policy.title}, version {version.number}: {reason}"
+    if signed_on is not None and signed_on != local_today():
+        detail = (
+            f"{policy.title}, version {version.number}, signed on paper on "
+            f"{_day(signed_on)}: {reason}"
+        )
     if recorder_ip:
         detail += f" (recorded from {recorder_ip[:45]})"
 
@@ -303,10 +367,16 @@ def attest_on_behalf(
     head = _lock_unless_recorded(staff_id, policy.id, version_id)
     if isinstance(head, Attestation):
         return Recorded(head, False, head.id, title, number, head.chain_seq)
+    now = utcnow()
+    attested_at, recorded_at = now, None
+    if signed_on is not None and signed_on != today:
+        noon = dt.datetime.combine(signed_on, PAPER_NOON, tzinfo=current_smattest.timezone)
+        attested_at, recorded_at = noon.astimezone(dt.UTC), now
     row = Attestation(
         staff_id=staff_id,
         policy_version_id=version_id,
-        attested_at=utcnow(),
+        attested_at=attested_at,
+        recorded_at=recorded_at,
         signature=signature,
         method="on_behalf",
         reason=reason,
@@ -386,18 +456,35 @@ def _latest_of_version(staff_id: int, version_id: int) -> sa.Select[int]:
     )
 
 
-def _signature_problem(staff: Staff, signature: str, whose: str, then: str) -> str | None:
+def _signature_problem(staff: Staff, signature: str, *, on_behalf: bool) -> str | None:
     """What is wrong with a signature, or None: it must be the name on record; with none on
-    record, a name (never an email); never with marks that disguise it (smattest.text)."""
+    record, a name (never an email); never with marks that disguise it (smattest.text).
+    Said to the person, or to HR ``on_behalf`` of them."""
     hidden = text.signature_problem("The signature", signature)
     if hidden:
         return hidden
     if has_name(staff):
-        if normalise_name(signature) != normalise_name(staff.full_name):
-            return f"The signature must be {whose} as HR has it: {staff.full_name}. {then}"
-        return None
+        if normalise_name(signature) == normalise_name(staff.full_name):
+            return None
+        if on_behalf:
+            return gettext(
+                "The signature must be the person's full name as HR has it: %(name)s. "
+                "Check the paper form belongs to this person.",
+                name=staff.full_name,
+            )
+        return gettext(
+            "The signature must be your full name as HR has it: %(name)s. Nothing was recorded.",
+            name=staff.full_name,
+        )
     if "@" in signature or len(normalise_name(signature)) < 2:
-        return f"Type {whose} to sign, not an email address or initial. {then}"
+        if on_behalf:
+            return gettext(
+                "Type the person's full name to sign, not an email address or initial. "
+                "Check the paper form belongs to this person."
+            )
+        return gettext(
+            "Type your full name to sign, not an email address or initial. Nothing was recorded."
+        )
     return None
 
 
