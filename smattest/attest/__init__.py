@@ -25,6 +25,7 @@ from ..models import (
     Staff,
     in_chain,
 )
+from ..models.outbox import receipt_stage
 from ..proxies import current_smattest
 from ..publishing.policies import get_policy, version_in_force
 from ..signals import attestation_recorded, send_after_commit
@@ -60,19 +61,6 @@ MAX_REASON = 2000
 
 #: A signing form's token as :class:`smattest.views.forms.AttestForm` makes it.
 SUBMISSION = re.compile(r"[A-Za-z0-9_-]{16,64}")
-
-#: The stage of a receipt's row in the outbox: ``rcpt:<attestation id>`` (16 characters at most).
-RECEIPT_STAGE = "rcpt:"
-
-
-def receipt_stage(attestation_id: int) -> str:
-    """The outbox stage of the receipt for attestation ``attestation_id``."""
-    return f"{RECEIPT_STAGE}{attestation_id}"
-
-
-def attestation_of_stage(stage: str) -> int:
-    """The attestation id a receipt's outbox stage names."""
-    return int(stage.removeprefix(RECEIPT_STAGE))
 
 
 @dataclass(frozen=True)
@@ -417,17 +405,4 @@ def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Att
         )
         .order_by(Attestation.attested_at.desc())
         .limit(1)
-    )
-
-
-def receipt_for(staff: Staff, number: int) -> Attestation | None:
-    """``staff``'s own attestation with receipt ``number`` (its place in the evidence
-    chain, which numbers attestations and completions alike), or None: someone else's
-    is not theirs to see."""
-    return current_smattest.db.session.scalar(
-        sa.select(Attestation).where(
-            Attestation.chain_seq == number,
-            Attestation.staff_id == staff.id,
-            in_chain(Attestation.chain_seq),
-        )
     )
