@@ -26,11 +26,11 @@ from sqlalchemy.orm import joinedload
 
 import smattest.reminders.outbox as outbox
 
-from ..attest import RECEIPT_STAGE, attestation_of_stage
 from ..db import utcnow
 from ..i18n import gettext
 from ..mail import MailTemplates, address_problem, mail_state
 from ..models import Attestation, CourseVersion, PolicyVersion, TrainingCompletion
+from ..models.outbox import RECEIPT_STAGE, attestation_of_stage
 from ..proxies import current_smattest
 from ..timeutil import to_local
 from ..training import COURSE_RECEIPT_STAGE

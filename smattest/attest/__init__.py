@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -14,26 +13,28 @@ import smattest.evidence.paper_era as paper_era
 import smattest.rule.compliance as compliance
 import smattest.text as text
 
-from .db import utcnow
-from .evidence.own import ANOTHER, is_own
-from .i18n import format_date, gettext
-from .models import (
+from ..db import utcnow
+from ..evidence.own import ANOTHER, is_own
+from ..i18n import gettext
+from ..models import (
     POLICY,
     Attestation,
     ChainHead,
     HREvent,
     Policy,
-    PolicyVersion,
     Reminder,
     Staff,
     in_chain,
 )
-from .people.identity import has_name
-from .proxies import current_smattest
-from .publishing.policies import get_policy, version_in_force
-from .signals import attestation_recorded, send_after_commit
-from .state import current_app_object
-from .timeutil import local_today
+from ..models.outbox import receipt_stage
+from ..proxies import current_smattest
+from ..publishing.policies import get_policy, version_in_force
+from ..signals import attestation_recorded, send_after_commit
+from ..state import current_app_object
+from ..timeutil import local_today
+from .refusals import normalise_name as normalise_name
+from .refusals import not_in_force, signature_problem
+from .refusals import statement as statement
 
 
 class AttestationError(ValueError):
@@ -58,19 +59,6 @@ MAX_REASON = 2000
 #: A signing form's token as :class:`smattest.views.forms.AttestForm` makes it.
 SUBMISSION = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
-#: The stage of a receipt's row in the outbox: ``rcpt:<attestation id>`` (16 characters at most).
-RECEIPT_STAGE = "rcpt:"
-
-
-def receipt_stage(attestation_id: int) -> str:
-    """The outbox stage of the receipt for attestation ``attestation_id``."""
-    return f"{RECEIPT_STAGE}{attestation_id}"
-
-
-def attestation_of_stage(stage: str) -> int:
-    """The attestation id a receipt's outbox stage names."""
-    return int(stage.removeprefix(RECEIPT_STAGE))
-
 
 @dataclass(frozen=True)
 class Recorded:
@@ -88,29 +76,6 @@ class Recorded:
     version_number: int
     #: The receipt's number (the row's chain position), read before the commit too.
     receipt_number: int
-
-
-def normalise_name(name: str) -> str:
-    """A name as signatures are compared: ignoring case, extra spaces and diacritics.
-
-    "lucia  ramirez" matches "Lucía Ramírez": the accents (combining marks
-    after canonical decomposition) are dropped, nothing else is. Letters of
-    another script that look alike, zero-width characters and compatibility
-    forms (full-width letters) still differ, so a signature stays the name.
-    """
-    decomposed = unicodedata.normalize("NFD", " ".join(name.split()))
-    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    return unicodedata.normalize("NFC", bare).casefold()
-
-
-def statement(policy: Policy, version: PolicyVersion) -> str:
-    """The sentence a person signs, in their language."""
-    return gettext(
-        "I have read and understood version %(number)s of the %(title)s "
-        "and I agree to comply with it.",
-        number=version.number,
-        title=policy.title,
-    )
 
 
 def attest(
@@ -142,7 +107,7 @@ def attest(
     if policy is None or version is None:
         raise AttestationError(gettext("This policy has no version in force to sign."))
     if version.number != version_number:
-        raise AttestationError(_not_in_force(policy, version, version_number))
+        raise AttestationError(not_in_force(policy, version, version_number))
     if not staff.active:
         raise AttestationError(
             gettext(
@@ -150,7 +115,7 @@ def attest(
                 "Please contact HR."
             )
         )
-    problem = _signature_problem(staff, signature, on_behalf=False)
+    problem = signature_problem(staff, signature, on_behalf=False)
     if problem:
         raise AttestationError(problem, field="signature")
     if submission is not None and not SUBMISSION.fullmatch(submission):
@@ -206,40 +171,6 @@ def attest(
     return Recorded(row, True, row_id, title, number, receipt_number)
 
 
-def _not_in_force(policy: Policy, in_force: PolicyVersion, number: int) -> str:
-    """Why version ``number`` cannot be signed: replaced, scheduled, or never published."""
-    then = gettext(
-        "Nothing was recorded: please read version %(number)s, then sign.",
-        number=in_force.number,
-    )
-    if number < in_force.number:
-        return gettext(
-            "Version %(number)s of the %(title)s is no longer current: "
-            "version %(current)s replaced it. %(then)s",
-            number=number,
-            title=policy.title,
-            current=in_force.number,
-            then=then,
-        )
-    scheduled = next((v for v in policy.versions if v.number == number), None)
-    if scheduled is None:
-        return gettext(
-            "The %(title)s has no version %(number)s. %(then)s",
-            title=policy.title,
-            number=number,
-            then=then,
-        )
-    return gettext(
-        "Version %(number)s of the %(title)s is scheduled: it takes effect on %(day)s. "
-        "Until then version %(current)s is the one in force. %(then)s",
-        number=number,
-        title=policy.title,
-        day=format_date(scheduled.effective_date),
-        current=in_force.number,
-        then=then,
-    )
-
-
 def attest_on_behalf(
     staff: Staff,
     slug: str,
@@ -293,7 +224,7 @@ def attest_on_behalf(
         problems.append(("signature", gettext("Type the signature as it is on the paper form.")))
     elif len(signature) > 200:
         problems.append(("signature", gettext("A signature is at most 200 characters.")))
-    elif problem := _signature_problem(staff, signature, on_behalf=True):
+    elif problem := signature_problem(staff, signature, on_behalf=True):
         problems.append(("signature", problem))
     # A form signed on an earlier day counts from noon (local) of that day (None: now).
     on_paper = signed_on if signed_on is not None and signed_on != local_today() else None
@@ -433,38 +364,6 @@ def _latest_of_version(staff_id: int, version_id: int) -> sa.Select[int]:
     )
 
 
-def _signature_problem(staff: Staff, signature: str, *, on_behalf: bool) -> str | None:
-    """What is wrong with a signature, or None: it must be the name on record; with none on
-    record, a name (never an email); never with marks that disguise it (smattest.text).
-    Said to the person, or to HR ``on_behalf`` of them."""
-    hidden = text.signature_problem("The signature", signature)
-    if hidden:
-        return hidden
-    if has_name(staff):
-        if normalise_name(signature) == normalise_name(staff.full_name):
-            return None
-        if on_behalf:
-            return gettext(
-                "The signature must be the person's full name as HR has it: %(name)s. "
-                "Check the paper form belongs to this person.",
-                name=staff.full_name,
-            )
-        return gettext(
-            "The signature must be your full name as HR has it: %(name)s. Nothing was recorded.",
-            name=staff.full_name,
-        )
-    if "@" in signature or len(normalise_name(signature)) < 2:
-        if on_behalf:
-            return gettext(
-                "Type the person's full name to sign, not an email address or initial. "
-                "Check the paper form belongs to this person."
-            )
-        return gettext(
-            "Type your full name to sign, not an email address or initial. Nothing was recorded."
-        )
-    return None
-
-
 def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Attestation | None:
     """The person's attestation of this version, if it already makes them current."""
     session = current_smattest.db.session
@@ -484,17 +383,4 @@ def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Att
         )
         .order_by(Attestation.attested_at.desc())
         .limit(1)
-    )
-
-
-def receipt_for(staff: Staff, number: int) -> Attestation | None:
-    """``staff``'s own attestation with receipt ``number`` (its place in the evidence
-    chain, which numbers attestations and completions alike), or None: someone else's
-    is not theirs to see."""
-    return current_smattest.db.session.scalar(
-        sa.select(Attestation).where(
-            Attestation.chain_seq == number,
-            Attestation.staff_id == staff.id,
-            in_chain(Attestation.chain_seq),
-        )
     )
