@@ -74,6 +74,8 @@ HASHED_FIELDS: dict[Any, tuple[str, ...]] = {
 }
 #: The format new rows are written in.
 FORMAT = 2
+#: The format of a row recorded after the day it is about (its ``recorded_at`` is hashed).
+FORMAT_RECORDED_LATER = 3
 #: The personal fields each kind keeps (each with a salt and digest beside it).
 PERSONAL: dict[Any, tuple[str, ...]] = {
     Attestation: ("full_name", "signature", "reason", "ip_address", "user_agent"),
@@ -101,7 +103,8 @@ def hash_fields(row: Formatted) -> dict[str, Any]:
     if isinstance(row, Attestation):
         fields.update(requirement_kind="policy", version_id=row.policy_version_id,
                       version_number=row.version_number, content_sha256=row.text_sha256,
-                      method=row.method, recorded_by=row.recorded_by)  # fmt: skip
+                      method=row.method, recorded_by=row.recorded_by,
+                      recorded_at=row.recorded_at)  # fmt: skip
     elif isinstance(row, TrainingCompletion):
         fields.update(requirement_kind="course", version_id=row.course_version_id,
                       version_number=row.version_number, content_sha256=row.content_sha256,
@@ -230,7 +233,9 @@ def prepare(row: Evidence, known: AtTheTime | None = None) -> None:
     are worked out (then it passes ``prepared=True`` to :func:`link`).
     """
     if not isinstance(row, IdentityLink):  # an id change keeps its own (format-1) form
-        row.format = FORMAT
+        # A paper form recorded after its day also commits to when it was recorded.
+        later = isinstance(row, Attestation) and row.recorded_at is not None
+        row.format = FORMAT_RECORDED_LATER if later else FORMAT
         _at_the_time(row, known)
         seal(row)
 

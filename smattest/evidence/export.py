@@ -50,7 +50,7 @@ EVIDENCE_COLUMNS = (
     # An id change (kind id_change): the employee id before and after.
     "old_employee_id", "new_employee_id",
     # A signature given on paper on an earlier day (at_utc: noon of that day): when HR
-    # recorded it. Not hashed.
+    # recorded it (format 3 hashes it).
     "recorded_at_utc",
     # A version in force before smattest, recorded after the fact: its source and when
     # it was recorded (empty for versions published or imported in smattest).
