@@ -1,6 +1,7 @@
 """smattest in the reader's language: who chooses it, and what happens without Flask-Babel."""
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -224,3 +225,22 @@ def test_hrs_pages_render_in_spanish(client, hr, policy):
         response = client.get(url, headers=headers)
         assert response.status_code == 200, url
         assert spanish in response.get_data(as_text=True), url
+
+
+@pytest.mark.hr_on_roster
+def test_a_roster_upload_shows_a_language_change_before_applying_it(client, hr, make_staff):
+    import io
+
+    (staff_id,) = make_staff(1)
+    person = hostapp.db.session.get(Staff, staff_id)
+    data = f"employee_id,email,full_name,language\n{person.external_id},{person.email},"
+    data += f"{person.full_name},es\n"
+    response = client.post(
+        "/compliance/hr/roster",
+        data={"roster": (io.BytesIO(data.encode()), "staff.csv"), "partial": "y"},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    assert re.search(r"Language: \(empty\)\s*<span[^>]*>→</span>.*?es</li>", page), page
+    assert hostapp.db.session.get(Staff, staff_id).language is None  # nothing applied yet
