@@ -47,6 +47,9 @@ FORMAT_2_FIELDS = (
     "recorded_by", "signature_sha256", "reason_sha256", "ip_address_sha256",
     "user_agent_sha256", "exemption_id", "until",
 )  # fmt: skip
+#: Format 3 (exemption ends since migration 0011): format 2's keys, and the chain position
+#: and record hash of the grant the end ends.
+FORMAT_3_FIELDS = (*FORMAT_2_FIELDS, "grant_seq", "grant_hash")
 #: Personal fields of format 2: hashed through a salted digest kept beside each, so the
 #: field and its salt can be erased later and the row still verifies.
 PERSONAL = ("full_name", "signature", "reason", "ip_address", "user_agent")
@@ -55,7 +58,7 @@ KINDS = ("attestation", "training_completion", "exemption_grant", "exemption_end
 #: The export's columns (and format-1 fields) that hold whole numbers.
 INTEGERS = {"seq", "record_id", "version", "chain_seq", "staff_id", "policy_version_id",
             "course_version_id", "quiz_attempt_id", "score", "requirement_id", "version_id",
-            "version_number", "exemption_id", "format"}  # fmt: skip
+            "version_number", "exemption_id", "format", "grant_seq"}  # fmt: skip
 #: The checkpoint form: in a checkpoint line, a receipt, or an email that quotes either.
 CHECKPOINT = re.compile(r"position=(\d+)\s+hash=([0-9a-f]{64})")
 CHAIN_HEAD = "chain_head"
@@ -116,9 +119,11 @@ def personal_digest(value: Any, salt: Any, stored: Any) -> str | None:
 
 
 def format_2_hash(fields: Mapping[str, Any]) -> str:
-    """The record hash of a format-2 row from its fields (``FORMAT_2_FIELDS``,
-    where ``<field>_sha256`` of a personal field is from :func:`personal_digest`)."""
-    return _sha256_json({name: _canonical(fields.get(name)) for name in FORMAT_2_FIELDS})
+    """The record hash of a format-2 or -3 row from its fields (``FORMAT_2_FIELDS`` or
+    ``FORMAT_3_FIELDS``, where ``<field>_sha256`` of a personal field is from
+    :func:`personal_digest`)."""
+    names = FORMAT_3_FIELDS if fields.get("format") == 3 else FORMAT_2_FIELDS
+    return _sha256_json({name: _canonical(fields.get(name)) for name in names})
 
 
 # --- The export file ---------------------------------------------------------------------
@@ -204,6 +209,7 @@ def row_hash(row: Mapping[str, Any]) -> str:
         "method": row["method"], "score": row["score"],
         "quiz_attempt_id": row["quiz_attempt_id"], "recorded_by": row["recorded_by"],
         "exemption_id": row["exemption_id"], "until": row["until"],
+        "grant_seq": row.get("grant_seq"), "grant_hash": row.get("grant_hash"),
     }  # fmt: skip
     for name in PERSONAL:
         fields[f"{name}_sha256"] = personal_digest(

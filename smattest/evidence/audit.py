@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 import smattest.markdown as markdown
 
@@ -44,6 +44,7 @@ from ..db import utcnow
 from ..models import (
     Attestation,
     ChainHead,
+    ChainPosition,
     Checkpoint,
     CourseVersion,
     Exemption,
@@ -111,6 +112,27 @@ def outside_rows() -> list[str]:
             )
         if count and count > NAMED:
             found.append(f"... and {count - NAMED} more {KIND_NAMES[model]} rows outside it.")
+    for model in CHAINED:
+        unowned = sa.and_(
+            model.chain_seq >= 1,
+            model.chain_seq <= head,
+            ~sa.exists()
+            .where(ChainPosition.seq == model.chain_seq, ChainPosition.tbl == model.__tablename__)
+            .correlate_except(ChainPosition),
+        )
+        for row_id, seq, owner in session.execute(
+            sa.select(model.id, model.chain_seq, ChainPosition.tbl)
+            .outerjoin(ChainPosition, ChainPosition.seq == model.chain_seq)
+            .where(unowned)
+            .order_by(model.id)
+            .limit(NAMED)
+        ):
+            held = f"belongs to {owner}" if owner else "is in no one's name"
+            found.append(
+                f"{KIND_NAMES[model]} #{row_id} ({model.__tablename__}) claims chain position "
+                f"{seq}, which {held} in smattest_chain_position: it was added outside "
+                "smattest with the database's checks off, and it counts for nothing."
+            )
     positions = sa.union_all(
         *(
             sa.select(sa.literal(model.__tablename__).label("tbl"), model.id, model.chain_seq)
@@ -234,6 +256,11 @@ def _walk(last_seq: int, last_hash: str, wanted: dict[int, str]) -> tuple[int, s
     return count, previous_hash, ""
 
 
+def _same_html(stored: str, markdown_text: str) -> bool:
+    """Whether a stored rendering is its Markdown's, up to whitespace between words and tags."""
+    return stored.split() == markdown.render(markdown_text).split()
+
+
 def _rendering_problem(label: str) -> str:
     return (
         f"{label}: its stored HTML (body_html) is not the rendering of its Markdown: the "
@@ -257,7 +284,7 @@ def text_problems() -> list[str]:
     )  # fmt: skip
     for version_id, slug, number, body, recorded, stored_html in versions:
         labels[version_id] = f"policy {slug} version {number}"
-        if stored_html != markdown.render(body):
+        if not _same_html(stored_html, body):
             found.append(_rendering_problem(labels[version_id]))
         actual[version_id] = hashlib.sha256(body.encode("utf-8")).hexdigest()
         if actual[version_id] != recorded:
@@ -300,7 +327,7 @@ def _course_problems() -> list[str]:
         found += [
             _rendering_problem(f"{labels[version.id]}, section {section.position}")
             for section in version.sections
-            if section.body_html != markdown.render(section.body_markdown)
+            if not _same_html(section.body_html, section.body_markdown)
         ]
         actual[version.id] = stored_sha256(version)
         if version.stored_sha256 is not None and actual[version.id] != version.stored_sha256:
@@ -327,15 +354,57 @@ def _course_problems() -> list[str]:
 
 
 def _exemption_problems() -> list[str]:
-    """Exemptions whose repeated end (``ended_at``/``ended_by``) disagrees with the chain."""
+    """Exemption ends not bound to their grant, and grants whose repeated end is not the chain's.
+
+    Each end names its grant twice: by row id (``exemption_id``, hashed since
+    format 2) and by chain position (``grant_seq``, with the grant's hash since
+    format 3). The grant at that position must be that row, about the same person
+    and requirement, with that hash: a renumbered, swapped or revived grant is named.
+    """
     session = current_smattest.db.session
+    grant = aliased(Exemption)
+    ends = session.execute(
+        sa.select(ExemptionEnd.id, ExemptionEnd.chain_seq, ExemptionEnd.format,
+                  ExemptionEnd.exemption_id, ExemptionEnd.grant_seq, ExemptionEnd.grant_hash,
+                  ExemptionEnd.staff_id, ExemptionEnd.requirement_kind,
+                  ExemptionEnd.requirement_id, grant.id, grant.staff_id,
+                  grant.requirement_kind, grant.requirement_id, grant.record_hash)
+        .outerjoin(grant, grant.chain_seq == ExemptionEnd.grant_seq)
+        .order_by(ExemptionEnd.chain_seq)
+    ).all()  # fmt: skip
+    found = []
+    for (end_id, seq, row_format, named, grant_seq, grant_hash, staff_id, kind, requirement,
+         held_by, grant_staff, grant_kind, grant_requirement, held_hash) in ends:  # fmt: skip
+        name = f"exemption end #{end_id} at chain position {seq}"
+        if held_by is None:
+            found.append(
+                f"{name} ends the grant at chain position {grant_seq}, but no exemption holds "
+                "that position: the grant was moved or removed."
+            )
+        elif held_by != named:
+            found.append(
+                f"{name} ends exemption #{named}, but the grant at chain position {grant_seq} "
+                f"is exemption #{held_by}: the exemption was renumbered or swapped."
+            )
+        elif (grant_staff, grant_kind, grant_requirement) != (staff_id, kind, requirement):
+            found.append(
+                f"{name} is about staff #{staff_id} and {kind} #{requirement}, but the grant it "
+                f"ends (exemption #{held_by}) is about staff #{grant_staff} and {grant_kind} "
+                f"#{grant_requirement}: the exemption was altered."
+            )
+        elif (row_format or 1) >= 3 and grant_hash != held_hash:
+            found.append(
+                f"{name} recorded the grant's hash as {grant_hash}, but exemption #{held_by} "
+                f"now has {held_hash}: the grant was altered or replaced."
+            )
+    chained = aliased(ExemptionEnd)
     rows = session.execute(
         sa.select(Exemption.id, Exemption.ended_at, Exemption.ended_by,
-                  ExemptionEnd.ended_at, ExemptionEnd.ended_by)
-        .outerjoin(ExemptionEnd, ExemptionEnd.exemption_id == Exemption.id)
+                  chained.ended_at, chained.ended_by)
+        .outerjoin(chained, chained.grant_seq == Exemption.chain_seq)
         .where(Exemption.chain_seq.is_not(None))
     ).all()  # fmt: skip
-    return [
+    return found + [
         f"exemption #{exemption_id}: its end on record ({ended_at or 'not ended'}, "
         f"{ended_by or '-'}) differs from the chained end ({chained_at or 'not ended'}, "
         f"{chained_by or '-'}): the exemption row was edited."

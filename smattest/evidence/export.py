@@ -23,6 +23,7 @@ from ..db import UTCDateTime, utcnow
 from ..models import (
     Attestation,
     ChainHead,
+    ChainPosition,
     Course,
     CourseVersion,
     Exemption,
@@ -49,6 +50,8 @@ EVIDENCE_COLUMNS = (
     "user_agent_salt", "user_agent_sha256",
     # An id change (kind id_change): the employee id before and after.
     "old_employee_id", "new_employee_id",
+    # Since format 3 (exemption ends): the position and record hash of the grant ended.
+    "grant_seq", "grant_hash",
 )  # fmt: skip
 #: The ``kind`` of the evidence export's last row.
 CHAIN_HEAD = "chain_head"
@@ -86,12 +89,19 @@ def _select(model: Any, values: dict[str, Any]) -> Any:
             values[name].label(name) if name in values else sa.cast(sa.null(), _TYPES[name])
             for name in EVIDENCE_COLUMNS
         )
-    ).where(model.chain_seq.between(1, sa.bindparam("last_seq")))
+    ).where(model.chain_seq.between(1, sa.bindparam("last_seq")), _owned(model))
+
+
+def _owned(model: Any) -> Any:
+    """The row holds its position (a row forged at another's position is left out)."""
+    return sa.exists().where(
+        ChainPosition.seq == model.chain_seq, ChainPosition.tbl == model.__tablename__
+    )
 
 
 _TYPES: dict[str, Any] = dict.fromkeys(EVIDENCE_COLUMNS, sa.String(512)) | dict.fromkeys(
     ("seq", "record_id", "staff_id", "version", "version_id", "score", "quiz_attempt_id",
-     "format", "requirement_id", "exemption_id"), sa.Integer()
+     "format", "requirement_id", "exemption_id", "grant_seq"), sa.Integer()
 ) | {"at_utc": UTCDateTime(), "until": sa.Date(), "reason": sa.Text()}  # fmt: skip
 
 
@@ -150,6 +160,9 @@ def _evidence_query(last_seq: int) -> Any:
         "kind": sa.literal("exemption_end"), "requirement_kind": ExemptionEnd.requirement_kind,
         "requirement_id": ExemptionEnd.requirement_id, "at_utc": ExemptionEnd.ended_at,
         "recorded_by": ExemptionEnd.ended_by, "exemption_id": ExemptionEnd.exemption_id,
+        # Hashed since format 3; an older end's copy (not hashed) is left out.
+        "grant_seq": sa.case((ExemptionEnd.format >= 3, ExemptionEnd.grant_seq)),
+        "grant_hash": ExemptionEnd.grant_hash,
     }).join(Staff, Staff.id == ExemptionEnd.staff_id)  # fmt: skip
     id_changes: Any = sa.select(
         *(
@@ -166,7 +179,7 @@ def _evidence_query(last_seq: int) -> Any:
             for name in EVIDENCE_COLUMNS
         )
     ).join(Staff, Staff.id == IdentityLink.staff_id).where(
-        IdentityLink.chain_seq.between(1, sa.bindparam("last_seq"))
+        IdentityLink.chain_seq.between(1, sa.bindparam("last_seq")), _owned(IdentityLink)
     )  # fmt: skip
     query = sa.union_all(attestations, completions, grants, ends, id_changes).order_by(
         sa.column("seq")
