@@ -266,3 +266,46 @@ def test_a_row_forged_at_a_taken_position_with_checks_off_counts_for_nothing(
     assert status_everywhere(client, make_user, mallory) == before
     client.post(f"/login/{world['mallory'].id}")
     assert client.get(f"/compliance/receipts/{forged}").status_code == 404
+
+
+# --- Item 5: the due-date table watched ------------------------------------------------
+
+
+@all_databases
+@pytest.mark.tampers
+@pytest.mark.settings(
+    SMATTEST_AUDIT_EMAILS=["audit@county.example"], SMATTEST_REMINDER_SEND_TIME="08:00"
+)
+def test_a_cache_edit_is_emailed_and_bannered_by_the_daily_check_until_rebuilt(
+    world, app, runner, client, make_user, freeze, smtp_server
+):
+    from smattest.models import DueCheck
+    from smattest.scheduler import Scheduler, jobs_for
+
+    mallory = staff_of(world["mallory"])
+    before = status_everywhere(client, make_user, mallory)  # the table is settled
+    insider_sql(
+        "UPDATE smattest_due SET due_on = :due, done_at = :done WHERE staff_id = :staff",
+        due=dt.date(2027, 11, 30), done=dt.datetime(2026, 11, 30, 12), staff=mallory.id,
+    )  # fmt: skip
+
+    scheduler = Scheduler(app, jobs_for(app))
+    ran = scheduler.run_pending(dt.datetime(2026, 3, 3, 8, 0, tzinfo=dt.UTC))
+    people = client.get("/compliance/hr/people").get_data(as_text=True)
+
+    assert [o.ok for o in ran if o.job == "compliance-check"] == [True]
+    [mail] = smtp_server.inbox.to("audit@county.example")[-1:]
+    assert "the due-date table differs from the evidence (1 rows)" in mail["Subject"]
+    body = mail.get_content()
+    assert f"staff {mallory.external_id} (id {mallory.id}): the table says due 2027-11-30" in body
+    assert "flask smattest compliance check --rebuild" in body
+    assert "The statuses on these pages cannot be trusted." in people
+    assert "flask smattest compliance check --rebuild" in people
+    [run] = hostapp.db.session.scalars(sa.select(DueCheck)).all()
+    assert (run.differences, run.sent_to) == (1, "audit@county.example")
+
+    rebuild(runner)
+
+    people = client.get("/compliance/hr/people").get_data(as_text=True)
+    assert "cannot be trusted" not in people
+    assert status_everywhere(client, make_user, mallory) == before

@@ -16,6 +16,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from ..due import check as due_check
 from ..models import Staff
 from ..people.identity import UnlinkedIdentity, has_name, notices, user_id
 from ..people.staff import staff_for_user
@@ -92,6 +93,7 @@ def template_context() -> dict[str, object]:
         "smattest_example_day": example_day,
         "smattest_hr_nav": HR_NAV,
         "smattest_identity_notices": notices,
+        "smattest_due_warning": due_check.unresolved,
         "smattest_has_name": has_name,
     }
 
