@@ -388,7 +388,10 @@ def _latest_of_version(staff_id: int, version_id: int) -> sa.Select[int]:
 
 def _signature_problem(staff: Staff, signature: str, whose: str, then: str) -> str | None:
     """What is wrong with a signature, or None: it must be the name on record; with none on
-    record, a name (never an email)."""
+    record, a name (never an email); never with marks that disguise it (smattest.text)."""
+    hidden = text.signature_problem("The signature", signature)
+    if hidden:
+        return hidden
     if has_name(staff):
         if normalise_name(signature) != normalise_name(staff.full_name):
             return f"The signature must be {whose} as HR has it: {staff.full_name}. {then}"

@@ -13,8 +13,18 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from .i18n import is_language_tag
+
 #: smattest's own profile fields, read from the host's user object.
-PROFILE_FIELDS = ("email", "full_name", "department", "manager_email", "hire_date", "groups")
+PROFILE_FIELDS = (
+    "email",
+    "full_name",
+    "department",
+    "manager_email",
+    "hire_date",
+    "groups",
+    "language",
+)
 
 
 class ConfigurationError(ValueError):
@@ -211,6 +221,22 @@ SETTINGS: dict[str, Setting] = {
         "an IANA time zone name such as 'Europe/London' or 'America/Chicago'",
         _is_timezone,
         "The time zone in which times are shown and days begin.",
+    ),
+    "SMATTEST_DEFAULT_LOCALE": Setting(
+        "en",
+        "a language tag such as 'en', 'es' or 'es-MX'",
+        is_language_tag,
+        "The language of smattest's pages and mails when nothing else chose one (see "
+        "SMATTEST_LOCALE_SELECTOR), and of mails to people with no language on the roster.",
+    ),
+    "SMATTEST_LOCALE_SELECTOR": Setting(
+        None,
+        "None or a callable taking no arguments and returning a language tag such as 'es' "
+        "(or None to let smattest choose)",
+        _is_optional_callable,
+        "Chooses the language of smattest's pages when the host's own Flask-Babel locale "
+        "selector does not; without it, the person's roster language, then the browser's "
+        "Accept-Language among the languages smattest has, then SMATTEST_DEFAULT_LOCALE.",
     ),
     "SMATTEST_NEW_HIRE_DAYS": Setting(
         30,

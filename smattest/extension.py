@@ -15,7 +15,7 @@ import smattest.due.marks as due_marks
 from .cli import smattest_cli
 from .db import metadata
 from .state import State, state_for
-from .views import blueprint, template_context
+from .views import blueprint, person_language, template_context
 
 __all__ = ["SMAttest", "State", "state_for"]
 
@@ -68,6 +68,7 @@ class SMAttest:
             db=db,
             bind_key=bind_key,
             timezone=zoneinfo.ZoneInfo(app.config["SMATTEST_TIMEZONE"]),
+            person_language=person_language,
         )
 
         if "mail" not in app.extensions:

@@ -8,6 +8,7 @@ the extension, the blueprint or the CLI.
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -28,6 +29,9 @@ class State:
     timezone: zoneinfo.ZoneInfo
     #: Warnings already logged by this process (each is logged once, not per request).
     warned: set[str] = field(default_factory=set)
+    #: The signed-in person's preferred language (their ``language`` on the roster), asked
+    #: by :mod:`smattest.i18n` when neither the host nor ``SMATTEST_LOCALE_SELECTOR`` chose.
+    person_language: Callable[[], str | None] | None = None
 
     @property
     def engine(self) -> Engine:

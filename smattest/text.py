@@ -1,13 +1,32 @@
-"""Text hygiene: the invisible characters smattest refuses in what people read and sign.
+"""Text policy: what each kind of text smattest keeps may contain, decided in this one module.
 
 A right-to-left override (U+202E) in a policy title reverses the visible
 signing statement; a zero-width space (U+200B) makes two names that look the
-same differ. Titles, summaries, names, departments, groups and reasons refuse
-Unicode's format characters (category Cf: bidi controls, zero-width
-characters, soft hyphens, byte-order marks) and control characters (Cc; line
-breaks and tabs only where the field has several lines), with a message that
-names the field and the character's position. A Markdown body keeps them only
-inside code (a code span or block), where they are shown, not obeyed.
+same differ; a combining strike-through (``M̶a̶r̶i̶a̶m̶``) or a combining grapheme
+joiner disguises a signature that still matches the name. Every entry point
+(forms, commands, roster, relink, the paper era, :func:`publish` itself) asks
+the function here for its kind of text:
+
+* :func:`problem`: titles, summaries, departments, groups, reasons, sources,
+  comments. Unicode's format characters (category Cf: bidi controls,
+  zero-width characters, soft hyphens, byte-order marks) and control
+  characters (Cc; line breaks and tabs only where the field has several
+  lines) are refused.
+* :func:`name_problem`: people's names. As :func:`problem`, except that a
+  zero-width non-joiner or joiner (U+200C, U+200D) between two letters is
+  kept: Persian, Indic and other scripts write names with them.
+* :func:`signature_problem`: a typed signature. As a name, and no mark that
+  disguises one: the combining grapheme joiner, variation selectors,
+  overlaying marks (strike-through, slash), enclosing marks, marks for
+  symbols, or more than :data:`MAX_MARKS` marks on one letter.
+* :func:`id_problem`: employee ids. No format or control character and no
+  space but the plain one.
+* :func:`markdown_problem`: a policy body. Such characters stand only inside
+  code (a code span or block), where they are shown, not obeyed.
+
+Each answers None, or one sentence naming the field, the character and its
+position. :func:`unstorable` is the narrower rule the request guard applies
+to everything a request brings: what no database can hold at all.
 """
 
 from __future__ import annotations
@@ -23,6 +42,14 @@ _CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
+#: Zero-width non-joiner and joiner: kept in names between two letters, where scripts need them.
+JOINERS = frozenset("\u200c\u200d")
+#: Combining marks one letter may carry in a signature (Vietnamese has two; more disguise).
+MAX_MARKS = 3
+#: Canonical combining class of overlaying marks (U+0334-U+0338: tilde, strokes, slashes).
+_OVERLAY = 1
+
+
 def _refused(char: str, multiline: bool) -> bool:
     category = unicodedata.category(char)
     if category == "Cf" or category in ("Zl", "Zp"):
@@ -30,9 +57,24 @@ def _refused(char: str, multiline: bool) -> bool:
     return category == "Cc" and not (multiline and char in _LAYOUT)
 
 
+def unstorable(value: str) -> tuple[int, str] | None:
+    """The first character no database or evidence row may hold, as (position from 1, char).
+
+    NUL (PostgreSQL refuses it: a driver error, not a message), the other
+    control characters but tab and line breaks, and lone surrogates (not text
+    at all: no database stores them as UTF-8).
+    """
+    for position, char in enumerate(value, start=1):
+        code = ord(char)
+        if (code < 32 and char not in _LAYOUT) or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF:
+            return position, char
+    return None
+
+
 def describe(char: str) -> str:
     """``U+202E RIGHT-TO-LEFT OVERRIDE``."""
-    return f"U+{ord(char):04X} {unicodedata.name(char, 'control character')}"
+    name = "NULL" if char == "\0" else unicodedata.name(char, "control character")
+    return f"U+{ord(char):04X} {name}"
 
 
 def problem(field: str, value: str | None, *, multiline: bool = False) -> str | None:
@@ -44,6 +86,65 @@ def problem(field: str, value: str | None, *, multiline: bool = False) -> str | 
         if _refused(char, multiline):
             return _message(field, char, position)
     return None
+
+
+def name_problem(field: str, value: str | None) -> str | None:
+    """Like :func:`problem` for a person's name: ZWNJ and ZWJ between two letters are kept."""
+    value = value or ""
+    for position, char in enumerate(value, start=1):
+        if char in JOINERS and _between_letters(value, position - 1):
+            continue
+        if _refused(char, False):
+            return _message(field, char, position)
+    return None
+
+
+def signature_problem(field: str, value: str | None) -> str | None:
+    """Like :func:`name_problem` for a typed signature, refusing the marks that disguise one."""
+    found = name_problem(field, value)
+    if found:
+        return found
+    run = 0
+    for position, char in enumerate(value or "", start=1):
+        category = unicodedata.category(char)
+        run = run + 1 if category.startswith("M") else 0
+        if _disguises(char, category) or run > MAX_MARKS:
+            return (
+                f"{field} contains a mark that changes how it looks ({describe(char)}) at "
+                f"character {position}: type the name with plain letters and try again."
+            )
+    return None
+
+
+def id_problem(field: str, value: str | None) -> str | None:
+    """Why ``value`` cannot be an employee id: a format or control character, or a space
+    other than the plain one (a no-break or thin space makes two ids that look the same)."""
+    for position, char in enumerate(value or "", start=1):
+        if _refused(char, False) or (unicodedata.category(char) == "Zs" and char != " "):
+            kind = "a space" if unicodedata.category(char) == "Zs" else "an invisible character"
+            return (
+                f"{field} contains {kind} ({describe(char)}) at character {position}: an id "
+                "is letters, digits and punctuation only."
+            )
+    return None
+
+
+def _between_letters(value: str, index: int) -> bool:
+    before = value[index - 1] if index > 0 else ""
+    after = value[index + 1] if index + 1 < len(value) else ""
+    return all(c and unicodedata.category(c)[0] in "LM" for c in (before, after))
+
+
+def _disguises(char: str, category: str) -> bool:
+    code = ord(char)
+    return (
+        code == 0x034F  # combining grapheme joiner
+        or 0xFE00 <= code <= 0xFE0F  # variation selectors
+        or 0xE0100 <= code <= 0xE01EF  # variation selectors supplement
+        or 0x20D0 <= code <= 0x20FF  # combining marks for symbols
+        or category == "Me"  # enclosing marks
+        or (category == "Mn" and unicodedata.combining(char) == _OVERLAY)
+    )
 
 
 def markdown_problem(field: str, source: str | None) -> str | None:

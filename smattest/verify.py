@@ -1,14 +1,22 @@
-"""Check smattest's evidence export offline, with the Python standard library alone.
+"""Check smattest's evidence offline, with the Python standard library alone.
 
     python -m smattest.verify EVIDENCE.csv [--checkpoint LINE_OR_FILE ...]
+    python -m smattest.verify PROOF.json --checkpoint LINE_OR_FILE
+    python -m smattest.verify --checkpoint OLD --checkpoint NEW --consistency PROOF
 
-This one file is also the definition of the evidence hash format (see
-docs/evidence.md): smattest hashes every row it records with the functions
-below, and the file runs on its own when copied out of the package
-(``python verify.py EVIDENCE.csv``): it imports nothing but the standard
-library. Exit 0 and one summary line when the chain in the file is whole and
-passes through every checkpoint given; 1 and the first broken row otherwise;
-2 when the file cannot be read.
+The first checks a whole evidence export; the second one receipt's inclusion
+proof (``/compliance/receipts/<number>/proof.json``) against a checkpoint's
+Merkle root, without anyone else's rows; the third that a newer checkpoint's
+tree extends an older one's (the consistency proof ``audit checkpoint`` prints
+and emails).
+
+This one file is also the definition of the evidence hash format and of the
+Merkle tree over it (RFC 9162 section 2.1; see docs/evidence.md): smattest
+hashes every row it records with the functions below, and the file runs on
+its own when copied out of the package (``python verify.py EVIDENCE.csv``): it
+imports nothing but the standard library. Exit 0 and one summary line when
+what was given checks out; 1 and the first problem otherwise; 2 when a file
+cannot be read.
 """
 
 from __future__ import annotations
@@ -290,14 +298,244 @@ def check_file(path: str, checkpoints: Iterable[tuple[int, str]] = ()) -> tuple[
     return True, f"OK: {expected - 1} evidence rows, head {previous or '(empty chain)'}{note}"
 
 
+# --- The Merkle tree over the chain (RFC 9162 section 2.1) ------------------------------
+#
+# Leaf i (0-based) is the record hash of chain position i + 1, as its 32 bytes. A v2
+# checkpoint carries the tree's root (MTH) over positions 1..N; a receipt's proof is the
+# audit path from its leaf to that root, and two checkpoints are tied by a consistency
+# proof. Only verification lives here; smattest.evidence.proofs builds the proofs.
+
+#: A v2 checkpoint: the head's position and hash, and the Merkle root over 1..position.
+CHECKPOINT_ROOT = re.compile(r"position=(\d+)\s+hash=([0-9a-f]{64})\s+root=([0-9a-f]{64})")
+#: A consistency proof between the trees of two checkpoints, as ``audit checkpoint`` prints it.
+#: (An email may wrap the path after its commas: an SMTP line holds 998 characters.)
+CONSISTENCY = re.compile(
+    r"smattest-consistency v1 from=(\d+) to=(\d+) path=((?:[0-9a-f]{64}(?:,\s*(?=[0-9a-f]))?)*)"
+)
+#: The ``proof`` member of a receipt's proof.json.
+INCLUSION_PROOF = "smattest-inclusion-proof v1"
+
+
+class ProofError(ValueError):
+    """A proof that does not check out, with what is wrong in words."""
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """RFC 9162 leaf hash: SHA-256 of 0x00 then the leaf's bytes."""
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """RFC 9162 interior node: SHA-256 of 0x01, the left child, the right child."""
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def record_leaf(record_hash: str) -> bytes:
+    """The leaf hash of an evidence row, from its hex record hash."""
+    if not re.fullmatch(r"[0-9a-f]{64}", record_hash or ""):
+        raise ProofError(f"a record hash is 64 hex digits, not {record_hash!r}")
+    return leaf_hash(bytes.fromhex(record_hash))
+
+
+def root_from_inclusion(index: int, size: int, leaf: bytes, path: list[bytes]) -> bytes:
+    """The root an audit path leads to from leaf ``index`` of a tree of ``size``
+    (RFC 9162 section 2.1.3.2); raises :class:`ProofError` when the path cannot fit."""
+    if not 0 <= index < size:
+        raise ProofError(f"leaf {index} is not in a tree of {size} leaves")
+    if len(leaf) != 32 or any(len(p) != 32 for p in path):
+        raise ProofError("a leaf and every hash of an audit path are 32 bytes")
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            raise ProofError("the audit path is longer than the tree is deep")
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = node_hash(r, p)
+        fn, sn = fn >> 1, sn >> 1
+    if sn != 0:
+        raise ProofError("the audit path is shorter than the tree is deep")
+    return r
+
+
+def consistent(size1: int, size2: int, root1: bytes, root2: bytes, proof: list[bytes]) -> None:
+    """Check that the tree of ``size2`` leaves with ``root2`` extends the tree of
+    ``size1`` with ``root1`` (RFC 9162 section 2.1.4.2); raises :class:`ProofError`."""
+    if not 0 < size1 <= size2:
+        raise ProofError(f"no consistency proof runs from a tree of {size1} to one of {size2}")
+    if size1 == size2:
+        if proof or root1 != root2:
+            raise ProofError("the two checkpoints have the same position but different roots")
+        return
+    if not proof:
+        raise ProofError("the consistency proof is empty")
+    if size1 & (size1 - 1) == 0:  # an exact power of two: its root is a node of the new tree
+        proof = [root1, *proof]
+    fn, sn = size1 - 1, size2 - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            raise ProofError("the consistency proof is longer than the tree is deep")
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = node_hash(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    if sn != 0:
+        raise ProofError("the consistency proof is shorter than the tree is deep")
+    if fr != root1:
+        raise ProofError(
+            f"the proof does not lead to the older checkpoint's root: the first {size1} rows "
+            "are not the rows that checkpoint was taken over (the chain was rewritten)"
+        )
+    if sr != root2:
+        raise ProofError("the proof does not lead to the newer checkpoint's root")
+
+
+def consistency_line(size1: int, size2: int, proof: list[bytes]) -> str:
+    """A consistency proof as one line of text (what :data:`CONSISTENCY` reads)."""
+    path = ",".join(h.hex() for h in proof)
+    return f"smattest-consistency v1 from={size1} to={size2} path={path}"
+
+
+def _hashes(text: str, what: str) -> list[bytes]:
+    found = [h.strip() for h in text.split(",") if h.strip()]
+    if not all(re.fullmatch(r"[0-9a-f]{64}", h) for h in found):
+        raise ProofError(f"{what} holds something other than 64-hex-digit hashes")
+    return [bytes.fromhex(h) for h in found]
+
+
+def parse_roots(texts: Iterable[str]) -> list[tuple[int, str, str]]:
+    """Every v2 ``position=N hash=H root=R`` in the texts given."""
+    found: list[tuple[int, str, str]] = []
+    for text in texts:
+        found += [(int(p), h, r) for p, h, r in CHECKPOINT_ROOT.findall(text)]
+    return found
+
+
+def check_proof(proof: Mapping[str, Any], checkpoints: list[str]) -> str:
+    """Check a receipt's proof.json (already parsed) against the checkpoint texts given;
+    the summary line when it holds, else :class:`ProofError` saying what failed.
+
+    The row's fields hash to its record hash, the record hash is the leaf, and the
+    audit path leads from the leaf to the root of a checkpoint given (or, with none
+    given, to the root of the checkpoint the proof names itself, which the summary
+    says is only as good as that line).
+    """
+    if proof.get("proof") != INCLUSION_PROOF:
+        raise ProofError(f"this is not a smattest inclusion proof ('proof': {INCLUSION_PROOF!r})")
+    row, size = proof["row"], proof["tree_size"]
+    computed = row_hash(row)
+    if computed != row["record_hash"]:
+        raise ProofError(
+            f"the row's fields hash to {computed}, not to its record hash "
+            f"{row['record_hash']}: the row was changed"
+        )
+    leaf = record_leaf(row["record_hash"])
+    if leaf.hex() != proof["leaf"]:
+        raise ProofError("the leaf given is not the leaf hash of the row's record hash")
+    index = row["seq"] - 1
+    if index != proof["leaf_index"]:
+        raise ProofError(f"the row is at position {row['seq']}, not leaf {proof['leaf_index']} + 1")
+    reached = root_from_inclusion(index, size, leaf, _hashes(",".join(proof["audit_path"]),
+                                                                "the audit path"))  # fmt: skip
+    if checkpoints:
+        roots = {p: r for p, _, r in parse_roots(checkpoints)}
+        if not roots:
+            raise ProofError(
+                "no 'position=N hash=H root=R' among the checkpoints given: a v1 checkpoint "
+                "has no Merkle root to check a proof against"
+            )
+        if size not in roots:
+            raise ProofError(
+                f"the proof is for the checkpoint at position {size}, and no checkpoint given "
+                f"is at that position ({', '.join(map(str, sorted(roots)))}): fetch the proof "
+                "again, or give the checkpoint line of that day"
+            )
+        against, source = roots[size], "the checkpoint given"
+    else:
+        found = parse_roots([proof.get("checkpoint", "")])
+        if not found or found[0][0] != size:
+            raise ProofError("the proof names no v2 checkpoint of its tree size")
+        against, source = found[0][2], "only the checkpoint inside the proof file"
+    if reached.hex() != against:
+        raise ProofError(
+            f"the audit path leads to root {reached.hex()}, not to the checkpoint's root "
+            f"{against}: the row, its place or the chain before the checkpoint was changed"
+        )
+    what = f"{row['kind'].replace('_', ' ')} of {row.get('requirement_slug') or '-'}"
+    if row.get("version") is not None:
+        what += f" version {row['version']}"
+    note = "" if checkpoints else (
+        ": compare that line with the one the auditors kept, or give it as --checkpoint"
+    )  # fmt: skip
+    return (
+        f"OK: receipt {row['seq']} ({what}, {row.get('employee_id') or '-'}, "
+        f"at {row['at_utc']}) is in the evidence tree of {size} rows with root {against}, "
+        f"checked against {source}{note}"
+    )
+
+
+def check_consistency(checkpoints: list[str], proof_text: str) -> str:
+    """Check that the newer of two v2 checkpoints extends the older; the summary line, or
+    :class:`ProofError`."""
+    roots = sorted(set(parse_roots(checkpoints)))
+    if len(roots) != 2:
+        raise ProofError(
+            f"a consistency check takes two v2 checkpoints ('position=N hash=H root=R'); "
+            f"{len(roots)} given"
+        )
+    (size1, _, root1), (size2, _, root2) = roots
+    found = CONSISTENCY.search(proof_text)
+    if found is None:
+        raise ProofError("no 'smattest-consistency v1 from=M to=N path=...' in the proof given")
+    if (int(found[1]), int(found[2])) != (size1, size2):
+        raise ProofError(
+            f"the proof runs from position {found[1]} to {found[2]}, but the checkpoints "
+            f"given are at {size1} and {size2}"
+        )
+    consistent(size1, size2, bytes.fromhex(root1), bytes.fromhex(root2),
+               _hashes(found[3], "the consistency proof"))  # fmt: skip
+    return (
+        f"OK: the checkpoint at position {size2} (root {root2}) extends the one at "
+        f"position {size1} (root {root1}): the first {size1} rows are unchanged"
+    )
+
+
+def _text(argument: str, pattern: re.Pattern[str]) -> str:
+    """An argument that holds ``pattern`` itself, else the text of the file it names."""
+    if pattern.search(argument):
+        return argument
+    with open(argument, encoding="utf-8", errors="replace") as handle:
+        return handle.read()
+
+
+def _is_proof(path: str) -> bool:
+    """Whether the file given is a JSON document (a receipt's proof), not an export."""
+    with open(path, encoding="utf-8-sig") as handle:
+        return handle.read(64).lstrip().startswith("{")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """The command line: ``python -m smattest.verify EVIDENCE.csv [--checkpoint ...]``."""
+    """The command line (see the module's docstring for its three forms)."""
     parser = argparse.ArgumentParser(
         prog="python -m smattest.verify",
-        description="Check a smattest evidence export (CSV) offline: every row's hash, the "
-        "links between rows, the head, and any checkpoints you kept.",
+        description="Check smattest evidence offline: an evidence export (CSV) with every "
+        "row's hash, the links between rows, the head and any checkpoints you kept; or one "
+        "receipt's proof.json against a checkpoint line; or, with --consistency, that a newer "
+        "checkpoint extends an older one.",
     )
-    parser.add_argument("export", help="the evidence CSV (HR's download or 'report evidence')")
+    parser.add_argument(
+        "export",
+        nargs="?",
+        help="the evidence CSV (HR's download or 'report evidence'), or a receipt's proof.json",
+    )
     parser.add_argument(
         "--checkpoint",
         action="append",
@@ -305,21 +543,45 @@ def main(argv: list[str] | None = None) -> int:
         metavar="LINE_OR_FILE",
         help="a checkpoint line, receipt, or a file of them (saved emails); repeatable",
     )
+    parser.add_argument(
+        "--consistency",
+        metavar="PROOF_OR_FILE",
+        help="the 'smattest-consistency v1 ...' line 'audit checkpoint' printed and emailed "
+        "(or a file holding it): checks that the newer of the two --checkpoint lines extends "
+        "the older",
+    )
     args = parser.parse_args(argv)
+    if (args.export is None) == (args.consistency is None):
+        parser.error("give an evidence export or proof.json, or --consistency (not both)")
     try:
-        checkpoints = parse_checkpoints(checkpoint_texts(args.checkpoint))
-        if args.checkpoint and not checkpoints:
-            print("FAILED: no 'position=N hash=H' found in the checkpoints given.")
-            return 1
-        ok, message = check_file(args.export, checkpoints)
+        if args.consistency is not None:
+            texts = [_text(c, CHECKPOINT_ROOT) for c in args.checkpoint]
+            message = check_consistency(texts, _text(args.consistency, CONSISTENCY))
+        elif _is_proof(args.export):
+            with open(args.export, encoding="utf-8-sig") as handle:
+                proof = json.load(handle)
+            texts = [_text(c, CHECKPOINT_ROOT) for c in args.checkpoint]
+            message = check_proof(proof, texts)
+        else:
+            checkpoints = parse_checkpoints(checkpoint_texts(args.checkpoint))
+            if args.checkpoint and not checkpoints:
+                print("FAILED: no 'position=N hash=H' found in the checkpoints given.")
+                return 1
+            ok, message = check_file(args.export, checkpoints)
+            print(message if ok else f"FAILED: {message}")
+            return 0 if ok else 1
+    except ProofError as error:
+        print(f"FAILED: {error}.")
+        return 1
     except Unreadable as error:
         print(error, file=sys.stderr)
         return 2
-    except (OSError, KeyError, ValueError, csv.Error) as error:
-        print(f"cannot read the evidence file: {error}", file=sys.stderr)
+    except (OSError, KeyError, TypeError, ValueError, csv.Error) as error:
+        what = "evidence file" if args.consistency is None else "proof"
+        print(f"cannot read the {what}: {error!r}", file=sys.stderr)
         return 2
-    print(message if ok else f"FAILED: {message}")
-    return 0 if ok else 1
+    print(message)
+    return 0
 
 
 if __name__ == "__main__":

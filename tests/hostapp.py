@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     #: Roster-style groups, read when a test maps SMATTEST_USER_FIELDS["groups"] to it.
     roles: Mapped[str | None] = mapped_column(sa.String(200))
     is_hr: Mapped[bool] = mapped_column(default=False)
+    #: The person's language, read when a test maps SMATTEST_USER_FIELDS["language"] to it.
+    locale: Mapped[str | None] = mapped_column(sa.String(35))
 
 
 @login_manager.user_loader

@@ -12,6 +12,7 @@ from smattest.evidence import chain as evidence
 from smattest.models import Attestation, ChainHead, Checkpoint, Staff
 from smattest.publishing.policies import publish
 from smattest.scheduler import Scheduler, jobs_for
+from smattest.verify import leaf_hash, node_hash
 
 from . import hostapp
 from .conftest import all_databases
@@ -103,6 +104,16 @@ def test_a_rewrite_that_keeps_the_length_fails_at_the_checkpoint_hash(signed, ru
     assert "the chain was rewritten since the checkpoint" in result.output
 
 
+def test_a_v1_line_from_before_roots_keeps_verifying(signed, runner):
+    head = hostapp.db.session.get(ChainHead, 1)
+    v1 = f"smattest-checkpoint v1 position=3 hash={head.last_hash} at=2026-03-03T08:05:00Z"
+
+    result = runner.invoke(args=["smattest", "audit", "verify", "--checkpoint", v1])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith(", through 1 checkpoints\n")
+
+
 def test_verify_passes_through_every_checkpoint_and_receipt_given(signed, runner, tmp_path):
     line = runner.invoke(args=["smattest", "audit", "checkpoint"]).output.splitlines()[0]
     saved = tmp_path / "receipts.txt"
@@ -138,13 +149,24 @@ def test_checkpoint_without_addresses_prints_the_line_and_says_so(signed, runner
     result = runner.invoke(args=["smattest", "audit", "checkpoint"])
 
     assert result.exit_code == 0, result.output
+    # The Merkle root over the three rows, by RFC 9162's definition: ((1, 2), 3).
+    leaves = [
+        leaf_hash(bytes.fromhex(row.record_hash))
+        for row in hostapp.db.session.scalars(
+            sa.select(Attestation).order_by(Attestation.chain_seq)
+        )
+    ]
+    root = node_hash(node_hash(leaves[0], leaves[1]), leaves[2]).hex()  # fmt: skip
     assert result.output.splitlines() == [
-        f"smattest-checkpoint v1 position=3 hash={head.last_hash} at=2026-03-03T08:05:00Z",
+        f"smattest-checkpoint v2 position=3 hash={head.last_hash} root={root} "
+        "at=2026-03-03T08:05:00Z",
         "Not emailed: SMATTEST_AUDIT_EMAILS is empty. Keep this line somewhere the database "
         "administrators cannot change.",
     ]
     [logged] = hostapp.db.session.scalars(sa.select(Checkpoint)).all()
-    assert (logged.position, logged.hash, logged.sent_to) == (3, head.last_hash, None)
+    assert (logged.position, logged.hash, logged.root, logged.sent_to) == (
+        3, head.last_hash, root, None
+    )  # fmt: skip
     # Nothing was appended to the evidence.
     assert hostapp.db.session.get(ChainHead, 1).last_seq == 3
 

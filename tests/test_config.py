@@ -39,7 +39,8 @@ from . import hostapp
         (
             {"SMATTEST_USER_FIELDS": {"fullname": "name"}},
             "SMATTEST_USER_FIELDS = {'fullname': 'name'} is not valid: expected a mapping from "
-            "smattest fields (email, full_name, department, manager_email, hire_date, groups)",
+            "smattest fields (email, full_name, department, manager_email, hire_date, groups, "
+            "language)",
         ),
         (
             {"SMATTEST_BASE_TEMPLATE": "layout"},

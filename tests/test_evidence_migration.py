@@ -42,9 +42,9 @@ def seed_at_0002(conn) -> None:
     conn.execute(sa.text(
         "INSERT INTO smattest_policy_version (id, policy_id, number, body_markdown, body_html,"
         " text_sha256, summary, requires_reattestation, effective_date, published_at)"
-        " VALUES (1, 1, 1, :body, '<p>Be careful.</p>', :sha, 'First.', :t, :day, :at)"
-    ), {"body": text, "sha": sha, "t": True, "day": dt.date(2026, 1, 5),
-        "at": at.replace(tzinfo=None)})  # fmt: skip
+        " VALUES (1, 1, 1, :body, :html, :sha, 'First.', :t, :day, :at)"
+    ), {"body": text, "html": "<p>Be careful.</p>\n", "sha": sha, "t": True,
+        "day": dt.date(2026, 1, 5), "at": at.replace(tzinfo=None)})  # fmt: skip
     fields = {"chain_seq": 1, "staff_id": 1, "policy_version_id": 1, "attested_at": at,
               "signature": "Ann Archer", "method": "self", "reason": None, "recorded_by": None,
               "ip_address": "10.0.0.1", "user_agent": None, "text_sha256": sha}  # fmt: skip
@@ -78,8 +78,10 @@ def seed_at_0002(conn) -> None:
         sa.text(
             "INSERT INTO smattest_course_section (course_version_id, position, title,"
             " body_markdown, body_html)"
-            " VALUES (1, 1, 'Why', 'Clients trust us.', '<p>Clients trust us.</p>')"
-        )
+            " VALUES (1, 1, 'Why', 'Clients trust us.', :html)"
+        ),
+        # As smattest rendered it then (and now): audit verify compares the two.
+        {"html": "<p>Clients trust us.</p>\n"},
     )
     question = table("smattest_question", sa.column("course_version_id"), sa.column("position"),
                      sa.column("kind"), sa.column("prompt"), sa.column("options", JSONText()),

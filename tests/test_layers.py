@@ -131,8 +131,14 @@ def test_a_new_module_must_be_given_a_layer(copy_of_smattest):
     assert "smattest.newcomer" in lint.stdout
 
 
-#: "Modules of roughly 100-400 lines": past this, split the module by subject.
-MAX_MODULE_LINES = 400
+#: A module holds one subject. Past about 500 lines, read it again: if it holds two
+#: subjects, split it by subject; if it is one subject, give it its own ceiling in
+#: ONE_SUBJECT with the reason, rather than cut it in two by size.
+MAX_MODULE_LINES = 500
+#: Modules kept whole past the limit, and the most lines each may have: the offline
+#: verifier is copied out of the package and run alone by auditors (the export
+#: check, the hash format, the Merkle proofs), so it cannot be split.
+ONE_SUBJECT = {"smattest/verify.py": 650}
 
 
 def test_no_module_outgrows_one_subject():
@@ -140,7 +146,11 @@ def test_no_module_outgrows_one_subject():
         str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines())
         for path in (ROOT / "smattest").rglob("*.py")
     }
-    too_long = {path: lines for path, lines in sizes.items() if lines > MAX_MODULE_LINES}
+    too_long = {
+        path: lines
+        for path, lines in sizes.items()
+        if lines > ONE_SUBJECT.get(path, MAX_MODULE_LINES)
+    }
     assert not too_long, f"split these by subject: {too_long}"
 
 

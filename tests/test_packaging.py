@@ -20,6 +20,10 @@ def shipped_files() -> set[str]:
         f"smattest/{p.relative_to(ROOT / 'smattest')}" for p in (ROOT / "smattest").rglob("*.py")
     }
     wanted |= {f"smattest/static/{p.name}" for p in (ROOT / "smattest" / "static").glob("*")}
+    wanted |= {
+        f"smattest/{p.relative_to(ROOT / 'smattest')}"
+        for p in (ROOT / "smattest" / "translations").rglob("smattest.[mp]o")
+    }
     wanted.add("smattest/py.typed")  # PEP 561: a host's type checker reads smattest's annotations
     for folder in ("templates", "migrations"):
         wanted |= {

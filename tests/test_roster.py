@@ -278,7 +278,7 @@ def test_a_semicolon_separated_file_is_explained(runner, tmp_path):
         ("3,x@agency.example,X,,,,,Dept", "line 3: a value in column 8, which has no header"),
         ("3,x@agency.example,Bad\x00Name,,,,",
          "line 3: full_name contains an invisible or direction-changing character "
-         "(U+0000 control character) at character 4: remove it and try again"),
+         "(U+0000 NULL) at character 4: remove it and try again"),
         ("3,x@agency.example,Ann\u202eLee,,,,",
          "line 3: full_name contains an invisible or direction-changing character "
          "(U+202E RIGHT-TO-LEFT OVERRIDE) at character 4: remove it and try again"),

@@ -8,7 +8,7 @@ import smattest.evidence.audit as audit
 import smattest.evidence.checkpoints as checkpoints
 
 from ..mail import MailError
-from ..verify import checkpoint_texts, parse_checkpoints
+from ..verify import checkpoint_texts, parse_checkpoints, parse_roots
 from .params import Group
 
 
@@ -37,14 +37,15 @@ def audit_verify(given: tuple[str, ...]) -> None:
     newest logged checkpoint is more than two days old, or none was taken.
     """
     try:
-        found = parse_checkpoints(checkpoint_texts(given))
+        texts = checkpoint_texts(given)
+        found = parse_checkpoints(texts)
     except OSError as error:
         raise click.ClickException(f"cannot read the checkpoint file: {error}") from None
     if given and not found:
         raise click.ClickException(
             "no checkpoint found: expected 'position=N hash=<64 hex>' in the lines or files given."
         )
-    result = audit.verify(found)
+    result = audit.verify(found, [(position, root) for position, _, root in parse_roots(texts)])
     if not result.ok:
         if result.problem:
             click.echo(f"FAILED after {result.rows} good rows: {result.problem}", err=True)
@@ -63,18 +64,26 @@ def audit_verify(given: tuple[str, ...]) -> None:
 
 @audit_cli.command("checkpoint")
 def audit_checkpoint() -> None:
-    """Record the chain's head and email it to SMATTEST_AUDIT_EMAILS as a checkpoint line.
+    """Record the chain's head and Merkle root and email them to SMATTEST_AUDIT_EMAILS.
 
-    Appends nothing to the evidence. Keep the line somewhere the database
-    administrators cannot write to; 'audit verify --checkpoint LINE' later
-    proves the chain still passes through it. With SMATTEST_AUDIT_EMAILS empty
-    the line is printed only, and the command says so.
+    Appends nothing to the evidence. Prints the checkpoint line (v2: position,
+    hash and the RFC 9162 Merkle root over the chain) and, when an earlier
+    checkpoint has a root, the consistency proof that this one extends it.
+    Keep the lines somewhere the database administrators cannot write to;
+    'audit verify --checkpoint LINE' later proves the chain still passes
+    through it, and 'python -m smattest.verify --checkpoint OLD --checkpoint NEW
+    --consistency PROOF' checks the proof offline. With SMATTEST_AUDIT_EMAILS
+    empty the lines are printed only, and the command says so. Exits 1 when
+    the chain does not extend the previous checkpoint (it was rewritten), after
+    logging and sending the new one.
     """
     try:
         taken = checkpoints.take()
     except (MailError, OSError) as error:
         raise click.ClickException(f"the checkpoint was logged but not emailed: {error}") from None
     click.echo(taken.line)
+    if taken.consistency:
+        click.echo(taken.consistency)
     if taken.sent_to:
         click.echo(f"Emailed to {', '.join(taken.sent_to)}.")
     else:
@@ -82,3 +91,6 @@ def audit_checkpoint() -> None:
             "Not emailed: SMATTEST_AUDIT_EMAILS is empty. Keep this line somewhere the database "
             "administrators cannot change."
         )
+    if taken.problem:
+        click.echo(f"FAILED: {taken.problem}", err=True)
+        raise SystemExit(1)

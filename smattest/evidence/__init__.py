@@ -3,6 +3,8 @@
 - :mod:`~smattest.evidence.chain`: appending rows under the chain's lock;
 - :mod:`~smattest.evidence.audit`: ``audit verify``;
 - :mod:`~smattest.evidence.checkpoints`: the head sent outside the database;
+- :mod:`~smattest.evidence.proofs`: the Merkle tree over the chain, receipts' and
+  checkpoints' proofs;
 - :mod:`~smattest.evidence.own`: nobody records evidence about themselves;
 - :mod:`~smattest.evidence.export`: every row in chain order, for auditors;
 - :mod:`~smattest.evidence.paper_era`: importing past signatures and completions;

@@ -58,6 +58,7 @@ from ..proxies import current_smattest
 from ..publishing.courses import stored_sha256
 from ..verify import utc_text
 from .chain import CHAINED, KIND_NAMES, Evidence, record_hash
+from .proofs import root_problems
 
 #: Evidence rows read from the database at a time.
 BATCH = 1000
@@ -513,12 +514,16 @@ def _age_warnings(logged: list[tuple[int, str, dt.datetime]], last_seq: int) -> 
     return []
 
 
-def verify(checkpoints: list[tuple[int, str]] | None = None) -> Verification:
+def verify(
+    checkpoints: list[tuple[int, str]] | None = None, roots: list[tuple[int, str]] | None = None
+) -> Verification:
     """Check every evidence row, the chain from 1 to the head, and every signed text.
 
     ``checkpoints`` (position, hash) pairs, from checkpoint lines or receipts,
     must each still be on the chain: a chain rewritten after a checkpoint was
-    taken fails here even when it is whole in itself.
+    taken fails here even when it is whole in itself. ``roots`` (position, Merkle
+    root) pairs, from v2 checkpoint lines, and the roots in smattest's own
+    checkpoint log must each still be the root of the chain's first rows.
 
     The head is read first: rows appended while a long walk runs are left
     for the next check (they are past the head this walk read, so run verify
@@ -541,6 +546,7 @@ def verify(checkpoints: list[tuple[int, str]] | None = None) -> Verification:
     problems += text_problems() + _exemption_problems()
     problems += _checkpoint_problems(checkpoints, wanted, last_seq, count)
     problems += _log_problems(logged, wanted, last_seq, count)
+    problems += root_problems(roots or [], count)
     warnings = _age_warnings(logged, last_seq)
     session.commit()
     ok = not problem and not problems

@@ -89,7 +89,10 @@ def _select(model: Any, values: dict[str, Any]) -> Any:
             values[name].label(name) if name in values else sa.cast(sa.null(), _TYPES[name])
             for name in EVIDENCE_COLUMNS
         )
-    ).where(model.chain_seq.between(1, sa.bindparam("last_seq")), _owned(model))
+    ).where(
+        model.chain_seq.between(sa.bindparam("first_seq"), sa.bindparam("last_seq")),
+        _owned(model),
+    )
 
 
 def _owned(model: Any) -> Any:
@@ -122,8 +125,9 @@ def _common(model: Any, slug: Any, number: Any) -> dict[str, Any]:
     return values
 
 
-def _evidence_query(last_seq: int) -> Any:
-    """Every kind of evidence up to ``last_seq``, joined to names, in chain order."""
+def _evidence_query(last_seq: int, first_seq: int = 1) -> Any:
+    """Every kind of evidence from ``first_seq`` to ``last_seq``, joined to names, in
+    chain order."""
     attestations = _select(Attestation, {
         **_common(Attestation, Policy.slug, PolicyVersion.number),
         "kind": sa.literal("attestation"), "requirement_kind": sa.literal("policy"),
@@ -179,12 +183,13 @@ def _evidence_query(last_seq: int) -> Any:
             for name in EVIDENCE_COLUMNS
         )
     ).join(Staff, Staff.id == IdentityLink.staff_id).where(
-        IdentityLink.chain_seq.between(1, sa.bindparam("last_seq")), _owned(IdentityLink)
+        IdentityLink.chain_seq.between(sa.bindparam("first_seq"), sa.bindparam("last_seq")),
+        _owned(IdentityLink),
     )  # fmt: skip
     query = sa.union_all(attestations, completions, grants, ends, id_changes).order_by(
         sa.column("seq")
     )
-    return query.params(last_seq=last_seq)
+    return query.params(first_seq=first_seq, last_seq=last_seq)
 
 
 def evidence_rows(head: Head) -> Iterator[tuple[object, ...]]:
@@ -198,6 +203,12 @@ def evidence_rows(head: Head) -> Iterator[tuple[object, ...]]:
     with current_smattest.db.session.execute(query) as result:
         for row in result:
             yield tuple(row)
+
+
+def evidence_row_values(seq: int) -> list[tuple[object, ...]]:
+    """The export's values (in ``EVIDENCE_COLUMNS`` order) of the row at chain position
+    ``seq``: normally one; more when a row was forged at a taken position."""
+    return [tuple(row) for row in current_smattest.db.session.execute(_evidence_query(seq, seq))]
 
 
 def _with_head(rows: Iterator[tuple[object, ...]], head: Head) -> Iterator[tuple[object, ...]]:

@@ -47,6 +47,7 @@ from ..models import (
     in_chain,
 )
 from ..proxies import current_smattest
+from ..text import problem as text_problem
 from ..text import quoted
 from ..timeutil import local_today
 from .own import ANOTHER, own_records
@@ -273,6 +274,9 @@ def _row(
         return None, 'the source is empty: say where the record is, e.g. "paper form, box 12".'
     if len(source) > MAX_SOURCE:
         return None, f"the source is {len(source)} characters long; keep it to {MAX_SOURCE}."
+    hidden = text_problem("the source", source)
+    if hidden:
+        return None, hidden
     row = Row(line, staff[employee_id], kind, version.id, version.sha256, done_on, source)
     return row, ""
 

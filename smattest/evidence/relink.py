@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 import smattest.evidence.chain as evidence
+import smattest.text as text
 
 from ..db import utcnow
 from ..models import (
@@ -118,8 +119,13 @@ def relink(
     session = current_smattest.db.session
     head = evidence.lock_chain()
     try:
-        by_id = _staff_by_external_id([c.old_id for c in changes] + [c.new_id for c in changes])
-        well_formed = [c for c in changes if c.old_id and c.new_id]
+        # An id no database can hold is a problem above, never a query (PostgreSQL: NUL).
+        well_formed = [
+            c for c in changes
+            if c.old_id and c.new_id and not text.unstorable(c.old_id + c.new_id)
+        ]  # fmt: skip
+        by_id = _staff_by_external_id([c.old_id for c in well_formed] +
+                                      [c.new_id for c in well_formed])  # fmt: skip
         duplicates, problems = _check_records(well_formed, by_id)
         if judged:
             problems += _own_problems(well_formed, by_id, recorded_by)
@@ -206,6 +212,8 @@ def _check_shape(changes: Sequence[Change], reason: str) -> list[str]:
         problems.append('Give the reason for the change, e.g. "HR system renumbered staff".')
     elif len(reason) > MAX_REASON:
         problems.append(f"The reason is {len(reason)} characters; keep it to {MAX_REASON}.")
+    elif hidden := text.problem("The reason", reason, multiline=True):
+        problems.append(hidden)
     if not changes:
         problems.append("There is no change to make.")
     first_old: dict[str, str] = {}
@@ -218,6 +226,10 @@ def _check_shape(changes: Sequence[Change], reason: str) -> list[str]:
         for value in (change.old_id, change.new_id):
             if len(value) > MAX_ID:
                 problems.append(f"{at}the id {value[:20]!r}... is longer than {MAX_ID} characters.")
+        if hidden := text.id_problem("the new id", change.new_id):
+            problems.append(f"{at}{hidden}")
+        elif text.unstorable(change.old_id):
+            problems.append(f"{at}{text.id_problem('the old id', change.old_id)}")
         if change.old_id == change.new_id:
             problems.append(f"{at}the old and the new id are the same, {change.old_id!r}.")
         if change.old_id in first_old:

@@ -249,6 +249,9 @@ class Checkpoint(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     position: Mapped[int]
     hash: Mapped[str] = mapped_column(sa.String(64))
+    #: The Merkle root (RFC 9162) over the record hashes of positions 1..position, hex;
+    #: None for checkpoints taken before roots (v1 lines) or over a broken chain.
+    root: Mapped[str | None] = mapped_column(sa.String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: The addresses the line was emailed to; None when SMATTEST_AUDIT_EMAILS is empty.
     sent_to: Mapped[str | None] = mapped_column(sa.Text)

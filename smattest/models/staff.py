@@ -27,6 +27,9 @@ class Staff(Base):
     hire_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     #: Roster groups in lower case, sorted, joined by ``;`` (see :mod:`smattest.membership`).
     groups: Mapped[str | None] = mapped_column(sa.String(500))
+    #: The language the person reads smattest's pages and mails in (``es``, ``es_MX``);
+    #: None: their browser's, or ``SMATTEST_DEFAULT_LOCALE`` for mail.
+    language: Mapped[str | None] = mapped_column(sa.String(35))
     #: Listed by a roster import: a sign-in fills only the fields the roster left empty.
     roster_managed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())

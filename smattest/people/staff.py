@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from ..i18n import normalise
 from ..models import Staff
 from ..proxies import current_smattest
 from ..publishing.audiences import record_placements
@@ -48,6 +49,7 @@ def read_profile(user: Any) -> dict[str, Any]:
     if profile["manager_email"]:
         profile["manager_email"] = profile["manager_email"].lower()
     profile["hire_date"] = _as_date(raw.get("hire_date"))
+    profile["language"] = _as_language(raw.get("language"))
     try:
         profile["groups"] = join_groups(parse_groups(raw.get("groups")))
     except ValueError as error:
@@ -60,6 +62,17 @@ def _clean(value: Any) -> str | None:
         return None
     text = " ".join(str(value).split())
     return text or None
+
+
+def _as_language(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    tag = normalise(value) if isinstance(value, str) else None
+    if tag is None:
+        raise ProfileError(
+            f"language {value!r} is not a language tag: give one such as 'es', 'en' or 'es-MX'."
+        )
+    return tag
 
 
 def _as_date(value: Any) -> dt.date | None:

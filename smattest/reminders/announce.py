@@ -216,7 +216,8 @@ def _send(run: RunContext, rows: list[sa.Row[Any]]) -> None:
                 also_owed=messages.owed(others, run.today),
                 held_earlier=row.staff_id in held[version.id],
             )
-            if not delivery.send([row], row.email, mail, (version.policy.title,)):
+            listed = (version.policy.title,)
+            if not delivery.send([row], row.email, mail, listed, row.language):
                 delivery.give_back(rows[index + 1 :])
                 break
     run.tally(delivery, Announcement, "staff", "announce")
@@ -294,7 +295,7 @@ def _claim(token: str, now: dt.datetime, limit: int) -> list[sa.Row[Any]]:
     retry_on_deadlock(claim)
     return list(
         session.execute(
-            sa.select(ANNOUNCEMENTS, Staff.full_name, Staff.email)
+            sa.select(ANNOUNCEMENTS, Staff.full_name, Staff.email, Staff.language)
             .join(Staff, Staff.id == ANNOUNCEMENTS.c.staff_id)
             .where(ANNOUNCEMENTS.c.claim_token == token, ANNOUNCEMENTS.c.status == SENDING)
             .order_by(ANNOUNCEMENTS.c.id)

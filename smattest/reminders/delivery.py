@@ -36,11 +36,24 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_mail import Message
 
+from ..i18n import in_language
 from ..mail import Batch, MailTemplates, describe_error
+from ..models import Staff
 from .messages import links
 from .outbox import FAILED, PENDING, SENDING, SENT, SKIPPED, session
 
 log = logging.getLogger("smattest.reminders")
+
+
+def language_of(email: str) -> str | None:
+    """The roster language of the active person with this address (a manager, a policy
+    owner), for mail addressed by email rather than to a staff row."""
+    found: str | None = session().scalar(
+        sa.select(Staff.language)
+        .where(sa.func.lower(Staff.email) == email.strip().lower(), Staff.active)
+        .limit(1)
+    )
+    return found
 
 
 @dataclass(frozen=True)
@@ -103,15 +116,18 @@ class Delivery:
         recipient: str,
         compose: Callable[[MailTemplates], Message],
         listed: tuple[str, ...] = (),
+        language: str | None = None,
     ) -> bool:
         """Compose and send the one mail that carries ``rows``; False once the server broke.
 
         A mail that fails on its own (a refused recipient, a template error)
         fails its rows and the batch goes on. When the connection is gone,
         the caller gives the rest back with :meth:`give_back` and stops.
+        The mail is written in ``language``, the recipient's (None: the default).
         """
         try:
-            message = compose(self.templates)
+            with in_language(language):
+                message = compose(self.templates)
             self._batch.send(message)
         except Exception as error:
             self.fail(rows, describe_error(error))

@@ -309,7 +309,9 @@ def _send(rows: list[sa.Row[Any]], token: str, now: dt.datetime, report: NudgeRe
     people: dict[int, Any] = {
         p.id: p
         for p in session().execute(
-            sa.select(Staff.id, Staff.full_name, Staff.email, Staff.active).where(Staff.id.in_(ids))
+            sa.select(Staff.id, Staff.full_name, Staff.email, Staff.active, Staff.language).where(
+                Staff.id.in_(ids)
+            )
         )
     }
     fresh: dict[int, list[compliance.Standing]] = {}
@@ -331,7 +333,8 @@ def _send(rows: list[sa.Row[Any]], token: str, now: dt.datetime, report: NudgeRe
                 delivery.fail([row], f"{problem}; correct it in the roster", True)
                 continue
             mail = partial(messages.staff_reminder, person, items, day)
-            if not delivery.send([row], person.email, mail, tuple(i.title for i in items)):
+            listed = tuple(i.title for i in items)
+            if not delivery.send([row], person.email, mail, listed, person.language):
                 delivery.give_back(rows[index + 1 :])
                 break
     report.sent += len(delivery.accepted)

@@ -134,7 +134,8 @@ def _send(rows: list[sa.Row[Any]], token: str, now: dt.datetime, report: Receipt
             if problem or record is None or email is None:
                 delivery.fail([row], f"{problem}; correct it in the roster", True)
                 continue
-            if not delivery.send([row], email, partial(_message, record)):
+            compose = partial(_message, record)
+            if not delivery.send([row], email, compose, (), record.staff.language):
                 delivery.give_back(rows[index + 1 :])
                 break
     report.sent += len(delivery.accepted)

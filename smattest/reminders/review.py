@@ -22,7 +22,7 @@ from ..models import Policy, ReviewNotice
 from ..proxies import current_smattest
 from ..publishing.lifecycle import REVIEW_NOTICE_DAYS, review_date
 from .context import RunContext
-from .delivery import Delivery
+from .delivery import Delivery, language_of
 from .outbox import PENDING, SENDING, insert_ignoring_duplicates, retry_on_deadlock
 from .report import MailOut
 
@@ -103,7 +103,7 @@ def send_review_reminders(run: RunContext) -> None:
                 delivery.fail([row], f"{problem or 'no owner'} (the policy owner's)", True)
                 continue
             notice = partial(_notice, row, found, owner)
-            if not delivery.send([row], owner, notice, (found.title,)):
+            if not delivery.send([row], owner, notice, (found.title,), language_of(owner)):
                 delivery.give_back(rows[index + 1 :])
                 break
     run.tally(delivery, ReviewNotice, "hr")

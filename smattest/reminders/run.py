@@ -31,7 +31,7 @@ from ..proxies import current_smattest
 from ..signals import reminder_sent
 from ..state import current_app_object
 from .cadence import Cadence, escalation_level, escalation_stage
-from .delivery import Delivery
+from .delivery import Delivery, language_of
 from .outbox import REMINDERS, session
 from .preview import preview
 from .report import MailOut, ReminderError, RunReport
@@ -233,7 +233,9 @@ class ReminderRun:
         people = {
             p.id: p
             for p in session().execute(
-                sa.select(Staff.id, Staff.full_name, Staff.email).where(Staff.id.in_(ids))
+                sa.select(Staff.id, Staff.full_name, Staff.email, Staff.language).where(
+                    Staff.id.in_(ids)
+                )
             )
         }
         fresh = self.rechecked(ids)
@@ -260,7 +262,8 @@ class ReminderRun:
                     continue
                 items = messages.owed(standings_owed, self.today)
                 mail = partial(messages.staff_reminder, person, items, self.today)
-                if not delivery.send(sendable, person.email, mail, tuple(i.title for i in items)):
+                listed = tuple(i.title for i in items)
+                if not delivery.send(sendable, person.email, mail, listed, person.language):
                     delivery.give_back(row for _, later, _ in mails[index + 1 :] for row in later)
                     break
         self.tally(delivery, Reminder, "staff")
@@ -317,7 +320,7 @@ class ReminderRun:
                 grouped = teams.by_direct_report(entries, names, self.today)
                 listed = tuple(r.full_name for _, reports in grouped for r in reports)
                 mail = partial(messages.manager_digest, manager, grouped, self.today)
-                if not delivery.send(sendable, manager, mail, listed):
+                if not delivery.send(sendable, manager, mail, listed, language_of(manager)):
                     delivery.give_back(r for _, es in managers[index + 1 :] for _, r, _, _ in es)
                     break
         self.tally(delivery, Reminder, "manager")

@@ -22,11 +22,21 @@ import sqlalchemy as sa
 import smattest.text as text_rules
 from smattest.text import quoted
 
+from ..i18n import normalise
 from ..models import Staff
 from ..rule.membership import join_groups, parse_groups
 
 #: The fields of a person the roster sets, besides ``employee_id``.
-FIELDS = ("email", "full_name", "department", "manager_email", "hire_date", "groups", "active")
+FIELDS = (
+    "email",
+    "full_name",
+    "department",
+    "manager_email",
+    "hire_date",
+    "groups",
+    "active",
+    "language",
+)
 #: Every column a roster file may have, in the documented order.
 COLUMNS = ("employee_id", *FIELDS)
 #: The columns a roster file must have.
@@ -59,6 +69,8 @@ FALSE = ("false", "no", "0")
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: What each column may contain (smattest.text); the others as any one-line text.
+_TEXT_RULE = {"employee_id": text_rules.id_problem, "full_name": text_rules.name_problem}
 # Names and departments read as people type them: one space between words.
 SPACED = ("full_name", "department")
 
@@ -262,6 +274,8 @@ def _convert(column: str, value: Any) -> Any:
         return _active(value)
     if column == "groups":
         return _groups(value)
+    if column == "language":
+        return _language(value)
     text = _text(column, value)
     if text is None:
         return None
@@ -282,7 +296,7 @@ def _text(column: str, value: Any) -> str | None:
     if not isinstance(value, str):
         raise _Bad(f"{column} must be text, not {type(value).__name__} {quoted(value)}")
     text = " ".join(value.split()) if column in SPACED else value.strip()
-    hidden = text_rules.problem(column, text)
+    hidden = _TEXT_RULE.get(column, text_rules.problem)(column, text)
     if hidden:
         raise _Bad(hidden.rstrip("."))
     return text or None
@@ -299,6 +313,18 @@ def _groups(value: Any) -> str | None:
     if text is not None and len(text) > MAX_LENGTH["groups"]:
         raise _Bad(f"groups are {len(text)} characters long; at most {MAX_LENGTH['groups']}")
     return text
+
+
+def _language(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    tag = normalise(value) if isinstance(value, str) else None
+    if tag is None:
+        raise _Bad(
+            f"language {value!r} is not a language tag: write it as es, en or es-MX "
+            "(empty: the person's browser chooses)"
+        )
+    return tag
 
 
 def _date(value: Any) -> dt.date | None:

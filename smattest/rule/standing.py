@@ -15,13 +15,20 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 
+from ..i18n import lazy_gettext
 from ..models import DueDate
 from .requirements import Requirement
 
 CURRENT, DUE_SOON, OVERDUE, EXEMPT = "current", "due_soon", "overdue", "exempt"
 #: Most urgent first: the order of "My compliance" and of reminders.
 URGENCY = {OVERDUE: 0, DUE_SOON: 1, CURRENT: 2, EXEMPT: 3}
-LABELS = {CURRENT: "Current", DUE_SOON: "Due soon", OVERDUE: "Overdue", EXEMPT: "Exempt"}
+#: Each status in words, in the reader's language when shown.
+LABELS = {
+    CURRENT: lazy_gettext("Current"),
+    DUE_SOON: lazy_gettext("Due soon"),
+    OVERDUE: lazy_gettext("Overdue"),
+    EXEMPT: lazy_gettext("Exempt"),
+}
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ class Standing:
 
     @property
     def label(self) -> str:
-        return LABELS[self.status]
+        return str(LABELS[self.status])
 
     @property
     def days_overdue(self) -> int:

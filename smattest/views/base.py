@@ -10,16 +10,21 @@ import datetime as dt
 from importlib.resources import files
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+import smattest.i18n as i18n
+
 from ..due import check as due_check
+from ..i18n import lazy_gettext
 from ..models import Staff
-from ..people.identity import UnlinkedIdentity, has_name, notices, user_id
+from ..people.identity import IdentityError, UnlinkedIdentity, has_name, notices, user_id
 from ..people.staff import staff_for_user
+from ..proxies import current_smattest
 from ..timeutil import example_day, local_today, to_local
 
 blueprint = Blueprint(
@@ -82,9 +87,36 @@ def current_staff() -> Staff:
     return staff
 
 
+def person_language() -> str | None:
+    """The signed-in person's language from their staff row (None: not set, or no one)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return None
+    staff = g.get("smattest_staff")
+    if staff is not None:
+        language: str | None = staff.language
+        return language
+    try:
+        external_id = user_id(current_user)
+    except IdentityError:
+        return None  # the page itself says what is wrong with the id
+    return current_smattest.db.session.scalar(
+        sa.select(Staff.language).where(Staff.external_id == external_id)
+    )
+
+
 def template_context() -> dict[str, object]:
-    """Names every smattest template may use, including in a host's layout."""
+    """Names every smattest template may use, including in a host's layout.
+
+    ``_st`` and ``_stn`` are smattest's gettext and ngettext (its own domain), named
+    so that a host's ``_`` and ``gettext`` in its own templates stay the host's;
+    ``smattest_lang()`` and ``smattest_dir()`` give the ``lang`` and ``dir`` attributes.
+    """
     return {
+        "_st": i18n.template_gettext,
+        "_stn": i18n.template_ngettext,
+        "smattest_lang": i18n.html_lang,
+        "smattest_dir": i18n.direction,
+        "smattest_number": i18n.format_number,
         "smattest_base_template": current_app.config["SMATTEST_BASE_TEMPLATE"],
         "smattest_datetime": _format_datetime,
         "smattest_date": _format_date,
@@ -100,18 +132,18 @@ def template_context() -> dict[str, object]:
 
 #: The HR navigation: endpoint and label, in the order HR works.
 HR_NAV = (
-    ("smattest.hr_dashboard", "Dashboard"),
-    ("smattest.hr_people", "People"),
-    ("smattest.hr_roster", "Roster"),
-    ("smattest.hr_policies", "Policies"),
-    ("smattest.hr_exports", "Exports"),
-    ("smattest.hr_reminders", "Reminders"),
+    ("smattest.hr_dashboard", lazy_gettext("Dashboard")),
+    ("smattest.hr_people", lazy_gettext("People")),
+    ("smattest.hr_roster", lazy_gettext("Roster")),
+    ("smattest.hr_policies", lazy_gettext("Policies")),
+    ("smattest.hr_exports", lazy_gettext("Exports")),
+    ("smattest.hr_reminders", lazy_gettext("Reminders")),
 )
 
 
 def _format_date(day: dt.date | None) -> str:
-    """A date as people read it: 3 May 2026."""
-    return f"{day.day} {day:%B %Y}" if day else ""
+    """A date as people read it, in their language: 3 May 2026, 3 de mayo de 2026."""
+    return i18n.format_date(day) if day else ""
 
 
 def _local_date(moment: dt.datetime) -> dt.date:
@@ -121,5 +153,4 @@ def _local_date(moment: dt.datetime) -> dt.date:
 
 def _format_datetime(moment: dt.datetime) -> str:
     """A time as people read it, in the agency's time zone: 21 November 2026, 14:05 CST."""
-    local = to_local(moment)
-    return f"{local.day} {local:%B %Y, %H:%M %Z}"
+    return i18n.format_datetime(to_local(moment))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from flask import abort, render_template
+from flask import Response, abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+import smattest.evidence.checkpoints as checkpoints
+import smattest.evidence.proofs as proofs
 import smattest.rule.compliance as compliance
 
 from ..attest import receipt_for
@@ -81,11 +84,39 @@ def receipt(number: int) -> ResponseReturnValue:
         for s in compliance.person_standings(staff)
         if s.status in (compliance.OVERDUE, compliance.DUE_SOON)
     ]
+    covered = proofs.newest_checkpoint(number)
     return render_template(
         "smattest/receipt.html",
         number=number,
+        proof_ready=covered is not None,
         attestation=attestation,
         completion=completion,
         staff=staff,
         next_owed=owed[0] if owed else None,
+    )
+
+
+@blueprint.get("/receipts/<int:number>/proof.json")
+@login_required
+def receipt_proof(number: int) -> ResponseReturnValue:
+    """Receipt ``number``'s inclusion proof: the person's own row, its leaf and the audit
+    path to the newest checkpoint's Merkle root, checkable offline with
+    ``python -m smattest.verify proof.json --checkpoint LINE``. Only the person, and HR,
+    may fetch it; for anyone else it is not found. 409 with the reason when no
+    checkpoint covers the receipt yet, or the chain no longer matches it."""
+    owner = None if is_hr(current_user) else current_staff().id
+    try:
+        document = proofs.receipt_proof(number, staff_id=owner, line=checkpoints.line_of)
+    except LookupError:
+        abort(404)
+    except proofs.ProofUnavailable as error:
+        return Response(
+            json.dumps({"error": str(error)}) + "\n", status=409, mimetype="application/json"
+        )
+    return Response(
+        json.dumps(document, indent=2, ensure_ascii=False) + "\n",
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="smattest-receipt-{number}-proof.json"'
+        },
     )

@@ -17,7 +17,8 @@ from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from .base import blueprint
+from ..text import describe, unstorable
+from .base import _way_back, blueprint
 
 #: The largest id any supported database stores in an INTEGER column
 #: (PostgreSQL's and MariaDB's signed 32-bit limit). An id in a URL beyond it
@@ -121,6 +122,59 @@ def _cap_forms() -> None:
     request.max_content_length = limit if current is None else min(current, limit)
     if request.content_length is not None and request.content_length > limit:
         abort(413)
+
+
+#: The request headers smattest reads into what it stores (the signature's device).
+READ_HEADERS = ("User-Agent",)
+
+
+@blueprint.before_request
+def _refuse_unstorable() -> ResponseReturnValue | None:
+    """Every value of the request smattest reads is checked before any query runs.
+
+    The address's parts, the query's and the form's names and values, the
+    headers smattest stores and the client's address: a NUL or another
+    character no database can hold (see :func:`smattest.text.unstorable`) is
+    a 400 page naming where it was, never a driver error or a half-made row.
+    Uploaded files are read by their own parsers, which check every cell.
+    """
+    inputs: list[tuple[str, object]] = [
+        (f"the address (its {name})", value) for name, value in (request.view_args or {}).items()
+    ]
+    inputs += [(f"the address's {name!r} value", value)
+               for name, value in request.args.items(multi=True)]  # fmt: skip
+    inputs += [("a name in the address", name) for name in request.args]
+    if request.method != "GET" and request.mimetype in (
+        "application/x-www-form-urlencoded", "multipart/form-data",
+    ):  # fmt: skip
+        inputs += [(f"the form's field {name!r}", value)
+                   for name, value in request.form.items(multi=True)]  # fmt: skip
+        inputs += [("a field name of the form", name) for name in request.form]
+        inputs += [("the file name", f.filename or "") for f in request.files.values()]
+    inputs += [(f"your browser's {name} header", request.headers.get(name, ""))
+               for name in READ_HEADERS]  # fmt: skip
+    inputs += [("your network address", request.remote_addr or "")]
+    for where, value in inputs:
+        found = unstorable(value) if isinstance(value, str) else None
+        if found is not None:
+            position, char = found
+            return _unstorable_page(where, position, char)
+    return None
+
+
+def _unstorable_page(where: str, position: int, char: str) -> ResponseReturnValue:
+    page = render_template(
+        "smattest/error.html",
+        heading="A character that cannot be kept",
+        paragraphs=[
+            f"{where[0].upper()}{where[1:]} contains {describe(char)} at character {position}, "
+            "which no record can hold. Nothing was read and nothing was recorded.",
+            "Go back, remove it (it is often invisible, pasted from another program) and "
+            "try again.",
+        ],
+        back=_way_back(),
+    )
+    return page, 400
 
 
 @blueprint.errorhandler(413)
