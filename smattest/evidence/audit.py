@@ -28,35 +28,30 @@ while verify names it.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
 import smattest.markdown as markdown
 
-from ..db import utcnow
 from ..models import (
     Attestation,
     ChainHead,
     ChainPosition,
-    Checkpoint,
     CourseVersion,
     Exemption,
     ExemptionEnd,
-    IdentityLink,
     Policy,
     PolicyVersion,
     TrainingCompletion,
 )
 from ..proxies import current_smattest
 from ..publishing.courses import stored_sha256
-from ..verify import utc_text
+from . import checkpoint_log
 from .chain import CHAINED, KIND_NAMES, Evidence, record_hash
 from .proofs import root_problems
 
@@ -435,85 +430,6 @@ def _checkpoint_problems(
     return problems
 
 
-#: When each kind of evidence row was recorded.
-_RECORDED_AT: dict[Any, Any] = {
-    Attestation: Attestation.attested_at,
-    TrainingCompletion: TrainingCompletion.completed_at,
-    Exemption: Exemption.granted_at,
-    ExemptionEnd: ExemptionEnd.ended_at,
-    IdentityLink: IdentityLink.linked_at,
-}
-#: The newest logged checkpoint older than this is warned about (the scheduler takes one daily).
-CHECKPOINT_AGE = dt.timedelta(days=2)
-
-
-def _logged_checkpoints() -> list[tuple[int, str, dt.datetime]]:
-    """smattest's own checkpoint log: (position, hash, when), oldest first."""
-    session = current_smattest.db.session
-    rows = session.execute(
-        sa.select(Checkpoint.position, Checkpoint.hash, Checkpoint.at).order_by(
-            Checkpoint.at, Checkpoint.id
-        )
-    ).all()
-    return [(position, digest, at) for position, digest, at in rows]
-
-
-def _log_problems(
-    logged: list[tuple[int, str, dt.datetime]], found: dict[int, str], last_seq: int, walked: int
-) -> list[str]:
-    """Logged checkpoints the chain no longer reaches or passes through (truncation, rewrite)."""
-    problems = []
-    for position, digest, at in logged:
-        name = (
-            f"smattest's checkpoint log records position={position} hash={digest or '-'} "
-            f"(taken {utc_text(at)})"
-        )
-        if position > last_seq:
-            problems.append(
-                f"{name}, beyond the chain's head at position {last_seq}: the newest evidence "
-                "rows were removed and the head moved back."
-            )
-        elif position == 0 or position > walked:
-            continue  # the empty chain; or the walk broke before it (named above)
-        elif found[position] != digest:
-            problems.append(
-                f"{name}, but the chain's row at that position has hash {found[position]}: "
-                "the chain was rewritten since that checkpoint."
-            )
-    return problems
-
-
-def _first_recorded() -> dt.datetime | None:
-    """When the row at chain position 1 was recorded (None for an empty chain)."""
-    session = current_smattest.db.session
-    for model, moment in _RECORDED_AT.items():
-        found = session.scalar(sa.select(moment).where(model.chain_seq == 1))
-        if found is not None:
-            return found  # type: ignore[no-any-return]
-    return None
-
-
-def _age_warnings(logged: list[tuple[int, str, dt.datetime]], last_seq: int) -> list[str]:
-    now = utcnow()
-    if not logged:
-        first = _first_recorded() if last_seq else None
-        if first is None or now - first <= CHECKPOINT_AGE:
-            return []
-        return [
-            f"no checkpoint has been taken, and evidence has been recorded since "
-            f"{utc_text(first)}: run 'flask smattest audit checkpoint' (the scheduler runs it "
-            "daily) and keep the emailed line outside the database."
-        ]
-    newest = max(at for _, _, at in logged)
-    if now - newest > CHECKPOINT_AGE:
-        return [
-            f"the newest checkpoint was taken {utc_text(newest)}, more than two days ago: "
-            "rows recorded since are protected by nothing outside the database; run "
-            "'flask smattest audit checkpoint' (is the scheduler running?)."
-        ]
-    return []
-
-
 def verify(
     checkpoints: list[tuple[int, str]] | None = None, roots: list[tuple[int, str]] | None = None
 ) -> Verification:
@@ -539,15 +455,15 @@ def verify(
     last_seq, last_hash = head.last_seq, head.last_hash
     problems = outside_rows()
     checkpoints = checkpoints or []
-    logged = _logged_checkpoints()
+    logged = checkpoint_log.logged()
     wanted: dict[int, str] = {position: "" for position, _ in checkpoints}
     wanted.update({position: "" for position, _, _ in logged})
     count, reached, problem = _walk(last_seq, last_hash, wanted)
     problems += text_problems() + _exemption_problems()
     problems += _checkpoint_problems(checkpoints, wanted, last_seq, count)
-    problems += _log_problems(logged, wanted, last_seq, count)
+    problems += checkpoint_log.problems(logged, wanted, last_seq, count)
     problems += root_problems(roots or [], count)
-    warnings = _age_warnings(logged, last_seq)
+    warnings = checkpoint_log.age_warnings(logged, last_seq)
     session.commit()
     ok = not problem and not problems
     return Verification(ok, count, reached, problem, tuple(problems), tuple(warnings))
