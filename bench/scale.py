@@ -48,10 +48,10 @@ from flask_mail import Message
 import smattest.db
 from bench import exports, load, seed
 from bench.wsgi import bench_metadata, mail_config
-from smattest.attest import RECEIPT_STAGE
 from smattest.evidence import audit
 from smattest.mail import mail_state
 from smattest.models import Attestation, Reminder, Staff, TrainingCompletion
+from smattest.models.outbox import RECEIPT_STAGE
 from smattest.reminders.receipts import send_receipts
 from smattest.reminders.run import ReminderRun
 from tests import hostapp

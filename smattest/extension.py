@@ -15,7 +15,7 @@ import smattest.due.marks as due_marks
 from .cli import smattest_cli
 from .db import metadata
 from .state import State, state_for
-from .views import blueprint, person_language, template_context
+from .views import TEMPLATE_GLOBALS, blueprint, person_language, template_context
 
 __all__ = ["SMAttest", "State", "state_for"]
 
@@ -86,6 +86,7 @@ class SMAttest:
         due_marks.watch(db.session)
         app.register_blueprint(blueprint, url_prefix=app.config["SMATTEST_URL_PREFIX"])
         app.context_processor(template_context)
+        app.jinja_env.globals.update(TEMPLATE_GLOBALS)
         app.cli.add_command(smattest_cli)
 
     def __repr__(self) -> str:

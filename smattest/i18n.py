@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app, has_request_context, request
 from jinja2 import pass_eval_context
@@ -231,9 +231,14 @@ class LazyString:
         return getattr(str(self), name)
 
 
-def lazy_gettext(message: str, **variables: Any) -> LazyString:
-    """:func:`gettext` at the time the string is shown, not when it is made."""
-    return LazyString(message, variables)
+def lazy_gettext(message: str, **variables: Any) -> str:
+    """:func:`gettext` at the time the string is shown, not when it is made.
+
+    Typed as ``str`` because it is used where libraries take one (WTForms labels and
+    messages, flash, exceptions): it is a :class:`LazyString`, which reads, compares,
+    joins, formats and renders in templates like the translated string.
+    """
+    return cast(str, LazyString(message, variables))
 
 
 @pass_eval_context

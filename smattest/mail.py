@@ -8,6 +8,7 @@ import re
 import secrets
 import smtplib
 from collections.abc import Iterable
+from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formatdate
@@ -68,7 +69,14 @@ class MailMessage(Message):
         mime.attach(MIMEText(self.body or "", "plain", charset))
         mime.attach(MIMEText(self.html, "html", charset))
         if self.subject:
-            mime["Subject"] = sanitize_subject(self.subject, charset)
+            # A subject in another language is encoded (RFC 2047) from its first line:
+            # Flask-Mail's encoded string is folded onto a line of its own, which
+            # readers show with a leading space.
+            if self.subject.isascii():
+                mime["Subject"] = sanitize_subject(self.subject, charset)
+            else:
+                # typeshed types a message's headers as str; email takes a Header too.
+                mime["Subject"] = Header(self.subject, charset)  # type: ignore[assignment]
         assert self.sender is not None  # Connection.send checked it
         mime["From"] = sanitize_address(self.sender, charset)
         mime["To"] = ", ".join(sorted(set(sanitize_addresses(self.recipients, charset))))

@@ -339,6 +339,8 @@ def take_checkpoint(now: dt.datetime) -> Any:
     taken = take()
     sent = ", ".join(taken.sent_to) or "nobody (SMATTEST_AUDIT_EMAILS is empty)"
     logger.info("checkpoint: %s, emailed to %s", taken.line, sent)
+    if taken.problem:  # logged and emailed still; the evidence needs a look
+        logger.error("checkpoint: %s", taken.problem)
     return taken
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import smattest.evidence.chain as evidence
 
 from .db import rowcount, utcnow
+from .i18n import format_date, gettext, lazy_gettext, ngettext
 from .models import (
     COURSE,
     Course,
@@ -28,6 +29,9 @@ from .state import current_app_object
 from .timeutil import local_today, to_local
 
 _random = random.SystemRandom()
+
+#: A second submission of one attempt (a double click, the back button).
+ALREADY_SUBMITTED = lazy_gettext("This attempt was already submitted. Start a new attempt to try again.")  # noqa: E501  # fmt: skip
 
 
 class QuizError(ValueError):
@@ -187,7 +191,7 @@ def start_attempt(staff: Staff, course: Course) -> QuizAttempt:
     person is inactive or has used the day's failed attempts.
     """
     if not staff.active:
-        raise QuizError("Your compliance record is marked inactive. Please contact HR.")
+        raise QuizError(gettext("Your compliance record is marked inactive. Please contact HR."))
     existing = open_attempt(staff, course)
     if existing is not None:
         return existing
@@ -211,14 +215,19 @@ def start_attempt(staff: Staff, course: Course) -> QuizAttempt:
 
 def lockout_message(locked: Lockout) -> str:
     """What a person who has used the day's attempts reads: when it reopens, whom to ask."""
-    opens = to_local(locked.opens_at)
-    attempts = "attempt" if locked.allowed == 1 else "attempts"
-    return (
-        f"You have used today's {locked.allowed} {attempts} at this quiz. "
-        f"The next attempt opens at {opens:%H:%M} on {opens.day} {opens:%B %Y}. "
-        "Until then, re-read the sections named in your last result. "
-        f"If you are stuck, ask {current_app_object().config['SMATTEST_HELP_CONTACT']}."
+    opens, contact = to_local(locked.opens_at), current_app_object().config["SMATTEST_HELP_CONTACT"]
+    used = ngettext(
+        "You have used today's %(num)s attempt at this quiz.",
+        "You have used today's %(num)s attempts at this quiz.",
+        locked.allowed,
     )
+    when = {"time": f"{opens:%H:%M}", "day": format_date(opens.date())}
+    return " ".join((
+        used,
+        gettext("The next attempt opens at %(time)s on %(day)s.", **when),
+        gettext("Until then, re-read the sections named in your last result."),
+        gettext("If you are stuck, ask %(contact)s.", contact=contact),
+    ))  # fmt: skip
 
 
 def course_version_of(attempt: QuizAttempt) -> CourseVersion:
@@ -290,26 +299,32 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
     session = current_smattest.db.session
     attempt = attempt_of(staff, attempt_id)
     if attempt is None:
-        raise QuizError("This quiz attempt does not exist.")
+        raise QuizError(gettext("This quiz attempt does not exist."))
     if attempt.submitted_at is not None:
-        raise QuizError("This attempt was already submitted. Start a new attempt to try again.")
+        raise QuizError(ALREADY_SUBMITTED)
     session.refresh(staff)
     if not staff.active:
         raise QuizError(
-            "Your compliance record is now inactive, so this quiz was not recorded. "
-            "If this is wrong, please contact HR."
+            gettext(
+                "Your compliance record is now inactive, so this quiz was not recorded. "
+                "If this is wrong, please contact HR."
+            )
         )
     presented = {p.question.id: (p.question, p.options) for p in questions_of(attempt)}
     strangers = sorted(set(answers) - set(presented))
     if strangers:
         raise QuizError(
-            "The answers do not match the questions of this attempt. Nothing was recorded: "
-            "please start a new attempt."
+            gettext(
+                "The answers do not match the questions of this attempt. Nothing was recorded: "
+                "please start a new attempt."
+            )
         )
     for question_id, chosen in answers.items():
         options = presented[question_id][0].options
         if not all(0 <= i < len(options) for i in chosen) or len(set(chosen)) != len(chosen):
-            raise QuizError("An answer names an option that does not exist. Nothing was recorded.")
+            raise QuizError(
+                gettext("An answer names an option that does not exist. Nothing was recorded.")
+            )
     right = sum(
         1 for qid, (q, _) in presented.items() if sorted(answers.get(qid, [])) == sorted(q.correct)
     )
@@ -334,7 +349,7 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
     )
     if rowcount(claimed) != 1:
         session.rollback()
-        raise QuizError("This attempt was already submitted. Start a new attempt to try again.")
+        raise QuizError(ALREADY_SUBMITTED)
     completion = None
     if passed:
         completion = TrainingCompletion(

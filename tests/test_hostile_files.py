@@ -47,7 +47,10 @@ def test_a_roster_header_of_100000_columns_is_refused_at_once_in_a_short_page(cl
     page = response.get_data(as_text=True)
 
     assert response.status_code == 400
-    assert "line 1: the header has 100,000 columns; a roster has at most 8" in page
+    assert (
+        f"line 1: the header has 100,000 columns; a roster has at most {len(roster.COLUMNS)}"
+        in (page)
+    )
     assert len(page.encode()) < PAGE_LIMIT
     assert hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(Staff)) == 0
 

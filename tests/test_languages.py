@@ -207,3 +207,20 @@ def test_without_flask_babel_everything_is_in_english_with_no_error():
     assert "<h1>My compliance</h1>" in result["page"]
     assert '<html lang="en" dir="ltr">' in result["page"]
     assert "You have not signed anything yet." in result["page"]
+
+
+@pytest.mark.hr_on_roster
+def test_hrs_pages_render_in_spanish(client, hr, policy):
+    headers = {"Accept-Language": "es"}
+    pages = {
+        "/compliance/hr/": "Panel de cumplimiento",
+        "/compliance/hr/people": "Filtrar y ordenar",
+        "/compliance/hr/roster": "Las columnas",
+        "/compliance/hr/exports": "Exportaciones para auditorías",
+        "/compliance/hr/policies": "Nueva política",
+        "/compliance/hr/reminders": "Recordatorios",
+    }
+    for url, spanish in pages.items():
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, url
+        assert spanish in response.get_data(as_text=True), url

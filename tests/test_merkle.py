@@ -135,3 +135,25 @@ def test_every_proof_of_every_small_tree_verifies_and_no_other_root_does():
         with pytest.raises(ProofError):
             consistent(older, size, tree.root(older), rewritten.root(size),
                        rewritten.consistency(older, size))  # fmt: skip
+
+
+@pytest.mark.parametrize("low", [1, 2, 3, 5])
+def test_a_tree_that_keeps_only_its_upper_levels_gives_the_same_proofs(low):
+    leaves = [leaf_hash(bytes([n])) for n in range(70)]
+    whole = Tree(b"".join(leaves))
+    reads = []
+
+    def read(start, end):
+        reads.append((start, end))
+        return b"".join(leaves[start:end])
+
+    for size in (1, 2, 7, 8, 9, 31, 32, 33, 64, 70):
+        kept = Tree([b"".join(leaves[:size])[i : i + 96] for i in range(0, size * 32, 96)],
+                    low=low, read=read)  # fmt: skip
+        assert kept.size == size and kept.root() == whole.root(size)
+        for index in range(size):
+            assert kept.leaf(index) == leaves[index]
+            assert kept.inclusion(index) == whole.inclusion(index, size)
+        for older in range(1, size + 1):
+            assert kept.consistency(older) == whole.consistency(older, size)
+    assert all(end - start == 1 << low for start, end in reads)

@@ -152,6 +152,27 @@ def test_a_removed_row_fails_where_the_gap_is(export, tmp_path):
     assert "line 3 (attestation" in result.stdout and "expected position 2" in result.stdout
 
 
+def test_a_row_removed_then_the_rest_renumbered_and_rehashed_fails_the_link_check(export, tmp_path):
+    rows = rows_of(export)
+    del rows[1]  # Ben's attestation, position 2
+    for row in rows[1:]:
+        row["seq"] = str(int(row["seq"]) - 1)
+    for row in rows[:-1]:  # every row's own hash made right again, in its new place
+        stored = {name: smattest.verify._cell(text, name) for name, text in row.items()}
+        row["record_hash"] = smattest.verify.row_hash(stored)
+    rows[-1]["record_hash"] = rows[-2]["record_hash"]  # and the chain_head row with them
+    forged = tmp_path / "forged.csv"
+    write_rows(forged, rows)
+
+    result = run_verifier(VERIFY_PY, forged)
+
+    assert result.returncode == 1
+    assert result.stdout == (
+        f"FAILED: line 3 ({rows[1]['kind']} #{rows[1]['record_id']} at position 2): "
+        "does not link to the row before it.\n"
+    )
+
+
 def test_checkpoints_are_honoured(export, tmp_path):
     rows = rows_of(export)
     good = f"smattest-checkpoint v1 position=3 hash={rows[2]['record_hash']} at=2026-03-03T10:00Z"

@@ -292,3 +292,82 @@ def test_on_behalf_and_self_attestations_share_one_chain_that_verifies(
     assert (result.exit_code, result.output) == (
         0, f"OK: 2 evidence rows, head {second.record_hash}\n"
     )  # fmt: skip
+
+
+def test_the_form_asks_for_the_day_on_the_paper_defaulting_to_today(
+    client, policy_version, hr, worker
+):
+    page = client.get(f"/compliance/hr/people/{worker.id}/attest").get_data(as_text=True)
+
+    assert '<label for="smattest-signed-on">Signed on paper on</label>' in page
+    assert 'type="date" id="smattest-signed-on" name="signed_on" max="2026-05-04"' in page
+    assert 'value="2026-05-04" required' in page
+
+
+def test_a_form_signed_on_an_earlier_day_counts_from_that_day_and_shows_both_days(
+    app, client, policy_version, hr, worker, runner
+):
+    """Signed on paper on 24 April, recorded on 4 May: evidence of 24 April (noon, local)."""
+    response = post(client, worker, signed_on="2026-04-24")
+
+    assert response.status_code == 303
+    (row,) = rows(Attestation)
+    assert row.attested_at == dt.datetime(2026, 4, 24, 12, 0, tzinfo=dt.UTC)  # UTC agency
+    assert row.recorded_at == dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
+    assert row.record_hash == evidence.record_hash(row)
+    (standing,) = compliance.person_standings(hostapp.db.session.get(Staff, worker.id))
+    assert standing.due_date == dt.date(2027, 4, 24)
+
+    export = client.get("/compliance/hr/exports/status.csv").get_data(as_text=True)
+    (line,) = [line for line in export.splitlines() if "Dmitri Volkov" in line]
+    header = export.splitlines()[0].split(",")
+    assert dict(zip(header, line.split(","), strict=False))["last_done_at"].startswith("2026-04-24")
+
+    person = client.get(f"/compliance/hr/people/{worker.id}").get_data(as_text=True)
+    assert "On paper, on 24 April 2026; recorded 4 May 2026, 09:00" in person
+    (hr_event,) = [e for e in rows(HREvent) if e.action == "attestation.on_behalf"]
+    assert "signed on paper on 24 April 2026" in hr_event.detail
+
+    evidence_csv = client.get("/compliance/hr/exports/evidence.csv").get_data(as_text=True)
+    header = evidence_csv.splitlines()[0].split(",")
+    assert "recorded_at_utc" in header
+    assert runner.invoke(args=["smattest", "audit", "verify"]).exit_code == 0
+
+
+def test_the_receipt_shows_the_day_on_the_paper_and_the_day_recorded(
+    client, policy_version, hr, worker, login_as, make_user
+):
+    user = make_user(name="Dmitri Volkov")
+    hostapp.db.session.get(Staff, worker.id).external_id = str(user.id)
+    hostapp.db.session.commit()
+    post(client, worker, signed_on="2026-04-24")
+    (row,) = rows(Attestation)
+
+    login_as(user)
+    page = client.get(f"/compliance/receipts/{row.chain_seq}").get_data(as_text=True)
+
+    assert "<dt>Signed</dt><dd>On paper, on 24 April 2026</dd>" in page
+    assert "<dt>Recorded</dt><dd>4 May 2026, 09:00" in page
+
+
+@pytest.mark.parametrize(
+    ("signed_on", "message"),
+    [
+        ("2026-05-05", "The day on the paper, 5 May 2026, is in the future: write the day "
+                       "the form was signed, today (4 May 2026) at the latest."),
+        ("2026-02-27", "The day on the paper, 27 February 2026, is before version 1 of the "
+                       "Social Media Policy took effect (1 March 2026): a paper form of an "
+                       "earlier version is paper-era evidence (Exports → Import past evidence)."),
+        ("", "The day on the paper is missing"),
+        ("last week", "The day on the paper: 'last week' is not a date this form can read"),
+    ],
+)  # fmt: skip
+def test_a_day_on_the_paper_that_cannot_be_is_refused(
+    client, policy_version, hr, worker, signed_on, message
+):
+    response = post(client, worker, signed_on=signed_on)
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert _escaped(message) in page
+    assert rows(Attestation) == []

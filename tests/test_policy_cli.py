@@ -121,6 +121,7 @@ def test_a_backdated_effective_date_is_refused_as_in_the_browser(runner, tmp_pat
     assert result.exit_code == 1
     assert result.output == (
         "Error: Nothing published: the effective date 2026-03-01 is in the past; "
-        "a new version takes effect today or later.\n"
+        "a new version takes effect today or later (a version in force before smattest: "
+        "add --historical SOURCE).\n"
     )
     assert versions() == []

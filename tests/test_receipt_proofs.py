@@ -168,7 +168,9 @@ def test_only_the_person_and_hr_fetch_a_proof(people, runner, client, hr, login_
     assert fetch_proof(client, people["Ada One"], 99).status_code == 404
     assert fetch_proof(client, people["Ben Two"], 2).status_code == 200
     login_as(hr)
+    history = client.get(f"/compliance/hr/people/{staff_named('Ben Two').id}")
     as_hr = client.get("/compliance/receipts/2/proof.json")
+    assert 'href="/compliance/receipts/2/proof.json"' in history.get_data(as_text=True)
     assert as_hr.status_code == 200 and as_hr.get_json()["row"]["full_name"] == "Ben Two"
 
 
@@ -248,7 +250,7 @@ def test_successive_checkpoints_prove_consistency_offline_and_a_rewrite_between_
     assert "the chain was rewritten since it was taken" in third.output
     # Offline: no proof ties the second checkpoint to the third, not the honest one
     # from before, nor one the insider cuts from the rewritten chain.
-    rewritten = proofs.Tree(proofs.chain_leaves(4))
+    rewritten = proofs.chain_tree(4)
     forged = smattest.verify.consistency_line(3, 4, rewritten.consistency(3))
     old_proof = consistency.replace("from=3 to=4", "from=4 to=4")
     for proof in (forged, old_proof):
@@ -316,3 +318,64 @@ def test_verify_names_a_root_the_chain_does_not_have(people, runner):
     assert f"FAILED: smattest's checkpoint log records position=3 root={wrong}" in (
         forged_log.output
     )
+
+
+def test_proofs_read_the_rows_below_the_levels_a_process_keeps(
+    people, runner, client, monkeypatch, bare_python, tmp_path
+):
+    """With subtrees of two rows kept (not 256), Ada's proof reads rows 1-2 back and
+    checks them against the kept subtree; a row changed since is refused, not proved."""
+    monkeypatch.setattr(proofs, "LOW", 1)
+    [line, *_] = checkpoint(runner)
+    proofs._trees.clear()
+
+    response = fetch_proof(client, people["Ada One"], 1)
+    saved = tmp_path / "proof.json"
+    saved.write_bytes(response.get_data())
+    assert response.status_code == 200
+    assert bare_python(saved, "--checkpoint", line).returncode == 0
+
+    proofs._trees.clear()
+    tree = proofs.chain_tree(3)
+    sql("UPDATE smattest_attestation SET record_hash = :h WHERE chain_seq = 2", h="ab" * 32)
+    with pytest.raises(proofs.ProofUnavailable, match="positions 1..2 no longer hash"):
+        tree.inclusion(0)
+
+
+def test_the_daily_job_logs_a_rewrite_as_an_error(people, runner, caplog):
+    import logging
+
+    from smattest.scheduler import take_checkpoint
+
+    checkpoint(runner)
+    rewrite_without(2)
+    attest(staff_named("Ben Two"), "social-media", 1, "Ben Two")
+    caplog.set_level(logging.INFO, logger="smattest.scheduler")
+
+    taken = take_checkpoint(dt.datetime(2026, 3, 5, 13, tzinfo=dt.UTC))
+
+    assert "the chain was rewritten since it was taken" in taken.problem
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.getMessage() == f"checkpoint: {taken.problem}"
+
+
+def test_a_training_completions_proof_verifies_offline(people, runner, client, tmp_path):
+    from smattest import training
+    from smattest.publishing.courses import import_course
+
+    from .content import SMALL_COURSE
+
+    course = import_course(SMALL_COURSE).version
+    ada = staff_named("Ada One")
+    attempt = training.start_attempt(ada, course.course)
+    training.submit(ada, attempt.id, {q.id: q.correct for q in course.questions})
+    [line, *_] = checkpoint(runner)
+
+    response = fetch_proof(client, people["Ada One"], 4)
+    saved = tmp_path / "proof.json"
+    saved.write_bytes(response.get_data())
+    result = run_verifier("-m", "smattest.verify", saved, "--checkpoint", line)
+
+    assert response.get_json()["row"]["kind"] == "training_completion"
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK: receipt 4 (training completion of ")

@@ -16,7 +16,7 @@ hashed; ``audit verify`` checks it against that grant).
 ``smattest_due_check`` keeps each run of ``compliance check``, for HR's banner.
 
 Revision ID: 0011_chain_positions
-Revises: 0012_checkpoint_roots
+Revises: 0010_historical_versions
 Create Date: 2026-12-07 15:00:00
 """
 
@@ -26,7 +26,7 @@ from alembic import op
 import smattest.db
 
 revision = "0011_chain_positions"
-down_revision = "0012_checkpoint_roots"
+down_revision = "0010_historical_versions"
 branch_labels = None
 depends_on = None
 

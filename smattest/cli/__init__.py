@@ -11,6 +11,7 @@ from . import (
     compliance,
     course,
     db,
+    doctor,
     evidence,
     mail,
     policy,
@@ -37,6 +38,7 @@ for _command in (
     reports.report_cli,
     compliance.compliance_cli,
     scheduler.scheduler_command,
+    doctor.doctor_command,
 ):
     smattest_cli.add_command(_command)
 

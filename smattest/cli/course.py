@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -13,7 +14,7 @@ from ..publishing.audiences import audiences_of
 from ..publishing.courses import CourseFileError, import_course, parse
 from .audience import audience_command
 from .lifecycle import retire_command
-from .params import Group, echo_table, plural
+from .params import Group, ISODate, echo_table, plural
 
 
 @click.group("course", cls=Group)
@@ -23,14 +24,29 @@ def course_cli() -> None:
 
 @course_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def course_import(path: Path) -> None:
+@click.option(
+    "--effective",
+    type=ISODate(),
+    help="With --historical: the past day this version took effect.",
+)
+@click.option(
+    "--historical",
+    metavar="SOURCE",
+    help="Record a version that was in force before smattest, from SOURCE (e.g. 'training "
+    "binder 2019'), with --effective the past day it took effect. Past versions go first, "
+    "oldest first; then 'evidence import', then today's version.",
+)
+def course_import(path: Path, effective: dt.date | None, historical: str | None) -> None:
     """Import a course from a JSON file (format: see smattest.publishing.courses or the README).
 
     Every problem is listed with where it is, and nothing is imported unless
     the whole file is valid. A changed file adds a new version of the course.
     """
     try:
-        imported = import_course(parse(path.read_bytes()))
+        imported = import_course(
+            parse(path.read_bytes()), effective=effective, historical=historical,
+            recorded_by="cli" if historical else None,
+        )  # fmt: skip
     except CourseFileError as error:
         click.echo(f"Nothing imported: {path} has {plural(len(error.problems), 'problem')}:",
                    err=True)  # fmt: skip
@@ -38,7 +54,14 @@ def course_import(path: Path) -> None:
             click.echo(f"  - {problem}", err=True)
         raise SystemExit(1) from None
     version = imported.version
-    if imported.created:
+    if imported.created and version.historical_source is not None:
+        click.echo(
+            f"Recorded past version {version.number} of {version.course.slug}, in force from "
+            f"{effective.isoformat() if effective else ''}, from {version.historical_source}: "
+            f"{plural(len(version.sections), 'section')}, "
+            f"{plural(len(version.questions), 'question')}."
+        )
+    elif imported.created:
         click.echo(
             f"Imported {version.course.slug} version {version.number}: "
             f"{plural(len(version.sections), 'section')}, "

@@ -70,3 +70,17 @@ def echo_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 def is_terminal() -> bool:
     """Whether a person watches stderr: progress bars there, never in a cron log."""
     return sys.stderr.isatty()
+
+
+def database_refused(what: str, error: Exception) -> click.ClickException:
+    """One line for a database that would not answer or be written (read-only, gone, full).
+
+    A traceback tells the operator nothing they can act on; the driver's own
+    words, on one line, and where to look, do.
+    """
+    orig = getattr(error, "orig", None) or error
+    words = " ".join(str(orig).split())[:200]
+    return click.ClickException(
+        f"{what}: the database refused the outbox's changes ({words}). Check that it is "
+        "writable (file permissions, a read-only replica or mount, a full disk) and run again."
+    )

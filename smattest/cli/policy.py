@@ -43,6 +43,13 @@ def policy_cli() -> None:
     type=click.IntRange(1, 120),
     help="How long a signature keeps a person current (default 12).",
 )
+@click.option(
+    "--historical",
+    metavar="SOURCE",
+    help="Record a version that was in force before smattest, from SOURCE (e.g. 'staff "
+    "handbook 2019, HR file 12'), with --effective the past day it took effect. Past "
+    "versions go first, oldest first; then 'evidence import', then today's version.",
+)
 def policy_publish(
     path: Path,
     slug: str,
@@ -51,6 +58,7 @@ def policy_publish(
     minor: bool,
     effective: dt.date | None,
     every_months: int | None,
+    historical: str | None,
 ) -> None:
     """Publish FILE as the next version of policy SLUG (creating the policy if new).
 
@@ -70,10 +78,11 @@ def policy_publish(
             "the draft's preview page or with 'flask smattest policy publish-draft DRAFT "
             "--actor ID'. 'flask smattest policy drafts' lists the open drafts."
         )
-    if effective is not None and effective < local_today():
+    if historical is None and effective is not None and effective < local_today():
         raise click.ClickException(
             f"Nothing published: the effective date {effective.isoformat()} is in the past; "
-            "a new version takes effect today or later."
+            "a new version takes effect today or later (a version in force before smattest: "
+            "add --historical SOURCE)."
         )
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -84,10 +93,17 @@ def policy_publish(
     try:
         version = publish(
             slug, title, text, summary, minor=minor, effective=effective,
-            every_months=every_months, published_by="cli",
+            every_months=every_months, published_by="cli", historical=historical,
         )  # fmt: skip
     except PolicyError as error:
         raise click.ClickException(f"Nothing published: {error}") from None
+    if version.historical_source is not None:
+        click.echo(
+            f"Recorded past version {version.number} of {slug}, in force from "
+            f"{version.effective_date.isoformat()}, from {version.historical_source}."
+        )
+        click.echo(f"SHA-256 {version.text_sha256}")
+        return
     kind = "minor: nobody has to sign again" if minor else "material: everyone must sign it"
     click.echo(f"Published {slug} version {version.number} ({kind}),")
     click.echo(f"in force from {version.effective_date.isoformat()}.")

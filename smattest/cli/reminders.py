@@ -7,6 +7,7 @@ import getpass
 from typing import TYPE_CHECKING, Any
 
 import click
+import sqlalchemy as sa
 
 import smattest.reminders.nudge as nudge
 import smattest.reports.people_table as people_table
@@ -16,7 +17,7 @@ from ..mail import MailError
 from ..reminders import ReminderError, run_reminders
 from ..reminders.hr import waiting_for_hr
 from ..reminders.receipts import check_configuration
-from .params import Group
+from .params import Group, database_refused
 
 if TYPE_CHECKING:
     _DateTimeParamType = click.ParamType[dt.datetime, str | dt.datetime]
@@ -83,6 +84,8 @@ def reminders_send(dry_run: bool, now: dt.datetime | None) -> None:
         report = run_reminders(now, dry_run=dry_run)
     except (ReminderError, MailError) as error:
         raise click.ClickException(f"No reminders sent: {error}") from None
+    except sa.exc.DBAPIError as error:
+        raise database_refused("No reminders sent", error) from None
     for line in report.lines():
         click.echo(line)
     stuck, given_up = waiting_for_hr(report.now)

@@ -32,7 +32,7 @@ from ..mail import mail_state
 from ..models import ChainHead, Checkpoint
 from ..proxies import current_smattest
 from ..verify import CHECKPOINT, consistency_line, consistent, parse_checkpoints, record_leaf
-from .proofs import ChainBroken, Tree, chain_leaves, newest_checkpoint
+from .proofs import ChainBroken, Tree, chain_tree, newest_checkpoint
 
 __all__ = ["CHECKPOINT", "Taken", "line", "line_of", "parse_checkpoints", "take"]
 
@@ -90,7 +90,7 @@ def _tree(head: ChainHead) -> tuple[Tree | None, str]:
     if head.last_seq == 0:
         return None, ""
     try:
-        tree = Tree(chain_leaves(head.last_seq))
+        tree = chain_tree(head.last_seq)
     except ChainBroken as error:
         return None, str(error)
     if tree.leaf(tree.size - 1) != record_leaf(head.last_hash):

@@ -50,6 +50,12 @@ EVIDENCE_COLUMNS = (
     "user_agent_salt", "user_agent_sha256",
     # An id change (kind id_change): the employee id before and after.
     "old_employee_id", "new_employee_id",
+    # A signature given on paper on an earlier day (at_utc: noon of that day): when HR
+    # recorded it. Not hashed.
+    "recorded_at_utc",
+    # A version in force before smattest, recorded after the fact: its source and when
+    # it was recorded (empty for versions published or imported in smattest).
+    "version_historical_source", "version_recorded_at_utc",
     # Since format 3 (exemption ends): the position and record hash of the grant ended.
     "grant_seq", "grant_hash",
 )  # fmt: skip
@@ -105,7 +111,8 @@ def _owned(model: Any) -> Any:
 _TYPES: dict[str, Any] = dict.fromkeys(EVIDENCE_COLUMNS, sa.String(512)) | dict.fromkeys(
     ("seq", "record_id", "staff_id", "version", "version_id", "score", "quiz_attempt_id",
      "format", "requirement_id", "exemption_id", "grant_seq"), sa.Integer()
-) | {"at_utc": UTCDateTime(), "until": sa.Date(), "reason": sa.Text()}  # fmt: skip
+) | {"at_utc": UTCDateTime(), "recorded_at_utc": UTCDateTime(), "until": sa.Date(),
+   "version_recorded_at_utc": UTCDateTime(), "reason": sa.Text()}  # fmt: skip
 
 
 def _common(model: Any, slug: Any, number: Any) -> dict[str, Any]:
@@ -135,7 +142,11 @@ def _evidence_query(last_seq: int, first_seq: int = 1) -> Any:
         "method": Attestation.method, "signature": Attestation.signature,
         "reason": Attestation.reason, "recorded_by": Attestation.recorded_by,
         "ip_address": Attestation.ip_address, "user_agent": Attestation.user_agent,
-        "sha256": Attestation.text_sha256,
+        "sha256": Attestation.text_sha256, "recorded_at_utc": Attestation.recorded_at,
+        "version_historical_source": PolicyVersion.historical_source,
+        "version_recorded_at_utc": sa.case(
+            (PolicyVersion.historical_source.is_not(None), PolicyVersion.published_at)
+        ),
         **{f"{name}_{part}": getattr(Attestation, f"{name}_{part}")
            for name in ("signature", "ip_address", "user_agent") for part in ("salt", "sha256")},
     }).join(Staff, Staff.id == Attestation.staff_id).join(
@@ -149,6 +160,8 @@ def _evidence_query(last_seq: int, first_seq: int = 1) -> Any:
         "score": TrainingCompletion.score, "quiz_attempt_id": TrainingCompletion.quiz_attempt_id,
         "reason": TrainingCompletion.reason, "recorded_by": TrainingCompletion.recorded_by,
         "sha256": TrainingCompletion.content_sha256,
+        "version_historical_source": CourseVersion.historical_source,
+        "version_recorded_at_utc": CourseVersion.recorded_at,
     }).join(Staff, Staff.id == TrainingCompletion.staff_id).join(
         CourseVersion, CourseVersion.id == TrainingCompletion.course_version_id
     ).join(Course, Course.id == CourseVersion.course_id)  # fmt: skip

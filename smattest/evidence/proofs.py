@@ -13,9 +13,10 @@ carries the root over positions 1..N; from the tree this module cuts:
   checkpoint`` prints and emails: the newer tree extends the older.
 
 Verification is :mod:`smattest.verify`'s (standard library only). The tree of
-the newest checkpoint is built once per process from the chain (every
-perfect subtree's hash, 64 bytes a row in all) and then answers each
-proof from memory; it is built again only when a new checkpoint is taken.
+the newest checkpoint is built once per process from the chain, keeping the
+hashes of its subtrees of 256 rows and up (64 bytes per 256 rows); a proof
+reads the 256 record hashes around its row and checks them against the kept
+subtree. It is built again only when a new checkpoint is taken.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +38,10 @@ from .export import EVIDENCE_COLUMNS, evidence_row_values
 
 #: Rows read from the database at a time when a tree is built.
 BATCH = 5000
+#: Subtrees smaller than ``2**LOW`` leaves are not kept: a proof reads the 256 record
+#: hashes around the leaf it needs (one query) rather than every process keeping 64
+#: bytes a row, which at ten years of evidence (millions of rows) would be too much.
+LOW = 8
 _EMPTY = b""
 
 
@@ -53,25 +58,85 @@ def _largest_power_below(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
-class Tree:
-    """The Merkle tree over ``size`` leaves: the hash of every perfect subtree, kept
-    level by level as one ``bytes`` each (32 bytes a node), so any subtree's hash, root,
-    audit path or consistency proof of this tree or of any smaller one is a few lookups."""
+def _perfect(leaves: bytes) -> bytes:
+    """The root of a perfect tree (2**h leaves, given as their hashes back to back)."""
+    level = leaves
+    while len(level) > 32:
+        level = b"".join(
+            hashformat.node_hash(level[i : i + 32], level[i + 32 : i + 64])
+            for i in range(0, len(level), 64)
+        )
+    return level
 
-    def __init__(self, leaves: bytes) -> None:
-        self.size = len(leaves) // 32
-        self.levels = [leaves]
-        level = leaves
+
+class Tree:
+    """The Merkle tree over ``size`` leaves: the hash of every perfect subtree of
+    ``2**low`` leaves or more, kept level by level as one ``bytes`` each (32 bytes a
+    node), so that any subtree's hash, the root, an audit path or a consistency proof
+    of this tree or of a smaller one is a few lookups.
+
+    Below ``low`` only the leaves of the last, partial block are kept; a proof that
+    needs a smaller subtree elsewhere reads that block's leaves with ``read(start,
+    end)`` (leaf hashes of leaves ``start``..``end - 1``) and checks them against the
+    block's hash first. ``leaves`` are the leaf hashes in order, as one ``bytes`` or
+    any number of pieces.
+    """
+
+    def __init__(
+        self,
+        leaves: bytes | Iterable[bytes],
+        *,
+        low: int = 0,
+        read: Callable[[int, int], bytes] | None = None,
+    ) -> None:
+        self.low, self._read = low, read
+        block = 32 << low
+        base, rest = bytearray(), b""
+        for piece in [leaves] if isinstance(leaves, bytes) else leaves:
+            data, at = rest + piece, 0
+            while len(data) - at >= block:
+                base += _perfect(data[at : at + block])
+                at += block
+            rest = data[at:]
+        self._tail = rest
+        self.size = (len(base) // 32 << low) + len(rest) // 32
+        self.levels = [bytes(base)]
+        level = self.levels[0]
         while len(level) >= 64:
             level = b"".join(
                 hashformat.node_hash(level[i : i + 32], level[i + 32 : i + 64])
                 for i in range(0, len(level) - 63, 64)
             )
             self.levels.append(level)
+        self._blocks: dict[int, bytes] = {}
+        self._lock = threading.Lock()
+
+    def _block(self, number: int) -> bytes:
+        """The leaf hashes of block ``number`` (``2**low`` leaves, or the partial tail)."""
+        first = number << self.low
+        if first + (1 << self.low) > self.size:
+            return self._tail
+        with self._lock:
+            found = self._blocks.get(number)
+        if found is None:
+            if self._read is None:
+                raise ValueError("this tree keeps no leaves below its lowest level")
+            found = self._read(first, first + (1 << self.low))
+            if _perfect(found) != self.levels[0][number * 32 : number * 32 + 32]:
+                raise ProofUnavailable(
+                    f"the evidence rows at positions {first + 1}..{first + (1 << self.low)} "
+                    "no longer hash to the tree taken at the checkpoint: they were changed "
+                    "since. Run 'flask smattest audit verify' and tell the auditors."
+                )
+            with self._lock:
+                if len(self._blocks) >= 64:
+                    self._blocks.pop(next(iter(self._blocks)))
+                self._blocks[number] = found
+        return found
 
     def leaf(self, index: int) -> bytes:
         """The hash of leaf ``index`` (0-based)."""
-        return self.levels[0][index * 32 : index * 32 + 32]
+        return self.hash(index, index + 1)
 
     def hash(self, start: int, end: int) -> bytes:
         """MTH of leaves ``start``..``end - 1`` (RFC 9162 section 2.1.1)."""
@@ -80,8 +145,13 @@ class Tree:
             return hashlib.sha256(_EMPTY).digest()
         height = n.bit_length() - 1
         if n == 1 << height and start % n == 0:
-            index = start >> height
-            return self.levels[height][index * 32 : index * 32 + 32]
+            if height >= self.low and height - self.low < len(self.levels):
+                index = start >> height
+                return self.levels[height - self.low][index * 32 : index * 32 + 32]
+            if height < self.low:
+                leaves = self._block(start >> self.low)
+                offset = (start % (1 << self.low)) * 32
+                return _perfect(leaves[offset : offset + n * 32])
         k = _largest_power_below(n)
         return hashformat.node_hash(self.hash(start, start + k), self.hash(start + k, end))
 
@@ -126,8 +196,9 @@ class Tree:
         return proof[::-1]
 
 
-def chain_leaves(last_seq: int) -> bytes:
-    """The leaf hashes of positions 1..``last_seq``, read from every evidence table.
+def chain_leaves(last_seq: int, first_seq: int = 1) -> Iterator[bytes]:
+    """The leaf hashes of positions ``first_seq``..``last_seq``, read from every evidence
+    table ``BATCH`` rows at a time, yielded a batch at a time.
 
     Follows the links (``prev_hash``) rather than trusting positions alone: at a
     position held twice the row that links is the chain's. Raises
@@ -139,33 +210,48 @@ def chain_leaves(last_seq: int) -> bytes:
     positions = sa.union_all(
         *(
             sa.select(model.chain_seq.label("seq"), model.prev_hash, model.record_hash).where(
-                model.chain_seq.between(1, last_seq)
+                model.chain_seq.between(first_seq, last_seq)
             )
             for model in CHAINED
         )
     ).subquery()
     query = sa.select(positions).order_by(positions.c.seq).execution_options(yield_per=BATCH)
     leaves = bytearray()
-    expected, previous = 1, ""
-    pending: tuple[int, str] | None = None  # a row at ``expected`` that does not link (yet)
+    # From position 1 the first row links to ""; from elsewhere, to whatever it says.
+    expected, previous = first_seq, "" if first_seq == 1 else None
+    pending = False  # a row at ``expected`` that does not link (yet)
     with session.execute(query) as result:
         for seq, prev_hash, record_hash in result:
             if seq == expected - 1 and prev_hash != previous:
                 continue  # a second row at the position just taken: not the chain's
             if seq != expected:
                 break
-            if prev_hash != previous:
-                pending = (seq, record_hash)
+            if previous is not None and prev_hash != previous:
+                pending = True
                 continue
             leaves += hashformat.record_leaf(record_hash)
-            expected, previous, pending = expected + 1, record_hash, None
+            expected, previous, pending = expected + 1, record_hash, False
+            if len(leaves) >= BATCH * 32:
+                yield bytes(leaves)
+                leaves.clear()
     if expected - 1 != last_seq:
         where = "does not link to the row before it" if pending else "is missing"
         raise ChainBroken(
             f"chain position {expected} {where}: no Merkle tree can be built over the chain; "
             "run 'flask smattest audit verify'."
         )
-    return bytes(leaves)
+    yield bytes(leaves)
+
+
+def read_leaves(start: int, end: int) -> bytes:
+    """The leaf hashes of leaves ``start``..``end - 1`` (positions ``start + 1``..``end``)."""
+    return b"".join(chain_leaves(end, start + 1))
+
+
+def chain_tree(last_seq: int) -> Tree:
+    """The tree over positions 1..``last_seq``, keeping subtrees of ``2**LOW`` leaves and up
+    (64 bytes per 256 rows) and reading the leaves below them when a proof needs them."""
+    return Tree(chain_leaves(last_seq), low=LOW, read=read_leaves)
 
 
 _trees: dict[tuple[str, int, str], Tree] = {}
@@ -179,7 +265,7 @@ def tree_for(position: int, root: str) -> Tree:
     with _trees_lock:
         if key in _trees:
             return _trees[key]
-    tree = Tree(chain_leaves(position))
+    tree = chain_tree(position)
     if tree.root().hex() != root:
         raise ProofUnavailable(
             f"the chain's first {position} rows no longer hash to the root of the checkpoint "
@@ -281,7 +367,7 @@ def root_problems(given: list[tuple[int, str]], walked: int) -> list[str]:
     if not reachable:
         return []
     try:
-        tree = Tree(chain_leaves(max(p for p, _, _ in reachable)))
+        tree = chain_tree(max(p for p, _, _ in reachable))
     except ChainBroken as error:
         return [str(error)]
     problems = []

@@ -49,7 +49,14 @@ class CourseVersion(Base):
     #: SHA-256 of the content as stored (sections, questions, pass mark), which
     #: ``audit verify`` recomputes: see :func:`smattest.courses.stored_sha256`.
     stored_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    #: When the version took effect (the rule reads it): the import's time, or for a
+    #: version in force before smattest, noon (local) of the day it took effect.
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: A version in force before smattest: where it was taken from, when and by whom it
+    #: was recorded (all None for versions imported as new).
+    historical_source: Mapped[str | None] = mapped_column(sa.String(500))
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str | None] = mapped_column(sa.String(64))
 
     course: Mapped[Course] = relationship(back_populates="versions")
     sections: Mapped[list[CourseSection]] = relationship(order_by="CourseSection.position")

@@ -140,6 +140,10 @@ class Attestation(AtTheTime, SealedReason, SealedDevice, Base):
     #: The signing form's one-time token (not hashed: it proves nothing, it only makes
     #: sending the same form twice record one row). Empty for rows not signed in a form.
     submission: Mapped[str | None] = mapped_column(sa.String(64))
+    #: When HR recorded a signature given on paper on an earlier day (``attested_at`` is
+    #: noon, local, of the day on the paper); None when recorded as it was signed. Not
+    #: hashed: the chain's order and HR's log bound it.
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     staff: Mapped[Staff] = relationship()
     policy_version: Mapped[PolicyVersion] = relationship()

@@ -25,7 +25,8 @@ class HREvent(Base):
     #: The host user id of the HR person, or ``cli`` for a command.
     actor: Mapped[str] = mapped_column(sa.String(64))
     #: e.g. ``roster.import``, ``exemption.grant``, ``exemption.end``,
-    #: ``attestation.on_behalf``, ``draft.create``, ``policy.publish``.
+    #: ``attestation.on_behalf``, ``draft.create``, ``policy.publish``,
+    #: ``version.historical`` (a version in force before smattest, recorded after the fact).
     action: Mapped[str] = mapped_column(sa.String(40))
     staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("smattest_staff.id"))
     detail: Mapped[str] = mapped_column(sa.Text, default="")

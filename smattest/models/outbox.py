@@ -20,6 +20,19 @@ from ..db import Base, UTCDateTime, utcnow
 if TYPE_CHECKING:
     from .staff import Staff
 
+#: The stage of a receipt's row in the outbox: ``rcpt:<attestation id>`` (16 characters at most).
+RECEIPT_STAGE = "rcpt:"
+
+
+def receipt_stage(attestation_id: int) -> str:
+    """The outbox stage of the receipt for attestation ``attestation_id``."""
+    return f"{RECEIPT_STAGE}{attestation_id}"
+
+
+def attestation_of_stage(stage: str) -> int:
+    """The attestation id a receipt's outbox stage names."""
+    return int(stage.removeprefix(RECEIPT_STAGE))
+
 
 class Delivery:
     """The columns every outbox row shares: where its one mail stands.

@@ -54,6 +54,11 @@ class PolicyVersion(Base):
     effective_date: Mapped[dt.date] = mapped_column(sa.Date)
     published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Where a version in force before smattest was taken from ("the 2019 handbook, HR
+    #: file 12"); None for versions published in smattest. Such a version is recorded
+    #: after the fact: on ``published_at`` by ``published_by``, in force from
+    #: ``effective_date``.
+    historical_source: Mapped[str | None] = mapped_column(sa.String(500))
     policy: Mapped[Policy] = relationship(back_populates="versions")
     #: HR's withdrawal before it took effect (a row apart: a version never changes).
     withdrawal: Mapped[VersionWithdrawal | None] = relationship(lazy="selectin")

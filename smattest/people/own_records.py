@@ -61,3 +61,16 @@ def receipts_of(staff: Staff) -> list[Attestation]:
             )
         ).unique()
     )
+
+
+def receipt_for(staff: Staff, number: int) -> Attestation | None:
+    """``staff``'s own attestation with receipt ``number`` (its place in the evidence
+    chain, which numbers attestations and completions alike), or None: someone else's
+    is not theirs to see."""
+    return current_smattest.db.session.scalar(
+        sa.select(Attestation).where(
+            Attestation.chain_seq == number,
+            Attestation.staff_id == staff.id,
+            in_chain(Attestation.chain_seq),
+        )
+    )

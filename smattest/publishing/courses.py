@@ -31,6 +31,7 @@ course; completions of earlier versions keep counting.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
@@ -40,9 +41,10 @@ import sqlalchemy as sa
 
 import smattest.markdown as markdown
 
-from ..models import Course, CourseSection, CourseVersion, Question
+from ..db import utcnow
+from ..models import Course, CourseSection, CourseVersion, HREvent, Question
 from ..proxies import current_smattest
-from .policies import SLUG, get_policy
+from .policies import SLUG, get_policy, historical_problem
 
 COURSE_FIELDS = {"slug", "title", "policy", "pass_mark", "refresh_every_months", "sections",
                  "questions", "questions_per_attempt", "max_attempts"}  # fmt: skip
@@ -246,11 +248,23 @@ def stored_sha256(version: CourseVersion) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def import_course(data: dict[str, Any]) -> Imported:
+def import_course(
+    data: dict[str, Any],
+    *,
+    effective: dt.date | None = None,
+    historical: str | None = None,
+    recorded_by: str | None = None,
+) -> Imported:
     """Import a parsed course file in one transaction: all of it, or nothing.
 
     Raises :class:`CourseFileError` listing every problem. An unchanged file
     creates nothing; a changed one adds the next version.
+
+    ``historical`` (with ``effective``, a past day) records a version that was in
+    force before smattest, taken from that source: it takes effect at noon, local,
+    of ``effective`` (the rule reads ``created_at``), and keeps when and by whom it
+    was recorded. It must be newer than every version the course has, each of
+    them historical too (see :func:`smattest.publishing.policies.historical_problem`).
     """
     problems = validate(data)
     if problems:
@@ -259,6 +273,24 @@ def import_course(data: dict[str, Any]) -> Imported:
     digest = content_sha256(data)
     course = session.scalar(sa.select(Course).where(Course.slug == data["slug"]))
     latest = course.versions[-1] if course and course.versions else None
+    created_at = utcnow()
+    if historical is not None:
+        historical = " ".join(historical.split())
+        tz = current_smattest.timezone
+        existing = [
+            (v.number, v.created_at.astimezone(tz).date(), v.historical_source)
+            for v in (course.versions if course else [])
+        ]
+        problem = historical_problem(historical, effective, existing, thing="course version")
+        if problem:
+            raise CourseFileError([problem])
+        assert effective is not None  # historical_problem: a past day
+        created_at = dt.datetime.combine(effective, dt.time(12), tzinfo=tz).astimezone(dt.UTC)
+    elif effective is not None:
+        raise CourseFileError(
+            ["a course version takes effect when it is imported: --effective is for a past "
+             "version, with --historical SOURCE."]
+        )  # fmt: skip
     if latest is not None and latest.content_sha256 == digest:
         return Imported(latest, created=False)
     policy = get_policy(data["policy"]) if data.get("policy") else None
@@ -275,6 +307,10 @@ def import_course(data: dict[str, Any]) -> Imported:
         questions_per_attempt=data.get("questions_per_attempt"),
         max_attempts=data.get("max_attempts", 3),
         content_sha256=digest,
+        created_at=created_at,
+        historical_source=historical,
+        recorded_at=utcnow() if historical is not None else None,
+        recorded_by=recorded_by if historical is not None else None,
     )
     version.sections = [
         CourseSection(position=n, title=s["title"].strip(), body_markdown=s["body"],
@@ -296,6 +332,15 @@ def import_course(data: dict[str, Any]) -> Imported:
     ]
     version.stored_sha256 = stored_sha256(version)
     session.add(version)
+    if historical is not None and effective is not None:
+        session.add(
+            HREvent(
+                actor=recorded_by or "cli",
+                action="version.historical",
+                detail=f"course {course.slug} version {version.number}, in force from "
+                f"{effective.isoformat()}, recorded from {historical}",
+            )
+        )
     session.commit()
     return Imported(version, created=True)
 

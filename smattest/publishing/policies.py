@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 import smattest.markdown as markdown
 import smattest.text as text_rules
 
-from ..models import Policy, PolicyVersion, Staff
+from ..models import HREvent, Policy, PolicyVersion, Staff
 from ..proxies import current_smattest
 from ..timeutil import local_today
 
@@ -65,6 +65,55 @@ def normalise_text(text: str) -> str:
     return text.replace("\r\n", "\n").strip() + "\n"
 
 
+#: The longest source a past version may name.
+MAX_SOURCE = 500
+
+
+def historical_problem(
+    source: str,
+    effective: dt.date | None,
+    existing: list[tuple[int, dt.date, str | None]],
+    *,
+    thing: str = "version",
+) -> str | None:
+    """Why a past version cannot be recorded (None: it can).
+
+    ``existing`` lists the policy's or course's versions as (number, effective
+    day, historical source). A past version needs a source and a day before
+    today; it must come before today's version and after every past version
+    already recorded: past versions are recorded oldest first.
+    """
+    if not source:
+        return "a past version needs its source, e.g. 'staff handbook 2019, HR file 12'."
+    if len(source) > MAX_SOURCE:
+        return f"the source is {len(source)} characters long; keep it to {MAX_SOURCE} at most."
+    if hidden := text_rules.problem("The source", source):
+        return hidden
+    today = local_today()
+    if effective is None or effective >= today:
+        given = effective.isoformat() if effective else "none"
+        return (
+            f"a past {thing} needs the day it took effect, before today ({today.isoformat()}); "
+            f"the effective date given is {given}."
+        )
+    current = [(n, day) for n, day, was in existing if was is None]
+    if current:
+        number, day = current[0]
+        return (
+            f"{thing} {number} was recorded in smattest (in force from {day.isoformat()}), so "
+            "a past version can no longer be added before it. Record past versions first, "
+            "oldest first, then the paper-era file, then today's version."
+        )
+    later = [(n, day) for n, day, _ in existing if day >= effective]
+    if later:
+        number, day = later[-1]
+        return (
+            f"past {thing} {number} took effect on {day.isoformat()}, not before "
+            f"{effective.isoformat()}: record past versions oldest first."
+        )
+    return None
+
+
 def publish(
     slug: str,
     title: str,
@@ -75,12 +124,19 @@ def publish(
     effective: dt.date | None = None,
     every_months: int | None = None,
     published_by: str | None = None,
+    historical: str | None = None,
 ) -> PolicyVersion:
     """Publish ``text`` as the next version of policy ``slug``, creating the policy if new.
 
     A ``minor`` version needs no re-attestation; the first version never is.
     ``effective`` defaults to today in ``SMATTEST_TIMEZONE``. Raises
     :class:`PolicyError` with a clear message and records nothing on bad input.
+
+    ``historical`` records a version that was in force before smattest, taken from
+    that source ("the 2019 staff handbook"): its ``effective`` day is in the past,
+    and it must be newer than every version the policy has, each of them
+    historical too (past versions oldest first, before today's version), so that
+    the paper era can then be imported against it (:func:`historical_problem`).
     """
     session = current_smattest.db.session
     text = normalise_text(text)
@@ -109,6 +165,14 @@ def publish(
 
     policy = get_policy(slug)
     previous = latest_version(policy) if policy else None
+    if historical is not None:
+        historical = " ".join(historical.split())
+        problem = historical_problem(
+            historical, effective, [(v.number, v.effective_date, v.historical_source)
+                                    for v in (policy.versions if policy else [])]
+        )  # fmt: skip
+        if problem:
+            raise PolicyError(problem)
     effective = effective or local_today()
     if previous is None and minor:
         raise PolicyError("the first version of a policy cannot be minor: everyone must attest.")
@@ -145,8 +209,19 @@ def publish(
         requires_reattestation=not minor,
         effective_date=effective,
         published_by=published_by,
+        historical_source=historical,
     )
     session.add(version)
+    if historical is not None:
+        # HR's log says who recorded a version after the fact, when, and from what.
+        session.add(
+            HREvent(
+                actor=published_by or "cli",
+                action="version.historical",
+                detail=f"{slug} version {version.number}, in force from "
+                f"{effective.isoformat()}, recorded from {historical}",
+            )
+        )
     try:
         session.commit()
     except IntegrityError:

@@ -28,6 +28,7 @@ import smattest.reminders.messages as messages
 import smattest.reminders.outbox as outbox
 import smattest.rule.compliance as compliance
 
+from ..i18n import gettext
 from ..mail import MailTemplates, address_problem
 from ..models import (
     POLICY,
@@ -57,6 +58,7 @@ def versions_to_announce(today: dt.date) -> list[PolicyVersion]:
         .where(
             PolicyVersion.number > 1,  # a policy's first version is not a change to announce
             PolicyVersion.requires_reattestation,
+            PolicyVersion.historical_source.is_(None),  # in force before smattest
             PolicyVersion.id.not_in(sa.select(VersionWithdrawal.policy_version_id)),
             PolicyVersion.effective_date <= today,
             PolicyVersion.effective_date > today - dt.timedelta(days=WINDOW_DAYS),
@@ -240,7 +242,7 @@ def announcement(
     overdue = standing is not None and standing.status == compliance.OVERDUE
     return templates.compose(
         "announcement",
-        f"New version of the {policy.title}: please sign it",
+        gettext("New version of the %(title)s: please sign it", title=policy.title),
         row.email,
         full_name=row.full_name,
         policy=policy,

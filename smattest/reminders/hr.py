@@ -18,9 +18,9 @@ from flask import current_app
 
 import smattest.reminders.outbox as outbox
 
-from ..attest import RECEIPT_STAGE
 from ..db import rowcount, utcnow
 from ..models import COURSE, POLICY, Course, HREvent, HRSummary, Policy, Reminder, Staff
+from ..models.outbox import RECEIPT_STAGE
 from ..people.staff import names_of
 from ..timeutil import to_local
 from .cadence import escalation_level

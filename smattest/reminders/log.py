@@ -15,7 +15,6 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from ..attest import RECEIPT_STAGE
 from ..models import (
     COURSE,
     POLICY,
@@ -27,6 +26,7 @@ from ..models import (
     ReviewNotice,
     Staff,
 )
+from ..models.outbox import RECEIPT_STAGE
 from ..people.staff import names_of
 from . import outbox
 from .hr import stage_label

@@ -20,6 +20,7 @@ from flask_mail import Message
 
 import smattest.rule.compliance as compliance
 
+from ..i18n import format_date, gettext, lazy_gettext
 from ..mail import MailTemplates
 from ..models import POLICY
 
@@ -102,7 +103,7 @@ def owed(standings: Sequence[compliance.Standing], today: dt.date) -> list[Owed]
         Owed(
             kind=s.requirement.kind,
             title=s.requirement.title,
-            action="Sign the policy" if s.requirement.kind == POLICY else "Complete the course",
+            action=SIGN if s.requirement.kind == POLICY else COMPLETE,
             status=s.status,
             label=s.label,
             due_date=due_date,
@@ -127,7 +128,13 @@ def _url_of(requirement: compliance.Requirement) -> str:
 
 
 def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    return format_date(day)
+
+
+#: What a person owes, in words: translated when the mail is written, in its
+#: recipient's language (the list is made before the language is chosen).
+SIGN = lazy_gettext("Sign the policy")
+COMPLETE = lazy_gettext("Complete the course")
 
 
 def staff_subject(items: Sequence[Owed]) -> str:
@@ -136,11 +143,19 @@ def staff_subject(items: Sequence[Owed]) -> str:
     if len(items) == 1:
         (item,) = items
         if overdue:
-            return f"Overdue: {item.title} was due on {_day(item.due_date)}"
-        return f"Reminder: {item.title} is due on {_day(item.due_date)}"
+            return gettext(
+                "Overdue: %(title)s was due on %(day)s", title=item.title, day=_day(item.due_date)
+            )
+        return gettext(
+            "Reminder: %(title)s is due on %(day)s", title=item.title, day=_day(item.due_date)
+        )
     if overdue:
-        return f"Overdue: you have {len(items)} compliance tasks to do ({len(overdue)} overdue)"
-    return f"Reminder: you have {len(items)} compliance tasks due soon"
+        return gettext(
+            "Overdue: you have %(count)s compliance tasks to do (%(overdue)s overdue)",
+            count=len(items),
+            overdue=len(overdue),
+        )
+    return gettext("Reminder: you have %(count)s compliance tasks due soon", count=len(items))
 
 
 def staff_reminder(
@@ -170,9 +185,9 @@ def manager_digest(
     reports = [report for _, people in teams for report in people]
     count = len(reports)
     subject = (
-        f"Your team: {reports[0].full_name} is overdue on compliance"
+        gettext("Your team: %(name)s is overdue on compliance", name=reports[0].full_name)
         if count == 1
-        else f"Your team: {count} people are overdue on compliance"
+        else gettext("Your team: %(count)s people are overdue on compliance", count=count)
     )
     team_url = (
         url_for("smattest.team", _external=True)
@@ -196,7 +211,7 @@ def hr_summary(
     """HR's weekly summary, one message to every address in ``SMATTEST_HR_EMAILS``."""
     message = templates.compose(
         "hr_summary",
-        f"Compliance summary: week of {_day(summary.week_start)}",
+        gettext("Compliance summary: week of %(day)s", day=_day(summary.week_start)),
         recipients[0],
         summary=summary,
         labels=compliance.LABELS,

@@ -34,10 +34,10 @@ import smattest.reminders.outbox as outbox
 import smattest.reports.selection as selection
 import smattest.rule.compliance as compliance
 
-from ..attest import RECEIPT_STAGE
 from ..db import utcnow
 from ..mail import address_problem
 from ..models import HREvent, Staff
+from ..models.outbox import RECEIPT_STAGE
 from ..proxies import current_smattest
 from ..reports.people_table import PeopleFilter
 from ..timeutil import local_today, to_local

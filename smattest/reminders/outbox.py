@@ -33,8 +33,8 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import scoped_session
 
-from ..attest import RECEIPT_STAGE
 from ..models import HRSummary, Reminder, Staff
+from ..models.outbox import RECEIPT_STAGE
 from ..proxies import current_smattest
 from .cadence import ESCALATE
 

@@ -26,10 +26,11 @@ from sqlalchemy.orm import joinedload
 
 import smattest.reminders.outbox as outbox
 
-from ..attest import RECEIPT_STAGE, attestation_of_stage
 from ..db import utcnow
+from ..i18n import gettext
 from ..mail import MailTemplates, address_problem, mail_state
 from ..models import Attestation, CourseVersion, PolicyVersion, TrainingCompletion
+from ..models.outbox import RECEIPT_STAGE, attestation_of_stage
 from ..proxies import current_smattest
 from ..timeutil import to_local
 from ..training import COURSE_RECEIPT_STAGE
@@ -187,7 +188,7 @@ def _message(record: Attestation | TrainingCompletion, templates: MailTemplates)
         course_version = record.course_version
         return templates.compose(
             "course_receipt",
-            f"Receipt: you completed the {course_version.course.title}",
+            gettext("Receipt: you completed the %(title)s", title=course_version.course.title),
             record.staff.email or "",
             staff=record.staff,
             completion=record,
@@ -198,7 +199,11 @@ def _message(record: Attestation | TrainingCompletion, templates: MailTemplates)
     version = attestation.policy_version
     return templates.compose(
         "receipt",
-        f"Receipt: you signed {version.policy.title}, version {version.number}",
+        gettext(
+            "Receipt: you signed %(title)s, version %(number)s",
+            title=version.policy.title,
+            number=version.number,
+        ),
         attestation.staff.email or "",
         staff=attestation.staff,
         attestation=attestation,

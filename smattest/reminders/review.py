@@ -17,6 +17,7 @@ from flask_mail import Message
 
 import smattest.reminders.outbox as outbox
 
+from ..i18n import gettext
 from ..mail import MailTemplates, address_problem
 from ..models import Policy, ReviewNotice
 from ..proxies import current_smattest
@@ -113,7 +114,9 @@ def _notice(row: sa.Row[Any], policy: Policy, owner: str, templates: MailTemplat
     """The owner's review reminder: 30 days ahead, or on the day."""
     return templates.compose(
         "review_reminder",
-        f"{'Review due today' if row.stage == DUE else 'Review due in 30 days'}: {policy.title}",
+        gettext("Review due today: %(title)s", title=policy.title)
+        if row.stage == DUE
+        else gettext("Review due in 30 days: %(title)s", title=policy.title),
         owner,
         policy=policy,
         review_on=row.review_on,

@@ -22,6 +22,7 @@ import smattest.due.read as due_read
 import smattest.due.sql as due_sql
 import smattest.rule.compliance as compliance
 
+from ..i18n import lazy_gettext
 from ..models import Staff
 from ..proxies import current_smattest
 from ..rule.compliance import CURRENT, DUE_SOON, EXEMPT, OVERDUE, Requirement
@@ -31,7 +32,7 @@ from ..timeutil import local_today
 STATUSES = (OVERDUE, DUE_SOON, CURRENT, EXEMPT)
 #: The department filter's value for people whose department is not recorded.
 NO_DEPARTMENT = "(none)"
-NO_DEPARTMENT_LABEL = "No department"
+NO_DEPARTMENT_LABEL = lazy_gettext("No department")
 
 
 def requirement_key(requirement: Requirement) -> str:

@@ -40,14 +40,19 @@ class History:
     """One person's records, each list newest first."""
 
     staff: Staff
-    #: Rows of (Attestation, policy_title, policy_slug, version_number).
-    attestations: Sequence[sa.Row[Attestation, str, str, int]] = field(default_factory=list)
+    #: Rows of (Attestation, policy_title, policy_slug, version_number, version_source: the
+    #: source of a version in force before smattest, recorded after the fact, else None).
+    attestations: Sequence[sa.Row[Attestation, str, str, int, str | None]] = field(
+        default_factory=list
+    )
     #: Rows with the attempt's columns plus course_title and version_number.
     quiz_attempts: Sequence[
         sa.Row[int, dt.datetime, dt.datetime | None, int | None, bool | None, str, int]
     ] = field(default_factory=list)
-    #: Rows of (TrainingCompletion, course_title, version_number).
-    completions: Sequence[sa.Row[TrainingCompletion, str, int]] = field(default_factory=list)
+    #: Rows of (TrainingCompletion, course_title, version_number, version_source).
+    completions: Sequence[sa.Row[TrainingCompletion, str, int, str | None]] = field(
+        default_factory=list
+    )
     exemptions: list[Exemption] = field(default_factory=list)
     reminders: list[Reminder] = field(default_factory=list)
     hr_events: list[HREvent] = field(default_factory=list)
@@ -83,6 +88,7 @@ def history_of(staff: Staff) -> History:
             Policy.title.label("policy_title"),
             Policy.slug.label("policy_slug"),
             PolicyVersion.number.label("version_number"),
+            PolicyVersion.historical_source.label("version_source"),
         )
         .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
         .join(Policy, Policy.id == PolicyVersion.policy_id)
@@ -109,6 +115,7 @@ def history_of(staff: Staff) -> History:
             TrainingCompletion,
             Course.title.label("course_title"),
             CourseVersion.number.label("version_number"),
+            CourseVersion.historical_source.label("version_source"),
         )
         .join(CourseVersion, CourseVersion.id == TrainingCompletion.course_version_id)
         .join(Course, Course.id == CourseVersion.course_id)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 import smattest.due.read as due_read
 import smattest.due.sql as due_sql
 
+from ..i18n import lazy_gettext
 from ..models import Staff
 from ..proxies import current_smattest
 from ..rule.compliance import LABELS, OVERDUE, Requirement, Standing
@@ -33,7 +34,11 @@ from .dashboard import NO_DEPARTMENT, STATUSES, no_department, requirement_key
 #: Beyond any roster (and within every database's integers): a bigger page is a typo.
 MAX_PAGE = 1_000_000
 #: Orders of the people table, by query value.
-SORTS = {"name": "Name", "department": "Department", "overdue": "Most overdue first"}
+SORTS = {
+    "name": lazy_gettext("Name"),
+    "department": lazy_gettext("Department"),
+    "overdue": lazy_gettext("Most overdue first"),
+}
 
 
 class FilterError(ValueError):

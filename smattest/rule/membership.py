@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import gettext
+
 #: Between group labels, in the roster and in the staff table.
 SEPARATOR = ";"
 
@@ -85,15 +87,19 @@ class Audience:
     def describe(self) -> str:
         """The audience in words, as pages and commands show it."""
         if self.everyone:
-            return "everyone"
+            return gettext("everyone")
         parts = []
         if self.departments:
-            parts.append("departments " + ", ".join(self.departments))
+            parts.append(gettext("departments %(names)s", names=", ".join(self.departments)))
         if self.groups:
-            parts.append("groups " + ", ".join(self.groups))
-        text = " or ".join(parts) if parts else "everyone"
+            parts.append(gettext("groups %(names)s", names=", ".join(self.groups)))
+        text = gettext(" or ").join(parts) if parts else gettext("everyone")
         if self.except_groups:
-            text += " except groups " + ", ".join(self.except_groups)
+            text = gettext(
+                "%(audience)s except groups %(names)s",
+                audience=text,
+                names=", ".join(self.except_groups),
+            )
         return text
 
     def to_json(self) -> str:

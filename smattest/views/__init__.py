@@ -13,6 +13,6 @@ from . import (  # noqa: F401  (importing a page module registers its routes)
     security,
     team,
 )
-from .base import blueprint, current_staff, person_language, template_context
+from .base import TEMPLATE_GLOBALS, blueprint, current_staff, person_language, template_context
 
-__all__ = ["blueprint", "current_staff", "person_language", "template_context"]
+__all__ = ["TEMPLATE_GLOBALS", "blueprint", "current_staff", "person_language", "template_context"]

@@ -104,18 +104,22 @@ def person_language() -> str | None:
     )
 
 
-def template_context() -> dict[str, object]:
-    """Names every smattest template may use, including in a host's layout.
+#: Jinja globals, so that macros imported without context translate too: ``_st`` and
+#: ``_stn`` are smattest's gettext and ngettext (its own domain), named so that a host's
+#: ``_`` and ``gettext`` in its own templates stay the host's; ``smattest_lang()`` and
+#: ``smattest_dir()`` give the ``lang`` and ``dir`` attributes of the reader's language.
+TEMPLATE_GLOBALS = {
+    "_st": i18n.template_gettext,
+    "_stn": i18n.template_ngettext,
+    "smattest_lang": i18n.html_lang,
+    "smattest_dir": i18n.direction,
+}
 
-    ``_st`` and ``_stn`` are smattest's gettext and ngettext (its own domain), named
-    so that a host's ``_`` and ``gettext`` in its own templates stay the host's;
-    ``smattest_lang()`` and ``smattest_dir()`` give the ``lang`` and ``dir`` attributes.
-    """
+
+def template_context() -> dict[str, object]:
+    """Names every smattest template may use, including in a host's layout (the words
+    themselves, ``_st`` and ``_stn``, are :data:`TEMPLATE_GLOBALS`)."""
     return {
-        "_st": i18n.template_gettext,
-        "_stn": i18n.template_ngettext,
-        "smattest_lang": i18n.html_lang,
-        "smattest_dir": i18n.direction,
         "smattest_number": i18n.format_number,
         "smattest_base_template": current_app.config["SMATTEST_BASE_TEMPLATE"],
         "smattest_datetime": _format_datetime,

@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 import smattest.rule.compliance as compliance
 
+from ..i18n import gettext
 from ..models import COURSE, Course, QuizAttempt
 from ..people.own_records import completion_of
 from ..publishing.courses import get_course
@@ -67,7 +68,7 @@ def course_start(slug: str) -> ResponseReturnValue:
     """Start a new attempt, in its own draw and order (or go back to the one open)."""
     course = _course_or_404(slug)
     if not CSRFOnlyForm().validate():
-        flash("This page had expired. Please start the quiz again.", "error")
+        flash(gettext("This page had expired. Please start the quiz again."), "error")
         return redirect(url_for("smattest.course", slug=slug))
     try:
         attempt = start_attempt(current_staff(), course)
@@ -95,7 +96,9 @@ def quiz(slug: str, attempt_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         try:
             if not form.validate():
-                raise QuizError("This page had expired. Nothing was recorded: please submit again.")
+                raise QuizError(
+                    gettext("This page had expired. Nothing was recorded: please submit again.")
+                )
             if attempt.submitted_at is None:
                 problems = _unanswered(presented, choices)
             if not problems:
@@ -107,8 +110,12 @@ def quiz(slug: str, attempt_id: int) -> ResponseReturnValue:
         else:
             if result.completion is not None:
                 flash(
-                    "You passed. Your training is recorded."
-                    + (" A copy of your receipt is on its way to your email." if email else ""),
+                    gettext("You passed. Your training is recorded.")
+                    + (
+                        " " + gettext("A copy of your receipt is on its way to your email.")
+                        if email
+                        else ""
+                    ),
                     "success",
                 )
             return redirect(url_for("smattest.quiz", slug=slug, attempt_id=attempt_id), 303)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from flask import Response, abort, render_template
+from flask import Response, abort, g, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -14,9 +14,13 @@ import smattest.evidence.checkpoints as checkpoints
 import smattest.evidence.proofs as proofs
 import smattest.rule.compliance as compliance
 
-from ..attest import receipt_for
 from ..models import POLICY, PolicyVersion
-from ..people.own_records import completion_receipt_for, completions_of, receipts_of
+from ..people.own_records import (
+    completion_receipt_for,
+    completions_of,
+    receipt_for,
+    receipts_of,
+)
 from ..people.staff import is_hr, is_manager
 from ..proxies import current_smattest
 from ..publishing.lifecycle import upcoming_for
@@ -73,7 +77,25 @@ def new_version_summaries(standings: Sequence[compliance.Standing]) -> dict[int,
 def receipt(number: int) -> ResponseReturnValue:
     """Receipt ``number`` of the signed-in person's own attestation or training
     completion (one numbering for both: the evidence chain's); anyone else's is not
-    found. It says where the emailed copy went and what the person owes next."""
+    found. It says where the emailed copy went and what the person owes next.
+
+    Reached right after a signature committed, it is the page most likely to
+    meet a connection the database dropped meanwhile (a failover, a restart):
+    its read is tried once more, on a fresh connection, before the 503 page,
+    which then says the signature is recorded (:mod:`smattest.views.faults`).
+    """
+    try:
+        return _receipt_page(number)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError):
+        try:
+            current_smattest.db.session.rollback()
+        except (sa.exc.OperationalError, sa.exc.InterfaceError):
+            pass  # the connection is invalidated either way; the next read takes a new one
+        g.pop("smattest_staff", None)
+        return _receipt_page(number)
+
+
+def _receipt_page(number: int) -> ResponseReturnValue:
     staff = current_staff()
     attestation = receipt_for(staff, number)
     completion = None if attestation is not None else completion_receipt_for(staff, number)

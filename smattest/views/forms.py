@@ -9,12 +9,14 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from ..i18n import gettext, lazy_gettext
+
 #: One problem with a submitted form: the id of the field it is about (None
 #: for the form as a whole) and the message, as the error summary lists it.
 Problem = tuple[str | None, str]
 
 #: The form had no valid CSRF token (expired session, a second tab, a stale page).
-EXPIRED = "This form has expired. Nothing was recorded: please fill it in again."
+EXPIRED = lazy_gettext("This form has expired. Nothing was recorded: please fill it in again.")
 
 
 class AttestForm(FlaskForm):
@@ -27,15 +29,17 @@ class AttestForm(FlaskForm):
     agree = BooleanField(
         id="smattest-agree",
         validators=[
-            DataRequired("Tick the box to confirm you have read and understood the policy.")
+            DataRequired(
+                lazy_gettext("Tick the box to confirm you have read and understood the policy.")
+            )
         ],
     )
     signature = StringField(
-        "Type your full name to sign",
+        lazy_gettext("Type your full name to sign"),
         id="smattest-signature",
         validators=[
-            DataRequired("Type your full name to sign."),
-            Length(max=200, message="A name is at most 200 characters."),
+            DataRequired(lazy_gettext("Type your full name to sign.")),
+            Length(max=200, message=lazy_gettext("A name is at most 200 characters.")),
         ],
     )
 
@@ -80,7 +84,7 @@ def problems_of(form: FlaskForm, expired: str = EXPIRED) -> list[Problem]:
     for field in form:
         if field.type == "CSRFTokenField":
             if field.errors:
-                problems.insert(0, (None, expired))
+                problems.insert(0, (None, str(expired)))
             continue
         if field.type == "HiddenField":
             problems += [(None, message) for message in field.errors]
@@ -103,7 +107,7 @@ def read_upload(form: FlaskForm, field: FileField, too_large: str) -> tuple[byte
     """
     if not form.validate():
         if "csrf_token" in form.errors:
-            form.form_errors.append("This form has expired: please choose the file again.")
+            form.form_errors.append(gettext("This form has expired: please choose the file again."))
         return 400
     upload = field.data
     data = upload.read(UPLOAD_LIMIT + 1)

@@ -11,6 +11,7 @@ import smattest.rule.compliance as compliance
 
 from ..attest import AttestationError, attest, statement
 from ..diff import compare_rendered
+from ..i18n import gettext, lazy_gettext
 from ..models import POLICY, Policy, PolicyVersion
 from ..publishing.lifecycle import upcoming_for
 from ..publishing.policies import get_policy, scheduled_versions, version_in_force
@@ -20,7 +21,7 @@ from .forms import AttestForm, add_problem, problems_of, trim_oversized
 
 log = logging.getLogger("smattest.views")
 
-SIGN_AGAIN = "This form has expired. Nothing was recorded: please sign again."
+SIGN_AGAIN = lazy_gettext("This form has expired. Nothing was recorded: please sign again.")
 
 
 def _policy_or_404(slug: str) -> Policy:
@@ -154,12 +155,12 @@ def policy_attest(slug: str) -> ResponseReturnValue:
     # signature into an error page. The receipt mail is in the outbox already.
     if recorded.created:
         flash(
-            "Thank you. Your signature is recorded; this is your receipt."
-            + (" A copy is on its way to your email." if email else ""),
+            gettext("Thank you. Your signature is recorded; this is your receipt.")
+            + (" " + gettext("A copy is on its way to your email.") if email else ""),
             "success",
         )
     else:
-        flash("You had already signed this version; this is your receipt.", "info")
+        flash(gettext("You had already signed this version; this is your receipt."), "info")
     return redirect(url_for("smattest.receipt", number=recorded.receipt_number), 303)
 
 

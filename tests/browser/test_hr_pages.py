@@ -146,6 +146,7 @@ PAGES = [
     ("smattest.hr_draft_preview", ("draft_id",)),
     ("smattest.hr_draft_diff", ("draft_id",)),
     ("smattest.hr_exports", ()),
+    ("smattest.hr_past_versions", ()),
     ("smattest.hr_course_questions", ("slug",)),
     ("smattest.hr_reminders", ()),
     ("smattest.hr_identity", ()),

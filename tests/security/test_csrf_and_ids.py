@@ -32,18 +32,6 @@ def snapshot(app) -> dict[str, int]:
         }
 
 
-@pytest.fixture
-def world(app, freeze, login_as, client):
-    """A policy and a course called social-media, HR signed in, and an employee's records."""
-    freeze("2026-03-02T09:00:00+00:00")
-    publish("social-media", "Social Media Policy", "Be careful online.", "First.",
-            effective=dt.date(2026, 3, 1))  # fmt: skip
-    import_course({**SMALL_COURSE, "slug": "social-media"})
-    hr = login_as(name="Hana Hill", is_hr=True)
-    client.get("/compliance/")
-    return hr
-
-
 @pytest.mark.settings(WTF_CSRF_ENABLED=True)
 @pytest.mark.parametrize("token", ["none", "foreign"])
 def test_every_post_without_a_valid_csrf_token_changes_nothing(app, client, world, token):

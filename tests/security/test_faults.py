@@ -10,17 +10,6 @@ from smattest.publishing.policies import publish
 ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
-@pytest.fixture
-def signing(app, client, login_as, database_url):
-    """A policy, a signed-in employee, and a way to end their connection from outside."""
-    publish("social-media", "Social Media Policy", "Be careful online.", "First.")
-    login_as(name="Priya Raman")
-    client.get("/compliance/")
-    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    yield admin
-    admin.dispose()
-
-
 def sign(client):
     return client.post(
         "/compliance/policies/social-media/attest",

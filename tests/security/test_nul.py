@@ -13,7 +13,7 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 
 from ..conftest import all_databases
 from .routes import fill, methods, smattest_rules
-from .test_csrf_and_ids import snapshot, world  # noqa: F401  (the fixture)
+from .test_csrf_and_ids import snapshot
 
 #: Every query value smattest's pages read (filters, paging, comparisons, drafts).
 QUERY = ("as_of", "from", "kind", "new_id", "page", "policy", "to", "version", "requirement",
@@ -49,7 +49,7 @@ def nul_in_each_path_part(app, rule) -> list[str]:
 def test_nul_in_every_parameter_of_every_route_is_a_400_page_and_records_nothing(
     app,
     client,
-    world,  # noqa: F811
+    world,
 ):
     before = snapshot(app)
     answers: dict[str, int] = {}
@@ -97,7 +97,7 @@ def test_nul_in_every_parameter_of_every_route_is_a_400_page_and_records_nothing
          "The form&#39;s field &#39;signature&#39; contains U+0000 NULL at character 5"),
     ],
 )  # fmt: skip
-def test_the_refusal_says_where_the_character_was(app, client, world, url, data, where):  # noqa: F811
+def test_the_refusal_says_where_the_character_was(app, client, world, url, data, where):
     before = snapshot(app)
 
     response = client.post(url, data=data) if data else client.get(url)
@@ -110,7 +110,7 @@ def test_the_refusal_says_where_the_character_was(app, client, world, url, data,
 
 
 @all_databases
-def test_signing_with_a_nul_in_the_user_agent_is_refused_and_records_nothing(app, client, world):  # noqa: F811
+def test_signing_with_a_nul_in_the_user_agent_is_refused_and_records_nothing(app, client, world):
     before = snapshot(app)
 
     response = client.post(

@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (importing a page module registers its routes)
     exports,
     identity,
     paper_era,
+    past_versions,
     people,
     person,
     policies,

@@ -23,6 +23,7 @@ import smattest.reports.people_table as people
 import smattest.rule.compliance as compliance
 import smattest.training as training
 
+from ...i18n import gettext, ngettext
 from ...reports.dashboard import STATUSES
 from ...rule.compliance import LABELS, Requirement
 from ..access import hr_required
@@ -123,7 +124,7 @@ def hr_people_nudge() -> ResponseReturnValue:
     if not form.validate():
         if "csrf_token" in form.errors:
             # Back to the list (read afresh), without reading anything for this request.
-            flash("This form had expired. Nobody was reminded: please try again.", "error")
+            flash(gettext("This form had expired. Nobody was reminded: please try again."), "error")
             return redirect(url_for("smattest.hr_people", **_query(flt)), 303)
         for errors in form.errors.values():
             form.form_errors.extend(e for e in errors if e not in form.form_errors)
@@ -136,8 +137,14 @@ def hr_people_nudge() -> ResponseReturnValue:
         return _render(requirements, flt, None, form, 409)
     every = current_app.config["SMATTEST_MAIL_SEND_EVERY_MINUTES"]
     flash(
-        f"{plan.planned} {'person' if plan.planned == 1 else 'people'} will get a reminder "
-        f"with the next mail run (within {every} minutes). The Reminders page lists them.",
+        ngettext(
+            "%(num)s person will get a reminder with the next mail run (within %(every)s "
+            "minutes). The Reminders page lists them.",
+            "%(num)s people will get a reminder with the next mail run (within %(every)s "
+            "minutes). The Reminders page lists them.",
+            plan.planned,
+            every=every,
+        ),
         "success",
     )
     return redirect(url_for("smattest.hr_people", **_query(flt)), 303)

@@ -43,6 +43,7 @@ class OnBehalfForm(FlaskForm):
 
     policy = SelectField("Policy", validate_choice=False, id="smattest-policy")
     signature = StringField("Signature, as on the paper form", id="smattest-signature")
+    signed_on = StringField("Signed on paper on", id="smattest-signed-on")
     reason = TextAreaField("Reason", id="smattest-reason")
 
 
@@ -241,10 +242,19 @@ def hr_attest_on_behalf(staff_id: int) -> ResponseReturnValue:
     in_force = compliance.policy_requirements()
     form.policy.choices = [(r.slug, f"{r.title} (version {r.current_number})") for r in in_force]
     if request.method == "GET":
+        form.signed_on.data = local_today().isoformat()
         return _render_attest_form(staff, form)
     if not form.validate():
         return _render_attest_form(staff, form, 400)
     name, staff_id = staff.full_name, staff.id
+    try:
+        # A form from before the field existed (no signed_on at all) means today; a
+        # blank one is refused.
+        sent = form.signed_on.data if "signed_on" in request.form else local_today().isoformat()
+        signed_on = read_day(sent, "The day on the paper")
+    except ValueError as error:
+        add_problem(form, "signed_on", str(error))
+        return _render_attest_form(staff, form, 400)
     try:
         recorded = attest_on_behalf(
             staff,
@@ -253,6 +263,7 @@ def hr_attest_on_behalf(staff_id: int) -> ResponseReturnValue:
             form.reason.data or "",
             recorded_by=actor(),
             recorder_ip=request.remote_addr,
+            signed_on=signed_on,
         )
     except AttestationError as error:
         for field, message in error.problems:

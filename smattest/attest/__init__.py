@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -12,25 +12,32 @@ import smattest.evidence.chain as evidence
 import smattest.rule.compliance as compliance
 import smattest.text as text
 
-from .db import utcnow
-from .evidence.own import ANOTHER, is_own
-from .models import (
+from ..db import utcnow
+from ..evidence.own import ANOTHER, is_own
+from ..i18n import gettext
+from ..models import (
     POLICY,
     Attestation,
     ChainHead,
     HREvent,
     Policy,
-    PolicyVersion,
     Reminder,
     Staff,
     in_chain,
 )
-from .people.identity import has_name
-from .proxies import current_smattest
-from .publishing.policies import get_policy, version_in_force
-from .signals import attestation_recorded, send_after_commit
-from .state import current_app_object
-from .timeutil import local_today
+from ..models.outbox import receipt_stage
+from ..proxies import current_smattest
+from ..publishing.policies import get_policy, version_in_force
+from ..signals import attestation_recorded, send_after_commit
+from ..state import current_app_object
+from ..timeutil import local_today
+from .refusals import normalise_name as normalise_name
+from .refusals import not_in_force, signature_problem
+from .refusals import statement as statement
+
+#: A signature given on paper on an earlier day is timed at noon, local, of that day
+#: (as the paper-era import times its rows).
+PAPER_NOON = dt.time(12, 0)
 
 
 class AttestationError(ValueError):
@@ -55,19 +62,6 @@ MAX_REASON = 2000
 #: A signing form's token as :class:`smattest.views.forms.AttestForm` makes it.
 SUBMISSION = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
-#: The stage of a receipt's row in the outbox: ``rcpt:<attestation id>`` (16 characters at most).
-RECEIPT_STAGE = "rcpt:"
-
-
-def receipt_stage(attestation_id: int) -> str:
-    """The outbox stage of the receipt for attestation ``attestation_id``."""
-    return f"{RECEIPT_STAGE}{attestation_id}"
-
-
-def attestation_of_stage(stage: str) -> int:
-    """The attestation id a receipt's outbox stage names."""
-    return int(stage.removeprefix(RECEIPT_STAGE))
-
 
 @dataclass(frozen=True)
 class Recorded:
@@ -85,27 +79,6 @@ class Recorded:
     version_number: int
     #: The receipt's number (the row's chain position), read before the commit too.
     receipt_number: int
-
-
-def normalise_name(name: str) -> str:
-    """A name as signatures are compared: ignoring case, extra spaces and diacritics.
-
-    "lucia  ramirez" matches "Lucía Ramírez": the accents (combining marks
-    after canonical decomposition) are dropped, nothing else is. Letters of
-    another script that look alike, zero-width characters and compatibility
-    forms (full-width letters) still differ, so a signature stays the name.
-    """
-    decomposed = unicodedata.normalize("NFD", " ".join(name.split()))
-    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    return unicodedata.normalize("NFC", bare).casefold()
-
-
-def statement(policy: Policy, version: PolicyVersion) -> str:
-    """The sentence a person signs."""
-    return (
-        f"I have read and understood version {version.number} of the {policy.title} "
-        "and I agree to comply with it."
-    )
 
 
 def attest(
@@ -135,15 +108,17 @@ def attest(
         policy = get_policy(slug, with_versions=True)
     version = version_in_force(policy) if policy else None
     if policy is None or version is None:
-        raise AttestationError("This policy has no version in force to sign.")
+        raise AttestationError(gettext("This policy has no version in force to sign."))
     if version.number != version_number:
-        raise AttestationError(_not_in_force(policy, version, version_number))
+        raise AttestationError(not_in_force(policy, version, version_number))
     if not staff.active:
         raise AttestationError(
-            "Your compliance record is marked inactive, so nothing can be signed. "
-            "Please contact HR."
+            gettext(
+                "Your compliance record is marked inactive, so nothing can be signed. "
+                "Please contact HR."
+            )
         )
-    problem = _signature_problem(staff, signature, "your full name", "Nothing was recorded.")
+    problem = signature_problem(staff, signature, on_behalf=False)
     if problem:
         raise AttestationError(problem, field="signature")
     if submission is not None and not SUBMISSION.fullmatch(submission):
@@ -199,23 +174,8 @@ def attest(
     return Recorded(row, True, row_id, title, number, receipt_number)
 
 
-def _not_in_force(policy: Policy, in_force: PolicyVersion, number: int) -> str:
-    """Why version ``number`` cannot be signed: replaced, scheduled, or never published."""
-    then = f"Nothing was recorded: please read version {in_force.number}, then sign."
-    if number < in_force.number:
-        return (
-            f"Version {number} of the {policy.title} is no longer current: "
-            f"version {in_force.number} replaced it. {then}"
-        )
-    scheduled = next((v for v in policy.versions if v.number == number), None)
-    if scheduled is None:
-        return f"The {policy.title} has no version {number}. {then}"
-    day = scheduled.effective_date
-    return (
-        f"Version {number} of the {policy.title} is scheduled: it takes effect on "
-        f"{day.day} {day:%B %Y}. Until then version {in_force.number} is the one in force. "
-        f"{then}"
-    )
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
 
 
 def attest_on_behalf(
@@ -226,8 +186,14 @@ def attest_on_behalf(
     recorded_by: str,
     *,
     recorder_ip: str | None = None,
+    signed_on: dt.date | None = None,
 ) -> Recorded:
     """Record, for HR, ``staff``'s signature on a paper form for the version of ``slug`` in force.
+
+    ``signed_on`` is the day on the paper (default: today). For an earlier day the
+    row is timed at noon, local, of that day, like the paper-era import, and keeps
+    the time HR recorded it in ``recorded_at``; it may be neither in the future nor
+    before the version took effect.
 
     The row joins the same evidence chain as a self-attestation, with method
     ``on_behalf``, the ``reason`` HR gives (e.g. "signed paper form on 3 May")
@@ -250,31 +216,54 @@ def attest_on_behalf(
     policy = get_policy(slug) if slug else None
     version = version_in_force(policy) if policy else None
     if not slug:
-        problems.append(("policy", "Choose the policy they signed."))
+        problems.append(("policy", gettext("Choose the policy they signed.")))
     elif policy is None:
-        problems.append(("policy", f"There is no policy {slug!r}."))
+        problems.append(("policy", gettext("There is no policy %(slug)r.", slug=slug)))
     elif version is None:
         problems.append((
             "policy",
-            f"The {policy.title} has no version in force yet, so there is nothing to attest to.",
+            gettext(
+                "The %(title)s has no version in force yet, so there is nothing to attest to.",
+                title=policy.title,
+            ),
         ))  # fmt: skip
     if not signature:
-        problems.append(("signature", "Type the signature as it is on the paper form."))
+        problems.append(("signature", gettext("Type the signature as it is on the paper form.")))
     elif len(signature) > 200:
-        problems.append(("signature", "A signature is at most 200 characters."))
-    elif problem := _signature_problem(
-        staff, signature, "the person's full name", "Check the paper form belongs to this person."
-    ):
+        problems.append(("signature", gettext("A signature is at most 200 characters.")))
+    elif problem := signature_problem(staff, signature, on_behalf=True):
         problems.append(("signature", problem))
+    today = local_today()
+    if signed_on is not None and signed_on > today:
+        problems.append((
+            "signed_on",
+            f"The day on the paper, {_day(signed_on)}, is in the future: "
+            f"write the day the form was signed, today ({_day(today)}) at the latest.",
+        ))  # fmt: skip
+    elif signed_on is not None and version is not None and signed_on < version.effective_date:
+        problems.append((
+            "signed_on",
+            f"The day on the paper, {_day(signed_on)}, is before version {version.number} of "
+            f"the {policy.title if policy else slug} took effect "
+            f"({_day(version.effective_date)}): a paper form of an earlier version is "
+            "paper-era evidence (Exports → Import past evidence).",
+        ))  # fmt: skip
     if not reason:
         problems.append((
             "reason",
-            'Give the reason you are recording this for them, e.g. "signed paper form on 3 May".',
+            gettext(
+                'Give the reason you are recording this for them, e.g. "signed paper form on '
+                '3 May".'
+            ),
         ))  # fmt: skip
     elif len(reason) > MAX_REASON:
         problems.append((
             "reason",
-            f"The reason is {len(reason)} characters long; keep it to {MAX_REASON} at most.",
+            gettext(
+                "The reason is %(length)s characters long; keep it to %(most)s at most.",
+                length=len(reason),
+                most=MAX_REASON,
+            ),
         ))  # fmt: skip
     elif text.problem("The reason", reason, multiline=True):
         problems.append(("reason", text.problem("The reason", reason, multiline=True) or ""))
@@ -295,6 +284,11 @@ def attest_on_behalf(
     # Who and what, as they are now, read before the lock (the row hashes them).
     now_known = evidence.AtTheTime(staff.external_id, staff.full_name, policy.slug, version.number)
     detail = f"{policy.title}, version {version.number}: {reason}"
+    if signed_on is not None and signed_on != local_today():
+        detail = (
+            f"{policy.title}, version {version.number}, signed on paper on "
+            f"{_day(signed_on)}: {reason}"
+        )
     if recorder_ip:
         detail += f" (recorded from {recorder_ip[:45]})"
 
@@ -303,10 +297,16 @@ def attest_on_behalf(
     head = _lock_unless_recorded(staff_id, policy.id, version_id)
     if isinstance(head, Attestation):
         return Recorded(head, False, head.id, title, number, head.chain_seq)
+    now = utcnow()
+    attested_at, recorded_at = now, None
+    if signed_on is not None and signed_on != today:
+        noon = dt.datetime.combine(signed_on, PAPER_NOON, tzinfo=current_smattest.timezone)
+        attested_at, recorded_at = noon.astimezone(dt.UTC), now
     row = Attestation(
         staff_id=staff_id,
         policy_version_id=version_id,
-        attested_at=utcnow(),
+        attested_at=attested_at,
+        recorded_at=recorded_at,
         signature=signature,
         method="on_behalf",
         reason=reason,
@@ -386,21 +386,6 @@ def _latest_of_version(staff_id: int, version_id: int) -> sa.Select[int]:
     )
 
 
-def _signature_problem(staff: Staff, signature: str, whose: str, then: str) -> str | None:
-    """What is wrong with a signature, or None: it must be the name on record; with none on
-    record, a name (never an email); never with marks that disguise it (smattest.text)."""
-    hidden = text.signature_problem("The signature", signature)
-    if hidden:
-        return hidden
-    if has_name(staff):
-        if normalise_name(signature) != normalise_name(staff.full_name):
-            return f"The signature must be {whose} as HR has it: {staff.full_name}. {then}"
-        return None
-    if "@" in signature or len(normalise_name(signature)) < 2:
-        return f"Type {whose} to sign, not an email address or initial. {then}"
-    return None
-
-
 def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Attestation | None:
     """The person's attestation of this version, if it already makes them current."""
     session = current_smattest.db.session
@@ -420,17 +405,4 @@ def _standing_attestation(staff_id: int, policy_id: int, version_id: int) -> Att
         )
         .order_by(Attestation.attested_at.desc())
         .limit(1)
-    )
-
-
-def receipt_for(staff: Staff, number: int) -> Attestation | None:
-    """``staff``'s own attestation with receipt ``number`` (its place in the evidence
-    chain, which numbers attestations and completions alike), or None: someone else's
-    is not theirs to see."""
-    return current_smattest.db.session.scalar(
-        sa.select(Attestation).where(
-            Attestation.chain_seq == number,
-            Attestation.staff_id == staff.id,
-            in_chain(Attestation.chain_seq),
-        )
     )

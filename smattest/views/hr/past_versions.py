@@ -1,0 +1,144 @@
+"""HR's page for versions in force before smattest, beside the import of the paper era.
+
+The same as ``flask smattest policy publish ... --historical`` and ``flask
+smattest course import ... --historical``: a policy text (Markdown) or a course
+file (JSON), the past day it took effect and where it comes from. Recorded
+with the HR user as who recorded it; the paper era is then imported against it.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import StringField
+
+from ...publishing.courses import CourseFileError, import_course, parse
+from ...publishing.policies import PolicyError, publish
+from ...timeutil import read_day
+from ..access import hr_required
+from ..base import actor, blueprint
+from ..forms import read_upload
+
+TOO_LARGE = "use 'flask smattest policy publish' or 'course import' on the server."
+
+
+class PastPolicyForm(FlaskForm):
+    """A policy version in force before smattest."""
+
+    slug = StringField("Short name in addresses (slug)", id="smattest-past-slug")
+    title = StringField("Title", id="smattest-past-title")
+    summary = StringField("What this version was, in a sentence", id="smattest-past-summary")
+    effective = StringField("In force from", id="smattest-past-effective")
+    source = StringField("Where the text comes from", id="smattest-past-source")
+    text = FileField(
+        "The text (Markdown, UTF-8)",
+        id="smattest-past-text",
+        validators=[FileRequired("Choose the file with the version's text.")],
+    )
+
+
+class PastCourseForm(FlaskForm):
+    """A course version in force before smattest."""
+
+    effective = StringField("In force from", id="smattest-past-course-effective")
+    source = StringField("Where the content comes from", id="smattest-past-course-source")
+    course = FileField(
+        "The course file (JSON)",
+        id="smattest-past-course-file",
+        validators=[FileRequired("Choose the course file (JSON).")],
+    )
+
+
+@blueprint.get("/hr/evidence/past-versions")
+@hr_required
+def hr_past_versions() -> ResponseReturnValue:
+    """The two forms: a past policy version, a past course version."""
+    return _page(PastPolicyForm(formdata=None), PastCourseForm(formdata=None))
+
+
+@blueprint.post("/hr/evidence/past-versions/policy")
+@hr_required
+def hr_past_policy() -> ResponseReturnValue:
+    """Record a policy version in force before smattest."""
+    form = PastPolicyForm()
+    found = read_upload(form, form.text, TOO_LARGE)
+    if isinstance(found, int):
+        return _page(form, PastCourseForm(formdata=None), status=found)
+    data, _ = found
+    try:
+        effective = read_day(form.effective.data, "The day it came into force")
+        text = data.decode("utf-8-sig")
+        version = publish(
+            (form.slug.data or "").strip(),
+            form.title.data or "",
+            text,
+            form.summary.data or "",
+            effective=effective,
+            published_by=actor(),
+            historical=form.source.data or "",
+        )
+    except UnicodeDecodeError as error:
+        form.form_errors.append(f"The text is not UTF-8 (byte {error.start}): save it as UTF-8.")
+        return _page(form, PastCourseForm(formdata=None), status=400)
+    except (ValueError, PolicyError) as error:
+        form.form_errors.append(f"Nothing was recorded: {error}")
+        return _page(form, PastCourseForm(formdata=None), status=400)
+    flash(
+        f"Recorded past version {version.number} of the {version.policy.title}, in force from "
+        f"{version.effective_date.isoformat()}, from {version.historical_source}. "
+        "Import the paper era against it next.",
+        "success",
+    )
+    return redirect(url_for("smattest.hr_past_versions"), 303)
+
+
+@blueprint.post("/hr/evidence/past-versions/course")
+@hr_required
+def hr_past_course() -> ResponseReturnValue:
+    """Record a course version in force before smattest."""
+    form = PastCourseForm()
+    found = read_upload(form, form.course, TOO_LARGE)
+    if isinstance(found, int):
+        return _page(PastPolicyForm(formdata=None), form, status=found)
+    data, _ = found
+    try:
+        effective = read_day(form.effective.data, "The day it came into force")
+        imported = import_course(
+            parse(data),
+            effective=effective,
+            historical=form.source.data or "",
+            recorded_by=actor(),
+        )
+    except CourseFileError as error:
+        form.form_errors.extend(f"Nothing was recorded: {p}" for p in error.problems)
+        return _page(PastPolicyForm(formdata=None), form, status=400)
+    except ValueError as error:
+        form.form_errors.append(f"Nothing was recorded: {error}")
+        return _page(PastPolicyForm(formdata=None), form, status=400)
+    version = imported.version
+    if not imported.created:
+        form.form_errors.append(
+            f"Nothing was recorded: version {version.number} of {version.course.slug} has "
+            "this content already."
+        )
+        return _page(PastPolicyForm(formdata=None), form, status=409)
+    flash(
+        f"Recorded past version {version.number} of the {version.course.title}, from "
+        f"{version.historical_source}. Import the paper era against it next.",
+        "success",
+    )
+    return redirect(url_for("smattest.hr_past_versions"), 303)
+
+
+def _page(policy: PastPolicyForm, course: PastCourseForm, status: int = 200) -> ResponseReturnValue:
+    page = render_template(
+        "smattest/hr/past_versions.html",
+        policy_form=policy,
+        course_form=course,
+        policy_problems=list(policy.form_errors) + [e for f in policy for e in f.errors],
+        course_problems=list(course.form_errors) + [e for f in course for e in f.errors],
+        method=request.method,
+    )
+    return page, status

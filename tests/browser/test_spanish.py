@@ -1,0 +1,266 @@
+"""An employee and HR whose browser asks for Spanish: every page of the walk is in Spanish
+(no English string of smattest's catalog left on it) and still passes axe-core.
+
+The policy and the course are written in Spanish here, so that every word on the pages
+is either the agency's Spanish content or smattest's translation; the check reads each
+page's text against the English source strings of smattest's catalog.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from babel.messages.pofile import read_po
+from playwright.sync_api import expect
+
+from smattest.models import Attestation, TrainingCompletion
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
+
+from .. import hostapp
+from .conftest import PHONE, assert_accessible, path_for, sign_in_as
+
+CATALOG = Path(__file__).parents[2] / "smattest" / "translations" / "es" / "LC_MESSAGES"
+
+POLICY = """\
+# Política de redes sociales
+
+Las personas que atendemos nos confían momentos muy difíciles de su vida.
+
+## Confidencialidad
+
+Nunca publique nada que pueda identificar a una persona usuaria, ni siquiera con los
+datos cambiados.
+
+## Seguridad
+
+Lo que comparte sobre usted (dónde está, su familia, su rutina) puede ponerle en riesgo.
+"""
+
+COURSE = {
+    "slug": "repaso-redes",
+    "title": "Repaso de redes sociales",
+    "policy": "redes-sociales",
+    "pass_mark": 100,
+    "refresh_every_months": 12,
+    "max_attempts": 3,
+    "sections": [
+        {"title": "Por qué importa", "body": "La confianza de las familias se gana despacio."},
+        {"title": "Qué hacer", "body": "Ante una duda, consulte a su supervisora."},
+    ],
+    "questions": [
+        {
+            "id": "foto-visita",
+            "kind": "single",
+            "section": 1,
+            "prompt": "¿Puede publicar una foto de una visita domiciliaria sin personas?",
+            "options": [
+                {"text": "Sí, si no sale nadie."},
+                {"text": "No: una casa o una calle también identifican.", "correct": True},
+            ],
+            "explanation": "Un lugar reconocible identifica a una familia tanto como un nombre.",
+        },
+        {
+            "id": "mensaje-privado",
+            "kind": "single",
+            "section": 2,
+            "prompt": "Una persona usuaria le escribe por su cuenta personal. ¿Qué hace?",
+            "options": [
+                {"text": "Le contesto por ahí mismo."},
+                {"text": "La remito a los canales de la agencia.", "correct": True},
+            ],
+            "explanation": "La relación profesional va por los canales de la agencia.",
+        },
+    ],
+}
+
+
+def english_fragments() -> tuple[set[str], set[str]]:
+    """The English source strings of smattest's catalog, as they could show on a page:
+    each run of literal text between placeholders and tags of two words or more, and
+    the one-word labels (table headings, buttons), that the Spanish does not keep."""
+    with open(CATALOG / "smattest.po", "rb") as file:
+        catalog = read_po(file)
+    phrases, words = set(), set()
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        spanish = " ".join(strings)
+        for msgid in ids:
+            text = re.sub(r"<[^>]+>", "\x00", msgid.replace("%%", "%"))
+            for piece in re.split(r"%\(\w+\)[sdr]|\x00", text):
+                piece = piece.strip(" .,:;()·\"'")
+                if not piece or piece in spanish:
+                    continue
+                if " " in piece:
+                    phrases.add(piece)
+                elif len(piece) > 3 and piece[0].isupper():
+                    words.add(piece)
+    return phrases, words
+
+
+PHRASES, WORDS = english_fragments()
+
+#: The page's text and its title, each label element's text on its own (to catch a
+#: one-word English heading or button), as the reader sees them.
+_TEXTS = """() => ({
+  text: document.title + "\\n" + document.body.innerText,
+  labels: [...document.querySelectorAll(
+    "h1, h2, h3, th, dt, button, label, legend, a, option, caption, summary")]
+    .map(e => e.innerText.trim()),
+})"""
+
+
+def assert_in_spanish(page) -> None:
+    """No English string of smattest's catalog on the page, and the page says it is Spanish."""
+    shown = page.evaluate(_TEXTS)
+    english = sorted(p for p in PHRASES if p in shown["text"])
+    english += sorted({w for w in WORDS for label in shown["labels"] if label == w})
+    assert english == [], f"{page.url} still shows English: {english[:10]}"
+    assert page.locator(".smattest-page").first.get_attribute("lang") == "es"
+
+
+@pytest.fixture
+def spanish_page(browser, live_server):
+    """A phone-sized page whose browser asks for Spanish first, as a Spanish Chromium does."""
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport=PHONE,
+        locale="es-US",
+        extra_http_headers={"Accept-Language": "es-US,es;q=0.9,en;q=0.5"},
+    )
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def agency(app, make_user, freeze):
+    """A Spanish policy and course, Lucía (an employee) and Hana (HR)."""
+    freeze("2026-03-02T14:30:00+00:00")
+    publish("redes-sociales", "Política de redes sociales", POLICY,
+            "Primera versión de la política.", effective=dt.date(2026, 3, 1))  # fmt: skip
+    import_course(COURSE)
+    lucia = make_user(name="Lucía Pérez", department="Protección infantil")
+    hana = make_user(name="Hana Reyes", department="Recursos Humanos", is_hr=True)
+    return lucia, hana
+
+
+def answer(page, right: bool) -> None:
+    for fieldset in page.locator("fieldset").all():
+        legend = fieldset.locator("legend").inner_text()
+        question = next(q for q in COURSE["questions"] if q["prompt"] in legend)
+        option = next(o for o in question["options"] if bool(o.get("correct")) == right)
+        fieldset.get_by_label(option["text"], exact=True).check()
+
+
+def test_an_employee_and_hr_walk_smattest_in_spanish(spanish_page, live_server, agency):
+    page, app = spanish_page, live_server.app
+    lucia, hana = agency
+    sign_in_as(page, lucia.id)
+
+    page.goto(path_for(app, "smattest.index"))
+    expect(page.locator("h1")).to_have_text("Mi cumplimiento")
+    assert "Vence el 31 de marzo de 2026." in page.locator("main").inner_text()
+    assert_in_spanish(page)
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Leer y firmar la versión 1").click()
+    page.wait_for_url("**/policies/redes-sociales")
+    expect(page.get_by_role("heading", name="Firmar la versión 1")).to_be_visible()
+    assert_in_spanish(page)
+    assert_accessible(page)
+
+    # Nothing filled in: the error summary and the field's message, in Spanish.
+    page.get_by_role("button", name="Firmar la versión 1").click()
+    expect(page.locator("#smattest-error-summary")).to_contain_text("No se registró nada")
+    expect(page.locator("#smattest-error-summary")).to_contain_text(
+        "Marque la casilla para confirmar que leyó y comprendió la política."
+    )
+    assert_in_spanish(page)
+    assert_accessible(page)
+
+    page.get_by_role(
+        "checkbox",
+        name="He leído y comprendido la versión 1 de Política de redes sociales y me "
+        "comprometo a cumplirla.",
+    ).check()
+    page.get_by_role("textbox", name="Escriba su nombre completo para firmar").fill("Lucía Pérez")
+    page.get_by_role("button", name="Firmar la versión 1").click()
+    page.wait_for_url("**/receipts/*")
+    assert page.get_by_role("status").inner_text() == (
+        "Gracias. Su firma quedó registrada; este es su comprobante. "
+        "Le enviamos una copia a su correo electrónico."
+    )
+    receipt = page.locator(".smattest-receipt").inner_text()
+    assert "2 de marzo de 2026, 14:30 UTC" in receipt and "Lucía Pérez" in receipt
+    assert_in_spanish(page)
+    assert_accessible(page)
+
+    page.goto(path_for(app, "smattest.course", slug=COURSE["slug"]))
+    assert "Se aprueba con un 100 % o más." in page.locator("main").inner_text()
+    assert_in_spanish(page)
+    assert_accessible(page)
+    page.get_by_role("button", name="Empezar la prueba").click()
+    page.wait_for_url("**/attempts/*")
+    assert_in_spanish(page)
+    assert_accessible(page)
+
+    answer(page, right=False)
+    page.get_by_role("button", name="Enviar mis respuestas").click()
+    page.wait_for_function("document.title.startsWith('Resultado')")
+    body = page.locator("main").inner_text()
+    assert "Obtuvo un 0 %; la nota mínima es 100 %" in body
+    assert "Acertó 0 de 2 respuestas." in body
+    assert_in_spanish(page)
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Volver a intentarlo").click()
+    page.wait_for_url("**/attempts/*")
+    answer(page, right=True)
+    page.get_by_role("button", name="Enviar mis respuestas").click()
+    page.wait_for_function("document.title.startsWith('Resultado')")
+    assert page.get_by_role("status").inner_text() == (
+        "Aprobó. Su capacitación quedó registrada. "
+        "Le enviamos una copia del comprobante a su correo electrónico."
+    )
+    assert "Aprobó con un 100 %" in page.locator(".smattest-receipt").inner_text()
+    assert_in_spanish(page)
+    assert_accessible(page)
+
+    page.goto(path_for(app, "smattest.index"))
+    assert_in_spanish(page)
+    assert_accessible(page)
+
+    sign_in_as(page, hana.id)
+    page.goto(path_for(app, "smattest.hr_dashboard"))
+    expect(page.locator("h1")).to_have_text("Panel de cumplimiento")
+    main = page.locator("main").inner_text()
+    assert "1 persona activa al 2 de marzo de 2026." in main
+    assert_in_spanish(page)
+    assert_accessible(page)
+
+    session = hostapp.db.session
+    session.rollback()
+    (attestation,) = session.scalars(sa.select(Attestation)).all()
+    assert attestation.signature == "Lucía Pérez"
+    assert session.scalar(sa.select(sa.func.count()).select_from(TrainingCompletion)) == 1
+
+
+def test_the_english_check_sees_an_english_page(browser, live_server, agency):
+    """The walk's check can fail: the same page asked for in English is caught."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport=PHONE, extra_http_headers={"Accept-Language": "en"}
+    )
+    page = context.new_page()
+    lucia, _ = agency
+    sign_in_as(page, lucia.id)
+    page.goto(path_for(live_server.app, "smattest.index"))
+    with pytest.raises(AssertionError, match="still shows English: .*What you owe"):
+        assert_in_spanish(page)
+    context.close()
