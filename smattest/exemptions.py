@@ -286,7 +286,7 @@ def end(exemption: Exemption, ended_by: str, reason: str | None = None) -> Exemp
             requirement_id=exemption.requirement_id,
             ended_at=now,
             ended_by=ended_by,
-            # Bound to the grant (format 3): its position and hash, not its row id.
+            # Bound to the grant (format 4): its position and hash, not its row id.
             grant_seq=exemption.chain_seq,
             grant_hash=exemption.record_hash,
         ),

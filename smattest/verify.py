@@ -55,9 +55,12 @@ FORMAT_2_FIELDS = (
     "recorded_by", "signature_sha256", "reason_sha256", "ip_address_sha256",
     "user_agent_sha256", "exemption_id", "until",
 )  # fmt: skip
-#: Format 3 (exemption ends since migration 0011): format 2's keys, and the chain position
+#: Format 3: format 2's keys and ``recorded_at``, for a row recorded after the day it is
+#: about (a paper form HR entered later): when it was recorded is hashed too.
+FORMAT_3_FIELDS = (*FORMAT_2_FIELDS, "recorded_at")
+#: Format 4 (exemption ends since migration 0011): format 2's keys, and the chain position
 #: and record hash of the grant the end ends.
-FORMAT_3_FIELDS = (*FORMAT_2_FIELDS, "grant_seq", "grant_hash")
+FORMAT_4_FIELDS = (*FORMAT_2_FIELDS, "grant_seq", "grant_hash")
 #: Personal fields of format 2: hashed through a salted digest kept beside each, so the
 #: field and its salt can be erased later and the row still verifies.
 PERSONAL = ("full_name", "signature", "reason", "ip_address", "user_agent")
@@ -127,10 +130,10 @@ def personal_digest(value: Any, salt: Any, stored: Any) -> str | None:
 
 
 def format_2_hash(fields: Mapping[str, Any]) -> str:
-    """The record hash of a format-2 or -3 row from its fields (``FORMAT_2_FIELDS`` or
-    ``FORMAT_3_FIELDS``, where ``<field>_sha256`` of a personal field is from
-    :func:`personal_digest`)."""
-    names = FORMAT_3_FIELDS if fields.get("format") == 3 else FORMAT_2_FIELDS
+    """The record hash of a format-2, -3 or -4 row from its fields (``FORMAT_2_FIELDS``,
+    ``FORMAT_3_FIELDS`` or ``FORMAT_4_FIELDS``, where ``<field>_sha256`` of a personal
+    field is from :func:`personal_digest`)."""
+    names = {3: FORMAT_3_FIELDS, 4: FORMAT_4_FIELDS}.get(fields.get("format"), FORMAT_2_FIELDS)
     return _sha256_json({name: _canonical(fields.get(name)) for name in names})
 
 
@@ -217,6 +220,7 @@ def row_hash(row: Mapping[str, Any]) -> str:
         "method": row["method"], "score": row["score"],
         "quiz_attempt_id": row["quiz_attempt_id"], "recorded_by": row["recorded_by"],
         "exemption_id": row["exemption_id"], "until": row["until"],
+        "recorded_at": row.get("recorded_at_utc"),
         "grant_seq": row.get("grant_seq"), "grant_hash": row.get("grant_hash"),
     }  # fmt: skip
     for name in PERSONAL:

@@ -299,7 +299,7 @@ def _independent_hash(row: dict[str, str]) -> str:
                 digest = hashlib.sha256((salt + value).encode("utf-8")).hexdigest()
                 assert digest == v[f"{name}_sha256"]
             doc[f"{name}_sha256"] = v[f"{name}_sha256"]
-        if v["format"] == 3:  # an exemption end bound to its grant
+        if v["format"] == 4:  # an exemption end bound to its grant
             doc.update(grant_seq=v["grant_seq"], grant_hash=v["grant_hash"])
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -311,7 +311,7 @@ def test_an_independent_implementation_of_the_documented_format_agrees(export):
 
     assert {(r["kind"], r["format"]) for r in rows} == {
         ("attestation", "1"), ("attestation", "2"), ("training_completion", "2"),
-        ("exemption_grant", "2"), ("exemption_end", "3"),
+        ("exemption_grant", "2"), ("exemption_end", "4"),
     }  # fmt: skip
     previous = ""
     for row in rows:

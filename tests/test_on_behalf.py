@@ -371,3 +371,46 @@ def test_a_day_on_the_paper_that_cannot_be_is_refused(
     page = response.get_data(as_text=True)
     assert _escaped(message) in page
     assert rows(Attestation) == []
+
+
+@pytest.mark.tampers
+def test_the_day_it_was_recorded_is_hashed_so_editing_it_is_caught(
+    client, policy_version, hr, worker, runner, tmp_path
+):
+    """Format 3: the row commits to when HR recorded it, in the database and offline."""
+    import csv
+    import io
+    import subprocess
+    import sys
+
+    from smattest.evidence import export as evidence_export
+
+    post(client, worker, signed_on="2026-04-24")
+    (row,) = rows(Attestation)
+    assert row.format == 3
+    assert runner.invoke(args=["smattest", "audit", "verify"]).exit_code == 0
+    exported = tmp_path / "evidence.csv"
+    exported.write_text("".join(evidence_export.evidence_csv()), encoding="utf-8", newline="")
+    offline = subprocess.run([sys.executable, "-m", "smattest.verify", str(exported)],
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert offline.returncode == 0, offline.stdout + offline.stderr
+
+    text = exported.read_text(encoding="utf-8-sig")
+    lines = list(csv.DictReader(io.StringIO(text)))
+    lines[0]["recorded_at_utc"] = "2026-04-25T09:00:00.000000+00:00"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(lines[0]))
+    writer.writeheader()
+    writer.writerows(lines)
+    exported.write_text("\ufeff" + buffer.getvalue(), encoding="utf-8", newline="")
+    offline = subprocess.run([sys.executable, "-m", "smattest.verify", str(exported)],
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert offline.returncode == 1, offline.stdout
+
+    hostapp.db.session.execute(
+        sa.update(Attestation).values(recorded_at=dt.datetime(2026, 4, 25, 9, tzinfo=dt.UTC))
+    )
+    hostapp.db.session.commit()
+    verified = runner.invoke(args=["smattest", "audit", "verify"])
+    assert verified.exit_code == 1
+    assert f"attestation #{row.id} at chain position {row.chain_seq} was altered" in verified.output

@@ -9,7 +9,7 @@ position held by two rows (a forgery ``audit verify`` names) is refused, with
 the positions named.
 
 Exemption ends get ``grant_seq`` (the grant's chain position) and
-``grant_hash``: ends written from now on (format 3) hash both; for older ends
+``grant_hash``: ends written from now on (format 4) hash both; for older ends
 ``grant_seq`` is copied from the grant their ``exemption_id`` names (not
 hashed; ``audit verify`` checks it against that grant).
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 import smattest.evidence.chain as evidence
+import smattest.evidence.paper_era as paper_era
 import smattest.rule.compliance as compliance
 import smattest.text as text
 
@@ -34,10 +35,6 @@ from ..timeutil import local_today
 from .refusals import normalise_name as normalise_name
 from .refusals import not_in_force, signature_problem
 from .refusals import statement as statement
-
-#: A signature given on paper on an earlier day is timed at noon, local, of that day
-#: (as the paper-era import times its rows).
-PAPER_NOON = dt.time(12, 0)
 
 
 class AttestationError(ValueError):
@@ -174,10 +171,6 @@ def attest(
     return Recorded(row, True, row_id, title, number, receipt_number)
 
 
-def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
 def attest_on_behalf(
     staff: Staff,
     slug: str,
@@ -233,21 +226,12 @@ def attest_on_behalf(
         problems.append(("signature", gettext("A signature is at most 200 characters.")))
     elif problem := signature_problem(staff, signature, on_behalf=True):
         problems.append(("signature", problem))
-    today = local_today()
-    if signed_on is not None and signed_on > today:
-        problems.append((
-            "signed_on",
-            f"The day on the paper, {_day(signed_on)}, is in the future: "
-            f"write the day the form was signed, today ({_day(today)}) at the latest.",
-        ))  # fmt: skip
-    elif signed_on is not None and version is not None and signed_on < version.effective_date:
-        problems.append((
-            "signed_on",
-            f"The day on the paper, {_day(signed_on)}, is before version {version.number} of "
-            f"the {policy.title if policy else slug} took effect "
-            f"({_day(version.effective_date)}): a paper form of an earlier version is "
-            "paper-era evidence (Exports → Import past evidence).",
-        ))  # fmt: skip
+    # A form signed on an earlier day counts from noon (local) of that day (None: now).
+    on_paper = signed_on if signed_on is not None and signed_on != local_today() else None
+    if signed_on is not None and version is not None and policy is not None:
+        what = f"version {version.number} of the {policy.title}"
+        if day_problem := paper_era.paper_day_problem(signed_on, version.effective_date, what):
+            problems.append(("signed_on", day_problem))
     if not reason:
         problems.append((
             "reason",
@@ -283,12 +267,9 @@ def attest_on_behalf(
     staff_id, version_id, text_sha256 = staff.id, version.id, version.text_sha256
     # Who and what, as they are now, read before the lock (the row hashes them).
     now_known = evidence.AtTheTime(staff.external_id, staff.full_name, policy.slug, version.number)
-    detail = f"{policy.title}, version {version.number}: {reason}"
-    if signed_on is not None and signed_on != local_today():
-        detail = (
-            f"{policy.title}, version {version.number}, signed on paper on "
-            f"{_day(signed_on)}: {reason}"
-        )
+    attested_at, paper_day = paper_era.paper_time(on_paper) if on_paper else (None, "")
+    on = f", signed on paper on {paper_day}" if on_paper else ""
+    detail = f"{policy.title}, version {version.number}{on}: {reason}"
     if recorder_ip:
         detail += f" (recorded from {recorder_ip[:45]})"
 
@@ -298,14 +279,11 @@ def attest_on_behalf(
     if isinstance(head, Attestation):
         return Recorded(head, False, head.id, title, number, head.chain_seq)
     now = utcnow()
-    attested_at, recorded_at = now, None
-    if signed_on is not None and signed_on != today:
-        noon = dt.datetime.combine(signed_on, PAPER_NOON, tzinfo=current_smattest.timezone)
-        attested_at, recorded_at = noon.astimezone(dt.UTC), now
+    recorded_at = now if attested_at is not None else None
     row = Attestation(
         staff_id=staff_id,
         policy_version_id=version_id,
-        attested_at=attested_at,
+        attested_at=attested_at or now,
         recorded_at=recorded_at,
         signature=signature,
         method="on_behalf",

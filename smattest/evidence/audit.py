@@ -354,7 +354,7 @@ def _exemption_problems() -> list[str]:
 
     Each end names its grant twice: by row id (``exemption_id``, hashed since
     format 2) and by chain position (``grant_seq``, with the grant's hash since
-    format 3). The grant at that position must be that row, about the same person
+    format 4). The grant at that position must be that row, about the same person
     and requirement, with that hash: a renumbered, swapped or revived grant is named.
     """
     session = current_smattest.db.session
@@ -388,7 +388,7 @@ def _exemption_problems() -> list[str]:
                 f"ends (exemption #{held_by}) is about staff #{grant_staff} and {grant_kind} "
                 f"#{grant_requirement}: the exemption was altered."
             )
-        elif (row_format or 1) >= 3 and grant_hash != held_hash:
+        elif (row_format or 1) >= 4 and grant_hash != held_hash:
             found.append(
                 f"{name} recorded the grant's hash as {grant_hash}, but exemption #{held_by} "
                 f"now has {held_hash}: the grant was altered or replaced."

@@ -75,8 +75,10 @@ HASHED_FIELDS: dict[Any, tuple[str, ...]] = {
 }
 #: The format new rows are written in (exemption ends: :data:`END_FORMAT`).
 FORMAT = 2
+#: The format of a row recorded after the day it is about (its ``recorded_at`` is hashed).
+FORMAT_RECORDED_LATER = 3
 #: Exemption ends since migration 0011 also hash the grant's position and hash.
-END_FORMAT = 3
+END_FORMAT = 4
 #: The personal fields each kind keeps (each with a salt and digest beside it).
 PERSONAL: dict[Any, tuple[str, ...]] = {
     Attestation: ("full_name", "signature", "reason", "ip_address", "user_agent"),
@@ -104,7 +106,8 @@ def hash_fields(row: Formatted) -> dict[str, Any]:
     if isinstance(row, Attestation):
         fields.update(requirement_kind="policy", version_id=row.policy_version_id,
                       version_number=row.version_number, content_sha256=row.text_sha256,
-                      method=row.method, recorded_by=row.recorded_by)  # fmt: skip
+                      method=row.method, recorded_by=row.recorded_by,
+                      recorded_at=row.recorded_at)  # fmt: skip
     elif isinstance(row, TrainingCompletion):
         fields.update(requirement_kind="course", version_id=row.course_version_id,
                       version_number=row.version_number, content_sha256=row.content_sha256,
@@ -116,7 +119,7 @@ def hash_fields(row: Formatted) -> dict[str, Any]:
     else:
         fields.update(requirement_kind=row.requirement_kind, requirement_id=row.requirement_id,
                       recorded_by=row.ended_by, exemption_id=row.exemption_id)  # fmt: skip
-        if row.format >= 3:  # bound to the grant: its chain position and record hash
+        if row.format >= 4:  # bound to the grant: its chain position and record hash
             fields.update(grant_seq=row.grant_seq, grant_hash=row.grant_hash)
     for name in PERSONAL[type(row)]:
         fields[f"{name}_sha256"] = hashformat.personal_digest(
@@ -235,7 +238,12 @@ def prepare(row: Evidence, known: AtTheTime | None = None) -> None:
     are worked out (then it passes ``prepared=True`` to :func:`link`).
     """
     if not isinstance(row, IdentityLink):  # an id change keeps its own (format-1) form
-        row.format = END_FORMAT if isinstance(row, ExemptionEnd) else FORMAT
+        # A paper form recorded after its day also commits to when it was recorded; an
+        # exemption end, to the grant it ends.
+        later = isinstance(row, Attestation) and row.recorded_at is not None
+        row.format = FORMAT_RECORDED_LATER if later else FORMAT
+        if isinstance(row, ExemptionEnd):
+            row.format = END_FORMAT
         _at_the_time(row, known)
         seal(row)
 

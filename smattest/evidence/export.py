@@ -51,12 +51,12 @@ EVIDENCE_COLUMNS = (
     # An id change (kind id_change): the employee id before and after.
     "old_employee_id", "new_employee_id",
     # A signature given on paper on an earlier day (at_utc: noon of that day): when HR
-    # recorded it. Not hashed.
+    # recorded it (format 3 hashes it).
     "recorded_at_utc",
     # A version in force before smattest, recorded after the fact: its source and when
     # it was recorded (empty for versions published or imported in smattest).
     "version_historical_source", "version_recorded_at_utc",
-    # Since format 3 (exemption ends): the position and record hash of the grant ended.
+    # Since format 4 (exemption ends): the position and record hash of the grant ended.
     "grant_seq", "grant_hash",
 )  # fmt: skip
 #: The ``kind`` of the evidence export's last row.
@@ -177,8 +177,8 @@ def _evidence_query(last_seq: int, first_seq: int = 1) -> Any:
         "kind": sa.literal("exemption_end"), "requirement_kind": ExemptionEnd.requirement_kind,
         "requirement_id": ExemptionEnd.requirement_id, "at_utc": ExemptionEnd.ended_at,
         "recorded_by": ExemptionEnd.ended_by, "exemption_id": ExemptionEnd.exemption_id,
-        # Hashed since format 3; an older end's copy (not hashed) is left out.
-        "grant_seq": sa.case((ExemptionEnd.format >= 3, ExemptionEnd.grant_seq)),
+        # Hashed since format 4; an older end's copy (not hashed) is left out.
+        "grant_seq": sa.case((ExemptionEnd.format >= 4, ExemptionEnd.grant_seq)),
         "grant_hash": ExemptionEnd.grant_hash,
     }).join(Staff, Staff.id == ExemptionEnd.staff_id)  # fmt: skip
     id_changes: Any = sa.select(

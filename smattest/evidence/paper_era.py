@@ -65,6 +65,34 @@ VERSION = re.compile(r"[0-9]{1,9}")
 NOON = dt.time(12, 0)
 
 
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def paper_day_problem(signed_on: dt.date, took_effect: dt.date, what: str) -> str | None:
+    """Why ``signed_on``, the day on a paper form HR records for ``what`` (e.g. "version 2
+    of the Social Media Policy", in force from ``took_effect``), cannot be (None: it can)."""
+    today = local_today()
+    if signed_on > today:
+        return (
+            f"The day on the paper, {_day(signed_on)}, is in the future: "
+            f"write the day the form was signed, today ({_day(today)}) at the latest."
+        )
+    if signed_on < took_effect:
+        return (
+            f"The day on the paper, {_day(signed_on)}, is before {what} took effect "
+            f"({_day(took_effect)}): a paper form of an earlier version is paper-era "
+            "evidence (Exports → Import past evidence)."
+        )
+    return None
+
+
+def paper_time(day: dt.date) -> tuple[dt.datetime, str]:
+    """When a paper form of ``day`` counts from (noon, local, in UTC), and the day as read."""
+    noon = dt.datetime.combine(day, NOON, tzinfo=current_smattest.timezone)
+    return noon.astimezone(dt.UTC), _day(day)
+
+
 class PaperEraError(ValueError):
     """The file cannot be imported; ``problems`` lists each, with its line number."""
 

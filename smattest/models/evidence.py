@@ -141,8 +141,8 @@ class Attestation(AtTheTime, SealedReason, SealedDevice, Base):
     #: sending the same form twice record one row). Empty for rows not signed in a form.
     submission: Mapped[str | None] = mapped_column(sa.String(64))
     #: When HR recorded a signature given on paper on an earlier day (``attested_at`` is
-    #: noon, local, of the day on the paper); None when recorded as it was signed. Not
-    #: hashed: the chain's order and HR's log bound it.
+    #: noon, local, of the day on the paper); None when recorded as it was signed. Such a
+    #: row is format 3, whose hash covers it.
     recorded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     staff: Mapped[Staff] = relationship()
@@ -231,10 +231,10 @@ class ExemptionEnd(AtTheTime, Base):
     #: Its position (inserted before it: the unit of work follows this link).
     chain_position: Mapped[ChainPosition | None] = relationship()
     exemption_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_exemption.id"), index=True)
-    #: The grant's chain position: how the rule finds the grant an end ends (format 3
+    #: The grant's chain position: how the rule finds the grant an end ends (format 4
     #: hashes it; for older ends the upgrade copied it from the grant named by ``exemption_id``).
     grant_seq: Mapped[int | None] = mapped_column(index=True)
-    #: Format 3: the grant's record hash, so the end is bound to that exact grant.
+    #: Format 4: the grant's record hash, so the end is bound to that exact grant.
     grant_hash: Mapped[str | None] = mapped_column(sa.String(64))
     staff_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_staff.id"))
     requirement_kind: Mapped[str] = mapped_column(sa.String(10))

@@ -69,7 +69,7 @@ def exemptions_query(
     """Per person, the exemptions covering ``day`` for ``requirement``.
 
     Only chained grants count, and only chained ends end them. An end names the
-    grant it ends by the grant's chain position (hashed since format 3), not by
+    grant it ends by the grant's chain position (hashed since format 4), not by
     the grant's row id, which nothing hashes: renumbering a grant revives nothing.
     """
     ended = sa.exists().where(

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 
 import smattest.publishing.audiences as audiences
 
+from ...i18n import gettext
 from ...models import COURSE, POLICY, Course, Policy
 from ...people.staff import names_of
 from ...publishing.audiences import AudienceError
@@ -66,12 +67,23 @@ def hr_audience(kinds: str, slug: str) -> ResponseReturnValue:
         else:
             if changed:
                 flash(
-                    f"{requirement.title} is now for {built.describe()} (was "
-                    f"{before.describe()}), from today.",
+                    gettext(
+                        "%(title)s is now for %(audience)s (was %(before)s), from today.",
+                        title=requirement.title,
+                        audience=built.describe(),
+                        before=before.describe(),
+                    ),
                     "success",
                 )
             else:
-                flash(f"{requirement.title} was already for {built.describe()}.", "info")
+                flash(
+                    gettext(
+                        "%(title)s was already for %(audience)s.",
+                        title=requirement.title,
+                        audience=built.describe(),
+                    ),
+                    "info",
+                )
             return redirect(url_for("smattest.hr_audience", kinds=kinds, slug=slug), 303)
     history = audiences.history(kind, requirement.id)
     return render_template(
@@ -110,7 +122,11 @@ def hr_retire(kinds: str, slug: str) -> ResponseReturnValue:
         flash(f"Not retired: {message[:1].upper() + message[1:]}.", "error")
     else:
         flash(
-            f"{requirement.title} is retired from {day.isoformat()}: nobody owes it then.",
+            gettext(
+                "%(title)s is retired from %(day)s: nobody owes it then.",
+                title=requirement.title,
+                day=day.isoformat(),
+            ),
             "success",
         )
     return redirect(url_for("smattest.hr_audience", kinds=kinds, slug=slug), 303)
@@ -130,7 +146,10 @@ def hr_version_withdraw(slug: str) -> ResponseReturnValue:
         message = str(error)
         flash(f"Not withdrawn: {message[:1].upper() + message[1:]}.", "error")
     else:
-        flash(f"Version {number} is withdrawn: it will not take effect.", "success")
+        flash(
+            gettext("Version %(number)s is withdrawn: it will not take effect.", number=number),
+            "success",
+        )
     return redirect(url_for("smattest.hr_policies"), 303)
 
 
@@ -152,6 +171,12 @@ def hr_review(slug: str) -> ResponseReturnValue:
         flash(f"Not changed: {message[:1].upper() + message[1:]}.", "error")
     else:
         flash(
-            f"{policy.title}: owner {policy.owner_email}, review on {day.isoformat()}.", "success"
+            gettext(
+                "%(title)s: owner %(owner)s, review on %(day)s.",
+                title=policy.title,
+                owner=policy.owner_email,
+                day=day.isoformat(),
+            ),
+            "success",
         )
     return redirect(url_for("smattest.hr_audience", kinds="policies", slug=slug), 303)

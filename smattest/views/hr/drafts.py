@@ -17,6 +17,7 @@ import smattest.drafts as drafts
 import smattest.markdown as markdown
 
 from ...diff import compare, compare_rendered
+from ...i18n import gettext, ngettext
 from ...models import Policy, PolicyDraft
 from ...publishing.policies import get_policy, latest_version, text_sha256, version_in_force
 from ...timeutil import local_today
@@ -115,10 +116,17 @@ def _fields(form: DraftForm, *, new_policy: bool) -> dict[str, Any]:
 
 
 def _after_save(draft: PolicyDraft, cleared: int = 0) -> ResponseReturnValue:
-    flash("Draft saved. Nothing is published until you publish it.", "success")
+    flash(gettext("Draft saved. Nothing is published until you publish it."), "success")
     if cleared:
-        approvals = "Its approval was" if cleared == 1 else f"Its {cleared} approvals were"
-        flash(f"{approvals} cleared: the draft changed, so it needs approving again.", "info")
+        flash(
+            ngettext(
+                "Its approval was cleared: the draft changed, so it needs approving again.",
+                "Its %(num)s approvals were cleared: the draft changed, so it needs approving "
+                "again.",
+                cleared,
+            ),
+            "info",
+        )
     if request.form.get("next") == "preview":
         return redirect(url_for("smattest.hr_draft_preview", draft_id=draft.id), 303)
     return redirect(url_for("smattest.hr_draft_edit", draft_id=draft.id), 303)
@@ -135,7 +143,7 @@ def hr_draft_new() -> ResponseReturnValue:
             abort(404)
         existing = drafts.open_draft(policy)
         if existing is not None and request.method == "GET":
-            flash("A draft of the next version is already open: continue here.", "info")
+            flash(gettext("A draft of the next version is already open: continue here."), "info")
             return redirect(url_for("smattest.hr_draft_edit", draft_id=existing.id))
     if request.method == "GET":
         base = latest_version(policy) if policy is not None else None

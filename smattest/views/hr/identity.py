@@ -10,6 +10,7 @@ from wtforms import StringField, TextAreaField
 import smattest.evidence.relink as relink
 import smattest.people.identity as identity
 
+from ...i18n import gettext
 from ...models import Staff
 from ...proxies import current_smattest
 from ..access import hr_required
@@ -61,8 +62,13 @@ def hr_relink(staff_id: int) -> ResponseReturnValue:
         form.form_errors.extend(error.problems)
         return _render(staff, form, 400)
     flash(
-        f"{staff.full_name}'s record is now linked to the id {staff.external_id} "
-        f"(it was {old_id}); all their evidence stays on it.",
+        gettext(
+            "%(name)s's record is now linked to the id %(new)s (it was %(old)s); all their "
+            "evidence stays on it.",
+            name=staff.full_name,
+            new=staff.external_id,
+            old=old_id,
+        ),
         "success",
     )
     return redirect(url_for("smattest.hr_person", staff_id=staff.id), 303)

@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired
 
 import smattest.evidence.paper_era as paper_era
 
+from ...i18n import gettext
 from ..access import hr_required
 from ..base import actor, blueprint
 from ..forms import UPLOAD_LIMIT, read_upload
@@ -79,8 +80,13 @@ def hr_paper_era_confirm() -> ResponseReturnValue:
     except paper_era.PaperEraError as error:
         return _render_preview(data, filename, problems=error.problems, status=409)
     flash(
-        f"Imported from {filename}: {plan.attestations} attestations and {plan.completions} "
-        "training completions, in the evidence chain with method 'import'.",
+        gettext(
+            "Imported from %(file)s: %(attestations)s attestations and %(completions)s "
+            "training completions, in the evidence chain with method 'import'.",
+            file=filename,
+            attestations=plan.attestations,
+            completions=plan.completions,
+        ),
         "success",
     )
     return redirect(url_for("smattest.hr_paper_era"), 303)

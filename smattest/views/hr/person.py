@@ -15,6 +15,7 @@ import smattest.training as training
 
 from ...attest import MAX_REASON, AttestationError, attest_on_behalf
 from ...exemptions import ExemptionError
+from ...i18n import gettext
 from ...models import COURSE, Course, Exemption, Staff
 from ...proxies import current_smattest
 from ...reports.history import history_of
@@ -273,13 +274,24 @@ def hr_attest_on_behalf(staff_id: int) -> ResponseReturnValue:
     title, number = recorded.policy_title, recorded.version_number
     if recorded.created:
         flash(
-            f"Recorded {name}'s signature on the {title}, version {number}, on their behalf.",
+            gettext(
+                "Recorded %(name)s's signature on the %(title)s, version %(number)s, on their "
+                "behalf.",
+                name=name,
+                title=title,
+                number=number,
+            ),
             "success",
         )
     else:
         flash(
-            f"{name} is already current on version {number} of the {title}; "
-            "nothing new was recorded.",
+            gettext(
+                "%(name)s is already current on version %(number)s of the %(title)s; nothing "
+                "new was recorded.",
+                name=name,
+                number=number,
+                title=title,
+            ),
             "info",
         )
     return redirect(url_for("smattest.hr_person", staff_id=staff_id), 303)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 import smattest.drafts as drafts
 import smattest.publishing.audiences as audiences
 
+from ...i18n import gettext
 from ...models import POLICY, Policy
 from ...proxies import current_smattest
 from ...publishing.lifecycle import review_date, review_state
@@ -140,7 +141,7 @@ def hr_draft_approve(draft_id: int) -> ResponseReturnValue:
             draft, problems=[(None, str(error))], approve_form=form,
             problems_heading=heading, status=400,
         )  # fmt: skip
-    flash("You approved this draft. Saving it again would clear the approval.", "success")
+    flash(gettext("You approved this draft. Saving it again would clear the approval."), "success")
     return redirect(url_for("smattest.hr_draft_preview", draft_id=draft_id), 303)
 
 
@@ -151,7 +152,7 @@ def hr_draft_discard(draft_id: int) -> ResponseReturnValue:
     form = DiscardForm()
     draft = drafts.get_draft(draft_id)
     if draft is None:
-        flash("This draft had already been published or discarded.", "info")
+        flash(gettext("This draft had already been published or discarded."), "info")
         return redirect(url_for("smattest.hr_policies"), 303)
     if not form.validate():
         problems = form_problems(form, "discarded", "discard again")
@@ -169,5 +170,5 @@ def hr_draft_discard(draft_id: int) -> ResponseReturnValue:
             form_of(conflict.draft), draft=conflict.draft, problems=[(None, str(conflict))],
             problems_heading="Nothing was discarded", status=409,
         )  # fmt: skip
-    flash("Draft discarded. No published version was changed.", "success")
+    flash(gettext("Draft discarded. No published version was changed."), "success")
     return redirect(url_for("smattest.hr_policies"), 303)

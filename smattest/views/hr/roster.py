@@ -27,6 +27,7 @@ from wtforms.validators import InputRequired
 
 import smattest.roster as roster
 
+from ...i18n import gettext
 from ...models import HREvent, Staff
 from ...proxies import current_smattest
 from ..access import hr_required
@@ -119,9 +120,12 @@ def hr_roster_confirm() -> ResponseReturnValue:
         return _render_preview(data, partial, filename, problems=error.problems, status=409)
     counts = plan.counts
     flash(
-        f"Roster imported from {filename}: {counts['new']} new, {counts['updated']} updated, "
-        f"{counts['deactivated']} deactivated, {counts['reactivated']} reactivated, "
-        f"{counts['unchanged']} unchanged.",
+        gettext(
+            "Roster imported from %(file)s: %(new)s new, %(updated)s updated, %(deactivated)s "
+            "deactivated, %(reactivated)s reactivated, %(unchanged)s unchanged.",
+            file=filename,
+            **counts,
+        ),
         "success",
     )
     return redirect(url_for("smattest.hr_roster"), 303)
