@@ -133,7 +133,7 @@ def format_2_hash(fields: Mapping[str, Any]) -> str:
     """The record hash of a format-2, -3 or -4 row from its fields (``FORMAT_2_FIELDS``,
     ``FORMAT_3_FIELDS`` or ``FORMAT_4_FIELDS``, where ``<field>_sha256`` of a personal
     field is from :func:`personal_digest`)."""
-    names = {3: FORMAT_3_FIELDS, 4: FORMAT_4_FIELDS}.get(fields.get("format"), FORMAT_2_FIELDS)
+    names = {3: FORMAT_3_FIELDS, 4: FORMAT_4_FIELDS}.get(fields.get("format") or 2, FORMAT_2_FIELDS)
     return _sha256_json({name: _canonical(fields.get(name)) for name in names})
 
 
