@@ -15,6 +15,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
+from ..i18n import lazy_gettext
 from ..models import (
     COURSE,
     POLICY,
@@ -34,13 +35,13 @@ from .outbox import REMINDERS, session
 
 #: The kinds of mail, by query value, as HR reads them.
 KINDS = {
-    "reminder": "Reminders",
-    "escalation": "Managers told",
-    "nudge": "Reminded now",
-    "receipt": "Receipts",
-    "announcement": "Announcements of new versions",
-    "review": "Review reminders to policy owners",
-    "summary": "HR's weekly summaries",
+    "reminder": lazy_gettext("Reminders"),
+    "escalation": lazy_gettext("Managers told"),
+    "nudge": lazy_gettext("Reminded now"),
+    "receipt": lazy_gettext("Receipts"),
+    "announcement": lazy_gettext("Announcements of new versions"),
+    "review": lazy_gettext("Review reminders to policy owners"),
+    "summary": lazy_gettext("HR's weekly summaries"),
 }
 
 

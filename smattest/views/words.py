@@ -2,34 +2,38 @@
 
 from __future__ import annotations
 
+from ..i18n import SOURCE_LANGUAGE, current_locale, gettext, lazy_gettext, ngettext
+
 #: HR event actions (``HREvent.action``) in words.
 HR_ACTIONS = {
-    "attestation.on_behalf": "Attestation recorded on their behalf",
-    "exemption.grant": "Exemption granted",
-    "exemption.end": "Exemption ended",
-    "roster.import": "Roster imported",
-    "roster.sync": "Roster synchronised",
-    "reminder.mark_sent": "Stuck reminder marked as sent",
-    "reminder.release": "Stuck reminder released to send again",
-    "draft.create": "Policy draft started",
-    "draft.approve": "Policy draft approved",
-    "policy.publish": "Policy version published",
-    "export.questions": "Quiz questions exported",
-    "export.trend": "Trend exported",
+    "attestation.on_behalf": lazy_gettext("Attestation recorded on their behalf"),
+    "exemption.grant": lazy_gettext("Exemption granted"),
+    "exemption.end": lazy_gettext("Exemption ended"),
+    "roster.import": lazy_gettext("Roster imported"),
+    "roster.sync": lazy_gettext("Roster synchronised"),
+    "reminder.mark_sent": lazy_gettext("Stuck reminder marked as sent"),
+    "reminder.release": lazy_gettext("Stuck reminder released to send again"),
+    "draft.create": lazy_gettext("Policy draft started"),
+    "draft.approve": lazy_gettext("Policy draft approved"),
+    "policy.publish": lazy_gettext("Policy version published"),
+    "export.questions": lazy_gettext("Quiz questions exported"),
+    "export.trend": lazy_gettext("Trend exported"),
 }
 
 #: Reminder statuses in words.
 REMINDER_STATUSES = {
-    "pending": "Waiting to be sent",
-    "sending": "Being sent",
-    "sent": "Sent",
-    "failed": "Could not be sent",
-    "skipped": "Not sent: no longer owed",
+    "pending": lazy_gettext("Waiting to be sent"),
+    "sending": lazy_gettext("Being sent"),
+    "sent": lazy_gettext("Sent"),
+    "failed": lazy_gettext("Could not be sent"),
+    "skipped": lazy_gettext("Not sent: no longer owed"),
 }
 
 
 def ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st."""
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st; 3.º in another language."""
+    if current_locale().split("_")[0] != SOURCE_LANGUAGE:
+        return f"{n}.º"
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
@@ -38,15 +42,15 @@ def stage(code: str) -> str:
     """'overdue-3' → '3rd overdue reminder'; 'before-7' → 'Reminder 7 days before';
     'escalate' → 'Escalated to manager'."""
     if code.startswith("rcpt:"):
-        return "Receipt"
+        return gettext("Receipt")
     kind, _, number = code.partition("-")
     if kind == "overdue" and number.isdigit():
-        return f"{ordinal(int(number))} overdue reminder"
+        return gettext("%(ordinal)s overdue reminder", ordinal=ordinal(int(number)))
     if kind == "before" and number.isdigit():
         days = int(number)
-        return f"Reminder {days} day{'' if days == 1 else 's'} before"
+        return ngettext("Reminder %(num)s day before", "Reminder %(num)s days before", days)
     if code == "escalate":
-        return "Escalated to manager"
+        return gettext("Escalated to manager")
     return code
 
 
@@ -57,9 +61,9 @@ def hr_action(code: str) -> str:
 
 def reminder_status(status: str, attempts: int) -> str:
     """A reminder's status in words, with the tries when there was more than one."""
-    words = REMINDER_STATUSES.get(status, status)
+    words = str(REMINDER_STATUSES.get(status, status))
     if attempts > 1 or (status == "failed" and attempts):
-        words += f" (after {attempts} tr{'y' if attempts == 1 else 'ies'})"
+        words += " " + ngettext("(after %(num)s try)", "(after %(num)s tries)", attempts)
     return words
 
 
