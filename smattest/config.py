@@ -327,8 +327,9 @@ SETTINGS: dict[str, Setting] = {
         "a list of email addresses (empty: checkpoints are printed, not sent)",
         _is_emails,
         "Who receives the daily evidence checkpoint (``flask smattest audit checkpoint``): "
-        "the chain's head position and hash, to keep outside the database. Choose mailboxes "
-        "the database administrators cannot write to.",
+        "the chain's head position and hash, to keep outside the database; and the daily "
+        "compliance check's differences (the due-date table HR's pages read, edited outside "
+        "smattest). Choose mailboxes the database administrators cannot write to.",
     ),
     "SMATTEST_HR_SUMMARY_WEEKDAY": Setting(
         "mon",

@@ -121,7 +121,10 @@ def active_exemption(staff_id: int, kind: str, requirement_id: int) -> Exemption
             Exemption.staff_id == staff_id,
             Exemption.requirement_kind == kind,
             Exemption.requirement_id == requirement_id,
-            Exemption.ended_at.is_(None),
+            # Ended by a chained end (the row's own ended_at is a copy for pages).
+            ~sa.exists().where(
+                ExemptionEnd.grant_seq == Exemption.chain_seq, in_chain(ExemptionEnd.chain_seq)
+            ),
             sa.or_(Exemption.until.is_(None), Exemption.until >= today),
             in_chain(Exemption.chain_seq),
         )
@@ -283,6 +286,9 @@ def end(exemption: Exemption, ended_by: str, reason: str | None = None) -> Exemp
             requirement_id=exemption.requirement_id,
             ended_at=now,
             ended_by=ended_by,
+            # Bound to the grant (format 4): its position and hash, not its row id.
+            grant_seq=exemption.chain_seq,
+            grant_hash=exemption.record_hash,
         ),
     )
     session.add(

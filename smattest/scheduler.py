@@ -344,6 +344,19 @@ def take_checkpoint(now: dt.datetime) -> Any:
     return taken
 
 
+def check_due_table(now: dt.datetime) -> Any:
+    """The compliance job: the due-date table checked against the evidence, any
+    difference emailed to SMATTEST_AUDIT_EMAILS and shown on HR's pages until fixed."""
+    from .reminders.due_watch import watch
+
+    run = watch()
+    if run.differences:
+        logger.warning("compliance check: %d due dates differ from the evidence", run.differences)
+    else:
+        logger.info("compliance check: %d due dates match the evidence", run.rows)
+    return run
+
+
 #: When the trend job works out the day just ended (and any day not kept), in SMATTEST_TIMEZONE.
 TREND_TIME = "01:00"
 
@@ -361,8 +374,9 @@ def default_jobs(app: Flask) -> list[Job]:
     """smattest's own jobs: the reminders at ``SMATTEST_REMINDER_SEND_TIME`` on business
     days, their retries every ``SMATTEST_REMINDER_RETRY_MINUTES`` after that, and the
     outbox's receipts every ``SMATTEST_MAIL_SEND_EVERY_MINUTES``, and the evidence
-    checkpoint every day at the send time, after the reminders (jobs due at the same
-    moment run in this order), and HR's trend every night at ``TREND_TIME``."""
+    checkpoint and the compliance check every day at the send time, after the
+    reminders (jobs due at the same moment run in this order), and HR's trend every
+    night at ``TREND_TIME``."""
     config = app.config
     return [
         Job(
@@ -377,6 +391,7 @@ def default_jobs(app: Flask) -> list[Job]:
         ),
         Job("mail", every(minutes=config["SMATTEST_MAIL_SEND_EVERY_MINUTES"]), send_mail),
         Job("audit-checkpoint", daily_at(config["SMATTEST_REMINDER_SEND_TIME"]), take_checkpoint),
+        Job("compliance-check", daily_at(config["SMATTEST_REMINDER_SEND_TIME"]), check_due_table),
         Job("trend", daily_at(TREND_TIME), work_out_trend),
     ]
 

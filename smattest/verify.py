@@ -58,6 +58,9 @@ FORMAT_2_FIELDS = (
 #: Format 3: format 2's keys and ``recorded_at``, for a row recorded after the day it is
 #: about (a paper form HR entered later): when it was recorded is hashed too.
 FORMAT_3_FIELDS = (*FORMAT_2_FIELDS, "recorded_at")
+#: Format 4 (exemption ends since migration 0011): format 2's keys, and the chain position
+#: and record hash of the grant the end ends.
+FORMAT_4_FIELDS = (*FORMAT_2_FIELDS, "grant_seq", "grant_hash")
 #: Personal fields of format 2: hashed through a salted digest kept beside each, so the
 #: field and its salt can be erased later and the row still verifies.
 PERSONAL = ("full_name", "signature", "reason", "ip_address", "user_agent")
@@ -66,7 +69,7 @@ KINDS = ("attestation", "training_completion", "exemption_grant", "exemption_end
 #: The export's columns (and format-1 fields) that hold whole numbers.
 INTEGERS = {"seq", "record_id", "version", "chain_seq", "staff_id", "policy_version_id",
             "course_version_id", "quiz_attempt_id", "score", "requirement_id", "version_id",
-            "version_number", "exemption_id", "format"}  # fmt: skip
+            "version_number", "exemption_id", "format", "grant_seq"}  # fmt: skip
 #: The checkpoint form: in a checkpoint line, a receipt, or an email that quotes either.
 CHECKPOINT = re.compile(r"position=(\d+)\s+hash=([0-9a-f]{64})")
 CHAIN_HEAD = "chain_head"
@@ -127,10 +130,10 @@ def personal_digest(value: Any, salt: Any, stored: Any) -> str | None:
 
 
 def format_2_hash(fields: Mapping[str, Any]) -> str:
-    """The record hash of a format-2 (or 3) row from its fields (``FORMAT_2_FIELDS``, or
-    ``FORMAT_3_FIELDS``, where ``<field>_sha256`` of a personal field is from
-    :func:`personal_digest`)."""
-    names = FORMAT_3_FIELDS if fields.get("format") == 3 else FORMAT_2_FIELDS
+    """The record hash of a format-2, -3 or -4 row from its fields (``FORMAT_2_FIELDS``,
+    ``FORMAT_3_FIELDS`` or ``FORMAT_4_FIELDS``, where ``<field>_sha256`` of a personal
+    field is from :func:`personal_digest`)."""
+    names = {3: FORMAT_3_FIELDS, 4: FORMAT_4_FIELDS}.get(fields.get("format") or 2, FORMAT_2_FIELDS)
     return _sha256_json({name: _canonical(fields.get(name)) for name in names})
 
 
@@ -218,6 +221,7 @@ def row_hash(row: Mapping[str, Any]) -> str:
         "quiz_attempt_id": row["quiz_attempt_id"], "recorded_by": row["recorded_by"],
         "exemption_id": row["exemption_id"], "until": row["until"],
         "recorded_at": row.get("recorded_at_utc"),
+        "grant_seq": row.get("grant_seq"), "grant_hash": row.get("grant_hash"),
     }  # fmt: skip
     for name in PERSONAL:
         fields[f"{name}_sha256"] = personal_digest(

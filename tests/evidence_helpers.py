@@ -35,6 +35,8 @@ def chain_exemptions(*exemptions: Exemption) -> None:
                     requirement_id=exemption.requirement_id,
                     ended_at=exemption.ended_at,
                     ended_by=exemption.ended_by,
+                    grant_seq=exemption.chain_seq,
+                    grant_hash=exemption.record_hash,
                 ),
             )
     session.commit()
@@ -44,3 +46,24 @@ def sql(statement: str, **params) -> None:
     """Run ``statement`` on the host's engine and commit: an edit behind smattest's back."""
     with hostapp.db.engine.begin() as conn:
         conn.execute(sa.text(statement), params)
+
+
+def insider_sql(statement: str, **params) -> None:
+    """Run ``statement`` as a database administrator would, with foreign-key checks off.
+
+    PostgreSQL: ``SET LOCAL session_replication_role = replica`` (no FK triggers);
+    MariaDB: ``SET foreign_key_checks = 0``; SQLite checks none unless the host asks.
+    CHECK constraints and unique keys still hold: no session setting turns them off.
+    """
+    with hostapp.db.engine.begin() as conn:
+        dialect = conn.dialect.name
+        if dialect == "postgresql":
+            conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        elif dialect in ("mysql", "mariadb"):
+            conn.execute(sa.text("SET foreign_key_checks = 0"))
+        try:
+            conn.execute(sa.text(statement), params)
+        finally:
+            if dialect in ("mysql", "mariadb"):
+                conn.execute(sa.text("SET foreign_key_checks = 1"))
+    hostapp.db.session.commit()

@@ -60,6 +60,7 @@ def rewrite_without(position: int) -> None:
             seq=seq, prev=row.prev_hash, hash=row.record_hash, id=row.id)  # fmt: skip
     sql("UPDATE smattest_chain_head SET last_seq = :seq, last_hash = :hash",
         seq=len(rows), hash=previous)  # fmt: skip
+    sql("DELETE FROM smattest_chain_position WHERE seq > :seq", seq=len(rows))
 
 
 @all_databases

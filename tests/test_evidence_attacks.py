@@ -27,13 +27,13 @@ from smattest.rule import compliance
 
 from . import hostapp
 from .conftest import all_databases
+from .evidence_helpers import insider_sql
 
 
 def sql(statement: str, **params) -> None:
-    """Run one statement in its own transaction, as an insider at a SQL prompt would."""
-    with hostapp.db.engine.begin() as conn:
-        conn.execute(sa.text(statement), params)
-    hostapp.db.session.commit()  # read what the insider wrote (MariaDB's repeatable read)
+    """Run one statement in its own transaction, as an insider at a SQL prompt would
+    (with the database's foreign-key checks switched off, as an administrator can)."""
+    insider_sql(statement, **params)
 
 
 def staff_of(user) -> Staff:

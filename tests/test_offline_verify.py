@@ -20,7 +20,7 @@ from smattest import exemptions, training
 from smattest.attest import attest, attest_on_behalf
 from smattest.evidence import chain as evidence
 from smattest.evidence import export as evidence_export
-from smattest.models import POLICY, Attestation, Staff
+from smattest.models import POLICY, Attestation, ChainPosition, Staff
 from smattest.publishing.courses import import_course
 from smattest.publishing.policies import publish
 
@@ -53,6 +53,7 @@ def export(app, freeze, tmp_path):
                       chain_seq=1, prev_hash="")  # fmt: skip
     old.record_hash = evidence.record_hash(old)
     head.last_seq, head.last_hash = 1, old.record_hash
+    hostapp.db.session.add(ChainPosition(seq=1, tbl="smattest_attestation"))
     hostapp.db.session.add(old)
     hostapp.db.session.commit()
     freeze("2026-03-03T10:00:00+00:00")
@@ -264,7 +265,7 @@ def _independent_value(cell: str, integer: bool):
 def _independent_hash(row: dict[str, str]) -> str:
     """Written from docs/evidence.md alone: no smattest code."""
     whole = {"seq", "staff_id", "version", "version_id", "score", "quiz_attempt_id",
-             "requirement_id", "exemption_id", "format"}  # fmt: skip
+             "requirement_id", "exemption_id", "format", "grant_seq"}  # fmt: skip
     v = {name: _independent_value(cell, name in whole) for name, cell in row.items()}
     if v["format"] == 1:
         if v["kind"] == "attestation":
@@ -283,7 +284,8 @@ def _independent_hash(row: dict[str, str]) -> str:
                    "kind": "smattest_training_completion"}  # fmt: skip
         doc["prev_hash"] = v["prev_hash"] or ""
     else:
-        doc = {"format": 2, "kind": v["kind"], "seq": v["seq"], "prev_hash": v["prev_hash"] or "",
+        doc = {"format": v["format"], "kind": v["kind"], "seq": v["seq"],
+               "prev_hash": v["prev_hash"] or "",
                "at": v["at_utc"], "staff_id": v["staff_id"], "employee_id": v["employee_id"],
                "requirement_kind": v["requirement_kind"], "requirement_id": v["requirement_id"],
                "requirement_slug": v["requirement_slug"], "version_id": v["version_id"],
@@ -297,6 +299,8 @@ def _independent_hash(row: dict[str, str]) -> str:
                 digest = hashlib.sha256((salt + value).encode("utf-8")).hexdigest()
                 assert digest == v[f"{name}_sha256"]
             doc[f"{name}_sha256"] = v[f"{name}_sha256"]
+        if v["format"] == 4:  # an exemption end bound to its grant
+            doc.update(grant_seq=v["grant_seq"], grant_hash=v["grant_hash"])
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -307,7 +311,7 @@ def test_an_independent_implementation_of_the_documented_format_agrees(export):
 
     assert {(r["kind"], r["format"]) for r in rows} == {
         ("attestation", "1"), ("attestation", "2"), ("training_completion", "2"),
-        ("exemption_grant", "2"), ("exemption_end", "2"),
+        ("exemption_grant", "2"), ("exemption_end", "4"),
     }  # fmt: skip
     previous = ""
     for row in rows:

@@ -275,7 +275,7 @@ def test_run_forever_finishes_the_running_job_and_starts_no_other(app, freeze):
     SMATTEST_BUSINESS_DAYS=["mon", "thu"],
 )
 def test_the_reminder_job_runs_at_the_send_time_on_business_days(app):
-    job, _retries, _mail, _checkpoint, _trend = jobs_for(app)
+    job, _retries, _mail, _checkpoint, _check, _trend = jobs_for(app)
     scheduler = Scheduler(app, [job])
 
     local = [t.astimezone(scheduler.timezone) for t in runs(scheduler, job, utc("2026-02-03"), 2)]
@@ -307,6 +307,7 @@ def test_an_app_job_runs_after_smattests_and_one_with_the_same_name_replaces_it(
         "reminder-retries",
         "mail",
         "audit-checkpoint",
+        "compliance-check",
         "trend",
         "roster sync",
     ]
@@ -318,11 +319,12 @@ def test_an_app_job_runs_after_smattests_and_one_with_the_same_name_replaces_it(
         "reminder-retries",
         "mail",
         "audit-checkpoint",
+        "compliance-check",
         "trend",
         "roster sync",
         "reminders",
     ]
-    assert jobs_for(app)[4:] == [roster, replacement]
+    assert jobs_for(app)[5:] == [roster, replacement]
 
 
 @pytest.mark.settings(
@@ -342,7 +344,7 @@ def test_an_app_job_runs_after_smattests_and_one_with_the_same_name_replaces_it(
 def test_the_retry_job_runs_the_reminders_only_after_the_send_time_on_business_days(
     app, moment, runs
 ):
-    _daily, retries, _mail, _checkpoint, _trend = jobs_for(app)
+    _daily, retries, _mail, _checkpoint, _check, _trend = jobs_for(app)
     assert (retries.name, str(retries.schedule)) == ("reminder-retries", "every 15 minutes")
     scheduler = Scheduler(app, [retries])
 
@@ -371,6 +373,9 @@ def test_scheduler_list_shows_each_job_and_its_next_run(runner, freeze):
         "  due now: would catch up 2026-03-06 14:00 CST (20:00 UTC) at start",
         "  next run: 2026-03-06 14:01 CST (20:01 UTC)",
         "audit-checkpoint: daily at 08:00 on mon, tue, wed, thu, fri, sat, sun",
+        "  due now: would catch up 2026-03-06 08:00 CST (14:00 UTC) at start",
+        "  next run: 2026-03-07 08:00 CST (14:00 UTC)",
+        "compliance-check: daily at 08:00 on mon, tue, wed, thu, fri, sat, sun",
         "  due now: would catch up 2026-03-06 08:00 CST (14:00 UTC) at start",
         "  next run: 2026-03-07 08:00 CST (14:00 UTC)",
         "trend: daily at 01:00 on mon, tue, wed, thu, fri, sat, sun",

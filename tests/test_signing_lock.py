@@ -68,7 +68,11 @@ def test_the_chain_lock_covers_the_append_only(signer, count_statements, how):
     assert not [s for s in locked if "smattest_due " in s or "FROM smattest_due_state" in s]
     assert not [s for s in locked if "GROUP BY" in s], locked
     # The append marks the signer for HR's due-date table: one small upsert, at the commit.
-    appended = ["INSERT INTO smattest_attestation", "INSERT INTO smattest_due_pending"]
+    appended = [
+        "INSERT INTO smattest_chain_position",  # the position's one owner
+        "INSERT INTO smattest_attestation",
+        "INSERT INTO smattest_due_pending",
+    ]
     if how == "self":
         appended.append("INSERT INTO smattest_reminder")  # the receipt, planned with the row
     if how == "on_behalf":

@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 import smattest.due.upkeep as upkeep
 import smattest.rule.compliance as compliance
 
-from ..models import DueDate, DuePending, DueRequirementPending, Staff
+from ..db import utcnow
+from ..models import DueCheck, DueDate, DuePending, DueRequirementPending, Staff
+from ..proxies import current_smattest
 from ..rule.compliance import Position
 from ..timeutil import local_today
 from .marks import EVERYONE
@@ -147,3 +149,33 @@ def _compare(session: Session, day: dt.date) -> Report:
         ],
         len(pending),
     )  # fmt: skip
+
+
+#: Differences kept in a recorded check (and shown in HR's banner and the email).
+KEPT = 20
+
+
+def record(report: Report, sent_to: str | None = None) -> DueCheck:
+    """Keep what a check found, for HR's banner: in the host's session, committed."""
+    session = current_smattest.db.session
+    lines = [str(difference) for difference in report.differences[:KEPT]]
+    if len(report.differences) > KEPT:
+        lines.append(f"... and {len(report.differences) - KEPT} more.")
+    run = DueCheck(
+        checked_at=utcnow(),
+        rows=report.rows,
+        differences=len(report.differences),
+        summary="\n".join(lines),
+        sent_to=sent_to,
+    )
+    session.add(run)
+    session.commit()
+    return run
+
+
+def unresolved() -> DueCheck | None:
+    """The newest recorded check when it found differences (nothing since has found none)."""
+    newest = current_smattest.db.session.scalar(
+        sa.select(DueCheck).order_by(DueCheck.checked_at.desc(), DueCheck.id.desc()).limit(1)
+    )
+    return newest if newest is not None and newest.differences else None

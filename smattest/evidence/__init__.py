@@ -3,6 +3,7 @@
 - :mod:`~smattest.evidence.chain`: appending rows under the chain's lock;
 - :mod:`~smattest.evidence.audit`: ``audit verify``;
 - :mod:`~smattest.evidence.checkpoints`: the head sent outside the database;
+- :mod:`~smattest.evidence.checkpoint_log`: verify against smattest's own checkpoint log;
 - :mod:`~smattest.evidence.proofs`: the Merkle tree over the chain, receipts' and
   checkpoints' proofs;
 - :mod:`~smattest.evidence.own`: nobody records evidence about themselves;

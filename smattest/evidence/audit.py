@@ -28,34 +28,30 @@ while verify names it.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 import smattest.markdown as markdown
 
-from ..db import utcnow
 from ..models import (
     Attestation,
     ChainHead,
-    Checkpoint,
+    ChainPosition,
     CourseVersion,
     Exemption,
     ExemptionEnd,
-    IdentityLink,
     Policy,
     PolicyVersion,
     TrainingCompletion,
 )
 from ..proxies import current_smattest
 from ..publishing.courses import stored_sha256
-from ..verify import utc_text
+from . import checkpoint_log
 from .chain import CHAINED, KIND_NAMES, Evidence, record_hash
 from .proofs import root_problems
 
@@ -112,6 +108,27 @@ def outside_rows() -> list[str]:
             )
         if count and count > NAMED:
             found.append(f"... and {count - NAMED} more {KIND_NAMES[model]} rows outside it.")
+    for model in CHAINED:
+        unowned = sa.and_(
+            model.chain_seq >= 1,
+            model.chain_seq <= head,
+            ~sa.exists()
+            .where(ChainPosition.seq == model.chain_seq, ChainPosition.tbl == model.__tablename__)
+            .correlate_except(ChainPosition),
+        )
+        for row_id, seq, owner in session.execute(
+            sa.select(model.id, model.chain_seq, ChainPosition.tbl)
+            .outerjoin(ChainPosition, ChainPosition.seq == model.chain_seq)
+            .where(unowned)
+            .order_by(model.id)
+            .limit(NAMED)
+        ):
+            held = f"belongs to {owner}" if owner else "is in no one's name"
+            found.append(
+                f"{KIND_NAMES[model]} #{row_id} ({model.__tablename__}) claims chain position "
+                f"{seq}, which {held} in smattest_chain_position: it was added outside "
+                "smattest with the database's checks off, and it counts for nothing."
+            )
     positions = sa.union_all(
         *(
             sa.select(sa.literal(model.__tablename__).label("tbl"), model.id, model.chain_seq)
@@ -235,6 +252,11 @@ def _walk(last_seq: int, last_hash: str, wanted: dict[int, str]) -> tuple[int, s
     return count, previous_hash, ""
 
 
+def _same_html(stored: str, markdown_text: str) -> bool:
+    """Whether a stored rendering is its Markdown's, up to whitespace between words and tags."""
+    return stored.split() == markdown.render(markdown_text).split()
+
+
 def _rendering_problem(label: str) -> str:
     return (
         f"{label}: its stored HTML (body_html) is not the rendering of its Markdown: the "
@@ -258,7 +280,7 @@ def text_problems() -> list[str]:
     )  # fmt: skip
     for version_id, slug, number, body, recorded, stored_html in versions:
         labels[version_id] = f"policy {slug} version {number}"
-        if stored_html != markdown.render(body):
+        if not _same_html(stored_html, body):
             found.append(_rendering_problem(labels[version_id]))
         actual[version_id] = hashlib.sha256(body.encode("utf-8")).hexdigest()
         if actual[version_id] != recorded:
@@ -301,7 +323,7 @@ def _course_problems() -> list[str]:
         found += [
             _rendering_problem(f"{labels[version.id]}, section {section.position}")
             for section in version.sections
-            if section.body_html != markdown.render(section.body_markdown)
+            if not _same_html(section.body_html, section.body_markdown)
         ]
         actual[version.id] = stored_sha256(version)
         if version.stored_sha256 is not None and actual[version.id] != version.stored_sha256:
@@ -328,15 +350,57 @@ def _course_problems() -> list[str]:
 
 
 def _exemption_problems() -> list[str]:
-    """Exemptions whose repeated end (``ended_at``/``ended_by``) disagrees with the chain."""
+    """Exemption ends not bound to their grant, and grants whose repeated end is not the chain's.
+
+    Each end names its grant twice: by row id (``exemption_id``, hashed since
+    format 2) and by chain position (``grant_seq``, with the grant's hash since
+    format 4). The grant at that position must be that row, about the same person
+    and requirement, with that hash: a renumbered, swapped or revived grant is named.
+    """
     session = current_smattest.db.session
+    grant = aliased(Exemption)
+    ends = session.execute(
+        sa.select(ExemptionEnd.id, ExemptionEnd.chain_seq, ExemptionEnd.format,
+                  ExemptionEnd.exemption_id, ExemptionEnd.grant_seq, ExemptionEnd.grant_hash,
+                  ExemptionEnd.staff_id, ExemptionEnd.requirement_kind,
+                  ExemptionEnd.requirement_id, grant.id, grant.staff_id,
+                  grant.requirement_kind, grant.requirement_id, grant.record_hash)
+        .outerjoin(grant, grant.chain_seq == ExemptionEnd.grant_seq)
+        .order_by(ExemptionEnd.chain_seq)
+    ).all()  # fmt: skip
+    found = []
+    for (end_id, seq, row_format, named, grant_seq, grant_hash, staff_id, kind, requirement,
+         held_by, grant_staff, grant_kind, grant_requirement, held_hash) in ends:  # fmt: skip
+        name = f"exemption end #{end_id} at chain position {seq}"
+        if held_by is None:
+            found.append(
+                f"{name} ends the grant at chain position {grant_seq}, but no exemption holds "
+                "that position: the grant was moved or removed."
+            )
+        elif held_by != named:
+            found.append(
+                f"{name} ends exemption #{named}, but the grant at chain position {grant_seq} "
+                f"is exemption #{held_by}: the exemption was renumbered or swapped."
+            )
+        elif (grant_staff, grant_kind, grant_requirement) != (staff_id, kind, requirement):
+            found.append(
+                f"{name} is about staff #{staff_id} and {kind} #{requirement}, but the grant it "
+                f"ends (exemption #{held_by}) is about staff #{grant_staff} and {grant_kind} "
+                f"#{grant_requirement}: the exemption was altered."
+            )
+        elif (row_format or 1) >= 4 and grant_hash != held_hash:
+            found.append(
+                f"{name} recorded the grant's hash as {grant_hash}, but exemption #{held_by} "
+                f"now has {held_hash}: the grant was altered or replaced."
+            )
+    chained = aliased(ExemptionEnd)
     rows = session.execute(
         sa.select(Exemption.id, Exemption.ended_at, Exemption.ended_by,
-                  ExemptionEnd.ended_at, ExemptionEnd.ended_by)
-        .outerjoin(ExemptionEnd, ExemptionEnd.exemption_id == Exemption.id)
+                  chained.ended_at, chained.ended_by)
+        .outerjoin(chained, chained.grant_seq == Exemption.chain_seq)
         .where(Exemption.chain_seq.is_not(None))
     ).all()  # fmt: skip
-    return [
+    return found + [
         f"exemption #{exemption_id}: its end on record ({ended_at or 'not ended'}, "
         f"{ended_by or '-'}) differs from the chained end ({chained_at or 'not ended'}, "
         f"{chained_by or '-'}): the exemption row was edited."
@@ -366,85 +430,6 @@ def _checkpoint_problems(
     return problems
 
 
-#: When each kind of evidence row was recorded.
-_RECORDED_AT: dict[Any, Any] = {
-    Attestation: Attestation.attested_at,
-    TrainingCompletion: TrainingCompletion.completed_at,
-    Exemption: Exemption.granted_at,
-    ExemptionEnd: ExemptionEnd.ended_at,
-    IdentityLink: IdentityLink.linked_at,
-}
-#: The newest logged checkpoint older than this is warned about (the scheduler takes one daily).
-CHECKPOINT_AGE = dt.timedelta(days=2)
-
-
-def _logged_checkpoints() -> list[tuple[int, str, dt.datetime]]:
-    """smattest's own checkpoint log: (position, hash, when), oldest first."""
-    session = current_smattest.db.session
-    rows = session.execute(
-        sa.select(Checkpoint.position, Checkpoint.hash, Checkpoint.at).order_by(
-            Checkpoint.at, Checkpoint.id
-        )
-    ).all()
-    return [(position, digest, at) for position, digest, at in rows]
-
-
-def _log_problems(
-    logged: list[tuple[int, str, dt.datetime]], found: dict[int, str], last_seq: int, walked: int
-) -> list[str]:
-    """Logged checkpoints the chain no longer reaches or passes through (truncation, rewrite)."""
-    problems = []
-    for position, digest, at in logged:
-        name = (
-            f"smattest's checkpoint log records position={position} hash={digest or '-'} "
-            f"(taken {utc_text(at)})"
-        )
-        if position > last_seq:
-            problems.append(
-                f"{name}, beyond the chain's head at position {last_seq}: the newest evidence "
-                "rows were removed and the head moved back."
-            )
-        elif position == 0 or position > walked:
-            continue  # the empty chain; or the walk broke before it (named above)
-        elif found[position] != digest:
-            problems.append(
-                f"{name}, but the chain's row at that position has hash {found[position]}: "
-                "the chain was rewritten since that checkpoint."
-            )
-    return problems
-
-
-def _first_recorded() -> dt.datetime | None:
-    """When the row at chain position 1 was recorded (None for an empty chain)."""
-    session = current_smattest.db.session
-    for model, moment in _RECORDED_AT.items():
-        found = session.scalar(sa.select(moment).where(model.chain_seq == 1))
-        if found is not None:
-            return found  # type: ignore[no-any-return]
-    return None
-
-
-def _age_warnings(logged: list[tuple[int, str, dt.datetime]], last_seq: int) -> list[str]:
-    now = utcnow()
-    if not logged:
-        first = _first_recorded() if last_seq else None
-        if first is None or now - first <= CHECKPOINT_AGE:
-            return []
-        return [
-            f"no checkpoint has been taken, and evidence has been recorded since "
-            f"{utc_text(first)}: run 'flask smattest audit checkpoint' (the scheduler runs it "
-            "daily) and keep the emailed line outside the database."
-        ]
-    newest = max(at for _, _, at in logged)
-    if now - newest > CHECKPOINT_AGE:
-        return [
-            f"the newest checkpoint was taken {utc_text(newest)}, more than two days ago: "
-            "rows recorded since are protected by nothing outside the database; run "
-            "'flask smattest audit checkpoint' (is the scheduler running?)."
-        ]
-    return []
-
-
 def verify(
     checkpoints: list[tuple[int, str]] | None = None, roots: list[tuple[int, str]] | None = None
 ) -> Verification:
@@ -470,15 +455,15 @@ def verify(
     last_seq, last_hash = head.last_seq, head.last_hash
     problems = outside_rows()
     checkpoints = checkpoints or []
-    logged = _logged_checkpoints()
+    logged = checkpoint_log.logged()
     wanted: dict[int, str] = {position: "" for position, _ in checkpoints}
     wanted.update({position: "" for position, _, _ in logged})
     count, reached, problem = _walk(last_seq, last_hash, wanted)
     problems += text_problems() + _exemption_problems()
     problems += _checkpoint_problems(checkpoints, wanted, last_seq, count)
-    problems += _log_problems(logged, wanted, last_seq, count)
+    problems += checkpoint_log.problems(logged, wanted, last_seq, count)
     problems += root_problems(roots or [], count)
-    warnings = _age_warnings(logged, last_seq)
+    warnings = checkpoint_log.age_warnings(logged, last_seq)
     session.commit()
     ok = not problem and not problems
     return Verification(ok, count, reached, problem, tuple(problems), tuple(warnings))

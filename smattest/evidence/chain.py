@@ -30,6 +30,7 @@ from ..db import utcnow
 from ..models import (
     Attestation,
     ChainHead,
+    ChainPosition,
     Course,
     CourseVersion,
     Exemption,
@@ -72,10 +73,12 @@ HASHED_FIELDS: dict[Any, tuple[str, ...]] = {
     TrainingCompletion: hashformat.FORMAT_1_FIELDS["training_completion"],
     IdentityLink: hashformat.FORMAT_1_FIELDS["identity_link"],
 }
-#: The format new rows are written in.
+#: The format new rows are written in (exemption ends: :data:`END_FORMAT`).
 FORMAT = 2
 #: The format of a row recorded after the day it is about (its ``recorded_at`` is hashed).
 FORMAT_RECORDED_LATER = 3
+#: Exemption ends since migration 0011 also hash the grant's position and hash.
+END_FORMAT = 4
 #: The personal fields each kind keeps (each with a salt and digest beside it).
 PERSONAL: dict[Any, tuple[str, ...]] = {
     Attestation: ("full_name", "signature", "reason", "ip_address", "user_agent"),
@@ -94,7 +97,7 @@ def _at(row: Formatted) -> Any:
 
 
 def hash_fields(row: Formatted) -> dict[str, Any]:
-    """A format-2 row's fields as :func:`smattest.verify.format_2_hash` takes them."""
+    """A format-2 or -3 row's fields as :func:`smattest.verify.format_2_hash` takes them."""
     fields: dict[str, Any] = {
         "format": row.format, "kind": KINDS[type(row)], "seq": row.chain_seq,
         "prev_hash": row.prev_hash, "at": _at(row), "staff_id": row.staff_id,
@@ -116,6 +119,8 @@ def hash_fields(row: Formatted) -> dict[str, Any]:
     else:
         fields.update(requirement_kind=row.requirement_kind, requirement_id=row.requirement_id,
                       recorded_by=row.ended_by, exemption_id=row.exemption_id)  # fmt: skip
+        if row.format >= 4:  # bound to the grant: its chain position and record hash
+            fields.update(grant_seq=row.grant_seq, grant_hash=row.grant_hash)
     for name in PERSONAL[type(row)]:
         fields[f"{name}_sha256"] = hashformat.personal_digest(
             getattr(row, name), getattr(row, f"{name}_salt"), getattr(row, f"{name}_sha256")
@@ -233,9 +238,12 @@ def prepare(row: Evidence, known: AtTheTime | None = None) -> None:
     are worked out (then it passes ``prepared=True`` to :func:`link`).
     """
     if not isinstance(row, IdentityLink):  # an id change keeps its own (format-1) form
-        # A paper form recorded after its day also commits to when it was recorded.
+        # A paper form recorded after its day also commits to when it was recorded; an
+        # exemption end, to the grant it ends.
         later = isinstance(row, Attestation) and row.recorded_at is not None
         row.format = FORMAT_RECORDED_LATER if later else FORMAT
+        if isinstance(row, ExemptionEnd):
+            row.format = END_FORMAT
         _at_the_time(row, known)
         seal(row)
 
@@ -259,6 +267,8 @@ def link(
     row.record_hash = record_hash(row)
     head.last_seq, head.last_hash = row.chain_seq, row.record_hash
     session = current_smattest.db.session
+    # The position's one owner: the database refuses a second row at it, in any table.
+    session.add(ChainPosition(seq=row.chain_seq, tbl=type(row).__tablename__))
     session.add(row)
     if not isinstance(row, IdentityLink):  # an id change moves no due date by itself
         due_marks.evidence_appended(session(), row)

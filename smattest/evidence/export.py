@@ -23,6 +23,7 @@ from ..db import UTCDateTime, utcnow
 from ..models import (
     Attestation,
     ChainHead,
+    ChainPosition,
     Course,
     CourseVersion,
     Exemption,
@@ -55,6 +56,8 @@ EVIDENCE_COLUMNS = (
     # A version in force before smattest, recorded after the fact: its source and when
     # it was recorded (empty for versions published or imported in smattest).
     "version_historical_source", "version_recorded_at_utc",
+    # Since format 4 (exemption ends): the position and record hash of the grant ended.
+    "grant_seq", "grant_hash",
 )  # fmt: skip
 #: The ``kind`` of the evidence export's last row.
 CHAIN_HEAD = "chain_head"
@@ -92,12 +95,22 @@ def _select(model: Any, values: dict[str, Any]) -> Any:
             values[name].label(name) if name in values else sa.cast(sa.null(), _TYPES[name])
             for name in EVIDENCE_COLUMNS
         )
-    ).where(model.chain_seq.between(sa.bindparam("first_seq"), sa.bindparam("last_seq")))
+    ).where(
+        model.chain_seq.between(sa.bindparam("first_seq"), sa.bindparam("last_seq")),
+        _owned(model),
+    )
+
+
+def _owned(model: Any) -> Any:
+    """The row holds its position (a row forged at another's position is left out)."""
+    return sa.exists().where(
+        ChainPosition.seq == model.chain_seq, ChainPosition.tbl == model.__tablename__
+    )
 
 
 _TYPES: dict[str, Any] = dict.fromkeys(EVIDENCE_COLUMNS, sa.String(512)) | dict.fromkeys(
     ("seq", "record_id", "staff_id", "version", "version_id", "score", "quiz_attempt_id",
-     "format", "requirement_id", "exemption_id"), sa.Integer()
+     "format", "requirement_id", "exemption_id", "grant_seq"), sa.Integer()
 ) | {"at_utc": UTCDateTime(), "recorded_at_utc": UTCDateTime(), "until": sa.Date(),
    "version_recorded_at_utc": UTCDateTime(), "reason": sa.Text()}  # fmt: skip
 
@@ -164,6 +177,9 @@ def _evidence_query(last_seq: int, first_seq: int = 1) -> Any:
         "kind": sa.literal("exemption_end"), "requirement_kind": ExemptionEnd.requirement_kind,
         "requirement_id": ExemptionEnd.requirement_id, "at_utc": ExemptionEnd.ended_at,
         "recorded_by": ExemptionEnd.ended_by, "exemption_id": ExemptionEnd.exemption_id,
+        # Hashed since format 4; an older end's copy (not hashed) is left out.
+        "grant_seq": sa.case((ExemptionEnd.format >= 4, ExemptionEnd.grant_seq)),
+        "grant_hash": ExemptionEnd.grant_hash,
     }).join(Staff, Staff.id == ExemptionEnd.staff_id)  # fmt: skip
     id_changes: Any = sa.select(
         *(
@@ -180,7 +196,8 @@ def _evidence_query(last_seq: int, first_seq: int = 1) -> Any:
             for name in EVIDENCE_COLUMNS
         )
     ).join(Staff, Staff.id == IdentityLink.staff_id).where(
-        IdentityLink.chain_seq.between(sa.bindparam("first_seq"), sa.bindparam("last_seq"))
+        IdentityLink.chain_seq.between(sa.bindparam("first_seq"), sa.bindparam("last_seq")),
+        _owned(IdentityLink),
     )  # fmt: skip
     query = sa.union_all(attestations, completions, grants, ends, id_changes).order_by(
         sa.column("seq")

@@ -18,11 +18,12 @@ Tables are prefixed ``smattest_`` and sit on smattest's own ``MetaData``
 
 from .audiences import AudienceChange
 from .courses import Course, CourseSection, CourseVersion, Question, QuizAttempt
-from .due import DueDate, DuePending, DueRequirementPending, DueState, TrendWeek
+from .due import DueCheck, DueDate, DuePending, DueRequirementPending, DueState, TrendWeek
 from .evidence import (
     Attestation,
     AtTheTime,
     ChainHead,
+    ChainPosition,
     Checkpoint,
     Exemption,
     ExemptionEnd,
@@ -47,12 +48,14 @@ __all__ = [
     "Attestation",
     "AudienceChange",
     "ChainHead",
+    "ChainPosition",
     "Checkpoint",
     "Course",
     "CourseSection",
     "CourseVersion",
     "Delivery",
     "DraftApproval",
+    "DueCheck",
     "DueDate",
     "DuePending",
     "DueRequirementPending",

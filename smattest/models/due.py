@@ -133,3 +133,25 @@ class TrendWeek(Base):
     evidence_seq: Mapped[int]
     basis: Mapped[str] = mapped_column(sa.String(64))
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class DueCheck(Base):
+    """One run of ``compliance check`` (daily from the scheduler): what it found.
+
+    HR's pages read the newest: while it found differences, every HR page says
+    the statuses shown cannot be trusted until the table is rebuilt
+    (``flask smattest compliance check --rebuild``, which records a new run).
+    """
+
+    __tablename__ = "smattest_due_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    #: Rows compared.
+    rows: Mapped[int]
+    #: How many rows differ from the evidence (0: the table matches).
+    differences: Mapped[int]
+    #: The first differences, one a line, as the command prints them.
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Who the differences were emailed to (SMATTEST_AUDIT_EMAILS), if anyone.
+    sent_to: Mapped[str | None] = mapped_column(sa.Text)

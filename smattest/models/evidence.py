@@ -41,6 +41,40 @@ class ChainHead(Base):
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+class ChainPosition(Base):
+    """One chain position, and the one evidence table whose row holds it.
+
+    Every evidence row references its position here by ``(chain_seq,
+    chain_table)``, its ``chain_table`` fixed to its own table's name by a CHECK
+    constraint, and ``seq`` is this table's primary key: the database refuses a
+    second row at a taken position, in the same table or any other.
+    """
+
+    __tablename__ = "smattest_chain_position"
+    __table_args__ = (sa.UniqueConstraint("seq", "tbl"),)
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: The evidence table holding the row at this position.
+    tbl: Mapped[str] = mapped_column(sa.String(40))
+
+
+def owns_position(table: str) -> tuple[sa.CheckConstraint, sa.ForeignKeyConstraint]:
+    """An evidence table's constraints: its rows' ``chain_table`` is its name, and each
+    row's ``(chain_seq, chain_table)`` is a position in :class:`ChainPosition`."""
+    return (
+        sa.CheckConstraint(f"chain_table = '{table}'", name="chain_table"),
+        sa.ForeignKeyConstraint(
+            ["chain_seq", "chain_table"],
+            ["smattest_chain_position.seq", "smattest_chain_position.tbl"],
+        ),
+    )
+
+
+def chain_table(table: str) -> Mapped[str]:
+    """The ``chain_table`` column of an evidence table: always the table's own name."""
+    return mapped_column(sa.String(40), default=table, server_default=table)
+
+
 class AtTheTime:
     """Format version, and who and what the row is about, as they were when recorded."""
 
@@ -80,10 +114,14 @@ class Attestation(AtTheTime, SealedReason, SealedDevice, Base):
         # One row per signing form sent: a double click or a retried POST of the same
         # form is refused by the database, whatever the person's audience.
         sa.UniqueConstraint("staff_id", "submission", name="uq_smattest_attestation_submission"),
+        *owns_position("smattest_attestation"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chain_seq: Mapped[int] = mapped_column(unique=True)
+    chain_table: Mapped[str] = chain_table("smattest_attestation")
+    #: Its position (inserted before it: the unit of work follows this link).
+    chain_position: Mapped[ChainPosition | None] = relationship()
     staff_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_staff.id"))
     policy_version_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_policy_version.id"))
     attested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -119,10 +157,14 @@ class TrainingCompletion(AtTheTime, SealedReason, Base):
         sa.Index(
             "ix_smattest_training_completion_staff", "staff_id", "course_version_id", "completed_at"
         ),
+        *owns_position("smattest_training_completion"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chain_seq: Mapped[int] = mapped_column(unique=True)
+    chain_table: Mapped[str] = chain_table("smattest_training_completion")
+    #: Its position (inserted before it: the unit of work follows this link).
+    chain_position: Mapped[ChainPosition | None] = relationship()
     staff_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_staff.id"))
     course_version_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_course_version.id"))
     quiz_attempt_id: Mapped[int | None] = mapped_column(
@@ -154,6 +196,7 @@ class Exemption(AtTheTime, SealedReason, Base):
     __tablename__ = "smattest_exemption"
     __table_args__ = (
         sa.Index("ix_smattest_exemption_staff", "staff_id", "requirement_kind", "requirement_id"),
+        *owns_position("smattest_exemption"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -169,6 +212,9 @@ class Exemption(AtTheTime, SealedReason, Base):
     ended_by: Mapped[str | None] = mapped_column(sa.String(64))
     #: None only for a row that never joined the chain (it counts for nothing).
     chain_seq: Mapped[int | None] = mapped_column(unique=True)
+    chain_table: Mapped[str] = chain_table("smattest_exemption")
+    #: Its position (inserted before it: the unit of work follows this link).
+    chain_position: Mapped[ChainPosition | None] = relationship()
     prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
     record_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
@@ -177,10 +223,19 @@ class ExemptionEnd(AtTheTime, Base):
     """Evidence that HR ended an exemption early: a row in the chain, never changed."""
 
     __tablename__ = "smattest_exemption_end"
+    __table_args__ = owns_position("smattest_exemption_end")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chain_seq: Mapped[int] = mapped_column(unique=True)
+    chain_table: Mapped[str] = chain_table("smattest_exemption_end")
+    #: Its position (inserted before it: the unit of work follows this link).
+    chain_position: Mapped[ChainPosition | None] = relationship()
     exemption_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_exemption.id"), index=True)
+    #: The grant's chain position: how the rule finds the grant an end ends (format 4
+    #: hashes it; for older ends the upgrade copied it from the grant named by ``exemption_id``).
+    grant_seq: Mapped[int | None] = mapped_column(index=True)
+    #: Format 4: the grant's record hash, so the end is bound to that exact grant.
+    grant_hash: Mapped[str | None] = mapped_column(sa.String(64))
     staff_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_staff.id"))
     requirement_kind: Mapped[str] = mapped_column(sa.String(10))
     requirement_id: Mapped[int]
@@ -207,14 +262,18 @@ class Checkpoint(Base):
 
 
 def in_chain(position: Any) -> sa.ColumnElement[bool]:
-    """Whether an evidence row's ``chain_seq`` is inside the chain, 1 to the head.
+    """Whether an evidence row (by its ``chain_seq`` column) holds a position in the chain.
 
-    Only such rows count, for the rule, the pages, the receipts and the
-    exports: a row inserted by SQL outside the chain's positions changes
-    nobody's status (and ``audit verify`` names it).
+    Inside 1 to the head, and the position owned by the row's table in
+    :class:`ChainPosition`. Only such rows count, for the rule, the pages, the
+    receipts and the exports: a row inserted by SQL outside the chain's
+    positions, or at a position another table holds (with the database's
+    checks switched off), changes nobody's status, and ``audit verify`` names it.
     """
+    table = position.class_.__tablename__ if hasattr(position, "class_") else position.table.name
     head = sa.select(ChainHead.last_seq).where(ChainHead.id == 1).scalar_subquery()
-    return sa.and_(position >= 1, position <= head)
+    owned = sa.exists().where(ChainPosition.seq == position, ChainPosition.tbl == table)
+    return sa.and_(position >= 1, position <= head, owned)
 
 
 @sa.event.listens_for(ChainHead.__table__, "after_create")

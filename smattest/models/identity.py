@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime
+from .evidence import ChainPosition, chain_table, owns_position
 
 if TYPE_CHECKING:
     from .staff import Staff
@@ -26,9 +27,12 @@ class IdentityLink(Base):
     """
 
     __tablename__ = "smattest_identity_link"
+    __table_args__ = owns_position("smattest_identity_link")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chain_seq: Mapped[int] = mapped_column(unique=True)
+    chain_table: Mapped[str] = chain_table("smattest_identity_link")
+    chain_position: Mapped[ChainPosition | None] = relationship()
     staff_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_staff.id"), index=True)
     old_external_id: Mapped[str] = mapped_column(sa.String(64), index=True)
     new_external_id: Mapped[str] = mapped_column(sa.String(64), index=True)

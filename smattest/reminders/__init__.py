@@ -6,7 +6,8 @@
 - :mod:`.run`: :func:`run_reminders`, what ``flask smattest reminders send`` and
   the scheduler call, with :mod:`.preview` (the dry run), :mod:`.weekly` (HR's
   summary) and :mod:`.report` (what a run tells);
-- :mod:`.hr`: HR's view of the outbox and its decisions on stuck rows.
+- :mod:`.hr`: HR's view of the outbox and its decisions on stuck rows;
+- :mod:`.due_watch`: the daily ``compliance check``, its differences emailed.
 """
 
 from .report import MailOut, ReminderError, RunReport, StuckRow

@@ -68,10 +68,12 @@ def exemptions_query(
 ) -> sa.Select[int, dt.date | None]:
     """Per person, the exemptions covering ``day`` for ``requirement``.
 
-    Only chained grants count, and only chained ends end them.
+    Only chained grants count, and only chained ends end them. An end names the
+    grant it ends by the grant's chain position (hashed since format 4), not by
+    the grant's row id, which nothing hashes: renumbering a grant revives nothing.
     """
     ended = sa.exists().where(
-        ExemptionEnd.exemption_id == Exemption.id,
+        ExemptionEnd.grant_seq == Exemption.chain_seq,
         ExemptionEnd.ended_at <= until,
         in_chain(ExemptionEnd.chain_seq),
     )
