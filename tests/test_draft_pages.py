@@ -356,12 +356,20 @@ def test_discarding_a_draft_someone_saved_since_is_refused(client, policy, hr, f
     assert again.status_code == 303 and rows(PolicyDraft) == []
 
 
+#: HR routes that write and name versions, and why none changes a published one: each
+#: records a new, older version before any smattest published (issue 21's past versions).
+ADDS_PAST_VERSIONS = {f"{HR}/evidence/past-versions/policy", f"{HR}/evidence/past-versions/course"}
+
+
 def test_no_hr_route_changes_a_published_version(app):
     writes = {"POST", "PUT", "PATCH", "DELETE"}
     offending = [
         rule.rule
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith(HR) and "version" in rule.rule and writes & rule.methods
+        if rule.rule.startswith(HR)
+        and "version" in rule.rule
+        and writes & rule.methods
+        and rule.rule not in ADDS_PAST_VERSIONS
     ]
     hr_rules = [rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith(HR)]
     assert f"{HR}/drafts/<int:draft_id>/publish" in hr_rules

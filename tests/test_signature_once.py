@@ -2,7 +2,7 @@
 
 A double click, a retried POST, a second tab: each sends the form's one-time
 token again, and the database keeps one row per person and token (migration
-``0013_signature_once``), so it holds even when the application's own check is
+``0010_signature_once``), so it holds even when the application's own check is
 raced.
 """
 

@@ -6,7 +6,7 @@ checkpoint's consistency proof starts from it. Checkpoints taken before keep
 no root (their v1 lines still verify by position and hash).
 
 Revision ID: 0012_checkpoint_roots
-Revises: 0014_languages
+Revises: 0011_languages
 Create Date: 2026-12-07 14:40:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_checkpoint_roots"
-down_revision = "0014_languages"
+down_revision = "0011_languages"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ token twice; the database now refuses the second row, in or out of the
 policy's audience (issue 24). The token is not hashed into the evidence:
 older rows and rows not signed in a form leave it empty.
 
-Revision ID: 0013_signature_once
+Revision ID: 0010_signature_once
 Revises: 0009_nudges
 Create Date: 2026-12-07 14:30:00
 """
@@ -13,7 +13,7 @@ Create Date: 2026-12-07 14:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_signature_once"
+revision = "0010_signature_once"
 down_revision = "0009_nudges"
 branch_labels = None
 depends_on = None

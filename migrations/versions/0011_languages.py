@@ -5,16 +5,16 @@ roster's ``language`` column or the host's user field; empty for everyone
 until then, who keep reading the browser's language (pages) and
 ``SMATTEST_DEFAULT_LOCALE`` (mails).
 
-Revision ID: 0014_languages
-Revises: 0013_signature_once
+Revision ID: 0011_languages
+Revises: 0010_signature_once
 Create Date: 2026-12-07 14:30:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_languages"
-down_revision = "0013_signature_once"
+revision = "0011_languages"
+down_revision = "0010_signature_once"
 branch_labels = None
 depends_on = None
 

@@ -15,8 +15,8 @@ hashed; ``audit verify`` checks it against that grant).
 
 ``smattest_due_check`` keeps each run of ``compliance check``, for HR's banner.
 
-Revision ID: 0011_chain_positions
-Revises: 0010_historical_versions
+Revision ID: 0014_chain_positions
+Revises: 0013_historical_versions
 Create Date: 2026-12-07 15:00:00
 """
 
@@ -25,8 +25,8 @@ from alembic import op
 
 import smattest.db
 
-revision = "0011_chain_positions"
-down_revision = "0010_historical_versions"
+revision = "0014_chain_positions"
+down_revision = "0013_historical_versions"
 branch_labels = None
 depends_on = None
 

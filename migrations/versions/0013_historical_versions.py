@@ -8,7 +8,7 @@ the day HR recorded it (``recorded_at``). Nullable columns: existing rows
 are versions published in smattest and signatures recorded as they were
 given (issue 21).
 
-Revision ID: 0010_historical_versions
+Revision ID: 0013_historical_versions
 Revises: 0012_checkpoint_roots
 Create Date: 2026-12-07 14:40:00
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 from smattest.db import UTCDateTime
 
-revision = "0010_historical_versions"
+revision = "0013_historical_versions"
 down_revision = "0012_checkpoint_roots"
 branch_labels = None
 depends_on = None
