@@ -231,7 +231,7 @@ def test_hr_sees_every_problem_with_its_line_and_nothing_is_imported(policy_vers
     assert preview.status_code == 400
     assert "Nothing can be imported: 1 problem in paper.csv" in page
     assert "line 2: no one on the staff list has employee id &#39;nobody&#39;." in page
-    assert "Import 1 records" not in page
+    assert "Import 1 record" not in page
     assert evidence_count() == 0
 
 

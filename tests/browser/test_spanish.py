@@ -9,12 +9,9 @@ page's text against the English source strings of smattest's catalog.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from babel.messages.pofile import read_po
 from playwright.sync_api import expect
 
 from smattest.models import Attestation, TrainingCompletion
@@ -22,90 +19,8 @@ from smattest.publishing.courses import import_course
 from smattest.publishing.policies import publish
 
 from .. import hostapp
+from ..spanish import COURSE, PHRASES, POLICY, WORDS
 from .conftest import PHONE, assert_accessible, path_for, sign_in_as
-
-CATALOG = Path(__file__).parents[2] / "smattest" / "translations" / "es" / "LC_MESSAGES"
-
-POLICY = """\
-# Política de redes sociales
-
-Las personas que atendemos nos confían momentos muy difíciles de su vida.
-
-## Confidencialidad
-
-Nunca publique nada que pueda identificar a una persona usuaria, ni siquiera con los
-datos cambiados.
-
-## Seguridad
-
-Lo que comparte sobre usted (dónde está, su familia, su rutina) puede ponerle en riesgo.
-"""
-
-COURSE = {
-    "slug": "repaso-redes",
-    "title": "Repaso de redes sociales",
-    "policy": "redes-sociales",
-    "pass_mark": 100,
-    "refresh_every_months": 12,
-    "max_attempts": 3,
-    "sections": [
-        {"title": "Por qué importa", "body": "La confianza de las familias se gana despacio."},
-        {"title": "Qué hacer", "body": "Ante una duda, consulte a su supervisora."},
-    ],
-    "questions": [
-        {
-            "id": "foto-visita",
-            "kind": "single",
-            "section": 1,
-            "prompt": "¿Puede publicar una foto de una visita domiciliaria sin personas?",
-            "options": [
-                {"text": "Sí, si no sale nadie."},
-                {"text": "No: una casa o una calle también identifican.", "correct": True},
-            ],
-            "explanation": "Un lugar reconocible identifica a una familia tanto como un nombre.",
-        },
-        {
-            "id": "mensaje-privado",
-            "kind": "single",
-            "section": 2,
-            "prompt": "Una persona usuaria le escribe por su cuenta personal. ¿Qué hace?",
-            "options": [
-                {"text": "Le contesto por ahí mismo."},
-                {"text": "La remito a los canales de la agencia.", "correct": True},
-            ],
-            "explanation": "La relación profesional va por los canales de la agencia.",
-        },
-    ],
-}
-
-
-def english_fragments() -> tuple[set[str], set[str]]:
-    """The English source strings of smattest's catalog, as they could show on a page:
-    each run of literal text between placeholders and tags of two words or more, and
-    the one-word labels (table headings, buttons), that the Spanish does not keep."""
-    with open(CATALOG / "smattest.po", "rb") as file:
-        catalog = read_po(file)
-    phrases, words = set(), set()
-    for message in catalog:
-        if not message.id:
-            continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        spanish = " ".join(strings)
-        for msgid in ids:
-            text = re.sub(r"<[^>]+>", "\x00", msgid.replace("%%", "%"))
-            for piece in re.split(r"%\(\w+\)[sdr]|\x00", text):
-                piece = piece.strip(" .,:;()·\"'")
-                if not piece or piece in spanish:
-                    continue
-                if " " in piece:
-                    phrases.add(piece)
-                elif len(piece) > 3 and piece[0].isupper():
-                    words.add(piece)
-    return phrases, words
-
-
-PHRASES, WORDS = english_fragments()
 
 #: The page's text and its title, each label element's text on its own (to catch a
 #: one-word English heading or button), as the reader sees them.

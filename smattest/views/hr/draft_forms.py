@@ -15,6 +15,7 @@ from wtforms.validators import NumberRange, Optional
 
 import smattest.drafts as drafts
 
+from ...i18n import lazy_gettext
 from ...models import PolicyDraft
 from ...timeutil import example_day, parse_day
 
@@ -46,14 +47,14 @@ class DayField(DateField):
 class DraftForm(FlaskForm):
     """A draft's fields. Only lengths are checked: a draft may be unfinished."""
 
-    slug = StringField("Address")
-    title = StringField("Title")
-    body = TextAreaField("Policy text, in Markdown")
-    summary = TextAreaField("What this version is")
+    slug = StringField(lazy_gettext("Address"))
+    title = StringField(lazy_gettext("Title"))
+    body = TextAreaField(lazy_gettext("Policy text, in Markdown"))
+    summary = TextAreaField(lazy_gettext("What this version is"))
     #: "material" or "minor"; the radio buttons are in the template.
     change = StringField(default="material")
     effective_date = DayField(
-        "Effective date",
+        lazy_gettext("Effective date"),
         validators=[Optional()],
     )
     revision = HiddenField()
@@ -64,9 +65,12 @@ class PublishForm(FlaskForm):
 
     revision = HiddenField()
     every_months = IntegerField(
-        "Sign again every (months)",
+        lazy_gettext("Sign again every (months)"),
         default=12,
-        validators=[Optional(), NumberRange(1, 120, "Give a number of months from 1 to 120.")],
+        validators=[
+            Optional(),
+            NumberRange(1, 120, lazy_gettext("Give a number of months from 1 to 120.")),
+        ],
     )
 
 
@@ -74,7 +78,7 @@ class ApproveForm(FlaskForm):
     """Approve the draft as it was read (``revision``), with an optional comment."""
 
     revision = HiddenField()
-    comment = TextAreaField("Comment (optional)")
+    comment = TextAreaField(lazy_gettext("Comment (optional)"))
 
 
 class DiscardForm(FlaskForm):

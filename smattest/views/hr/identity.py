@@ -10,7 +10,7 @@ from wtforms import StringField, TextAreaField
 import smattest.evidence.relink as relink
 import smattest.people.identity as identity
 
-from ...i18n import gettext
+from ...i18n import gettext, lazy_gettext
 from ...models import Staff
 from ...proxies import current_smattest
 from ..access import hr_required
@@ -22,8 +22,8 @@ EXPIRED = "This form has expired. Nothing was changed: please fill it in again."
 class RelinkForm(FlaskForm):
     """The person's new id and why it changed."""
 
-    new_id = StringField("New id")
-    reason = TextAreaField("Reason")
+    new_id = StringField(lazy_gettext("New id"))
+    reason = TextAreaField(lazy_gettext("Reason"))
 
 
 @blueprint.get("/hr/identity")

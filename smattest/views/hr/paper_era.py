@@ -18,7 +18,7 @@ from wtforms.validators import InputRequired
 
 import smattest.evidence.paper_era as paper_era
 
-from ...i18n import gettext
+from ...i18n import gettext, lazy_gettext
 from ..access import hr_required
 from ..base import actor, blueprint
 from ..forms import UPLOAD_LIMIT, read_upload
@@ -32,8 +32,10 @@ class PaperEraUploadForm(FlaskForm):
     """The file of past evidence."""
 
     evidence = FileField(
-        "Past evidence (CSV, UTF-8)",
-        validators=[FileRequired("Choose the file (CSV) of past evidence to upload.")],
+        lazy_gettext("Past evidence (CSV, UTF-8)"),
+        validators=[
+            FileRequired(lazy_gettext("Choose the file (CSV) of past evidence to upload."))
+        ],
     )
 
 

@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 
+from ...i18n import lazy_gettext
 from ...publishing.courses import CourseFileError, import_course, parse
 from ...publishing.policies import PolicyError, publish
 from ...timeutil import read_day
@@ -27,27 +28,31 @@ TOO_LARGE = "use 'flask smattest policy publish' or 'course import' on the serve
 class PastPolicyForm(FlaskForm):
     """A policy version in force before smattest."""
 
-    slug = StringField("Short name in addresses (slug)", id="smattest-past-slug")
-    title = StringField("Title", id="smattest-past-title")
-    summary = StringField("What this version was, in a sentence", id="smattest-past-summary")
-    effective = StringField("In force from", id="smattest-past-effective")
-    source = StringField("Where the text comes from", id="smattest-past-source")
+    slug = StringField(lazy_gettext("Short name in addresses (slug)"), id="smattest-past-slug")
+    title = StringField(lazy_gettext("Title"), id="smattest-past-title")
+    summary = StringField(
+        lazy_gettext("What this version was, in a sentence"), id="smattest-past-summary"
+    )
+    effective = StringField(lazy_gettext("In force from"), id="smattest-past-effective")
+    source = StringField(lazy_gettext("Where the text comes from"), id="smattest-past-source")
     text = FileField(
-        "The text (Markdown, UTF-8)",
+        lazy_gettext("The text (Markdown, UTF-8)"),
         id="smattest-past-text",
-        validators=[FileRequired("Choose the file with the version's text.")],
+        validators=[FileRequired(lazy_gettext("Choose the file with the version's text."))],
     )
 
 
 class PastCourseForm(FlaskForm):
     """A course version in force before smattest."""
 
-    effective = StringField("In force from", id="smattest-past-course-effective")
-    source = StringField("Where the content comes from", id="smattest-past-course-source")
+    effective = StringField(lazy_gettext("In force from"), id="smattest-past-course-effective")
+    source = StringField(
+        lazy_gettext("Where the content comes from"), id="smattest-past-course-source"
+    )
     course = FileField(
-        "The course file (JSON)",
+        lazy_gettext("The course file (JSON)"),
         id="smattest-past-course-file",
-        validators=[FileRequired("Choose the course file (JSON).")],
+        validators=[FileRequired(lazy_gettext("Choose the course file (JSON)."))],
     )
 
 

@@ -23,7 +23,7 @@ import smattest.reports.people_table as people
 import smattest.rule.compliance as compliance
 import smattest.training as training
 
-from ...i18n import gettext, ngettext
+from ...i18n import gettext, lazy_gettext, ngettext
 from ...reports.dashboard import STATUSES
 from ...rule.compliance import LABELS, Requirement
 from ..access import hr_required
@@ -36,9 +36,15 @@ MANAGER_LIST_LIMIT = 100
 class NudgeForm(FlaskForm):
     """HR's confirmation of "remind these people now": the number HR saw, and a tick."""
 
-    expected = IntegerField(validators=[InputRequired("The form did not say how many people.")])
+    expected = IntegerField(
+        validators=[InputRequired(lazy_gettext("The form did not say how many people."))]
+    )
     confirm = BooleanField(
-        validators=[DataRequired("Tick the box to confirm the reminders before they are sent.")]
+        validators=[
+            DataRequired(
+                lazy_gettext("Tick the box to confirm the reminders before they are sent.")
+            )
+        ]
     )
 
 

@@ -15,7 +15,7 @@ import smattest.training as training
 
 from ...attest import MAX_REASON, AttestationError, attest_on_behalf
 from ...exemptions import ExemptionError
-from ...i18n import gettext
+from ...i18n import gettext, lazy_gettext
 from ...models import COURSE, Course, Exemption, Staff
 from ...proxies import current_smattest
 from ...reports.history import history_of
@@ -32,20 +32,24 @@ class ExemptionForm(FlaskForm):
     """The requirements (one or more), reason and the last day covered (or no end date)."""
 
     requirement = SelectMultipleField(
-        "Exempt from", validate_choice=False, id="smattest-requirement"
+        lazy_gettext("Exempt from"), validate_choice=False, id="smattest-requirement"
     )
-    reason = TextAreaField("Reason", id="smattest-reason")
-    until = StringField("Last day covered", id="smattest-until")
-    open_ended = BooleanField("No end date: it lasts until HR ends it", id="smattest-open-ended")
+    reason = TextAreaField(lazy_gettext("Reason"), id="smattest-reason")
+    until = StringField(lazy_gettext("Last day covered"), id="smattest-until")
+    open_ended = BooleanField(
+        lazy_gettext("No end date: it lasts until HR ends it"), id="smattest-open-ended"
+    )
 
 
 class OnBehalfForm(FlaskForm):
     """The policy, the signature as on the paper form, and why HR records it."""
 
-    policy = SelectField("Policy", validate_choice=False, id="smattest-policy")
-    signature = StringField("Signature, as on the paper form", id="smattest-signature")
-    signed_on = StringField("Signed on paper on", id="smattest-signed-on")
-    reason = TextAreaField("Reason", id="smattest-reason")
+    policy = SelectField(lazy_gettext("Policy"), validate_choice=False, id="smattest-policy")
+    signature = StringField(
+        lazy_gettext("Signature, as on the paper form"), id="smattest-signature"
+    )
+    signed_on = StringField(lazy_gettext("Signed on paper on"), id="smattest-signed-on")
+    reason = TextAreaField(lazy_gettext("Reason"), id="smattest-reason")
 
 
 def _staff_or_404(staff_id: int) -> Staff:
@@ -170,7 +174,7 @@ def _until(value: str | None, open_ended: bool) -> dt.date | None:
 class EndExemptionForm(FlaskForm):
     """Why HR ends an exemption early, and that they mean it."""
 
-    reason = TextAreaField("Why end it now", id="smattest-end-reason")
+    reason = TextAreaField(lazy_gettext("Why end it now"), id="smattest-end-reason")
     confirm = BooleanField(id="smattest-end-confirm")
 
 

@@ -10,6 +10,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired
 
 import smattest.reminders.log as mail_log
 
+from ...i18n import lazy_gettext
 from ...reminders import ReminderError
 from ...reminders.hr import ACTIONS, BULK, overview, resolve_all, resolve_stuck, stage_label
 from ...reports.people_table import MAX_PAGE
@@ -21,18 +22,24 @@ class StuckRowForm(FlaskForm):
     """HR's decision on one stuck row: which button was pressed (and the CSRF token)."""
 
     action = StringField(
-        validators=[AnyOf(list(ACTIONS), message="Choose one of the two buttons.")]
+        validators=[AnyOf(list(ACTIONS), message=lazy_gettext("Choose one of the two buttons."))]
     )
 
 
 class BulkForm(FlaskForm):
     """HR's one decision on a whole group, confirmed once with the number HR saw."""
 
-    group = StringField(validators=[AnyOf(["stuck", "given_up"], message="Choose a list.")])
+    group = StringField(
+        validators=[AnyOf(["stuck", "given_up"], message=lazy_gettext("Choose a list."))]
+    )
     action = StringField()
-    expected = IntegerField(validators=[InputRequired("The form did not say how many rows.")])
+    expected = IntegerField(
+        validators=[InputRequired(lazy_gettext("The form did not say how many rows."))]
+    )
     confirm = BooleanField(
-        validators=[DataRequired("Tick the box to confirm the decision for every row listed.")]
+        validators=[
+            DataRequired(lazy_gettext("Tick the box to confirm the decision for every row listed."))
+        ]
     )
 
 

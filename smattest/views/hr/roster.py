@@ -27,7 +27,7 @@ from wtforms.validators import InputRequired
 
 import smattest.roster as roster
 
-from ...i18n import gettext
+from ...i18n import gettext, lazy_gettext
 from ...models import HREvent, Staff
 from ...proxies import current_smattest
 from ..access import hr_required
@@ -49,10 +49,10 @@ class RosterUploadForm(FlaskForm):
     """The roster file and whether to leave out deactivations."""
 
     roster = FileField(
-        "Roster file (CSV, UTF-8)",
-        validators=[FileRequired("Choose the roster file (CSV) to upload.")],
+        lazy_gettext("Roster file (CSV, UTF-8)"),
+        validators=[FileRequired(lazy_gettext("Choose the roster file (CSV) to upload."))],
     )
-    partial = BooleanField("Partial: add and update only (nobody is deactivated)")
+    partial = BooleanField(lazy_gettext("Partial: add and update only (nobody is deactivated)"))
 
 
 class RosterConfirmForm(FlaskForm):

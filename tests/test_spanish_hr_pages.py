@@ -1,0 +1,114 @@
+"""HR's pages asked for in Spanish: no English string of smattest's catalog left on them,
+including the sentences with values in the middle and the refusals the services give.
+
+The browser walk (tests/browser/test_spanish.py) covers the employee's pages and the
+dashboard; these are HR's other pages, read through the test client as HR's browser
+would ask for them (``Accept-Language: es``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
+
+from .spanish import COURSE, POLICY, english_in
+
+pytestmark = pytest.mark.hr_on_roster
+
+HR = "/compliance/hr"
+
+
+@pytest.fixture
+def spanish(app, client, freeze, hr, make_staff):
+    """A Spanish policy and course, one more person on the staff list, HR reading in Spanish."""
+    freeze("2026-03-02T14:30:00+00:00")
+    publish("redes-sociales", "Política de redes sociales", POLICY,
+            "Primera versión de la política.", effective=dt.date(2026, 3, 1))  # fmt: skip
+    import_course(COURSE)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es-US,es;q=0.9,en;q=0.5"
+    (person,) = make_staff(1, full_name="Lucía Pérez", department="Protección infantil")
+    return person
+
+
+def in_spanish(response, status: int = 200) -> str:
+    """The page, after checking it is in Spanish with no English string of the catalog."""
+    html = response.get_data(as_text=True)
+    assert response.status_code == status, html
+    assert re.search(r'class="smattest-page[^"]*"[^>]* lang="es"|lang="es"', html)
+    assert english_in(html) == [], f"{response.request.path} still shows English"
+    return html
+
+
+def test_hrs_people_person_and_forms_are_in_spanish(client, spanish, hr):
+    person = spanish
+    assert "Lucía Pérez" in in_spanish(client.get(f"{HR}/people"))
+    in_spanish(client.get(f"{HR}/people/{person}"))
+    assert "Conceder una exención" in in_spanish(client.get(f"{HR}/people/{person}/exemptions/new"))
+    page = in_spanish(client.get(f"{HR}/people/{person}/attest"))
+    assert "Registrar una certificación en nombre de Lucía Pérez" in page
+
+
+def test_hrs_own_record_refuses_an_on_behalf_signature_in_spanish(client, spanish, hr):
+    own = client.get("/compliance/hr/people").get_data(as_text=True)
+    (staff_id,) = re.findall(r'href="/compliance/hr/people/(\d+)">Hana Okafor<', own)
+    page = in_spanish(client.get(f"{HR}/people/{staff_id}/attest"))
+    assert "no puede registrar su propia certificación por esta vía." in page
+
+
+def test_the_paper_era_pages_are_in_spanish(client, spanish):
+    in_spanish(client.get(f"{HR}/evidence/import"))
+    header = "employee_id,kind,slug,version,done_on,source\n"
+    upload = {"evidence": (io.BytesIO(header.encode()), "papel.csv")}
+    page = in_spanish(
+        client.post(f"{HR}/evidence/import", data=upload, content_type="multipart/form-data"),
+        status=400,
+    )
+    assert "No se puede importar nada: 1 problema en papel.csv" in page
+    good = header + "roster-1000000,policy,redes-sociales,1,2026-03-01,caja 12\n"
+    upload = {"evidence": (io.BytesIO(good.encode()), "papel.csv")}
+    page = in_spanish(
+        client.post(f"{HR}/evidence/import", data=upload, content_type="multipart/form-data")
+    )
+    assert "Importar 1 registro" in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/exports",
+        "/roster",
+        "/identity",
+        "/evidence/past-versions",
+        "/policies",
+        "/courses/repaso-redes/questions",
+    ],  # fmt: skip
+)
+def test_hrs_other_pages_are_in_spanish(client, spanish, path):
+    in_spanish(client.get(HR + path))
+
+
+def test_a_draft_its_comparison_and_its_preview_are_in_spanish(client, spanish):
+    page = in_spanish(client.get(f"{HR}/drafts/new?policy=redes-sociales"))
+    assert "Empezó como el texto de la versión 1." in page
+    body = POLICY + "\n## Mensajes\n\nNo conteste por su cuenta personal.\n"
+    saved = client.post(
+        f"{HR}/drafts/new?policy=redes-sociales",
+        data={
+            "body": body,
+            "summary": "Mensajes privados.",
+            "change": "material",
+            "effective_date": "",
+        },  # fmt: skip
+    )
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    draft = saved.headers["Location"].rstrip("/").split("/")[-1]
+    in_spanish(client.get(f"{HR}/drafts/{draft}"))
+    page = in_spanish(client.get(f"{HR}/drafts/{draft}/diff"))
+    assert "Qué cambió de la versión 1 al borrador de la versión 2" in page
+    in_spanish(client.get(f"{HR}/drafts/{draft}/preview"))
