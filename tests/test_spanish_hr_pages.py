@@ -49,6 +49,7 @@ def test_hrs_people_person_and_forms_are_in_spanish(client, spanish, hr):
     person = spanish
     assert "Lucía Pérez" in in_spanish(client.get(f"{HR}/people"))
     in_spanish(client.get(f"{HR}/people/{person}"))
+    in_spanish(client.get(f"{HR}/people/{person}/relink"))
     assert "Conceder una exención" in in_spanish(client.get(f"{HR}/people/{person}/exemptions/new"))
     page = in_spanish(client.get(f"{HR}/people/{person}/attest"))
     assert "Registrar una certificación en nombre de Lucía Pérez" in page
@@ -87,7 +88,9 @@ def test_the_paper_era_pages_are_in_spanish(client, spanish):
         "/evidence/past-versions",
         "/policies",
         "/courses/repaso-redes/questions",
-    ],  # fmt: skip
+        "/reminders",
+        "/policies/redes-sociales/audience",
+    ],
 )
 def test_hrs_other_pages_are_in_spanish(client, spanish, path):
     in_spanish(client.get(HR + path))
