@@ -61,6 +61,14 @@ FORMAT_3_FIELDS = (*FORMAT_2_FIELDS, "recorded_at")
 #: Format 4 (exemption ends since migration 0011): format 2's keys, and the chain position
 #: and record hash of the grant the end ends.
 FORMAT_4_FIELDS = (*FORMAT_2_FIELDS, "grant_seq", "grant_hash")
+#: Format 5 (kind ``version_record``, since migration 0015): a version in force before
+#: smattest, recorded after the fact: when (``at``) and by whom it was recorded, what it is
+#: (its requirement, id, number and the SHA-256 of its text or content as stored), the day
+#: (policy) or moment (course) it took effect, and its source.
+FORMAT_5_FIELDS = (
+    "format", "kind", "seq", "prev_hash", "at", "recorded_by", "requirement_kind",
+    "requirement_id", "version_id", "version_number", "content_sha256", "effective", "source",
+)  # fmt: skip
 #: Personal fields of format 2: hashed through a salted digest kept beside each, so the
 #: field and its salt can be erased later and the row still verifies.
 PERSONAL = ("full_name", "signature", "reason", "ip_address", "user_agent")
@@ -86,7 +94,8 @@ def utc_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
-def _canonical(value: Any) -> Any:
+def canonical(value: Any) -> Any:
+    """A value as hashed: times as :func:`utc_text`, days as ISO 8601, the rest as is."""
     if isinstance(value, dt.datetime):
         return utc_text(value)
     if isinstance(value, dt.date):
@@ -101,7 +110,7 @@ def _sha256_json(payload: Mapping[str, Any]) -> str:
 
 def format_1_hash(kind: str, fields: Mapping[str, Any], prev_hash: str) -> str:
     """The record hash of a format-1 row: SHA-256 of its fields as canonical JSON."""
-    payload = {name: _canonical(fields[name]) for name in FORMAT_1_FIELDS[kind]}
+    payload = {name: canonical(fields[name]) for name in FORMAT_1_FIELDS[kind]}
     payload["kind"] = f"smattest_{kind}"
     payload["prev_hash"] = prev_hash
     return _sha256_json(payload)
@@ -130,11 +139,13 @@ def personal_digest(value: Any, salt: Any, stored: Any) -> str | None:
 
 
 def format_2_hash(fields: Mapping[str, Any]) -> str:
-    """The record hash of a format-2, -3 or -4 row from its fields (``FORMAT_2_FIELDS``,
-    ``FORMAT_3_FIELDS`` or ``FORMAT_4_FIELDS``, where ``<field>_sha256`` of a personal
-    field is from :func:`personal_digest`)."""
-    names = {3: FORMAT_3_FIELDS, 4: FORMAT_4_FIELDS}.get(fields.get("format") or 2, FORMAT_2_FIELDS)
-    return _sha256_json({name: _canonical(fields.get(name)) for name in names})
+    """The record hash of a format-2, -3, -4 or -5 row from its fields (``FORMAT_2_FIELDS``,
+    ``FORMAT_3_FIELDS``, ``FORMAT_4_FIELDS`` or ``FORMAT_5_FIELDS``, where
+    ``<field>_sha256`` of a personal field is from :func:`personal_digest`)."""
+    names = {3: FORMAT_3_FIELDS, 4: FORMAT_4_FIELDS, 5: FORMAT_5_FIELDS}.get(
+        fields.get("format") or 2, FORMAT_2_FIELDS
+    )
+    return _sha256_json({name: canonical(fields.get(name)) for name in names})
 
 
 # --- The export file ---------------------------------------------------------------------
@@ -194,6 +205,15 @@ def row_hash(row: Mapping[str, Any]) -> str:
             "reason": row["reason"], "recorded_by": row["recorded_by"], "linked_at": row["at_utc"],
         }  # fmt: skip
         return format_1_hash("identity_link", fields, row["prev_hash"] or "")
+    if kind == "version_record":
+        return format_2_hash({
+            "format": version, "kind": kind, "seq": row["seq"], "prev_hash": row["prev_hash"] or "",
+            "at": row["at_utc"], "recorded_by": row["recorded_by"],
+            "requirement_kind": row["requirement_kind"], "requirement_id": row["requirement_id"],
+            "version_id": row["version_id"], "version_number": row["version"],
+            "content_sha256": row["sha256"], "effective": row["version_effective"],
+            "source": row["version_historical_source"],
+        })  # fmt: skip
     if version == 1:
         fields = {
             "chain_seq": row["seq"], "staff_id": row["staff_id"], "method": row["method"],

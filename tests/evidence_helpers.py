@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from smattest.evidence import chain as evidence
-from smattest.models import Exemption, ExemptionEnd
+from smattest.models import Attestation, Exemption, ExemptionEnd
 
 from . import hostapp
 
@@ -67,3 +67,27 @@ def insider_sql(statement: str, **params) -> None:
             if dialect in ("mysql", "mariadb"):
                 conn.execute(sa.text("SET foreign_key_checks = 1"))
     hostapp.db.session.commit()
+
+
+def rewrite_without(position: int) -> None:
+    """The insider's rewrite: delete one attestation, renumber the rest, recompute every
+    hash and the head with smattest's own hashing code, all by SQL (then the host's
+    session starts afresh)."""
+    session = hostapp.db.session
+    sql("DELETE FROM smattest_attestation WHERE chain_seq = :p", p=position)
+    session.commit()
+    rows = session.scalars(sa.select(Attestation).order_by(Attestation.chain_seq)).all()
+    for row in rows:
+        session.expunge(row)
+    previous = ""
+    for seq, row in enumerate(rows, 1):
+        row.chain_seq, row.prev_hash = seq, previous
+        row.record_hash = previous = evidence.record_hash(row)
+        sql("UPDATE smattest_attestation SET chain_seq = :seq, prev_hash = :prev,"
+            " record_hash = :hash WHERE id = :id",
+            seq=seq, prev=row.prev_hash, hash=row.record_hash, id=row.id)  # fmt: skip
+    sql("UPDATE smattest_chain_head SET last_seq = :seq, last_hash = :hash",
+        seq=len(rows), hash=previous)  # fmt: skip
+    # Each position has one owner: the rewriter frees the positions past the new head.
+    sql("DELETE FROM smattest_chain_position WHERE seq > :seq", seq=len(rows))
+    session.commit()

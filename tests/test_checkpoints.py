@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 
 from smattest.attest import attest
-from smattest.evidence import chain as evidence
 from smattest.models import Attestation, ChainHead, Checkpoint, Staff
 from smattest.publishing.policies import publish
 from smattest.scheduler import Scheduler, jobs_for
@@ -16,6 +15,7 @@ from smattest.verify import leaf_hash, node_hash
 
 from . import hostapp
 from .conftest import all_databases
+from .evidence_helpers import rewrite_without
 
 LINE = r"smattest-checkpoint v1 position=(\d+) hash=([0-9a-f]{64}) at=\S+Z"
 
@@ -41,26 +41,6 @@ def signed(app, make_user, freeze, client):
         row = attest(staff, "social-media", 1, name).attestation
         receipts[name] = client.get(f"/compliance/receipts/{row.id}").get_data(as_text=True)
     return receipts
-
-
-def rewrite_without(position: int) -> None:
-    """The insider's rewrite: delete one row, renumber the rest, recompute every hash and
-    the head with smattest's own hashing code, all by SQL."""
-    session = hostapp.db.session
-    sql("DELETE FROM smattest_attestation WHERE chain_seq = :p", p=position)
-    rows = session.scalars(sa.select(Attestation).order_by(Attestation.chain_seq)).all()
-    for row in rows:
-        session.expunge(row)
-    previous = ""
-    for seq, row in enumerate(rows, 1):
-        row.chain_seq, row.prev_hash = seq, previous
-        row.record_hash = previous = evidence.record_hash(row)
-        sql("UPDATE smattest_attestation SET chain_seq = :seq, prev_hash = :prev,"
-            " record_hash = :hash WHERE id = :id",
-            seq=seq, prev=row.prev_hash, hash=row.record_hash, id=row.id)  # fmt: skip
-    sql("UPDATE smattest_chain_head SET last_seq = :seq, last_hash = :hash",
-        seq=len(rows), hash=previous)  # fmt: skip
-    sql("DELETE FROM smattest_chain_position WHERE seq > :seq", seq=len(rows))
 
 
 @all_databases

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 
 import pytest
 import sqlalchemy as sa
 
+import smattest.db
+import smattest.verify as offline
+from smattest.evidence import export as evidence_export
+from smattest.evidence.chain import chain_past_version
 from smattest.models import CourseVersion, HREvent, PolicyVersion, Staff
 from smattest.publishing.policies import PolicyError, publish
 from smattest.rule import compliance
@@ -127,7 +132,9 @@ def test_the_paper_era_imports_against_past_versions_and_the_rule_follows(
 
     export = client.get("/compliance/hr/exports/evidence.csv").get_data(as_text=True)
     rows = [r for r in csv.DictReader(io.StringIO(export)) if r["kind"] != "chain_head"]
-    assert len(rows) == 4
+    # The two past versions are the chain's first rows, then the paper era's four.
+    assert [r["kind"] for r in rows[:2]] == ["version_record"] * 2
+    assert sorted(r["kind"] for r in rows[2:]) == ["attestation"] * 2 + ["training_completion"] * 2
     assert {r["version_historical_source"] for r in rows} == {HANDBOOK, BINDER}
     assert all(r["version_recorded_at_utc"].startswith("2026-12-07") for r in rows)
 
@@ -173,7 +180,7 @@ def test_a_past_version_that_cannot_be_is_refused_and_nothing_recorded(
 ):
     with pytest.raises(PolicyError) as refused:
         publish("social-media", "Social Media Policy", "# Older\n\nOlder text.\n", "Older.",
-                effective=effective, historical=source)  # fmt: skip
+                effective=effective, historical=source, chain=chain_past_version)  # fmt: skip
     assert message in str(refused.value)
     assert hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(PolicyVersion)) == 1
 
@@ -244,6 +251,13 @@ def test_hr_records_past_versions_on_the_page_beside_the_paper_era_import(app, c
     assert (version.historical_source, version.published_by) == (HANDBOOK, str(hr.id))
     course_version = hostapp.db.session.scalar(sa.select(CourseVersion))
     assert (course_version.historical_source, course_version.recorded_by) == (BINDER, str(hr.id))
+    # Both are in the evidence chain, recorded by HR.
+    export = "".join(evidence_export.evidence_csv()).lstrip("\ufeff")
+    rows = [r for r in csv.DictReader(io.StringIO(export)) if r["kind"] != "chain_head"]
+    assert [(r["seq"], r["kind"], r["requirement_kind"], r["recorded_by"]) for r in rows] == [
+        ("1", "version_record", "policy", str(hr.id)),
+        ("2", "version_record", "course", str(hr.id)),
+    ]
 
 
 def test_the_page_refuses_a_past_version_without_its_source(app, client, hr, freeze):
@@ -264,3 +278,96 @@ def test_the_page_refuses_a_past_version_without_its_source(app, client, hr, fre
         as_text=True
     )
     assert hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(PolicyVersion)) == 0
+
+
+#: Each field of a past version a DBA might edit, by table and column, with a new value.
+EDITS = [
+    ("smattest_policy_version", "historical_source", "Staff handbook 2017, HR file 9"),
+    ("smattest_policy_version", "published_at", dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)),
+    ("smattest_policy_version", "published_by", "hr-9"),
+    ("smattest_policy_version", "effective_date", dt.date(2018, 3, 1)),
+    ("smattest_policy_version", "body_markdown", "# Social Media Policy\n\nPost freely.\n"),
+    ("smattest_course_version", "historical_source", "Training binder 2017"),
+    ("smattest_course_version", "recorded_at", dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)),
+    ("smattest_course_version", "recorded_by", "hr-9"),
+    ("smattest_course_version", "created_at", dt.datetime(2018, 3, 1, 12, tzinfo=dt.UTC)),
+    ("smattest_course_section", "body_markdown", "Anything goes."),
+]
+
+
+@all_databases
+def test_a_past_version_is_a_chain_row_and_an_edit_to_it_is_named(day_one, runner, tmp_path):
+    db = hostapp.db
+    verified = runner.invoke(args=["smattest", "audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+    assert "2 evidence rows" in verified.output or "2 rows" in verified.output, verified.output
+    clean = tmp_path / "clean.csv"
+    clean.write_text("".join(evidence_export.evidence_csv()), encoding="utf-8", newline="")
+    assert offline.check_file(str(clean))[0], offline.check_file(str(clean))
+    rows = [r for r in csv.DictReader(io.StringIO(clean.read_text(encoding="utf-8-sig")))]
+    policy_row, course_row = rows[0], rows[1]
+    assert (policy_row["kind"], policy_row["requirement_kind"], policy_row["version"],
+            policy_row["recorded_by"], policy_row["version_effective"],
+            policy_row["version_historical_source"], policy_row["format"]) == (
+        "version_record", "policy", "1", "cli", "2019-03-01", HANDBOOK, "5")  # fmt: skip
+    assert policy_row["at_utc"].startswith("2026-12-07T15:00:00")
+    assert (
+        policy_row["sha256"]
+        == hashlib.sha256(b"# Social Media Policy\n\nNever post about clients.\n").hexdigest()
+    )
+    assert (course_row["requirement_kind"], course_row["version_historical_source"],
+            course_row["version_effective"]) == (
+        "course", BINDER, "2019-03-01T12:00:00.000000+00:00")  # fmt: skip
+
+    for table, column, value in EDITS:
+        typed = smattest.db.metadata.tables[table]
+        is_policy = table == "smattest_policy_version"
+        with db.engine.begin() as conn:
+            row_id, before = conn.execute(
+                sa.select(typed.c.id, typed.c[column]).order_by(typed.c.id).limit(1)
+            ).one()
+            conn.execute(sa.update(typed).where(typed.c.id == row_id).values({column: value}))
+        try:
+            verified = runner.invoke(args=["smattest", "audit", "verify"])
+            assert verified.exit_code == 1, (table, column, verified.output)
+            named = (
+                "past version record #1 at chain position 1 (policy social-media version 1)"
+                if is_policy
+                else f"past version record #2 at chain position 2 (course {SMALL_COURSE['slug']}"
+                " version 1)"
+            )
+            assert named in verified.output, (table, column, verified.output)
+            edited = tmp_path / f"{table}-{column}.csv"
+            edited.write_text("".join(evidence_export.evidence_csv()), encoding="utf-8", newline="")
+            ok, message = offline.check_file(str(edited))
+            where = "line 2 (version_record #1 at position 1)" if is_policy else (
+                "line 3 (version_record #2 at position 2)"
+            )  # fmt: skip
+            assert (ok, message) == (
+                False, f"{where}: its contents no longer match its record hash."
+            ), (table, column)  # fmt: skip
+        finally:
+            with db.engine.begin() as conn:
+                conn.execute(sa.update(typed).where(typed.c.id == row_id).values({column: before}))
+        assert runner.invoke(args=["smattest", "audit", "verify"]).exit_code == 0, (table, column)
+
+
+def test_a_version_marked_past_by_sql_has_no_record_and_audit_names_it(day_one, runner):
+    publish("social-media", "Social Media Policy", "# Social Media Policy\n\nNew.\n", "Today's.")
+    with hostapp.db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE smattest_policy_version SET historical_source = 'A binder'"
+                             " WHERE number = 2"))  # fmt: skip
+
+    verified = runner.invoke(args=["smattest", "audit", "verify"])
+
+    assert verified.exit_code == 1
+    assert (
+        "policy social-media version 2 is marked as a past version (from A binder) but has no "
+        "record in the evidence chain"
+    ) in verified.output
+
+
+def test_a_past_version_is_not_recorded_unchained(day_one):
+    with pytest.raises(ValueError, match="a past version is chained"):
+        publish("social-media", "Social Media Policy", "# Older\n\nOlder.\n", "Older.",
+                effective=dt.date(2018, 1, 1), historical=HANDBOOK)  # fmt: skip

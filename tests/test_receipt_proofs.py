@@ -15,12 +15,12 @@ import sqlalchemy as sa
 
 import smattest.verify
 from smattest.attest import attest
-from smattest.evidence import chain as evidence
 from smattest.evidence import proofs
 from smattest.models import Attestation, Checkpoint, Staff
 
 from . import hostapp
 from .conftest import all_databases
+from .evidence_helpers import rewrite_without
 
 LINE_V2 = re.compile(
     r"smattest-checkpoint v2 position=(\d+) hash=([0-9a-f]{64}) root=([0-9a-f]{64}) at=\S+Z"
@@ -193,27 +193,6 @@ def test_a_row_changed_after_the_checkpoint_gets_no_proof(people, runner, client
 
     assert response.status_code == 409
     assert "receipt 2 no longer matches the evidence chain" in response.get_json()["error"]
-
-
-def rewrite_without(position: int) -> None:
-    """The insider's rewrite (as in test_checkpoints): delete a row, renumber the rest,
-    recompute every hash and the head with smattest's own hashing code."""
-    session = hostapp.db.session
-    sql("DELETE FROM smattest_attestation WHERE chain_seq = :p", p=position)
-    rows = session.scalars(sa.select(Attestation).order_by(Attestation.chain_seq)).all()
-    for row in rows:
-        session.expunge(row)
-    previous = ""
-    for seq, row in enumerate(rows, 1):
-        row.chain_seq, row.prev_hash = seq, previous
-        row.record_hash = previous = evidence.record_hash(row)
-        sql("UPDATE smattest_attestation SET chain_seq = :seq, prev_hash = :prev,"
-            " record_hash = :hash WHERE id = :id",
-            seq=seq, prev=row.prev_hash, hash=row.record_hash, id=row.id)  # fmt: skip
-    sql("UPDATE smattest_chain_head SET last_seq = :seq, last_hash = :hash",
-        seq=len(rows), hash=previous)  # fmt: skip
-    # Each position has one owner: the rewriter frees the positions past the new head.
-    sql("DELETE FROM smattest_chain_position WHERE seq > :seq", seq=len(rows))
 
 
 @all_databases

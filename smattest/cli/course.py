@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
+from ..evidence.chain import chain_past_version
 from ..models import COURSE, Course
 from ..proxies import current_smattest
 from ..publishing.audiences import audiences_of
@@ -45,7 +46,7 @@ def course_import(path: Path, effective: dt.date | None, historical: str | None)
     try:
         imported = import_course(
             parse(path.read_bytes()), effective=effective, historical=historical,
-            recorded_by="cli" if historical else None,
+            recorded_by="cli" if historical else None, chain=chain_past_version,
         )  # fmt: skip
     except CourseFileError as error:
         click.echo(f"Nothing imported: {path} has {plural(len(error.problems), 'problem')}:",

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 import smattest.drafts as drafts
 
+from ..evidence.chain import chain_past_version
 from ..models import POLICY, Policy
 from ..proxies import current_smattest
 from ..publishing.audiences import audiences_of
@@ -94,6 +95,7 @@ def policy_publish(
         version = publish(
             slug, title, text, summary, minor=minor, effective=effective,
             every_months=every_months, published_by="cli", historical=historical,
+            chain=chain_past_version,
         )  # fmt: skip
     except PolicyError as error:
         raise click.ClickException(f"Nothing published: {error}") from None

@@ -16,6 +16,10 @@ What :func:`verify` checks, in one fresh transaction:
   its Markdown and compared: pages never serve the stored copy, but an edited
   one is named.
 - **Exemptions.** The end shown on each exemption is its chained end.
+- **Past versions.** Every version marked as in force before smattest
+  (``historical_source``) has its record in the chain, whose hash covers the
+  version as its table holds it now (source, who recorded it and when, its
+  effective date, its text): an edit to any of them is named at that record.
 - **The checkpoint log.** Every checkpoint smattest logged (``audit
   checkpoint``) still lies on the chain: one beyond the head means the newest
   rows were cut off and the head moved back. A newest checkpoint older than
@@ -42,12 +46,14 @@ from ..models import (
     Attestation,
     ChainHead,
     ChainPosition,
+    Course,
     CourseVersion,
     Exemption,
     ExemptionEnd,
     Policy,
     PolicyVersion,
     TrainingCompletion,
+    VersionRecord,
 )
 from ..proxies import current_smattest
 from ..publishing.courses import stored_sha256
@@ -78,6 +84,23 @@ class Verification:
 
 def _name(row: Evidence) -> str:
     return f"{KIND_NAMES[type(row)]} #{row.id} at chain position {row.chain_seq}"
+
+
+def _altered(row: Evidence) -> str:
+    """What to say of a row whose contents no longer match its hash."""
+    if not isinstance(row, VersionRecord):
+        return f"{_name(row)} was altered: its contents no longer match its recorded hash."
+    if row.policy_version_id is not None:
+        version = current_smattest.db.session.get(PolicyVersion, row.policy_version_id)
+        what = f"policy {version.policy.slug} version {version.number}" if version else "?"
+    else:
+        course = current_smattest.db.session.get(CourseVersion, row.course_version_id or 0)
+        what = f"course {course.course.slug} version {course.number}" if course else "?"
+    return (
+        f"{_name(row)} ({what}) no longer matches its recorded hash: the past version's "
+        "source, when or by whom it was recorded, its effective date or its text was "
+        "altered."
+    )
 
 
 def outside_rows() -> list[str]:
@@ -235,7 +258,7 @@ def _walk(last_seq: int, last_hash: str, wanted: dict[int, str]) -> tuple[int, s
             return (
                 count,
                 previous_hash,
-                (f"{_name(row)} was altered: its contents no longer match its recorded hash."),
+                _altered(row),
             )
         if row.chain_seq in wanted:
             wanted[row.chain_seq] = row.record_hash
@@ -409,6 +432,32 @@ def _exemption_problems() -> list[str]:
     ]
 
 
+def _past_version_problems() -> list[str]:
+    """Versions marked as in force before smattest that have no record in the chain."""
+    session = current_smattest.db.session
+    unchained_policies = session.execute(
+        sa.select(Policy.slug, PolicyVersion.number, PolicyVersion.historical_source)
+        .join(Policy, Policy.id == PolicyVersion.policy_id)
+        .outerjoin(VersionRecord, VersionRecord.policy_version_id == PolicyVersion.id)
+        .where(PolicyVersion.historical_source.is_not(None), VersionRecord.id.is_(None))
+        .order_by(Policy.slug, PolicyVersion.number)
+    ).all()
+    unchained_courses = session.execute(
+        sa.select(Course.slug, CourseVersion.number, CourseVersion.historical_source)
+        .join(Course, Course.id == CourseVersion.course_id)
+        .outerjoin(VersionRecord, VersionRecord.course_version_id == CourseVersion.id)
+        .where(CourseVersion.historical_source.is_not(None), VersionRecord.id.is_(None))
+        .order_by(Course.slug, CourseVersion.number)
+    ).all()
+    return [
+        f"{kind} {slug} version {number} is marked as a past version (from {source}) but "
+        "has no record in the evidence chain: it was marked outside smattest (or recorded "
+        "before migration 0015)."
+        for kind, rows in (("policy", unchained_policies), ("course", unchained_courses))
+        for slug, number, source in rows
+    ]
+
+
 def _checkpoint_problems(
     checkpoints: list[tuple[int, str]], found: dict[int, str], last_seq: int, walked: int
 ) -> list[str]:
@@ -459,7 +508,7 @@ def verify(
     wanted: dict[int, str] = {position: "" for position, _ in checkpoints}
     wanted.update({position: "" for position, _, _ in logged})
     count, reached, problem = _walk(last_seq, last_hash, wanted)
-    problems += text_problems() + _exemption_problems()
+    problems += text_problems() + _exemption_problems() + _past_version_problems()
     problems += _checkpoint_problems(checkpoints, wanted, last_seq, count)
     problems += checkpoint_log.problems(logged, wanted, last_seq, count)
     problems += root_problems(roots or [], count)

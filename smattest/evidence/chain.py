@@ -40,10 +40,15 @@ from ..models import (
     PolicyVersion,
     Staff,
     TrainingCompletion,
+    VersionRecord,
 )
 from ..proxies import current_smattest
+from ..publishing.courses import stored_sha256
+from ..publishing.policies import text_sha256
 
-Evidence = Attestation | TrainingCompletion | Exemption | ExemptionEnd | IdentityLink
+Evidence = (
+    Attestation | TrainingCompletion | Exemption | ExemptionEnd | IdentityLink | VersionRecord
+)
 #: Rows in a format with a version (1 or 2); an id change has its own fixed form.
 Formatted = Attestation | TrainingCompletion | Exemption | ExemptionEnd
 #: The name the identity code uses for any chained row.
@@ -57,6 +62,7 @@ KINDS: dict[Any, str] = {
     Exemption: "exemption_grant",
     ExemptionEnd: "exemption_end",
     IdentityLink: "identity_link",
+    VersionRecord: "version_record",
 }
 CHAINED: tuple[Any, ...] = tuple(KINDS)
 #: How messages name each kind.
@@ -66,6 +72,7 @@ KIND_NAMES: dict[Any, str] = {
     Exemption: "exemption",
     ExemptionEnd: "exemption end",
     IdentityLink: "id change",
+    VersionRecord: "past version record",
 }
 #: The fields format-1 rows hash, per table (format 2: :data:`smattest.verify.FORMAT_2_FIELDS`).
 HASHED_FIELDS: dict[Any, tuple[str, ...]] = {
@@ -79,6 +86,8 @@ FORMAT = 2
 FORMAT_RECORDED_LATER = 3
 #: Exemption ends since migration 0011 also hash the grant's position and hash.
 END_FORMAT = 4
+#: A past version's record (:class:`smattest.models.VersionRecord`).
+VERSION_FORMAT = 5
 #: The personal fields each kind keeps (each with a salt and digest beside it).
 PERSONAL: dict[Any, tuple[str, ...]] = {
     Attestation: ("full_name", "signature", "reason", "ip_address", "user_agent"),
@@ -128,8 +137,65 @@ def hash_fields(row: Formatted) -> dict[str, Any]:
     return fields
 
 
+def version_fields(row: VersionRecord) -> dict[str, Any]:
+    """A past version's record as :func:`smattest.verify.format_2_hash` takes it (format 5).
+
+    Read from the version's own row as it is now (with its slug, which is not
+    hashed): the SHA-256 of a policy version's text or of a course version's
+    content as stored is computed here, so an edited text, source, effective
+    day, recorder or recording time no longer matches the record's hash.
+    """
+    fields: dict[str, Any] = {"format": row.format, "kind": KINDS[VersionRecord],
+                              "seq": row.chain_seq, "prev_hash": row.prev_hash,
+                              "requirement_kind": row.requirement_kind}  # fmt: skip
+    if row.course_version_id is None:
+        policy_version = _found(PolicyVersion, row.policy_version_id or 0)
+        fields.update(
+            at=policy_version.published_at, recorded_by=policy_version.published_by,
+            requirement_id=policy_version.policy_id, version_id=policy_version.id,
+            version_number=policy_version.number,
+            content_sha256=text_sha256(policy_version.body_markdown),
+            effective=policy_version.effective_date, source=policy_version.historical_source,
+            slug=_found(Policy, policy_version.policy_id).slug,
+        )  # fmt: skip
+    else:
+        course_version = _found(CourseVersion, row.course_version_id)
+        fields.update(
+            at=course_version.recorded_at, recorded_by=course_version.recorded_by,
+            requirement_id=course_version.course_id, version_id=course_version.id,
+            version_number=course_version.number, content_sha256=stored_sha256(course_version),
+            effective=course_version.created_at, source=course_version.historical_source,
+            slug=_found(Course, course_version.course_id).slug,
+        )  # fmt: skip
+    return fields
+
+
+def link_version(head: ChainHead, version: PolicyVersion | CourseVersion) -> VersionRecord:
+    """Chain a past version just added (flushed here) at the (locked) head's next position."""
+    current_smattest.db.session.flush()
+    if isinstance(version, PolicyVersion):
+        record = VersionRecord(requirement_kind="policy", policy_version_id=version.id)
+    else:
+        record = VersionRecord(requirement_kind="course", course_version_id=version.id)
+    record.format = VERSION_FORMAT
+    link(head, record)
+    return record
+
+
+def chain_past_version(version: PolicyVersion | CourseVersion) -> None:
+    """Take the chain's lock in the current transaction and chain a past version in it.
+
+    Passed as ``chain`` to :func:`smattest.publishing.policies.publish` and
+    :func:`smattest.publishing.courses.import_course` (which sit below the chain):
+    the version and its record commit together, or neither does.
+    """
+    link_version(lock_chain(fresh=False), version)
+
+
 def record_hash(row: Evidence) -> str:
     """The SHA-256 a row must carry, from its fields and its ``prev_hash``, in its format."""
+    if isinstance(row, VersionRecord):
+        return hashformat.format_2_hash(version_fields(row))
     if isinstance(row, IdentityLink) or (
         (row.format or 1) == 1 and isinstance(row, Attestation | TrainingCompletion)
     ):
@@ -237,7 +303,7 @@ def prepare(row: Evidence, known: AtTheTime | None = None) -> None:
     taking the chain's lock, so that under it only the position and the hash
     are worked out (then it passes ``prepared=True`` to :func:`link`).
     """
-    if not isinstance(row, IdentityLink):  # an id change keeps its own (format-1) form
+    if not isinstance(row, IdentityLink | VersionRecord):  # these keep their own form
         # A paper form recorded after its day also commits to when it was recorded; an
         # exemption end, to the grant it ends.
         later = isinstance(row, Attestation) and row.recorded_at is not None
@@ -260,7 +326,7 @@ def link(
     due dates stale (:func:`smattest.due.marks.evidence_appended`): the mark
     commits with the row.
     """
-    if not prepared:
+    if not prepared and not isinstance(row, VersionRecord):
         prepare(row, known)
     row.chain_seq = head.last_seq + 1
     row.prev_hash = head.last_hash
@@ -270,5 +336,6 @@ def link(
     # The position's one owner: the database refuses a second row at it, in any table.
     session.add(ChainPosition(seq=row.chain_seq, tbl=type(row).__tablename__))
     session.add(row)
-    if not isinstance(row, IdentityLink):  # an id change moves no due date by itself
+    # An id change moves no due date by itself; a past version, dated before, none either.
+    if not isinstance(row, IdentityLink | VersionRecord):
         due_marks.evidence_appended(session(), row)

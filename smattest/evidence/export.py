@@ -19,6 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+import smattest.verify as hashformat
+
 from ..db import UTCDateTime, utcnow
 from ..models import (
     Attestation,
@@ -33,10 +35,12 @@ from ..models import (
     PolicyVersion,
     Staff,
     TrainingCompletion,
+    VersionRecord,
 )
 from ..proxies import current_smattest
 from ..reports.exports import BATCH, Export, ReportError, csv_text, record_export
 from ..timeutil import local_today
+from .chain import version_fields
 
 EVIDENCE_COLUMNS = (
     "seq", "kind", "record_id", "employee_id", "full_name", "staff_id", "requirement_slug",
@@ -58,6 +62,9 @@ EVIDENCE_COLUMNS = (
     "version_historical_source", "version_recorded_at_utc",
     # Since format 4 (exemption ends): the position and record hash of the grant ended.
     "grant_seq", "grant_hash",
+    # Since format 5 (kind version_record): the day (policy) or moment (course, UTC) a
+    # past version took effect, as hashed.
+    "version_effective",
 )  # fmt: skip
 #: The ``kind`` of the evidence export's last row.
 CHAIN_HEAD = "chain_head"
@@ -199,10 +206,56 @@ def _evidence_query(last_seq: int, first_seq: int = 1) -> Any:
         IdentityLink.chain_seq.between(sa.bindparam("first_seq"), sa.bindparam("last_seq")),
         _owned(IdentityLink),
     )  # fmt: skip
-    query = sa.union_all(attestations, completions, grants, ends, id_changes).order_by(
-        sa.column("seq")
-    )
+    past_versions: Any = sa.select(
+        *(
+            {
+                "seq": VersionRecord.chain_seq, "kind": sa.literal("version_record"),
+                "record_id": VersionRecord.id, "format": VersionRecord.format,
+                "requirement_kind": VersionRecord.requirement_kind,
+                "prev_hash": VersionRecord.prev_hash, "record_hash": VersionRecord.record_hash,
+            }.get(name, sa.cast(sa.null(), _TYPES[name])).label(name)
+            for name in EVIDENCE_COLUMNS
+        )
+    ).where(
+        VersionRecord.chain_seq.between(sa.bindparam("first_seq"), sa.bindparam("last_seq")),
+        _owned(VersionRecord),
+    )  # fmt: skip
+    query = sa.union_all(
+        attestations, completions, grants, ends, id_changes, past_versions
+    ).order_by(sa.column("seq"))
     return query.params(first_seq=first_seq, last_seq=last_seq)
+
+
+def _past_versions(last_seq: int, first_seq: int = 1) -> dict[int, dict[str, Any]]:
+    """The export's values of each past version's record (by record id), read from the
+    versions as they are now (:func:`smattest.evidence.chain.version_fields`).
+
+    Read before the rows stream (one past version per year at most: a few rows), as
+    a streaming cursor may not share its connection with other queries.
+    """
+    records = current_smattest.db.session.scalars(
+        sa.select(VersionRecord).where(VersionRecord.chain_seq.between(first_seq, last_seq))
+    )
+    found = {}
+    for record in records:
+        fields = version_fields(record)
+        found[record.id] = {
+            "requirement_id": fields["requirement_id"], "requirement_slug": fields["slug"],
+            "version_id": fields["version_id"], "version": fields["version_number"],
+            "at_utc": fields["at"], "recorded_by": fields["recorded_by"],
+            "sha256": fields["content_sha256"], "version_historical_source": fields["source"],
+            "version_recorded_at_utc": fields["at"],
+            "version_effective": hashformat.canonical(fields["effective"]),
+        }  # fmt: skip
+    return found
+
+
+def _filled(row: Any, past: dict[int, dict[str, Any]]) -> tuple[object, ...]:
+    """A row of the query, with a past version's record filled in from its version."""
+    if row.kind != "version_record" or row.record_id not in past:
+        return tuple(row)
+    values = dict(zip(EVIDENCE_COLUMNS, row, strict=True)) | past[row.record_id]
+    return tuple(values.values())
 
 
 def evidence_rows(head: Head) -> Iterator[tuple[object, ...]]:
@@ -211,17 +264,21 @@ def evidence_rows(head: Head) -> Iterator[tuple[object, ...]]:
     The rows come through a server-side cursor ``BATCH`` at a time, so memory
     stays flat however long the chain is.
     """
+    past = _past_versions(head.last_seq)
     query = _evidence_query(head.last_seq).execution_options(yield_per=BATCH)
     # Closed on the way out, also when a download is abandoned half-way.
     with current_smattest.db.session.execute(query) as result:
         for row in result:
-            yield tuple(row)
+            yield _filled(row, past)
 
 
 def evidence_row_values(seq: int) -> list[tuple[object, ...]]:
     """The export's values (in ``EVIDENCE_COLUMNS`` order) of the row at chain position
     ``seq``: normally one; more when a row was forged at a taken position."""
-    return [tuple(row) for row in current_smattest.db.session.execute(_evidence_query(seq, seq))]
+    past = _past_versions(seq, seq)
+    return [
+        _filled(row, past) for row in current_smattest.db.session.execute(_evidence_query(seq, seq))
+    ]
 
 
 def _with_head(rows: Iterator[tuple[object, ...]], head: Head) -> Iterator[tuple[object, ...]]:

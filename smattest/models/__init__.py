@@ -30,6 +30,7 @@ from .evidence import (
     SealedDevice,
     SealedReason,
     TrainingCompletion,
+    VersionRecord,
     in_chain,
 )
 from .hr_log import HREvent
@@ -80,6 +81,7 @@ __all__ = [
     "TrainingCompletion",
     "TrendWeek",
     "UnlinkedSignIn",
+    "VersionRecord",
     "VersionWithdrawal",
     "in_chain",
 ]

@@ -245,6 +245,37 @@ class ExemptionEnd(AtTheTime, Base):
     record_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
 
 
+class VersionRecord(Base):
+    """Evidence that a version in force before smattest was recorded after the fact.
+
+    A row of the chain (format 5, see docs/evidence.md) for one past policy or
+    course version (``--historical SOURCE``). It copies nothing: its hash covers
+    the version as the version's own table holds it (who recorded it and when,
+    its source, its effective date, the SHA-256 of its text or content as
+    stored now), so editing any of them there breaks this row's hash.
+    """
+
+    __tablename__ = "smattest_version_record"
+    __table_args__ = owns_position("smattest_version_record")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain_seq: Mapped[int] = mapped_column(unique=True)
+    chain_table: Mapped[str] = chain_table("smattest_version_record")
+    #: Its position (inserted before it: the unit of work follows this link).
+    chain_position: Mapped[ChainPosition | None] = relationship()
+    format: Mapped[int] = mapped_column(default=5, server_default="5")
+    #: ``policy`` or ``course``: which of the two version columns is set.
+    requirement_kind: Mapped[str] = mapped_column(sa.String(10))
+    policy_version_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("smattest_policy_version.id"), unique=True
+    )
+    course_version_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("smattest_course_version.id"), unique=True
+    )
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    record_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+
 class Checkpoint(Base):
     """A record of the chain's head sent outside the database (``audit checkpoint``)."""
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -254,6 +255,7 @@ def import_course(
     effective: dt.date | None = None,
     historical: str | None = None,
     recorded_by: str | None = None,
+    chain: Callable[[CourseVersion], None] | None = None,
 ) -> Imported:
     """Import a parsed course file in one transaction: all of it, or nothing.
 
@@ -264,8 +266,12 @@ def import_course(
     force before smattest, taken from that source: it takes effect at noon, local,
     of ``effective`` (the rule reads ``created_at``), and keeps when and by whom it
     was recorded. It must be newer than every version the course has, each of
-    them historical too (see :func:`smattest.publishing.policies.historical_problem`).
+    them historical too (see :func:`smattest.publishing.policies.historical_problem`),
+    and ``chain`` (:func:`smattest.evidence.chain.chain_past_version`) puts it in the
+    evidence chain in the same transaction.
     """
+    if historical is not None and chain is None:
+        raise ValueError("a past version is chained: pass chain=chain_past_version")
     problems = validate(data)
     if problems:
         raise CourseFileError(problems)
@@ -341,6 +347,8 @@ def import_course(
                 f"{effective.isoformat()}, recorded from {historical}",
             )
         )
+        assert chain is not None
+        chain(version)
     session.commit()
     return Imported(version, created=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -125,6 +126,7 @@ def publish(
     every_months: int | None = None,
     published_by: str | None = None,
     historical: str | None = None,
+    chain: Callable[[PolicyVersion], None] | None = None,
 ) -> PolicyVersion:
     """Publish ``text`` as the next version of policy ``slug``, creating the policy if new.
 
@@ -137,7 +139,11 @@ def publish(
     and it must be newer than every version the policy has, each of them
     historical too (past versions oldest first, before today's version), so that
     the paper era can then be imported against it (:func:`historical_problem`).
+    ``chain`` (:func:`smattest.evidence.chain.chain_past_version`, required with
+    ``historical``) puts such a version in the evidence chain in the same transaction.
     """
+    if historical is not None and chain is None:
+        raise ValueError("a past version is chained: pass chain=chain_past_version")
     session = current_smattest.db.session
     text = normalise_text(text)
     title = " ".join(title.split())
@@ -222,6 +228,8 @@ def publish(
                 f"{effective.isoformat()}, recorded from {historical}",
             )
         )
+        assert chain is not None
+        chain(version)
     try:
         session.commit()
     except IntegrityError:

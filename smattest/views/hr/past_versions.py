@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 
+from ...evidence.chain import chain_past_version
 from ...i18n import lazy_gettext
 from ...publishing.courses import CourseFileError, import_course, parse
 from ...publishing.policies import PolicyError, publish
@@ -83,6 +84,7 @@ def hr_past_policy() -> ResponseReturnValue:
             effective=effective,
             published_by=actor(),
             historical=form.source.data or "",
+            chain=chain_past_version,
         )
     except UnicodeDecodeError as error:
         form.form_errors.append(f"The text is not UTF-8 (byte {error.start}): save it as UTF-8.")
@@ -115,6 +117,7 @@ def hr_past_course() -> ResponseReturnValue:
             effective=effective,
             historical=form.source.data or "",
             recorded_by=actor(),
+            chain=chain_past_version,
         )
     except CourseFileError as error:
         form.form_errors.extend(f"Nothing was recorded: {p}" for p in error.problems)
