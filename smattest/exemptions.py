@@ -27,7 +27,8 @@ import smattest.rule.compliance as compliance
 import smattest.text as text
 
 from .db import rowcount, utcnow
-from .evidence.own import ANOTHER, is_own
+from .evidence.own import is_own
+from .i18n import format_date, gettext, ngettext
 from .models import (
     COURSE,
     POLICY,
@@ -64,19 +65,28 @@ def reason_problem(reason: str | None) -> str | None:
     """What is wrong with an exemption's reason (blank, too long), or None."""
     reason = (reason or "").strip()
     if not reason:
-        return "Give the reason for the exemption: an auditor will ask."
+        return gettext("Give the reason for the exemption: an auditor will ask.")
     if len(reason) > MAX_REASON:
-        return f"The reason is {len(reason)} characters long; keep it to {MAX_REASON} at most."
+        return gettext(
+            "The reason is %(length)s characters long; keep it to %(most)s at most.",
+            length=len(reason),
+            most=MAX_REASON,
+        )
     return text.problem("The reason", reason, multiline=True)
 
 
 def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    return format_date(day)
 
 
 def describe_until(until: dt.date | None) -> str:
     """``until 30 June 2026`` or ``with no end date``: how HR reads an exemption's end."""
-    return f"until {_day(until)}" if until else "with no end date"
+    return gettext("until %(day)s", day=_day(until)) if until else gettext("with no end date")
+
+
+def _logged_until(until: dt.date | None) -> str:
+    """:func:`describe_until` for HR's action log, which is kept in English."""
+    return f"until {until.day} {until:%B %Y}" if until else "with no end date"
 
 
 def is_active(exemption: Exemption, today: dt.date | None = None) -> bool:
@@ -89,7 +99,10 @@ def requirement_in_force(kind: str, requirement_id: int) -> compliance.Requireme
     """The requirement ``kind``/``requirement_id`` in force today, or :class:`ExemptionError`."""
     if kind not in (POLICY, COURSE):
         raise ExemptionError(
-            f"{kind!r} is not a kind of requirement: use 'policy' or 'course'.", field="requirement"
+            gettext(
+                "%(kind)s is not a kind of requirement: use 'policy' or 'course'.", kind=repr(kind)
+            ),
+            field="requirement",
         )
     listing = (
         compliance.policy_requirements() if kind == POLICY else compliance.course_requirements()
@@ -104,10 +117,18 @@ def requirement_in_force(kind: str, requirement_id: int) -> compliance.Requireme
         else session.get(Course, requirement_id)
     )
     if known is None:
-        raise ExemptionError(f"There is no {kind} with id {requirement_id}.", field="requirement")
+        missing = (
+            gettext("There is no policy with id %(id)s.", id=requirement_id)
+            if kind == POLICY
+            else gettext("There is no course with id %(id)s.", id=requirement_id)
+        )
+        raise ExemptionError(missing, field="requirement")
     raise ExemptionError(
-        f"The {known.title} is not in force yet, so nobody owes it and there is nothing "
-        "to exempt from.",
+        gettext(
+            "The %(title)s is not in force yet, so nobody owes it and there is nothing "
+            "to exempt from.",
+            title=known.title,
+        ),
         field="requirement",
     )
 
@@ -175,7 +196,8 @@ def grant_all(
     wanted = list(dict.fromkeys(requirements))  # each once, in the order given
     if not wanted:
         raise ExemptionError(
-            "Choose at least one policy or course to exempt them from.", field="requirement"
+            gettext("Choose at least one policy or course to exempt them from."),
+            field="requirement",
         )
     found = [requirement_in_force(kind, requirement_id) for kind, requirement_id in wanted]
     problem = reason_problem(reason)
@@ -184,17 +206,29 @@ def grant_all(
     today = local_today()
     if until is not None and until < today:
         raise ExemptionError(
-            f"The last day covered, {_day(until)}, has already passed: "
-            f"choose today ({_day(today)}) or a later day.",
+            gettext(
+                "The last day covered, %(day)s, has already passed: "
+                "choose today (%(today)s) or a later day.",
+                day=_day(until),
+                today=_day(today),
+            ),
             field="until",
         )
     if not staff.active:
         raise ExemptionError(
-            f"{staff.full_name} is marked inactive: they owe nothing, so there is nothing "
-            "to exempt them from."
+            gettext(
+                "%(name)s is marked inactive: they owe nothing, so there is nothing "
+                "to exempt them from.",
+                name=staff.full_name,
+            )
         )
     if is_own(granted_by, staff.id):
-        raise ExemptionError(f"You cannot grant yourself an exemption: {ANOTHER}")
+        raise ExemptionError(
+            gettext(
+                "You cannot grant yourself an exemption: another HR person must do it. "
+                "Nothing was recorded."
+            )
+        )
     staff_id = staff.id
     name = staff.full_name
     # Own the chain's head (as every evidence append does), so two HR people
@@ -206,9 +240,20 @@ def grant_all(
         if existing is not None:
             session.rollback()
             raise ExemptionError(
-                f"{name} is already exempt from the {requirement.title} "
-                f"{describe_until(existing.until)}; end it first"
-                + (" or leave it out. Nothing was recorded." if len(wanted) > 1 else "."),
+                gettext(
+                    "%(name)s is already exempt from the %(title)s %(until)s; end it first "
+                    "or leave it out. Nothing was recorded.",
+                    name=name,
+                    title=requirement.title,
+                    until=describe_until(existing.until),
+                )
+                if len(wanted) > 1
+                else gettext(
+                    "%(name)s is already exempt from the %(title)s %(until)s; end it first.",
+                    name=name,
+                    title=requirement.title,
+                    until=describe_until(existing.until),
+                ),
                 field="requirement",
             )
     granted = []
@@ -229,7 +274,7 @@ def grant_all(
                 actor=granted_by,
                 action="exemption.grant",
                 staff_id=staff_id,
-                detail=f"Exempt from the {requirement.title} {describe_until(until)}: {reason}",
+                detail=f"Exempt from the {requirement.title} {_logged_until(until)}: {reason}",
             )
         )
         granted.append(exemption)
@@ -251,14 +296,23 @@ def end(exemption: Exemption, ended_by: str, reason: str | None = None) -> Exemp
     """
     session = current_smattest.db.session
     if is_own(ended_by, exemption.staff_id):
-        raise ExemptionError(f"You cannot end your own exemption: {ANOTHER}")
+        raise ExemptionError(
+            gettext(
+                "You cannot end your own exemption: another HR person must do it. "
+                "Nothing was recorded."
+            )
+        )
     if (ended_at := exemption.ended_at) is not None:
-        raise ExemptionError(f"This exemption was already ended on {_day(_local(ended_at))}.")
+        raise ExemptionError(
+            gettext("This exemption was already ended on %(day)s.", day=_day(_local(ended_at)))
+        )
     today = local_today()
     if exemption.until is not None and exemption.until < today:
         raise ExemptionError(
-            f"This exemption expired after its last day, {_day(exemption.until)}; "
-            "there is nothing to end."
+            gettext(
+                "This exemption expired after its last day, %(day)s; there is nothing to end.",
+                day=_day(exemption.until),
+            )
         )
     exemption_id = exemption.id
     head = evidence.lock_chain()
@@ -274,7 +328,10 @@ def end(exemption: Exemption, ended_by: str, reason: str | None = None) -> Exemp
         session.refresh(exemption)
         assert exemption.ended_at is not None  # the UPDATE found it ended already
         raise ExemptionError(
-            f"This exemption was already ended on {_day(_local(exemption.ended_at))}."
+            gettext(
+                "This exemption was already ended on %(day)s.",
+                day=_day(_local(exemption.ended_at)),
+            )
         )
     title = requirement_title(exemption.requirement_kind, exemption.requirement_id)
     evidence.link(
@@ -297,7 +354,7 @@ def end(exemption: Exemption, ended_by: str, reason: str | None = None) -> Exemp
             action="exemption.end",
             staff_id=exemption.staff_id,
             detail=f"Ended the exemption from the {title}; "
-            f"it was granted {describe_until(exemption.until)}."
+            f"it was granted {_logged_until(exemption.until)}."
             + (f" Reason: {reason.strip()}" if reason and reason.strip() else ""),
         )
     )
@@ -322,25 +379,52 @@ def owed_once_ended(exemption: Exemption) -> str:
     requirement = next((r for r in listing if r.id == requirement_id), None)
     title = requirement.title if requirement else requirement_title(kind, requirement_id)
     staff = current_smattest.db.session.get(Staff, exemption.staff_id)
-    name = staff.full_name if staff else "They"
+    name = staff.full_name if staff else gettext("They")
     if requirement is None or staff is None or not staff.active:
-        return f"{name} will owe nothing for the {title}: it is not in force for them."
+        return gettext(
+            "%(name)s will owe nothing for the %(title)s: it is not in force for them.",
+            name=name,
+            title=title,
+        )
     found = compliance.positions(requirement, today, staff_ids=[staff.id])
     position = next((where for _, where in found), None)
     if position is None:
-        return f"{name} will owe nothing for the {title}: they are not in its audience."
+        return gettext(
+            "%(name)s will owe nothing for the %(title)s: they are not in its audience.",
+            name=name,
+            title=title,
+        )
     soon = current_app.config["SMATTEST_DUE_SOON_DAYS"]
     owed = dataclasses.replace(position, exempt=False).on(requirement, today, soon)
     due = owed.due_date or today
     if owed.status == compliance.OVERDUE:
         days = owed.days_overdue
-        return (
-            f"{name} will be overdue at once: the {title} was due on {_day(due)}, "
-            f"{days} day{'s' if days != 1 else ''} ago, and reminders resume."
+        return ngettext(
+            "%(name)s will be overdue at once: the %(title)s was due on %(day)s, "
+            "%(num)s day ago, and reminders resume.",
+            "%(name)s will be overdue at once: the %(title)s was due on %(day)s, "
+            "%(num)s days ago, and reminders resume.",
+            days,
+            name=name,
+            title=title,
+            day=_day(due),
         )
     days = (due - today).days
-    when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
-    return f"{name} will owe the {title} by {_day(due)} ({when}), and reminders resume."
+    if days == 0:
+        return gettext(
+            "%(name)s will owe the %(title)s by %(day)s (today), and reminders resume.",
+            name=name,
+            title=title,
+            day=_day(due),
+        )
+    return ngettext(
+        "%(name)s will owe the %(title)s by %(day)s (in %(num)s day), and reminders resume.",
+        "%(name)s will owe the %(title)s by %(day)s (in %(num)s days), and reminders resume.",
+        days,
+        name=name,
+        title=title,
+        day=_day(due),
+    )
 
 
 def get_exemption(exemption_id: int) -> Exemption | None:

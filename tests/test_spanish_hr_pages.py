@@ -115,3 +115,30 @@ def test_a_draft_its_comparison_and_its_preview_are_in_spanish(client, spanish):
     page = in_spanish(client.get(f"{HR}/drafts/{draft}/diff"))
     assert "Qué cambió de la versión 1 al borrador de la versión 2" in page
     in_spanish(client.get(f"{HR}/drafts/{draft}/preview"))
+
+
+def test_the_exemption_services_refusals_are_in_spanish(client, spanish):
+    person = spanish
+    page = in_spanish(
+        client.post(f"{HR}/people/{person}/exemptions/new", data={"until": ""}), status=400
+    )
+    assert "Elija al menos una política o un curso del que eximir a esta persona." in page
+    assert "Indique el motivo de la exención: una auditoría lo preguntará." in page
+    own = client.get(f"{HR}/people").get_data(as_text=True)
+    (hana,) = re.findall(r'href="/compliance/hr/people/(\d+)">Hana Okafor<', own)
+    form = client.get(f"{HR}/people/{hana}/exemptions/new").get_data(as_text=True)
+    (requirement,) = re.findall(r'value="(policy:\d+)"', form)
+    data = {"requirement": requirement, "reason": "Baja por maternidad.", "open_ended": "y"}
+    page = in_spanish(client.post(f"{HR}/people/{hana}/exemptions/new", data=data), status=400)
+    assert "No puede concederse una exención a usted: debe hacerlo otra persona" in page
+    data["open_ended"], data["until"] = "", "2026-06-30"
+    response = client.post(f"{HR}/people/{person}/exemptions/new", data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    page = client.get(f"{HR}/people/{person}").get_data(as_text=True)
+    # HR's action log shows each action's detail as it was recorded, in English.
+    assert "<td>Exempt from the Política de redes sociales until 30 June 2026: Baja" in page
+    assert english_in(page) == ["Exempt from"]
+    assert (
+        "Se eximió a Lucía Pérez de Política de redes sociales hasta el 30 de junio de 2026."
+        in page
+    )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask.cli import AppGroup
+
+from ..i18n import SOURCE_LANGUAGE, in_language
 
 if TYPE_CHECKING:
     _DateParamType = click.ParamType[dt.date, str | dt.date]
@@ -38,6 +40,12 @@ class Group(AppGroup):
     Click cuts it to what fits on one line, with "...": the formatter wraps
     long lines anyway, so nothing needs cutting.
     """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command in English: the CLI is IT's, and the services' refusals it
+        prints are in smattest's domain (a mail still goes out in its recipient's language)."""
+        with in_language(SOURCE_LANGUAGE):
+            return super().invoke(ctx)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []

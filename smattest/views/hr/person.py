@@ -109,7 +109,9 @@ def hr_exemption_grant(staff_id: int) -> ResponseReturnValue:
     try:
         chosen = [_requirement(value) for value in form.requirement.data or []]
         if not chosen:
-            raise ExemptionError("Choose at least one policy or course to exempt them from.")
+            raise ExemptionError(
+                gettext("Choose at least one policy or course to exempt them from.")
+            )
     except ExemptionError as error:
         add_problem(form, "requirement", str(error))
     try:
@@ -128,8 +130,13 @@ def hr_exemption_grant(staff_id: int) -> ResponseReturnValue:
         add_problem(form, error.field, str(error))
         return _render_exemption_form(staff, form, 400)
     # Committed: only what was read before the commit from here on.
-    listed = " and the ".join([", the ".join(titles[:-1]), titles[-1]] if titles[:-1] else titles)
-    flash(f"{name} is exempt from the {listed} {exemptions.describe_until(until)}.", "success")
+    # "the A, the B and the C": the joins are words too (Spanish lists without the article).
+    listed = gettext(" and the ").join(
+        [gettext(", the ").join(titles[:-1]), titles[-1]] if titles[:-1] else titles
+    )
+    until_words = exemptions.describe_until(until)
+    flash(gettext("%(name)s is exempt from the %(listed)s %(until)s.", name=name,
+                  listed=listed, until=until_words), "success")  # fmt: skip
     return redirect(url_for("smattest.hr_person", staff_id=staff_id), 303)
 
 
@@ -152,7 +159,7 @@ def _render_exemption_form(
 def _requirement(value: str | None) -> tuple[str, int]:
     kind, _, number = (value or "").partition(":")
     if kind not in ("policy", "course") or not number.isdigit() or int(number) > MAX_ID:
-        raise ExemptionError("Choose the policy or course to exempt them from.")
+        raise ExemptionError(gettext("Choose the policy or course to exempt them from."))
     return kind, int(number)
 
 
@@ -160,11 +167,13 @@ def _until(value: str | None, open_ended: bool) -> dt.date | None:
     """The last day covered from the form: a date, or None when HR ticked 'No end date'."""
     value = (value or "").strip()
     if open_ended and value:
-        raise ExemptionError("Give a last day or tick 'No end date', not both.")
+        raise ExemptionError(gettext("Give a last day or tick 'No end date', not both."))
     if open_ended:
         return None
     if not value:
-        raise ExemptionError("Give the last day the exemption covers, or tick 'No end date'.")
+        raise ExemptionError(
+            gettext("Give the last day the exemption covers, or tick 'No end date'.")
+        )
     try:
         return read_day(value, "The last day covered")
     except ValueError as error:
