@@ -166,3 +166,28 @@ def test_the_cli_stays_english_whatever_the_default_language(app, runner, tmp_pa
         from smattest.i18n import gettext
 
         assert gettext("Nothing was imported") == "No se importó nada"
+
+
+def test_the_roster_files_problems_are_in_spanish(client, spanish):
+    data = "employee_id,email,full_name,hire_date\n"
+    data += "1001,ada@agency.example,Ada Lovelace,el lunes\n"
+    data += "1001,no-es-un-correo,Ada Lovelace,2024-03-18\n"
+    response = client.post(
+        f"{HR}/roster",
+        data={"roster": (io.BytesIO(data.encode()), "personal.csv")},
+        content_type="multipart/form-data",
+    )
+    page = in_spanish(response, status=400)
+    assert "No se puede importar nada: 3 problemas en personal.csv" in page
+    assert "línea 2: hire_date &#39;el lunes&#39; no es una fecha" in page
+    assert "línea 3: email &#39;no-es-un-correo&#39; no es una dirección de correo" in page
+    assert "línea 3: employee_id &#39;1001&#39; repetido, también en la línea 2" in page
+    header = "employee_id,email,nombre\n"
+    response = client.post(
+        f"{HR}/roster",
+        data={"roster": (io.BytesIO(header.encode()), "personal.csv")},
+        content_type="multipart/form-data",
+    )
+    page = in_spanish(response, status=400)
+    assert "línea 1: columna desconocida &#39;nombre&#39;: las columnas son" in page
+    assert "línea 1: falta la columna &#39;full_name&#39; (obligatorias:" in page

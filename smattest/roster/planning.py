@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 import smattest.due.upkeep as due_upkeep
 
 from ..db import utcnow
+from ..i18n import gettext
 from ..models import HREvent, Staff
 from ..proxies import current_smattest
 from ..publishing.audiences import record_placements
@@ -159,7 +160,12 @@ def plan(parsed: Parsed, *, partial: bool, source: str) -> Plan:
     rows = parsed.rows
     whole = "SMATTEST_ROSTER_SOURCE" if source == SYNC_SOURCE else "the file"
     if not rows and not partial and not problems:
-        problems.add(0, f"{whole} has nobody in it: a full import would deactivate everyone")
+        nobody = (
+            f"{whole} has nobody in it: a full import would deactivate everyone"
+            if source == SYNC_SOURCE
+            else gettext("the file has nobody in it: a full import would deactivate everyone")
+        )
+        problems.add(0, nobody)
     in_file = {row.external_id for row in rows}
     emails = {row.values["email"] for row in rows if row.values.get("email")}
     others = {}
@@ -173,11 +179,30 @@ def plan(parsed: Parsed, *, partial: bool, source: str) -> Plan:
         email, manager = row.values.get("email"), row.values.get("manager_email")
         if email in others:
             owner = others[email]
-            message = f"{row.where}: email {email} already belongs to active staff member {owner!r}"
+            message = gettext(
+                "%(where)s: email %(email)s already belongs to active staff member %(owner)s",
+                where=row.where,
+                email=email,
+                owner=repr(owner),
+            )
             problems.add(row.number, message)
         if manager and manager != email and manager not in emails and manager not in others:
-            also = " or among active staff" if partial else ""
-            message = f"{row.where}: manager_email {manager} is nobody's email in {whole}{also}"
+            if source == SYNC_SOURCE:
+                also = " or among active staff" if partial else ""
+                message = f"{row.where}: manager_email {manager} is nobody's email in {whole}{also}"
+            elif partial:
+                message = gettext(
+                    "%(where)s: manager_email %(manager)s is nobody's email in the file or among "
+                    "active staff",
+                    where=row.where,
+                    manager=manager,
+                )
+            else:
+                message = gettext(
+                    "%(where)s: manager_email %(manager)s is nobody's email in the file",
+                    where=row.where,
+                    manager=manager,
+                )
             problems.add(row.number, message)
     if problems:
         problems.sort(key=lambda problem: problem[0])

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 import smattest.text as text_rules
 from smattest.text import quoted
 
-from ..i18n import normalise
+from ..i18n import format_number, gettext, normalise
 from ..models import Staff
 from ..rule.membership import join_groups, parse_groups
 
@@ -138,7 +138,12 @@ def parse_csv(data: bytes | str, *, progress: Progress = no_progress) -> Parsed:
         header = next(reader, None)
         if header is None:
             raise RosterError(
-                [f"the file is empty: its first line must be the header, e.g. {','.join(COLUMNS)}"]
+                [
+                    gettext(
+                        "the file is empty: its first line must be the header, e.g. %(header)s",
+                        header=",".join(COLUMNS),
+                    )
+                ]
             )
         names = _check_header(header)
         records, line = [], reader.line_num
@@ -150,13 +155,30 @@ def parse_csv(data: bytes | str, *, progress: Progress = no_progress) -> Parsed:
                 records.append((start, cells))
     except csv.Error as error:
         raise RosterError(
-            [f"line {line + 1}: the file is not valid CSV ({error}); check its quotes"]
+            [
+                _at(
+                    _line(line + 1),
+                    gettext(
+                        "the file is not valid CSV (%(error)s); check its quotes", error=str(error)
+                    ),
+                )
+            ]
         ) from None
     rows, problems = [], _Problems()
     for number, cells in progress(records, len(records), "Checking rows"):
-        where = f"line {number}"
+        where = _line(number)
         if len(cells) < len(names):
-            problems.add(number, f"{where}: {len(cells)} values; the header has {len(names)}")
+            problems.add(
+                number,
+                _at(
+                    where,
+                    gettext(
+                        "%(values)s values; the header has %(columns)s",
+                        values=len(cells),
+                        columns=len(names),
+                    ),
+                ),
+            )
             continue
         extra = [
             n
@@ -164,11 +186,27 @@ def parse_csv(data: bytes | str, *, progress: Progress = no_progress) -> Parsed:
             if cell.strip() and (n > len(names) or not names[n - 1])
         ]
         if extra:
-            problems.add(number, f"{where}: a value in column {extra[0]}, which has no header")
+            problems.add(
+                number,
+                _at(
+                    where,
+                    gettext("a value in column %(column)s, which has no header", column=extra[0]),
+                ),
+            )
             continue
         raw = {name: cell for name, cell in zip(names, cells, strict=False) if name}
         rows.append(_row(number, where, raw, problems))
     return Parsed(rows, _Problems(problems + _duplicates(rows, "line")))
+
+
+def _line(number: int) -> str:
+    """Where a problem is in a roster file: ``line 4``."""
+    return gettext("line %(line)s", line=number)
+
+
+def _at(where: str, problem: str) -> str:
+    """A problem with where it is: ``line 4: ...``."""
+    return gettext("%(where)s: %(problem)s", where=where, problem=problem)
 
 
 def _decode(data: bytes | str) -> str:
@@ -180,8 +218,11 @@ def _decode(data: bytes | str) -> str:
         line = data.count(b"\n", 0, error.start) + 1
         raise RosterError(
             [
-                f"the file is not UTF-8 text (first on line {line}): save it as 'CSV UTF-8' "
-                "and try again"
+                gettext(
+                    "the file is not UTF-8 text (first on line %(line)s): save it as "
+                    "'CSV UTF-8' and try again",
+                    line=line,
+                )
             ]
         ) from None
 
@@ -190,26 +231,61 @@ def _check_header(header: list[str]) -> list[str]:
     if len(header) > MAX_COLUMNS:
         raise RosterError(
             [
-                f"line 1: the header has {len(header):,} columns; a roster has at most "
-                f"{len(COLUMNS)} ({', '.join(COLUMNS)}): is this the right file?"
+                _at(
+                    _line(1),
+                    gettext(
+                        "the header has %(count)s columns; a roster has at most %(most)s "
+                        "(%(names)s): is this the right file?",
+                        count=format_number(len(header)),
+                        most=len(COLUMNS),
+                        names=", ".join(COLUMNS),
+                    ),
+                )
             ]
         )
     names = [name.strip() for name in header]
     if len(names) == 1 and any(sep in names[0] for sep in ";\t|"):
         raise RosterError(
             [
-                f"line 1: the header is one column {quoted(names[0])}: separate the "
-                "columns with commas (save as 'CSV UTF-8 (comma delimited)')"
+                _at(
+                    _line(1),
+                    gettext(
+                        "the header is one column %(name)s: separate the columns with commas "
+                        "(save as 'CSV UTF-8 (comma delimited)')",
+                        name=quoted(names[0]),
+                    ),
+                )
             ]
         )
     problems = []
     for name, times in Counter(n for n in names if n).items():
         if times > 1:
-            problems.append(f"line 1: the column {quoted(name)} appears {times} times")
+            problems.append(
+                _at(
+                    _line(1),
+                    gettext(
+                        "the column %(name)s appears %(times)s times",
+                        name=quoted(name),
+                        times=times,
+                    ),
+                )
+            )
         if name not in COLUMNS:
-            problems.append(f"line 1: unknown column {quoted(name)}{_hint(name)}")
+            problems.append(
+                _at(
+                    _line(1),
+                    gettext("unknown column %(name)s%(hint)s", name=quoted(name), hint=_hint(name)),
+                )
+            )
     problems += [
-        f"line 1: missing column {column!r} (required: {', '.join(REQUIRED)})"
+        _at(
+            _line(1),
+            gettext(
+                "missing column %(name)s (required: %(required)s)",
+                name=repr(column),
+                required=", ".join(REQUIRED),
+            ),
+        )
         for column in REQUIRED
         if column not in names
     ]
@@ -221,8 +297,8 @@ def _check_header(header: list[str]) -> list[str]:
 def _hint(name: str) -> str:
     close = difflib.get_close_matches(name.lower().strip()[:60], COLUMNS, n=1, cutoff=0.6)
     if close:
-        return f": did you mean {close[0]!r}?"
-    return f": the columns are {', '.join(COLUMNS)}"
+        return gettext(": did you mean %(name)s?", name=repr(close[0]))
+    return gettext(": the columns are %(names)s", names=", ".join(COLUMNS))
 
 
 def parse_records(records: Iterable[Any], *, progress: Progress = no_progress) -> Parsed:
@@ -255,15 +331,18 @@ def _row(number: int, where: str, raw: dict[str, Any], problems: _Problems) -> R
             try:
                 values[column] = _convert(column, raw[column])
             except _Bad as error:
-                problems.add(number, f"{where}: {error}")
+                problems.add(number, _at(where, str(error)))
                 bad.add(column)
     for column in REQUIRED:
         if values.get(column) is None and column not in bad:
-            problems.add(number, f"{where}: missing {column}")
+            problems.add(number, _at(where, gettext("missing %(column)s", column=column)))
     values.setdefault("active", True)
     email, manager = values.get("email"), values.get("manager_email")
     if email and manager == email:
-        problems.add(number, f"{where}: {email} is their own manager (manager_email)")
+        problems.add(
+            number,
+            _at(where, gettext("%(email)s is their own manager (manager_email)", email=email)),
+        )
     return Row(number, where, values.pop("employee_id", None), values)
 
 
@@ -280,11 +359,24 @@ def _convert(column: str, value: Any) -> Any:
     if text is None:
         return None
     if len(text) > MAX_LENGTH[column]:
-        raise _Bad(f"{column} is {len(text)} characters long; at most {MAX_LENGTH[column]}")
+        raise _Bad(
+            gettext(
+                "%(column)s is %(length)s characters long; at most %(most)s",
+                column=column,
+                length=len(text),
+                most=MAX_LENGTH[column],
+            )
+        )
     if column in ("email", "manager_email"):
         text = text.lower()
         if not EMAIL.fullmatch(text):
-            raise _Bad(f"{column} {quoted(text)} is not an email address")
+            raise _Bad(
+                gettext(
+                    "%(column)s %(value)s is not an email address",
+                    column=column,
+                    value=quoted(text),
+                )
+            )
     return text
 
 
@@ -311,7 +403,13 @@ def _groups(value: Any) -> str | None:
     except ValueError as error:
         raise _Bad(str(error)) from None
     if text is not None and len(text) > MAX_LENGTH["groups"]:
-        raise _Bad(f"groups are {len(text)} characters long; at most {MAX_LENGTH['groups']}")
+        raise _Bad(
+            gettext(
+                "groups are %(length)s characters long; at most %(most)s",
+                length=len(text),
+                most=MAX_LENGTH["groups"],
+            )
+        )
     return text
 
 
@@ -321,8 +419,11 @@ def _language(value: Any) -> str | None:
     tag = normalise(value) if isinstance(value, str) else None
     if tag is None:
         raise _Bad(
-            f"language {value!r} is not a language tag: write it as es, en or es-MX "
-            "(empty: the person's browser chooses)"
+            gettext(
+                "language %(value)s is not a language tag: write it as es, en or es-MX "
+                "(empty: the person's browser chooses)",
+                value=repr(value),
+            )
         )
     return tag
 
@@ -339,7 +440,12 @@ def _date(value: Any) -> dt.date | None:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise _Bad(f"hire_date {quoted(value)} is not a date: write it as YYYY-MM-DD, e.g. 2024-03-18")
+    raise _Bad(
+        gettext(
+            "hire_date %(value)s is not a date: write it as YYYY-MM-DD, e.g. 2024-03-18",
+            value=quoted(value),
+        )
+    )
 
 
 def _active(value: Any) -> bool:
@@ -352,7 +458,12 @@ def _active(value: Any) -> bool:
         return True
     if word in TRUE or word in FALSE:
         return word in TRUE
-    raise _Bad(f"active {quoted(value)} is not one of true/false, yes/no, 1/0 (empty means active)")
+    raise _Bad(
+        gettext(
+            "active %(value)s is not one of true/false, yes/no, 1/0 (empty means active)",
+            value=quoted(value),
+        )
+    )
 
 
 def _duplicates(rows: list[Row], unit: str) -> _Problems:
@@ -365,7 +476,16 @@ def _duplicates(rows: list[Row], unit: str) -> _Problems:
                 continue
             if value in seen:
                 first = seen[value].number
-                message = f"{row.where}: duplicate {label} {quoted(value)}, also on {unit} {first}"
+                also = _line(first) if unit == "line" else f"record {first}"
+                message = _at(
+                    row.where,
+                    gettext(
+                        "duplicate %(column)s %(value)s, also on %(first)s",
+                        column=label,
+                        value=quoted(value),
+                        first=also,
+                    ),
+                )
                 problems.add(row.number, message)
             else:
                 seen[value] = row
