@@ -71,6 +71,16 @@ def test_the_paper_era_pages_are_in_spanish(client, spanish):
         status=400,
     )
     assert "No se puede importar nada: 1 problema en papel.csv" in page
+    assert "El archivo no tiene filas debajo del encabezado: no hay nada que importar." in page
+    bad = header + "nadie,policy,redes-sociales,1,2026-03-01,caja 12\n"
+    bad += "roster-1000000,policy,redes-sociales,1,2026-03-09,caja 12\n"
+    upload = {"evidence": (io.BytesIO(bad.encode()), "papel.csv")}
+    page = in_spanish(
+        client.post(f"{HR}/evidence/import", data=upload, content_type="multipart/form-data"),
+        status=400,
+    )
+    assert "línea 2: nadie en la lista de personal tiene el identificador de empleado" in page
+    assert "línea 3: done_on 2026-03-09 es una fecha futura." in page
     good = header + "roster-1000000,policy,redes-sociales,1,2026-03-01,caja 12\n"
     upload = {"evidence": (io.BytesIO(good.encode()), "papel.csv")}
     page = in_spanish(
@@ -142,3 +152,17 @@ def test_the_exemption_services_refusals_are_in_spanish(client, spanish):
         "Se eximió a Lucía Pérez de Política de redes sociales hasta el 30 de junio de 2026."
         in page
     )
+
+
+@pytest.mark.settings(SMATTEST_DEFAULT_LOCALE="es")
+def test_the_cli_stays_english_whatever_the_default_language(app, runner, tmp_path):
+    """The services' refusals go through smattest's domain; the CLI (IT's) prints English."""
+    broken = tmp_path / "papel.csv"
+    broken.write_text("employee_id,kind,slug,version,done_on,source\n", encoding="utf-8")
+    refused = runner.invoke(args=["smattest", "evidence", "import", str(broken)])
+    assert refused.exit_code == 1
+    assert "The file has no rows below its header: nothing to import." in refused.output
+    with app.test_request_context():
+        from smattest.i18n import gettext
+
+        assert gettext("Nothing was imported") == "No se importó nada"

@@ -229,7 +229,9 @@ def attest_on_behalf(
     # A form signed on an earlier day counts from noon (local) of that day (None: now).
     on_paper = signed_on if signed_on is not None and signed_on != local_today() else None
     if signed_on is not None and version is not None and policy is not None:
-        what = f"version {version.number} of the {policy.title}"
+        what = gettext(
+            "version %(number)s of the %(title)s", number=version.number, title=policy.title
+        )
         if day_problem := paper_era.paper_day_problem(signed_on, version.effective_date, what):
             problems.append(("signed_on", day_problem))
     if not reason:

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 import smattest.due.upkeep as due_upkeep
 import smattest.evidence.chain as evidence
 
+from ..i18n import format_date, format_number, gettext
 from ..models import (
     COURSE,
     POLICY,
@@ -50,7 +51,7 @@ from ..proxies import current_smattest
 from ..text import problem as text_problem
 from ..text import quoted
 from ..timeutil import local_today
-from .own import ANOTHER, own_records
+from .own import own_records
 
 COLUMNS = ("employee_id", "kind", "slug", "version", "done_on", "source")
 #: The longest source kept ("paper form, box 12"), as for a reason.
@@ -74,15 +75,20 @@ def paper_day_problem(signed_on: dt.date, took_effect: dt.date, what: str) -> st
     of the Social Media Policy", in force from ``took_effect``), cannot be (None: it can)."""
     today = local_today()
     if signed_on > today:
-        return (
-            f"The day on the paper, {_day(signed_on)}, is in the future: "
-            f"write the day the form was signed, today ({_day(today)}) at the latest."
+        return gettext(
+            "The day on the paper, %(day)s, is in the future: "
+            "write the day the form was signed, today (%(today)s) at the latest.",
+            day=format_date(signed_on),
+            today=format_date(today),
         )
     if signed_on < took_effect:
-        return (
-            f"The day on the paper, {_day(signed_on)}, is before {what} took effect "
-            f"({_day(took_effect)}): a paper form of an earlier version is paper-era "
-            "evidence (Exports → Import past evidence)."
+        return gettext(
+            "The day on the paper, %(day)s, is before %(what)s took effect "
+            "(%(effective)s): a paper form of an earlier version is paper-era "
+            "evidence (Exports → Import past evidence).",
+            day=format_date(signed_on),
+            what=what,
+            effective=format_date(took_effect),
         )
     return None
 
@@ -185,23 +191,35 @@ def plan_csv(data: bytes, *, actor: str | None = None) -> Plan:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise PaperEraError(["The file is not UTF-8 text: save it as 'CSV UTF-8'."]) from None
+        problem = gettext("The file is not UTF-8 text: save it as 'CSV UTF-8'.")
+        raise PaperEraError([problem]) from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [name.strip() for name in next(reader, [])]
     except csv.Error as error:
-        problem = f"line 1: the file is not valid CSV ({error}); check its quotes."
+        problem = _at(1, _not_csv(error))
         raise PaperEraError([problem]) from None
     if len(header) > MAX_COLUMNS:
-        raise PaperEraError([f"line 1: the header has {len(header):,} columns; the file has "
-                             f"{len(COLUMNS)}: {', '.join(COLUMNS)}."])  # fmt: skip
+        too_many = gettext(
+            "the header has %(count)s columns; the file has %(columns)s: %(names)s.",
+            count=format_number(len(header)),
+            columns=len(COLUMNS),
+            names=", ".join(COLUMNS),
+        )
+        raise PaperEraError([_at(1, too_many)])
     missing = [name for name in COLUMNS if name not in header]
     unknown = [quoted(name) for name in header if name not in COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
-        problem = f"line 1: the columns must be {', '.join(COLUMNS)} (in any order)"
-        details = [f"missing {', '.join(missing)}"] if missing else []
-        details += [f"unknown {', '.join(unknown)}"] if unknown else []
-        raise PaperEraError([problem + (f": {'; '.join(details)}." if details else ".")])
+        names = ", ".join(COLUMNS)
+        details = [gettext("missing %(names)s", names=", ".join(missing))] if missing else []
+        details += [gettext("unknown %(names)s", names=", ".join(unknown))] if unknown else []
+        problem = (
+            gettext("the columns must be %(names)s (in any order): %(details)s.",
+                    names=names, details="; ".join(details))
+            if details
+            else gettext("the columns must be %(names)s (in any order).", names=names)
+        )  # fmt: skip
+        raise PaperEraError([_at(1, problem)])
     session = current_smattest.db.session
     staff: dict[str, int] = {
         e: i for e, i in session.execute(sa.select(Staff.external_id, Staff.id))
@@ -209,30 +227,36 @@ def plan_csv(data: bytes, *, actor: str | None = None) -> Plan:
     versions = _versions()
     today = local_today()
     own = own_records(actor) if actor is not None else set()
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
     plan = Plan()
     seen: dict[tuple[str, int, int, dt.date], int] = {}
     for line, values in _lines(reader, problems):
         if not any(cell.strip() for cell in values):
             continue
         if len(values) != len(header):
-            problems.append(f"line {line}: {len(values)} cells, but the header names "
-                            f"{len(header)} columns.")  # fmt: skip
+            problems.append((line, gettext(
+                "%(cells)s cells, but the header names %(columns)s columns.",
+                cells=len(values), columns=len(header))))  # fmt: skip
             continue
         cells = {name: value.strip() for name, value in zip(header, values, strict=True)}
         row, why = _row(line, cells, staff, versions, today)
         if row is None:
-            problems.append(f"line {line}: {why}")
+            problems.append((line, why))
             continue
         if row.staff_id in own:
-            problems.append(
-                f"line {line}: employee id {quoted(cells['employee_id'])} is your own record: "
-                f"nobody imports evidence about themselves; {ANOTHER}"
-            )
+            problems.append((line, gettext(
+                "employee id %(id)s is your own record: nobody imports evidence about "
+                "themselves; another HR person must do it. Nothing was recorded.",
+                id=quoted(cells["employee_id"]))))  # fmt: skip
             continue
         key = (row.kind, row.staff_id, row.version_id, row.done_on)
         if key in seen:
-            problems.append(f"line {line}: the same {row.kind} evidence as line {seen[key]}.")
+            same = (
+                gettext("the same policy evidence as line %(line)s.", line=seen[key])
+                if row.kind == POLICY
+                else gettext("the same course evidence as line %(line)s.", line=seen[key])
+            )
+            problems.append((line, same))
             continue
         seen[key] = line
         plan.rows.append(row)
@@ -241,23 +265,47 @@ def plan_csv(data: bytes, *, actor: str | None = None) -> Plan:
         version_ids[row.kind].add(row.version_id)
     existing = _existing(version_ids)
     problems += [
-        f"line {row.line}: already recorded: this person's {row.kind} evidence for that version "
-        f"on {row.done_on.isoformat()} is in the evidence chain."
+        (row.line, _already(row))
         for row in plan.rows
         if (row.kind, row.staff_id, row.version_id, row.done_on) in existing
     ]
     if problems:
-        problems.sort(key=lambda p: int(p.split(":", 1)[0].removeprefix("line ")))
+        problems.sort(key=lambda problem: problem[0])
         extra = len(problems) - MAX_PROBLEMS
+        listed = [_at(line, why) for line, why in problems[:MAX_PROBLEMS]]
         raise PaperEraError(
-            problems[:MAX_PROBLEMS] + ([f"... and {extra} more."] if extra > 0 else [])
+            listed + ([gettext("... and %(extra)s more.", extra=extra)] if extra > 0 else [])
         )
     if not plan.rows:
-        raise PaperEraError(["The file has no rows below its header: nothing to import."])
+        raise PaperEraError([gettext("The file has no rows below its header: nothing to import.")])
     return plan
 
 
-def _lines(reader: Any, problems: list[str]) -> Iterator[tuple[int, list[str]]]:
+def _at(line: int, problem: str) -> str:
+    """A problem with the line it is on: ``line 4: ...``."""
+    return gettext("line %(line)s: %(problem)s", line=line, problem=problem)
+
+
+def _not_csv(error: csv.Error) -> str:
+    return gettext("the file is not valid CSV (%(error)s); check its quotes.", error=str(error))
+
+
+def _already(row: Row) -> str:
+    day = row.done_on.isoformat()
+    if row.kind == POLICY:
+        return gettext(
+            "already recorded: this person's policy evidence for that version on %(day)s is "
+            "in the evidence chain.",
+            day=day,
+        )
+    return gettext(
+        "already recorded: this person's course evidence for that version on %(day)s is "
+        "in the evidence chain.",
+        day=day,
+    )
+
+
+def _lines(reader: Any, problems: list[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
     """Each line's number and cells, until the end or a line csv cannot read (a problem)."""
     line = reader.line_num
     try:
@@ -265,7 +313,7 @@ def _lines(reader: Any, problems: list[str]) -> Iterator[tuple[int, list[str]]]:
             line = reader.line_num
             yield line, values
     except csv.Error as error:
-        problems.append(f"line {line + 1}: the file is not valid CSV ({error}); check its quotes.")
+        problems.append((line + 1, _not_csv(error)))
 
 
 def _row(
@@ -278,30 +326,53 @@ def _row(
     """One line resolved, or (None, why not)."""
     employee_id, kind, slug = cells["employee_id"], cells["kind"].lower(), cells["slug"]
     if employee_id not in staff:
-        return None, f"no one on the staff list has employee id {quoted(employee_id)}."
+        return None, gettext(
+            "no one on the staff list has employee id %(id)s.", id=quoted(employee_id)
+        )
     if kind not in (POLICY, COURSE):
-        return None, f"kind {quoted(cells['kind'])} is neither 'policy' nor 'course'."
+        return None, gettext(
+            "kind %(kind)s is neither 'policy' nor 'course'.", kind=quoted(cells["kind"])
+        )
     if not VERSION.fullmatch(cells["version"]):
-        return None, f"version {quoted(cells['version'])} is not a version number."
+        return None, gettext(
+            "version %(version)s is not a version number.", version=quoted(cells["version"])
+        )
     version = versions.get((kind, slug, int(cells["version"])))
     if version is None:
+        number = cells["version"]
         if not any(k == kind and s == slug for k, s, _ in versions):
-            return None, f"there is no {kind} with slug {quoted(slug)}."
-        return None, f"the {kind} {quoted(slug)} has no version {cells['version']}."
+            if kind == POLICY:
+                return None, gettext("there is no policy with slug %(slug)s.", slug=quoted(slug))
+            return None, gettext("there is no course with slug %(slug)s.", slug=quoted(slug))
+        if kind == POLICY:
+            return None, gettext("the policy %(slug)s has no version %(number)s.",
+                                 slug=quoted(slug), number=number)  # fmt: skip
+        return None, gettext("the course %(slug)s has no version %(number)s.",
+                             slug=quoted(slug), number=number)  # fmt: skip
     try:
         done_on = dt.date.fromisoformat(cells["done_on"])
     except ValueError:
-        return None, f"done_on {quoted(cells['done_on'])} is not a date written YYYY-MM-DD."
+        return None, gettext(
+            "done_on %(value)s is not a date written YYYY-MM-DD.", value=quoted(cells["done_on"])
+        )
     if done_on > today:
-        return None, f"done_on {done_on.isoformat()} is in the future."
+        return None, gettext("done_on %(day)s is in the future.", day=done_on.isoformat())
     if done_on < version.exists_from:
-        return None, (f"done_on {done_on.isoformat()} is before {slug} version {cells['version']} "
-                      f"existed ({version.exists_from.isoformat()}).")  # fmt: skip
+        return None, gettext(
+            "done_on %(day)s is before %(slug)s version %(number)s existed (%(since)s).",
+            day=done_on.isoformat(), slug=slug, number=cells["version"],
+            since=version.exists_from.isoformat())  # fmt: skip
     source = cells["source"]
     if not source:
-        return None, 'the source is empty: say where the record is, e.g. "paper form, box 12".'
+        return None, gettext(
+            'the source is empty: say where the record is, e.g. "paper form, box 12".'
+        )
     if len(source) > MAX_SOURCE:
-        return None, f"the source is {len(source)} characters long; keep it to {MAX_SOURCE}."
+        return None, gettext(
+            "the source is %(length)s characters long; keep it to %(most)s.",
+            length=len(source),
+            most=MAX_SOURCE,
+        )
     hidden = text_problem("the source", source)
     if hidden:
         return None, hidden
