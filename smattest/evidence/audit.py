@@ -10,8 +10,9 @@ What :func:`verify` checks, in one fresh transaction:
   one before (``prev_hash``) and matches its own ``record_hash``; the last
   row is the head.
 - **The signed texts** (:mod:`smattest.evidence.texts`). The SHA-256 of
-  every policy version's text is recomputed and compared with what the version and every attestation of it
-  recorded; the same for every course version's content and its completions.
+  every policy version's text is recomputed and compared with what the
+  version and every attestation of it recorded; the same for every course
+  version's content and its completions.
   The HTML stored beside each text and course section is rendered again from
   its Markdown and compared: pages never serve the stored copy, but an edited
   one is named.
