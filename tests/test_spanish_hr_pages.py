@@ -191,3 +191,22 @@ def test_the_roster_files_problems_are_in_spanish(client, spanish):
     page = in_spanish(response, status=400)
     assert "línea 1: columna desconocida &#39;nombre&#39;: las columnas son" in page
     assert "línea 1: falta la columna &#39;full_name&#39; (obligatorias:" in page
+
+
+def test_the_draft_services_refusals_are_in_spanish(client, spanish):
+    data = {"slug": "Mal Nombre", "title": "Uso del teléfono", "body": POLICY,
+            "summary": "Primera versión.", "change": "material", "effective_date": ""}  # fmt: skip
+    page = in_spanish(client.post(f"{HR}/drafts/new", data=data), status=400)
+    assert "La dirección &#39;Mal Nombre&#39; no es válida" in page
+    data["slug"] = "redes-sociales"
+    page = in_spanish(client.post(f"{HR}/drafts/new", data=data), status=400)
+    assert "Ya existe una política con la dirección &#39;redes-sociales&#39;" in page
+    data["slug"] = "telefono"
+    saved = client.post(f"{HR}/drafts/new", data=data)
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    draft = saved.headers["Location"].rstrip("/").split("/")[-1]
+    preview = client.get(f"{HR}/drafts/{draft}/preview").get_data(as_text=True)
+    revision = re.search(r'name="revision" type="hidden" value="([^"]*)"', preview).group(1)
+    approved = client.post(f"{HR}/drafts/{draft}/approve", data={"revision": revision})
+    page = in_spanish(approved, status=approved.status_code)
+    assert "Usted escribió este borrador" in page

@@ -19,6 +19,7 @@ from flask import current_app
 import smattest.text as text
 
 from ..db import rowcount, utcnow
+from ..i18n import format_date, format_number, format_time, gettext, ngettext
 from ..models import DraftApproval, HREvent, PolicyDraft, Staff
 from ..proxies import current_smattest
 from ..publishing.policies import text_sha256
@@ -88,12 +89,18 @@ def missing_approvals(draft: PolicyDraft) -> str | None:
     have = len(counted(draft))
     if have >= required:
         return None
-    needed = "1 approval" if required == 1 else f"{required} approvals"
-    return (
-        f"This draft needs {needed} from HR users other than its author before it is "
-        f"published, and has {have}. Ask another HR user to open the draft's preview and "
-        f"approve it (or run 'flask smattest policy approve {draft.id} --actor ID'); saving "
-        "the draft again clears its approvals."
+    return ngettext(
+        "This draft needs %(num)s approval from HR users other than its author before it is "
+        "published, and has %(have)s. Ask another HR user to open the draft's preview and "
+        "approve it (or run 'flask smattest policy approve %(id)s --actor ID'); saving "
+        "the draft again clears its approvals.",
+        "This draft needs %(num)s approvals from HR users other than its author before it is "
+        "published, and has %(have)s. Ask another HR user to open the draft's preview and "
+        "approve it (or run 'flask smattest policy approve %(id)s --actor ID'); saving "
+        "the draft again clears its approvals.",
+        required,
+        have=have,
+        id=draft.id,
     )
 
 
@@ -115,32 +122,48 @@ def approve_draft(
     session = current_smattest.db.session
     comment = comment.strip()
     if len(comment) > MAX_COMMENT:
-        raise DraftError(f"The comment is {len(comment):,} characters; at most {MAX_COMMENT:,}.")
+        raise DraftError(
+            gettext(
+                "The comment is %(length)s characters; at most %(most)s.",
+                length=format_number(len(comment)),
+                most=format_number(MAX_COMMENT),
+            )
+        )
     hidden = text.problem("The comment", comment, multiline=True)
     if hidden:
         raise DraftError(hidden)
     draft = get_draft(draft_id)
     if draft is None:
         raise DraftConflict(
-            "This draft was published or discarded since you opened it. Nothing was approved.",
+            gettext(
+                "This draft was published or discarded since you opened it. Nothing was approved."
+            ),
             None,
         )
     if revision(draft) != seen_revision:
         raise DraftConflict(
-            "The draft was saved again after you opened it, so you would approve a text you "
-            "have not read. Nothing was approved: read it again below.",
+            gettext(
+                "The draft was saved again after you opened it, so you would approve a text you "
+                "have not read. Nothing was approved: read it again below."
+            ),
             draft,
         )
     if actor in authors_of(draft):
         raise DraftError(
-            "You wrote this draft (started it or saved it last): its approval must come from "
-            "another HR user."
+            gettext(
+                "You wrote this draft (started it or saved it last): its approval must come from "
+                "another HR user."
+            )
         )
     earlier = next((a for a in counted(draft) if a.approver == actor), None)
     if earlier is not None:
         local = to_local(earlier.approved_at)
         raise DraftError(
-            f"You approved this draft already, at {local:%H:%M %Z} on {local.day} {local:%B %Y}."
+            gettext(
+                "You approved this draft already, at %(time)s on %(day)s.",
+                time=format_time(local),
+                day=format_date(local.date()),
+            )
         )
     # A no-op write on the draft's row, conditional on the draft as it was read: it
     # takes the row's lock, so a save at the same moment either came first (and this

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 import smattest.text as text
 
+from ..i18n import format_number, gettext
 from ..models import Policy, PolicyDraft, PolicyVersion, Staff
 from ..proxies import current_smattest
 from ..publishing.policies import (
@@ -71,20 +72,40 @@ def length_problems(
     """What is too long to keep or hides a character (:mod:`smattest.text`), by field."""
     problems = []
     if slug is not None and len(slug) > MAX_SLUG:
-        problems.append(("slug", f"The address is {len(slug)} characters; at most {MAX_SLUG}."))
+        problems.append(
+            (
+                "slug",
+                gettext(
+                    "The address is %(length)s characters; at most %(most)s.",
+                    length=len(slug),
+                    most=MAX_SLUG,
+                ),
+            )
+        )
     if title is not None and len(title) > MAX_TITLE:
-        problems.append(("title", f"The title is {len(title)} characters; at most {MAX_TITLE}."))
+        problems.append(
+            (
+                "title",
+                gettext(
+                    "The title is %(length)s characters; at most %(most)s.",
+                    length=len(title),
+                    most=MAX_TITLE,
+                ),
+            )
+        )
     size = len(body.encode("utf-8"))
     if size > MAX_TEXT_BYTES:
         problems.append((
             "body",
-            f"The policy text is too long to keep: {size:,} bytes; at most {MAX_TEXT_BYTES:,} "
-            "(about as many letters of plain English).",
+            gettext("The policy text is too long to keep: %(size)s bytes; at most %(most)s "
+                    "(about as many letters of plain English).",
+                    size=format_number(size), most=format_number(MAX_TEXT_BYTES)),
         ))  # fmt: skip
     if len(summary) > MAX_SUMMARY:
         problems.append((
             "summary",
-            f"The change summary is {len(summary):,} characters; at most {MAX_SUMMARY:,}.",
+            gettext("The change summary is %(length)s characters; at most %(most)s.",
+                    length=format_number(len(summary)), most=format_number(MAX_SUMMARY)),
         ))  # fmt: skip
     hidden = [
         ("title", text.problem("The title", title)),

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..db import rowcount, utcnow
+from ..i18n import gettext
 from ..models import HREvent, Policy, PolicyDraft, PolicyVersion
 from ..proxies import current_smattest
 from ..publishing.policies import (
@@ -58,13 +59,19 @@ def _check_new_slug(slug: str, *, draft_id: int | None = None) -> None:
     """A new policy's address: well formed, not a policy's already, not in another draft."""
     if not SLUG.match(slug):
         raise DraftError(
-            f"The address {slug!r} is not valid: use lower-case letters, digits and single "
-            "hyphens, e.g. 'social-media'."
+            gettext(
+                "The address %(slug)s is not valid: use lower-case letters, digits and single "
+                "hyphens, e.g. 'social-media'.",
+                slug=repr(slug),
+            )
         )
     if get_policy(slug) is not None:
         raise DraftError(
-            f"A policy with the address {slug!r} exists already: write a new version of it "
-            "from the Policies page."
+            gettext(
+                "A policy with the address %(slug)s exists already: write a new version of it "
+                "from the Policies page.",
+                slug=repr(slug),
+            )
         )
     other = current_smattest.db.session.scalar(
         sa.select(PolicyDraft.id).where(
@@ -72,7 +79,13 @@ def _check_new_slug(slug: str, *, draft_id: int | None = None) -> None:
         )
     )
     if other is not None:
-        raise DraftError(f"Draft #{other} is already writing a new policy at {slug!r}.")
+        raise DraftError(
+            gettext(
+                "Draft #%(other)s is already writing a new policy at %(slug)s.",
+                other=other,
+                slug=repr(slug),
+            )
+        )
 
 
 def _event(actor: str, action: str, detail: str) -> None:
@@ -110,7 +123,7 @@ def start_draft(
         _check_lengths(body=body, summary=summary, slug=slug, title=title)
         _check_new_slug(slug)
         if not title:
-            raise DraftError("Give the new policy a title.")
+            raise DraftError(gettext("Give the new policy a title."))
     else:
         slug = title = None
         _check_lengths(body=body, summary=summary)
@@ -220,7 +233,7 @@ def save_draft(
         )
         _check_new_slug(values["slug"], draft_id=draft.id)
         if not values["title"]:
-            raise DraftError("Give the new policy a title.")
+            raise DraftError(gettext("Give the new policy a title."))
     else:
         _check_lengths(body=values["body_markdown"], summary=values["summary"])
     saved = session.execute(
@@ -279,14 +292,20 @@ def publish_draft(
     effective = draft.effective_date or today
     if effective < today:
         raise DraftError(
-            f"The effective date {effective.isoformat()} is in the past: a new version takes "
-            "effect today or later. Change the date in the draft."
+            gettext(
+                "The effective date %(day)s is in the past: a new version takes "
+                "effect today or later. Change the date in the draft.",
+                day=effective.isoformat(),
+            )
         )
     if draft.policy_id is None:
         if get_policy(draft.slug or "") is not None:
             raise DraftError(
-                f"A policy with the address {draft.slug!r} was published since this draft "
-                "was started: change the address, or discard this draft."
+                gettext(
+                    "A policy with the address %(slug)s was published since this draft "
+                    "was started: change the address, or discard this draft.",
+                    slug=repr(draft.slug),
+                )
             )
         every_months = every_months or 12
     else:
