@@ -210,3 +210,18 @@ def test_the_draft_services_refusals_are_in_spanish(client, spanish):
     approved = client.post(f"{HR}/drafts/{draft}/approve", data={"revision": revision})
     page = in_spanish(approved, status=approved.status_code)
     assert "Usted escribió este borrador" in page
+
+
+def test_a_draft_saved_by_someone_else_meanwhile_is_refused_in_spanish(client, spanish):
+    data = {"body": POLICY + "\nUna línea más.\n", "summary": "Una línea más.",
+            "change": "material", "effective_date": ""}  # fmt: skip
+    saved = client.post(f"{HR}/drafts/new?policy=redes-sociales", data=data)
+    draft = saved.headers["Location"].rstrip("/").split("/")[-1]
+    edit = client.get(f"{HR}/drafts/{draft}").get_data(as_text=True)
+    seen = re.search(r'name="revision" type="hidden" value="([^"]*)"', edit).group(1)
+    first = client.post(f"{HR}/drafts/{draft}", data={**data, "revision": seen, "summary": "A"})
+    assert first.status_code == 303, first.get_data(as_text=True)
+    again = client.post(f"{HR}/drafts/{draft}", data={**data, "revision": seen, "summary": "B"})
+    page = in_spanish(again, status=again.status_code)
+    assert "Hana Okafor guardó este borrador a las 14:30 UTC del 2 de marzo de 2026" in page
+    assert "después de que usted lo abriera. No se guardó nada." in page

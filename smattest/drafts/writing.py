@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..db import rowcount, utcnow
-from ..i18n import gettext
+from ..i18n import format_date, format_time, gettext
 from ..models import HREvent, Policy, PolicyDraft, PolicyVersion
 from ..proxies import current_smattest
 from ..publishing.policies import (
@@ -39,12 +39,21 @@ from .reading import (
 )
 
 
-def _who(draft: PolicyDraft, did: str) -> str:
-    """Who last saved the draft and when: "Priya Raman saved this draft at 14:05 UTC on ..."."""
+def _who(draft: PolicyDraft) -> dict[str, str]:
+    """Who last saved the draft and when, for a message: Priya Raman, 14:05 UTC, 3 May 2026."""
     actor = draft.updated_by or draft.created_by
-    name = names_of([actor]).get(actor, f"HR user {actor}")
+    name = names_of([actor]).get(actor) or gettext("HR user %(id)s", id=actor)
     local = to_local(draft.updated_at)
-    return f"{name} {did} at {local:%H:%M %Z} on {local.day} {local:%B %Y}"
+    return {"name": name, "time": format_time(local), "day": format_date(local.date())}
+
+
+def _nothing(doing: str) -> str:
+    """ "Nothing was saved." (or discarded, or published), as its own sentence."""
+    if doing == "discarded":
+        return gettext("Nothing was discarded.")
+    if doing == "published":
+        return gettext("Nothing was published.")
+    return gettext("Nothing was saved.")
 
 
 def _check_lengths(
@@ -138,9 +147,11 @@ def start_draft(
         )
         existing = open_draft(policy)
         if existing is not None:
-            message = (
-                f"A draft of the next version of {policy.title} is already open: "
-                f"{_who(existing, 'saved it')}. Nothing was saved: continue in that draft."
+            message = gettext(
+                "A draft of the next version of %(title)s is already open: %(name)s saved it "
+                "at %(time)s on %(day)s. Nothing was saved: continue in that draft.",
+                title=policy.title,
+                **_who(existing),
             )
             session.rollback()
             raise DraftConflict(message, get_draft(existing.id))
@@ -170,12 +181,20 @@ def _current_or_conflict(draft_id: int, seen: str, doing: str) -> PolicyDraft:
     draft = get_draft(draft_id)
     if draft is None:
         raise DraftConflict(
-            f"This draft was published or discarded since you opened it. Nothing was {doing}.",
+            gettext(
+                "This draft was published or discarded since you opened it. %(nothing)s",
+                nothing=_nothing(doing),
+            ),
             None,
         )
     if revision(draft) != seen:
         raise DraftConflict(
-            f"{_who(draft, 'saved this draft')}, after you opened it. Nothing was {doing}.",
+            gettext(
+                "%(name)s saved this draft at %(time)s on %(day)s, after you opened it. "
+                "%(nothing)s",
+                nothing=_nothing(doing),
+                **_who(draft),
+            ),
             draft,
         )
     return draft
@@ -187,10 +206,19 @@ def _lost_race(draft_id: int, doing: str) -> DraftConflict:
     draft = get_draft(draft_id)
     if draft is None:
         return DraftConflict(
-            f"This draft was published or discarded a moment ago. Nothing was {doing}.", None
+            gettext(
+                "This draft was published or discarded a moment ago. %(nothing)s",
+                nothing=_nothing(doing),
+            ),
+            None,
         )
     return DraftConflict(
-        f"{_who(draft, 'saved this draft')}, just before you. Nothing was {doing}.", draft
+        gettext(
+            "%(name)s saved this draft at %(time)s on %(day)s, just before you. %(nothing)s",
+            nothing=_nothing(doing),
+            **_who(draft),
+        ),
+        draft,
     )
 
 

@@ -17,7 +17,7 @@ import smattest.drafts as drafts
 import smattest.markdown as markdown
 
 from ...diff import compare, compare_rendered
-from ...i18n import gettext, ngettext
+from ...i18n import gettext, lazy_gettext, ngettext
 from ...models import Policy, PolicyDraft
 from ...publishing.policies import get_policy, latest_version, text_sha256, version_in_force
 from ...timeutil import local_today
@@ -46,7 +46,7 @@ def render_edit(
     problems: Iterable[tuple[str | None, str]] = (),
     theirs: PolicyDraft | None = None,
     gone: bool = False,
-    problems_heading: str = "Nothing was saved",
+    problems_heading: str = lazy_gettext("Nothing was saved"),
     status: int = 200,
 ) -> ResponseReturnValue:
     """The draft form: a new draft (``draft`` None) or an open one.
@@ -211,7 +211,7 @@ def render_preview(
     problems: Iterable[tuple[str | None, str]] = (),
     status: int = 200,
     approve_form: ApproveForm | None = None,
-    problems_heading: str = "Nothing was published",
+    problems_heading: str = lazy_gettext("Nothing was published"),
 ) -> ResponseReturnValue:
     text = drafts.publishable_text(draft.body_markdown)
     # formdata=None: after a refused POST, the new revision, not the one posted.

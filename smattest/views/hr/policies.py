@@ -119,7 +119,7 @@ def hr_draft_approve(draft_id: int) -> ResponseReturnValue:
     if draft is None:
         problem = "This draft was published or discarded by someone else. Nothing was approved."
         return _render_policies([(None, problem)], 409)
-    heading = "Nothing was approved"
+    heading = gettext("Nothing was approved")
     if not form.validate():
         problems = form_problems(form, "approved", "approve again")
         return render_preview(
@@ -158,7 +158,7 @@ def hr_draft_discard(draft_id: int) -> ResponseReturnValue:
         problems = form_problems(form, "discarded", "discard again")
         return render_edit(
             form_of(draft), draft=draft, problems=problems,
-            problems_heading="Nothing was discarded", status=400,
+            problems_heading=gettext("Nothing was discarded"), status=400,
         )  # fmt: skip
     try:
         drafts.discard_draft(draft_id, form.revision.data or "", actor=actor())
@@ -168,7 +168,7 @@ def hr_draft_discard(draft_id: int) -> ResponseReturnValue:
             return redirect(url_for("smattest.hr_policies"), 303)
         return render_edit(
             form_of(conflict.draft), draft=conflict.draft, problems=[(None, str(conflict))],
-            problems_heading="Nothing was discarded", status=409,
+            problems_heading=gettext("Nothing was discarded"), status=409,
         )  # fmt: skip
     flash(gettext("Draft discarded. No published version was changed."), "success")
     return redirect(url_for("smattest.hr_policies"), 303)
