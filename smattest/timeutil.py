@@ -41,24 +41,3 @@ def parse_day(value: str) -> dt.date | None:
 def example_day() -> dt.date:
     """The day HR's hints and messages show as an example: three months ahead, never past."""
     return local_today() + dt.timedelta(days=91)
-
-
-def read_day(value: str | None, what: str = "The date") -> dt.date:
-    """A day HR typed in any of :data:`DAY_FORMATS` (or a date input's ``2027-03-08``).
-
-    Every HR date field reads its value here, so each accepts the same forms and
-    says the same thing when it cannot: ``ValueError`` with a message naming
-    ``what`` and showing an example that lies in the future.
-    """
-    text = (value or "").strip()
-    example = example_day()
-    like = f"{example.day} {example:%B %Y} or {example.isoformat()}"
-    if not text:
-        raise ValueError(f"{what} is missing: write it like {like}.")
-    day = parse_day(text)
-    if day is None:
-        shown = text if len(text) <= 40 else text[:40] + "…"
-        raise ValueError(
-            f"{what}: {shown!r} is not a date this form can read: write it like {like}."
-        )
-    return day

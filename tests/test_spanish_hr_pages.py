@@ -225,3 +225,15 @@ def test_a_draft_saved_by_someone_else_meanwhile_is_refused_in_spanish(client, s
     page = in_spanish(again, status=again.status_code)
     assert "Hana Okafor guardó este borrador a las 14:30 UTC del 2 de marzo de 2026" in page
     assert "después de que usted lo abriera. No se guardó nada." in page
+
+
+def test_a_date_hr_types_that_cannot_be_read_is_refused_in_spanish(client, spanish):
+    person = spanish
+    data = {"requirement": "", "reason": "Baja.", "until": "el lunes que viene"}
+    form = client.get(f"{HR}/people/{person}/exemptions/new").get_data(as_text=True)
+    (data["requirement"],) = re.findall(r'value="(policy:\d+)"', form)
+    page = in_spanish(client.post(f"{HR}/people/{person}/exemptions/new", data=data), status=400)
+    assert (
+        "El último día cubierto: &#39;el lunes que viene&#39; no es una fecha que este "
+        "formulario pueda leer: escriba la fecha como 1 de junio de 2026 o 2026-06-01."
+    ) in page

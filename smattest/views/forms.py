@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from flask_wtf import FlaskForm
@@ -9,7 +10,8 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from ..i18n import gettext, lazy_gettext
+from ..i18n import format_date, gettext, lazy_gettext
+from ..timeutil import example_day, parse_day
 
 #: One problem with a submitted form: the id of the field it is about (None
 #: for the form as a whole) and the message, as the error summary lists it.
@@ -118,3 +120,22 @@ def read_upload(form: FlaskForm, field: FileField, too_large: str) -> tuple[byte
         )
         return 413
     return data, (upload.filename or "upload.csv")[-100:]
+
+
+def read_day(value: str | None, what: str) -> dt.date:
+    """A day HR typed in any form :func:`smattest.timeutil.parse_day` reads, or
+    ``ValueError`` naming ``what`` (translated by the caller) with an example in the
+    future, written for the reader's language."""
+    text = (value or "").strip()
+    example = example_day()
+    like = gettext("%(day)s or %(iso)s", day=format_date(example), iso=example.isoformat())
+    if not text:
+        raise ValueError(gettext("%(what)s is missing: write it like %(like)s.", what=what,
+                                 like=like))  # fmt: skip
+    day = parse_day(text)
+    if day is None:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise ValueError(gettext(
+            "%(what)s: %(shown)s is not a date this form can read: write it like %(like)s.",
+            what=what, shown=repr(shown), like=like))  # fmt: skip
+    return day

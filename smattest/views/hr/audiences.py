@@ -20,10 +20,9 @@ from ...publishing.lifecycle import (
     withdraw_version,
 )
 from ...rule.membership import Audience
-from ...timeutil import read_day
 from ..access import hr_required
 from ..base import actor, blueprint
-from ..forms import CSRFOnlyForm
+from ..forms import CSRFOnlyForm, read_day
 
 KINDS = {"policies": POLICY, "courses": COURSE}
 
@@ -113,7 +112,7 @@ def hr_retire(kinds: str, slug: str) -> ResponseReturnValue:
         if not CSRFOnlyForm().validate():
             raise LifecycleError("this form had expired; nothing was changed: try again")
         try:
-            day = read_day(request.form.get("from"), "the first day it is retired")
+            day = read_day(request.form.get("from"), gettext("the first day it is retired"))
         except ValueError as error:
             raise LifecycleError(str(error).rstrip(".")) from None
         retire(kind, slug, day, request.form.get("reason", ""), actor=actor())
@@ -161,7 +160,7 @@ def hr_review(slug: str) -> ResponseReturnValue:
         if not CSRFOnlyForm().validate():
             raise LifecycleError("this form had expired; nothing was changed: try again")
         try:
-            day = read_day(request.form.get("review_on"), "the review date")
+            day = read_day(request.form.get("review_on"), gettext("the review date"))
         except ValueError as error:
             raise LifecycleError(str(error).rstrip(".")) from None
         owner = request.form.get("owner_email", "")

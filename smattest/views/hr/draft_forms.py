@@ -15,7 +15,7 @@ from wtforms.validators import NumberRange, Optional
 
 import smattest.drafts as drafts
 
-from ...i18n import lazy_gettext
+from ...i18n import gettext, lazy_gettext
 from ...models import PolicyDraft
 from ...timeutil import example_day, parse_day
 
@@ -41,7 +41,7 @@ class DayField(DateField):
         text = " ".join(str(v) for v in valuelist).strip()
         self.data = parse_day(text) if text else None
         if text and self.data is None:
-            raise ValueError("Not a date this form can read.")
+            raise ValueError(gettext("Not a date this form can read."))
 
 
 class DraftForm(FlaskForm):

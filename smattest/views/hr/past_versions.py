@@ -15,13 +15,12 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 
 from ...evidence.chain import chain_past_version
-from ...i18n import lazy_gettext
+from ...i18n import gettext, lazy_gettext
 from ...publishing.courses import CourseFileError, import_course, parse
 from ...publishing.policies import PolicyError, publish
-from ...timeutil import read_day
 from ..access import hr_required
 from ..base import actor, blueprint
-from ..forms import read_upload
+from ..forms import read_day, read_upload
 
 TOO_LARGE = "use 'flask smattest policy publish' or 'course import' on the server."
 
@@ -74,7 +73,7 @@ def hr_past_policy() -> ResponseReturnValue:
         return _page(form, PastCourseForm(formdata=None), status=found)
     data, _ = found
     try:
-        effective = read_day(form.effective.data, "The day it came into force")
+        effective = read_day(form.effective.data, gettext("The day it came into force"))
         text = data.decode("utf-8-sig")
         version = publish(
             (form.slug.data or "").strip(),
@@ -111,7 +110,7 @@ def hr_past_course() -> ResponseReturnValue:
         return _page(PastPolicyForm(formdata=None), form, status=found)
     data, _ = found
     try:
-        effective = read_day(form.effective.data, "The day it came into force")
+        effective = read_day(form.effective.data, gettext("The day it came into force"))
         imported = import_course(
             parse(data),
             effective=effective,

@@ -20,10 +20,10 @@ from ...models import COURSE, Course, Exemption, Staff
 from ...proxies import current_smattest
 from ...reports.history import history_of
 from ...rule.membership import split_groups
-from ...timeutil import example_day, local_today, read_day
+from ...timeutil import example_day, local_today
 from ..access import hr_required
 from ..base import actor, blueprint
-from ..forms import CSRFOnlyForm, add_problem, problems_of, trim_oversized
+from ..forms import CSRFOnlyForm, add_problem, problems_of, read_day, trim_oversized
 from ..security import MAX_ID
 from ..words import WORDS
 
@@ -175,7 +175,7 @@ def _until(value: str | None, open_ended: bool) -> dt.date | None:
             gettext("Give the last day the exemption covers, or tick 'No end date'.")
         )
     try:
-        return read_day(value, "The last day covered")
+        return read_day(value, gettext("The last day covered"))
     except ValueError as error:
         raise ExemptionError(str(error)) from None
 
@@ -265,7 +265,7 @@ def hr_attest_on_behalf(staff_id: int) -> ResponseReturnValue:
         # A form from before the field existed (no signed_on at all) means today; a
         # blank one is refused.
         sent = form.signed_on.data if "signed_on" in request.form else local_today().isoformat()
-        signed_on = read_day(sent, "The day on the paper")
+        signed_on = read_day(sent, gettext("The day on the paper"))
     except ValueError as error:
         add_problem(form, "signed_on", str(error))
         return _render_attest_form(staff, form, 400)
