@@ -237,3 +237,16 @@ def test_a_date_hr_types_that_cannot_be_read_is_refused_in_spanish(client, spani
         "El último día cubierto: &#39;el lunes que viene&#39; no es una fecha que este "
         "formulario pueda leer: escriba la fecha como 1 de junio de 2026 o 2026-06-01."
     ) in page
+
+
+def test_the_audience_and_lifecycle_refusals_are_in_spanish(client, spanish):
+    audience = f"{HR}/policies/redes-sociales/audience"
+    page = in_spanish(client.post(audience, data={"who": "some"}), status=400)
+    assert "Elija al menos un departamento o grupo, o elija a todo el personal." in page
+    page = in_spanish(client.post(audience, data={"who": "some", "department": "Nadie"}), 400)
+    assert "Departamento desconocido &#39;Nadie&#39;; los departamentos son:" in page
+    retired = client.post(
+        f"{HR}/policies/redes-sociales/retire", data={"from": "2026-03-01", "reason": "Ya no."}
+    )
+    page = in_spanish(client.get(retired.headers["Location"]))
+    assert "No se retiró: 2026-03-01 ya pasó: una política se retira desde hoy" in page

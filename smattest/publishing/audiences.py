@@ -19,6 +19,7 @@ import json
 import sqlalchemy as sa
 
 from ..db import utcnow
+from ..i18n import gettext
 from ..models import COURSE, POLICY, AudienceChange, Course, HREvent, Placement, Policy, Staff
 from ..proxies import current_smattest
 from ..rule.membership import Audience, parse_groups, split_groups
@@ -103,8 +104,14 @@ def build_audience(
         if not cleaned:
             continue
         if cleaned.casefold() not in known:
-            listing = ", ".join(known.values()) or "(none on the roster)"
-            problems.append(f"unknown department {cleaned!r}; the departments are: {listing}")
+            listing = ", ".join(known.values()) or gettext("(none on the roster)")
+            problems.append(
+                gettext(
+                    "unknown department %(name)s; the departments are: %(listing)s",
+                    name=repr(cleaned),
+                    listing=listing,
+                )
+            )
         else:
             chosen_departments.append(known[cleaned.casefold()])
     labels = set(known_groups())
@@ -115,8 +122,14 @@ def build_audience(
         raise AudienceError(str(error)) from None
     for label in (*chosen["groups"], *chosen["except_groups"]):
         if label not in labels:
-            listing = ", ".join(sorted(labels)) or "(none on the roster)"
-            problems.append(f"unknown group {label!r}; the groups are: {listing}")
+            listing = ", ".join(sorted(labels)) or gettext("(none on the roster)")
+            problems.append(
+                gettext(
+                    "unknown group %(name)s; the groups are: %(listing)s",
+                    name=repr(label),
+                    listing=listing,
+                )
+            )
     if problems:
         raise AudienceError("; ".join(problems))
     return Audience(

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 import smattest.rule.compliance as compliance
 
 from ..db import utcnow
+from ..i18n import gettext
 from ..models import (
     COURSE,
     POLICY,
@@ -51,14 +52,24 @@ def withdraw_version(slug: str, number: int, reason: str, *, actor: str) -> Poli
     if version is None:
         raise LifecycleError(f"policy {slug!r} has no version {number}")
     if version.withdrawal is not None:
-        raise LifecycleError(f"version {number} of {slug!r} was already withdrawn")
+        raise LifecycleError(
+            gettext(
+                "version %(number)s of %(slug)s was already withdrawn",
+                number=number,
+                slug=repr(slug),
+            )
+        )
     if version.effective_date <= local_today():
         raise LifecycleError(
-            f"version {number} took effect on {version.effective_date.isoformat()}: only a "
-            "version that has not taken effect yet can be withdrawn (publish a new one instead)"
+            gettext(
+                "version %(number)s took effect on %(day)s: only a version that has not taken "
+                "effect yet can be withdrawn (publish a new one instead)",
+                number=number,
+                day=version.effective_date.isoformat(),
+            )
         )
     if not reason:
-        raise LifecycleError("give a reason for withdrawing the version")
+        raise LifecycleError(gettext("give a reason for withdrawing the version"))
     session.add(
         VersionWithdrawal(policy_version_id=version.id, at=utcnow(), by=actor, reason=reason)
     )
@@ -83,14 +94,30 @@ def retire(kind: str, slug: str, on: dt.date, reason: str, *, actor: str) -> Pol
         raise LifecycleError(f"there is no {kind} {slug!r}")
     if found.retired_on is not None:
         raise LifecycleError(
-            f"{found.title} is already retired from {found.retired_on.isoformat()}"
+            gettext(
+                "%(title)s is already retired from %(day)s",
+                title=found.title,
+                day=found.retired_on.isoformat(),
+            )
         )
     if on < local_today():
         raise LifecycleError(
-            f"{on.isoformat()} is in the past: a {kind} is retired from today or a later day"
+            gettext(
+                "%(day)s is in the past: a policy is retired from today or a later day",
+                day=on.isoformat(),
+            )
+            if kind == POLICY
+            else gettext(
+                "%(day)s is in the past: a course is retired from today or a later day",
+                day=on.isoformat(),
+            )
         )
     if not reason:
-        raise LifecycleError(f"give a reason for retiring the {kind}")
+        raise LifecycleError(
+            gettext("give a reason for retiring the policy")
+            if kind == POLICY
+            else gettext("give a reason for retiring the course")
+        )
     found.retired_on, found.retired_reason, found.retired_by = on, reason, actor
     detail = {"slug": slug, "from": on.isoformat(), "reason": reason}
     session.add(HREvent(actor=actor, action=f"{kind}.retire", detail=json.dumps(detail)))
@@ -180,7 +207,9 @@ def set_review(slug: str, owner_email: str, review_on: dt.date, *, actor: str) -
     if policy is None:
         raise LifecycleError(f"there is no policy {slug!r}")
     if not EMAIL.fullmatch(owner_email):
-        raise LifecycleError(f"the owner {owner_email!r} is not an email address")
+        raise LifecycleError(
+            gettext("the owner %(email)s is not an email address", email=repr(owner_email))
+        )
     before = {"owner": policy.owner_email, "review_on": str(review_date(policy))}
     policy.owner_email, policy.review_on = owner_email, review_on
     detail = {"slug": slug, "before": before,

@@ -53,16 +53,20 @@ def hr_audience(kinds: str, slug: str) -> ResponseReturnValue:
         )
         try:
             if not form.validate():
-                raise AudienceError("this form had expired; nothing was changed: try again")
+                raise AudienceError(
+                    gettext("this form had expired; nothing was changed: try again")
+                )
             if not everyone and not (chosen.departments or chosen.groups):
-                raise AudienceError("choose at least one department or group, or choose everyone")
+                raise AudienceError(
+                    gettext("choose at least one department or group, or choose everyone")
+                )
             built = audiences.build_audience(
                 chosen.departments, chosen.groups, chosen.except_groups
             )
             before, changed = audiences.set_audience(kind, slug, built, actor=actor())
         except AudienceError as error:
             message = str(error)
-            problem, status = message[:1].upper() + message[1:] + ".", 400
+            problem, status = gettext("%(problem)s.", problem=_sentence(message)), 400
         else:
             if changed:
                 flash(
@@ -103,6 +107,11 @@ def hr_audience(kinds: str, slug: str) -> ResponseReturnValue:
     ), status
 
 
+def _sentence(message: str) -> str:
+    """A refusal as the start of a sentence: its first letter upper-case."""
+    return message[:1].upper() + message[1:]
+
+
 @blueprint.post("/hr/<kinds>/<slug>/retire")
 @hr_required
 def hr_retire(kinds: str, slug: str) -> ResponseReturnValue:
@@ -110,7 +119,7 @@ def hr_retire(kinds: str, slug: str) -> ResponseReturnValue:
     kind, requirement = _requirement(kinds, slug)
     try:
         if not CSRFOnlyForm().validate():
-            raise LifecycleError("this form had expired; nothing was changed: try again")
+            raise LifecycleError(gettext("this form had expired; nothing was changed: try again"))
         try:
             day = read_day(request.form.get("from"), gettext("the first day it is retired"))
         except ValueError as error:
@@ -118,7 +127,7 @@ def hr_retire(kinds: str, slug: str) -> ResponseReturnValue:
         retire(kind, slug, day, request.form.get("reason", ""), actor=actor())
     except LifecycleError as error:
         message = str(error)
-        flash(f"Not retired: {message[:1].upper() + message[1:]}.", "error")
+        flash(gettext("Not retired: %(problem)s.", problem=_sentence(message)), "error")
     else:
         flash(
             gettext(
@@ -139,11 +148,11 @@ def hr_version_withdraw(slug: str) -> ResponseReturnValue:
     number = request.form.get("number", type=int) or 0
     try:
         if not CSRFOnlyForm().validate():
-            raise LifecycleError("this form had expired; nothing was changed: try again")
+            raise LifecycleError(gettext("this form had expired; nothing was changed: try again"))
         withdraw_version(slug, number, request.form.get("reason", ""), actor=actor())
     except LifecycleError as error:
         message = str(error)
-        flash(f"Not withdrawn: {message[:1].upper() + message[1:]}.", "error")
+        flash(gettext("Not withdrawn: %(problem)s.", problem=_sentence(message)), "error")
     else:
         flash(
             gettext("Version %(number)s is withdrawn: it will not take effect.", number=number),
@@ -158,7 +167,7 @@ def hr_review(slug: str) -> ResponseReturnValue:
     """Set the policy's owner and review date; recorded with before and after."""
     try:
         if not CSRFOnlyForm().validate():
-            raise LifecycleError("this form had expired; nothing was changed: try again")
+            raise LifecycleError(gettext("this form had expired; nothing was changed: try again"))
         try:
             day = read_day(request.form.get("review_on"), gettext("the review date"))
         except ValueError as error:
@@ -167,7 +176,7 @@ def hr_review(slug: str) -> ResponseReturnValue:
         policy = set_review(slug, owner, day, actor=actor())
     except LifecycleError as error:
         message = str(error)
-        flash(f"Not changed: {message[:1].upper() + message[1:]}.", "error")
+        flash(gettext("Not changed: %(problem)s.", problem=_sentence(message)), "error")
     else:
         flash(
             gettext(
