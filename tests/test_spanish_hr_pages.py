@@ -250,3 +250,11 @@ def test_the_audience_and_lifecycle_refusals_are_in_spanish(client, spanish):
     )
     page = in_spanish(client.get(retired.headers["Location"]))
     assert "No se retiró: 2026-03-01 ya pasó: una política se retira desde hoy" in page
+
+
+def test_a_relink_hr_cannot_make_is_refused_in_spanish(client, spanish):
+    person = spanish
+    data = {"new_id": "roster-1000000", "reason": ""}
+    page = in_spanish(client.post(f"{HR}/people/{person}/relink", data=data), status=400)
+    assert "Indique el motivo del cambio" in page
+    assert "el nuevo son el mismo, &#39;roster-1000000&#39;." in page

@@ -22,6 +22,7 @@ import smattest.evidence.chain as evidence
 import smattest.text as text
 
 from ..db import utcnow
+from ..i18n import gettext
 from ..models import (
     Attestation,
     Exemption,
@@ -37,7 +38,7 @@ from ..people.identity import MAX_ID
 from ..proxies import current_smattest
 from ..signals import identity_linked
 from ..state import current_app_object
-from .own import ANOTHER, own_records
+from .own import own_records
 
 #: The longest reason kept for a change of id.
 MAX_REASON = 2000
@@ -186,14 +187,38 @@ def _own_problems(changes: Sequence[Change], by_id: dict[str, Staff], actor: str
     own = own_records(actor)
     problems = []
     for change in changes:
-        at = f"{change.where}: " if change.where else ""
         record = by_id.get(change.old_id)
         holder = by_id.get(change.new_id)
         if record is not None and record.id in own:
-            problems.append(f"{at}the record {change.old_id!r} is your own: {ANOTHER}")
+            problems.append(
+                _at(
+                    change,
+                    gettext(
+                        "the record %(id)s is your own: another HR person must do it. Nothing was "
+                        "recorded.",
+                        id=repr(change.old_id),
+                    ),
+                )
+            )
         elif change.new_id == str(actor) or (holder is not None and holder.id in own):
-            problems.append(f"{at}the id {change.new_id!r} is your own: {ANOTHER}")
+            problems.append(
+                _at(
+                    change,
+                    gettext(
+                        "the id %(id)s is your own: another HR person must do it. "
+                        "Nothing was recorded.",
+                        id=repr(change.new_id),
+                    ),
+                )
+            )
     return problems
+
+
+def _at(change: Change, problem: str) -> str:
+    """A problem with where its change is (a file's ``line 4``), if it is anywhere."""
+    if not change.where:
+        return problem
+    return gettext("%(where)s: %(problem)s", where=change.where, problem=problem)
 
 
 def _in_line_order(problems: list[str]) -> list[str]:
@@ -209,19 +234,27 @@ def _in_line_order(problems: list[str]) -> list[str]:
 def _check_shape(changes: Sequence[Change], reason: str) -> list[str]:
     problems = []
     if not reason:
-        problems.append('Give the reason for the change, e.g. "HR system renumbered staff".')
+        problems.append(
+            gettext('Give the reason for the change, e.g. "HR system renumbered staff".')
+        )
     elif len(reason) > MAX_REASON:
-        problems.append(f"The reason is {len(reason)} characters; keep it to {MAX_REASON}.")
+        problems.append(
+            gettext(
+                "The reason is %(length)s characters; keep it to %(most)s.",
+                length=len(reason),
+                most=MAX_REASON,
+            )
+        )
     elif hidden := text.problem("The reason", reason, multiline=True):
         problems.append(hidden)
     if not changes:
-        problems.append("There is no change to make.")
+        problems.append(gettext("There is no change to make."))
     first_old: dict[str, str] = {}
     first_new: dict[str, str] = {}
     for change in changes:
         at = f"{change.where}: " if change.where else ""
         if not change.old_id or not change.new_id:
-            problems.append(f"{at}give both the old id and the new id.")
+            problems.append(_at(change, gettext("give both the old id and the new id.")))
             continue
         for value in (change.old_id, change.new_id):
             if len(value) > MAX_ID:
@@ -231,7 +264,12 @@ def _check_shape(changes: Sequence[Change], reason: str) -> list[str]:
         elif text.unstorable(change.old_id):
             problems.append(f"{at}{text.id_problem('the old id', change.old_id)}")
         if change.old_id == change.new_id:
-            problems.append(f"{at}the old and the new id are the same, {change.old_id!r}.")
+            problems.append(
+                _at(
+                    change,
+                    gettext("the old and the new id are the same, %(id)s.", id=repr(change.old_id)),
+                )
+            )
         if change.old_id in first_old:
             problems.append(
                 f"{at}{change.old_id!r} is already changed on {first_old[change.old_id]}."
@@ -272,27 +310,41 @@ def _check_records(
     missing = [c for c in changes if c.old_id not in by_id]
     earlier = _earlier_links([c.old_id for c in missing])
     for change in missing:
-        at = f"{change.where}: " if change.where else ""
         done = earlier.get(change.old_id)
         if done is not None:
             problems.append(
-                f"{at}{change.old_id!r} was already changed to {done.new_external_id!r} "
-                f"on {done.linked_at:%Y-%m-%d}; nobody holds it now."
+                _at(
+                    change,
+                    gettext(
+                        "%(old)s was already changed to %(new)s on %(day)s; nobody holds it now.",
+                        old=repr(change.old_id),
+                        new=repr(done.new_external_id),
+                        day=f"{done.linked_at:%Y-%m-%d}",
+                    ),
+                )
             )
         else:
-            problems.append(f"{at}nobody on record has the id {change.old_id!r}.")
+            problems.append(
+                _at(change, gettext("nobody on record has the id %(id)s.", id=repr(change.old_id)))
+            )
     held = [by_id[c.new_id] for c in changes if c.new_id in by_id]
     recorded = _with_records([s.id for s in held])
     for change in changes:
         holder = by_id.get(change.new_id)
         if holder is None or change.old_id not in by_id:
             continue
-        at = f"{change.where}: " if change.where else ""
         if holder.id in recorded:
             problems.append(
-                f"{at}the id {change.new_id!r} belongs to {holder.full_name}, whose record "
-                "holds evidence or history of its own: two records cannot be merged, "
-                "because evidence never moves. Give another id."
+                _at(
+                    change,
+                    gettext(
+                        "the id %(id)s belongs to %(name)s, whose record holds evidence or "
+                        "history of its own: two records cannot be merged, because evidence "
+                        "never moves. Give another id.",
+                        id=repr(change.new_id),
+                        name=holder.full_name,
+                    ),
+                )
             )
         else:
             duplicates.append(holder)
