@@ -258,3 +258,10 @@ def test_a_relink_hr_cannot_make_is_refused_in_spanish(client, spanish):
     page = in_spanish(client.post(f"{HR}/people/{person}/relink", data=data), status=400)
     assert "Indique el motivo del cambio" in page
     assert "el nuevo son el mismo, &#39;roster-1000000&#39;." in page
+
+
+def test_a_draft_date_the_form_cannot_read_is_refused_in_spanish(client, spanish):
+    data = {"body": POLICY + "\nOtra línea.\n", "summary": "Otra línea.",
+            "change": "material", "effective_date": "pasado mañana"}  # fmt: skip
+    page = in_spanish(client.post(f"{HR}/drafts/new?policy=redes-sociales", data=data), 400)
+    assert "Escriba la fecha de entrada en vigor como 1 de junio de 2026 o 2026-06-01." in page

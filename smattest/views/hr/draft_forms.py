@@ -15,7 +15,7 @@ from wtforms.validators import NumberRange, Optional
 
 import smattest.drafts as drafts
 
-from ...i18n import gettext, lazy_gettext
+from ...i18n import format_date, gettext, lazy_gettext
 from ...models import PolicyDraft
 from ...timeutil import example_day, parse_day
 
@@ -30,7 +30,6 @@ FIELD_IDS = {
     "every_months": "smattest-publish-every-months",
     "comment": "smattest-approve-comment",
 }
-EXPIRED = "This page had expired. Nothing was {done}: please {again}."
 
 
 class DayField(DateField):
@@ -87,19 +86,33 @@ class DiscardForm(FlaskForm):
     revision = HiddenField()
 
 
+def _expired(done: str) -> str:
+    """The expired page's problem, for what was not done (saved, published, ...)."""
+    if done == "published":
+        return gettext("This page had expired. Nothing was published: please publish again.")
+    if done == "approved":
+        return gettext("This page had expired. Nothing was approved: please approve again.")
+    if done == "discarded":
+        return gettext("This page had expired. Nothing was discarded: please discard again.")
+    return gettext("This page had expired. Nothing was saved: please save again.")
+
+
 def form_problems(form: FlaskForm, done: str, again: str) -> list[tuple[str | None, str]]:
     """The form's errors as (input id or None, message), the expired page first."""
     problems: list[tuple[str | None, str]] = []
     for name, errors in form.errors.items():
         if name == "csrf_token":
-            problems.insert(0, (None, EXPIRED.format(done=done, again=again)))
+            problems.insert(0, (None, _expired(done)))
         elif name == "effective_date":
             example = example_day()
             problems.append(
                 (
                     FIELD_IDS[name],
-                    f"Write the effective date like {example.day} {example:%B %Y} "
-                    f"or {example.isoformat()}.",
+                    gettext(
+                        "Write the effective date like %(day)s or %(iso)s.",
+                        day=format_date(example),
+                        iso=example.isoformat(),
+                    ),
                 )
             )
         else:

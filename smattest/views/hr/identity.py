@@ -16,7 +16,7 @@ from ...proxies import current_smattest
 from ..access import hr_required
 from ..base import actor, blueprint
 
-EXPIRED = "This form has expired. Nothing was changed: please fill it in again."
+EXPIRED = lazy_gettext("This form has expired. Nothing was changed: please fill it in again.")
 
 
 class RelinkForm(FlaskForm):
