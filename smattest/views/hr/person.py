@@ -205,14 +205,22 @@ def hr_exemption_end(exemption_id: int) -> ResponseReturnValue:
         return _render_end_form(staff, exemption, title, form, 400)
     reason = (form.reason.data or "").strip()
     if not reason:
-        add_problem(form, "reason", "Say why the exemption ends now: it goes in HR's log.")
+        add_problem(form, "reason", gettext("Say why the exemption ends now: it goes in HR's log."))
     elif len(reason) > exemptions.MAX_REASON:
         add_problem(
-            form, "reason", f"Keep the reason to {exemptions.MAX_REASON} characters at most."
+            form,
+            "reason",
+            gettext("Keep the reason to %(most)s characters at most.", most=exemptions.MAX_REASON),
         )
     if not form.confirm.data:
         add_problem(
-            form, "confirm", f"Tick the box to confirm {staff.full_name} owes the {title} again."
+            form,
+            "confirm",
+            gettext(
+                "Tick the box to confirm %(name)s owes the %(title)s again.",
+                name=staff.full_name,
+                title=title,
+            ),
         )
     if any(field.errors for field in form):
         return _render_end_form(staff, exemption, title, form, 400)
@@ -222,7 +230,11 @@ def hr_exemption_end(exemption_id: int) -> ResponseReturnValue:
         add_problem(form, None, str(error))
         return _render_end_form(staff, exemption, title, form, 400)
     flash(
-        f"The exemption from the {title} has ended. {exemptions.owed_once_ended(exemption)}",
+        gettext(
+            "The exemption from the %(title)s has ended. %(outlook)s",
+            title=title,
+            outlook=exemptions.owed_once_ended(exemption),
+        ),
         "success",
     )
     return redirect(url_for("smattest.hr_person", staff_id=staff.id), 303)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 import smattest.drafts as drafts
 import smattest.publishing.audiences as audiences
 
-from ...i18n import gettext
+from ...i18n import format_date, gettext
 from ...models import POLICY, Policy
 from ...proxies import current_smattest
 from ...publishing.lifecycle import review_date, review_state
@@ -80,7 +80,9 @@ def hr_draft_publish(draft_id: int) -> ResponseReturnValue:
     form = PublishForm()
     draft = drafts.get_draft(draft_id)
     if draft is None:
-        problem = "This draft was published or discarded by someone else. Nothing was published."
+        problem = gettext(
+            "This draft was published or discarded by someone else. Nothing was published."
+        )
         return _render_policies([(None, problem)], 409)
     if not form.validate():
         return render_preview(draft, form, form_problems(form, "published", "publish again"), 400)
@@ -101,12 +103,24 @@ def hr_draft_publish(draft_id: int) -> ResponseReturnValue:
         assert draft is not None  # refused, not published or discarded
         message = str(error)
         return render_preview(draft, form, [(None, message[:1].upper() + message[1:])], 400)
-    kind = "everyone must sign it" if version.requires_reattestation else "nobody has to sign again"
-    flash(
-        f"Published version {version.number} of {version.policy.title}, in force from "
-        f"{version.effective_date.day} {version.effective_date:%B %Y}: {kind}.",
-        "success",
+    published = (
+        gettext(
+            "Published version %(number)s of %(title)s, in force from %(day)s: everyone must "
+            "sign it.",
+            number=version.number,
+            title=version.policy.title,
+            day=format_date(version.effective_date),
+        )
+        if version.requires_reattestation
+        else gettext(
+            "Published version %(number)s of %(title)s, in force from %(day)s: nobody has to "
+            "sign again.",
+            number=version.number,
+            title=version.policy.title,
+            day=format_date(version.effective_date),
+        )
     )
+    flash(published, "success")
     return redirect(url_for("smattest.hr_policies"), 303)
 
 
@@ -117,7 +131,9 @@ def hr_draft_approve(draft_id: int) -> ResponseReturnValue:
     form = ApproveForm()
     draft = drafts.get_draft(draft_id)
     if draft is None:
-        problem = "This draft was published or discarded by someone else. Nothing was approved."
+        problem = gettext(
+            "This draft was published or discarded by someone else. Nothing was approved."
+        )
         return _render_policies([(None, problem)], 409)
     heading = gettext("Nothing was approved")
     if not form.validate():

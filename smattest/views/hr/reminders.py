@@ -10,12 +10,15 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired
 
 import smattest.reminders.log as mail_log
 
-from ...i18n import lazy_gettext
+from ...i18n import gettext, lazy_gettext
 from ...reminders import ReminderError
 from ...reminders.hr import ACTIONS, BULK, overview, resolve_all, resolve_stuck, stage_label
 from ...reports.people_table import MAX_PAGE
 from ..access import hr_required
 from ..base import actor, blueprint
+
+#: The form had no valid CSRF token.
+EXPIRED = lazy_gettext("This form has expired. Nothing was changed: please try again.")
 
 
 class StuckRowForm(FlaskForm):
@@ -51,7 +54,10 @@ def _page(form: StuckRowForm | BulkForm, status: int = 200) -> ResponseReturnVal
         raw_page = request.args.get("page", "1").strip() or "1"
         if not raw_page.isdecimal() or not 1 <= int(raw_page) <= MAX_PAGE:
             raise mail_log.LogError(
-                f"Page {raw_page!r} is not a page number: use a whole number from 1."
+                gettext(
+                    "Page %(page)s is not a page number: use a whole number from 1.",
+                    page=repr(raw_page),
+                )
             )
         page = int(raw_page)
     except mail_log.LogError as error:
@@ -86,7 +92,7 @@ def hr_reminder_resolve(kind: str, row_id: int) -> ResponseReturnValue:
     form = StuckRowForm()
     if not form.validate():
         if "csrf_token" in form.errors:
-            form.form_errors.append("This form has expired. Nothing was changed: please try again.")
+            form.form_errors.append(EXPIRED)
         return _page(form, 400)
     try:
         done = resolve_stuck(kind, row_id, form.action.data or "", actor())
@@ -104,7 +110,7 @@ def hr_reminder_bulk() -> ResponseReturnValue:
     form = BulkForm()
     if not form.validate():
         if "csrf_token" in form.errors:
-            form.form_errors.append("This form has expired. Nothing was changed: please try again.")
+            form.form_errors.append(EXPIRED)
         for errors in form.errors.values():
             form.form_errors.extend(e for e in errors if e not in form.form_errors)
         return _page(form, 400)
