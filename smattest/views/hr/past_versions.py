@@ -86,15 +86,22 @@ def hr_past_policy() -> ResponseReturnValue:
             chain=chain_past_version,
         )
     except UnicodeDecodeError as error:
-        form.form_errors.append(f"The text is not UTF-8 (byte {error.start}): save it as UTF-8.")
+        form.form_errors.append(
+            gettext("The text is not UTF-8 (byte %(byte)s): save it as UTF-8.", byte=error.start)
+        )
         return _page(form, PastCourseForm(formdata=None), status=400)
     except (ValueError, PolicyError) as error:
-        form.form_errors.append(f"Nothing was recorded: {error}")
+        form.form_errors.append(_not_recorded(str(error)))
         return _page(form, PastCourseForm(formdata=None), status=400)
     flash(
-        f"Recorded past version {version.number} of the {version.policy.title}, in force from "
-        f"{version.effective_date.isoformat()}, from {version.historical_source}. "
-        "Import the paper era against it next.",
+        gettext(
+            "Recorded past version %(number)s of the %(title)s, in force from %(day)s, from "
+            "%(source)s. Import the paper era against it next.",
+            number=version.number,
+            title=version.policy.title,
+            day=version.effective_date.isoformat(),
+            source=version.historical_source,
+        ),
         "success",
     )
     return redirect(url_for("smattest.hr_past_versions"), 303)
@@ -119,24 +126,37 @@ def hr_past_course() -> ResponseReturnValue:
             chain=chain_past_version,
         )
     except CourseFileError as error:
-        form.form_errors.extend(f"Nothing was recorded: {p}" for p in error.problems)
+        form.form_errors.extend(_not_recorded(p) for p in error.problems)
         return _page(PastPolicyForm(formdata=None), form, status=400)
     except ValueError as error:
-        form.form_errors.append(f"Nothing was recorded: {error}")
+        form.form_errors.append(_not_recorded(str(error)))
         return _page(PastPolicyForm(formdata=None), form, status=400)
     version = imported.version
     if not imported.created:
         form.form_errors.append(
-            f"Nothing was recorded: version {version.number} of {version.course.slug} has "
-            "this content already."
+            gettext(
+                "Nothing was recorded: version %(number)s of %(slug)s has this content already.",
+                number=version.number,
+                slug=version.course.slug,
+            )
         )
         return _page(PastPolicyForm(formdata=None), form, status=409)
     flash(
-        f"Recorded past version {version.number} of the {version.course.title}, from "
-        f"{version.historical_source}. Import the paper era against it next.",
+        gettext(
+            "Recorded past version %(number)s of the %(title)s, from %(source)s. Import the "
+            "paper era against it next.",
+            number=version.number,
+            title=version.course.title,
+            source=version.historical_source,
+        ),
         "success",
     )
     return redirect(url_for("smattest.hr_past_versions"), 303)
+
+
+def _not_recorded(problem: str) -> str:
+    """A refusal of the service, as the page's error summary lists it."""
+    return gettext("Nothing was recorded: %(problem)s", problem=problem)
 
 
 def _page(policy: PastPolicyForm, course: PastCourseForm, status: int = 200) -> ResponseReturnValue:
