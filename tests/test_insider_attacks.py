@@ -217,17 +217,26 @@ def forge_at(seq: int, mallory: Staff, version) -> dict:
 
 
 @all_databases
-def test_the_database_refuses_a_row_at_a_position_another_table_holds(world, freeze):
+def test_the_database_refuses_a_row_at_a_position_another_table_holds(world, runner, freeze):
     """Position 2 is an exemption grant; an attestation forged there has no position of its
-    own. PostgreSQL and MariaDB refuse it; SQLite enforces foreign keys only when asked."""
+    own. PostgreSQL and MariaDB refuse it. SQLite enforces foreign keys only when the host
+    asks (``PRAGMA foreign_keys=ON``): there the row is stored, and verify names it (that it
+    counts for nobody is the next test's)."""
     mallory = staff_of(world["mallory"])
     freeze("2026-03-03T09:00:00+00:00")
     exemptions.grant(staff_of(world["ada"]), POLICY, row_policy_id(), "Leave", None, "hr-1")
+    forged = 1
     if hostapp.db.engine.dialect.name == "sqlite":
-        pytest.skip("SQLite checks foreign keys only with PRAGMA foreign_keys=ON")
-    with pytest.raises(IntegrityError):
         with hostapp.db.engine.begin() as conn:
             conn.execute(sa.text(FORGE), forge_at(2, mallory, world["version"]))
+        forged = 2
+        result = verify(runner)
+        assert result.exit_code == 1
+        assert "chain position 2 is held by 2 rows" in result.output
+    else:
+        with pytest.raises(IntegrityError):
+            with hostapp.db.engine.begin() as conn:
+                conn.execute(sa.text(FORGE), forge_at(2, mallory, world["version"]))
     # Nor can the forger take the position over: it has one owner (the primary key).
     with pytest.raises(IntegrityError):
         with hostapp.db.engine.begin() as conn:
@@ -236,7 +245,8 @@ def test_the_database_refuses_a_row_at_a_position_another_table_holds(world, fre
                         " VALUES (2, 'smattest_attestation')")
             )  # fmt: skip
     hostapp.db.session.rollback()
-    assert hostapp.db.session.scalar(sa.select(sa.func.count()).select_from(Attestation)) == 1
+    count = sa.select(sa.func.count()).select_from(Attestation)
+    assert hostapp.db.session.scalar(count) == forged
 
 
 @all_databases
