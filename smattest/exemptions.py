@@ -72,7 +72,7 @@ def reason_problem(reason: str | None) -> str | None:
             length=len(reason),
             most=MAX_REASON,
         )
-    return text.problem("The reason", reason, multiline=True)
+    return text.problem(gettext("The reason"), reason, multiline=True)
 
 
 def _day(day: dt.date) -> str:

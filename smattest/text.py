@@ -25,14 +25,18 @@ the function here for its kind of text:
   code (a code span or block), where they are shown, not obeyed.
 
 Each answers None, or one sentence naming the field, the character and its
-position. :func:`unstorable` is the narrower rule the request guard applies
-to everything a request brings: what no database can hold at all.
+position, in the reader's language (smattest's gettext domain; the caller names the
+field in it too). Unicode's name of the character stays as Unicode gives it.
+:func:`unstorable` is the narrower rule the request guard applies to everything a
+request brings: what no database can hold at all.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from .i18n import gettext
 
 #: Line breaks and tabs, allowed in fields of several lines.
 _LAYOUT = frozenset("\n\r\t")
@@ -109,9 +113,12 @@ def signature_problem(field: str, value: str | None) -> str | None:
         category = unicodedata.category(char)
         run = run + 1 if category.startswith("M") else 0
         if _disguises(char, category) or run > MAX_MARKS:
-            return (
-                f"{field} contains a mark that changes how it looks ({describe(char)}) at "
-                f"character {position}: type the name with plain letters and try again."
+            return gettext(
+                "%(field)s contains a mark that changes how it looks (%(character)s) at "
+                "character %(position)s: type the name with plain letters and try again.",
+                field=field,
+                character=describe(char),
+                position=position,
             )
     return None
 
@@ -121,10 +128,20 @@ def id_problem(field: str, value: str | None) -> str | None:
     other than the plain one (a no-break or thin space makes two ids that look the same)."""
     for position, char in enumerate(value or "", start=1):
         if _refused(char, False) or (unicodedata.category(char) == "Zs" and char != " "):
-            kind = "a space" if unicodedata.category(char) == "Zs" else "an invisible character"
-            return (
-                f"{field} contains {kind} ({describe(char)}) at character {position}: an id "
-                "is letters, digits and punctuation only."
+            if unicodedata.category(char) == "Zs":
+                return gettext(
+                    "%(field)s contains a space (%(character)s) at character %(position)s: an "
+                    "id is letters, digits and punctuation only.",
+                    field=field,
+                    character=describe(char),
+                    position=position,
+                )
+            return gettext(
+                "%(field)s contains an invisible character (%(character)s) at character "
+                "%(position)s: an id is letters, digits and punctuation only.",
+                field=field,
+                character=describe(char),
+                position=position,
             )
     return None
 
@@ -178,7 +195,10 @@ def quoted(value: object) -> str:
 
 
 def _message(field: str, char: str, position: int) -> str:
-    return (
-        f"{field} contains an invisible or direction-changing character "
-        f"({describe(char)}) at character {position}: remove it and try again."
+    return gettext(
+        "%(field)s contains an invisible or direction-changing character (%(character)s) "
+        "at character %(position)s: remove it and try again.",
+        field=field,
+        character=describe(char),
+        position=position,
     )

@@ -105,26 +105,38 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
 
 
 class _Text(HTMLParser):
-    """A page's text as a reader gets it, and each label element's own text."""
+    """A page's text as a reader gets it, and each label element's own text.
+
+    Text an element marks as written in another language than its Spanish page
+    (``lang="en"`` on what was recorded in English, such as HR's action log details)
+    is not the page's own words and is left out.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.open: list[tuple[str, int]] = []
+        self.open: list[tuple[str, int, bool, bool]] = []
         self.labels: list[str] = []
         self.skip = 0
+        self.spanish = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
+        lang = dict(attrs).get("lang")
+        foreign = bool(self.spanish and lang and not lang.startswith("es"))
+        if tag in ("script", "style") or foreign:
             self.skip += 1
         if tag not in _VOID:
-            self.open.append((tag, len(self.parts)))
+            spanish = bool(lang and lang.startswith("es"))
+            self.spanish += spanish
+            self.open.append((tag, len(self.parts), foreign, spanish))
 
     def handle_endtag(self, tag):
         if tag in ("script", "style"):
             self.skip -= 1
         while self.open:
-            name, start = self.open.pop()
+            name, start, foreign, spanish = self.open.pop()
+            self.skip -= foreign
+            self.spanish -= spanish
             if name in LABELS:
                 self.labels.append(re.sub(r"\s+", " ", "".join(self.parts[start:])).strip())
             if name == tag:
@@ -143,3 +155,28 @@ def english_in(html: str) -> list[str]:
     english = sorted(p for p in PHRASES if re.sub(r"\s+", " ", p) in text)
     english += sorted({w for w in WORDS for label in reader.labels if label == w})
     return english
+
+
+#: English words that are not Spanish ones: two of them close together are an English
+#: sentence, whether or not smattest's catalog has it (a message never marked for
+#: translation is in no catalog).
+ENGLISH_WORDS = frozenset(
+    "the is are was were you your with this that must has have and not of to be for from "
+    "been will cannot nothing which when it its or one by at on an".split()
+)
+_WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|[^\sA-Za-z]+")
+
+
+def english_sentences(html: str) -> list[str]:
+    """Runs of page text with two English words among three: English that no catalog
+    check can see because it never went through gettext. Upper-case words (Unicode's
+    character names, codes) and text marked ``lang="en"`` are not counted."""
+    reader = _Text()
+    reader.feed(html)
+    found = []
+    for line in re.split(r"\n\s*", "".join(reader.parts)):
+        words = [w for w in _WORD.findall(line) if w[0].isalpha()]
+        hits = [i for i, w in enumerate(words) if w.lower() in ENGLISH_WORDS and not w.isupper()]
+        if any(b - a <= 2 for a, b in zip(hits, hits[1:], strict=False)):
+            found.append(line.strip()[:160])
+    return found

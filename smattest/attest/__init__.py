@@ -251,8 +251,10 @@ def attest_on_behalf(
                 most=MAX_REASON,
             ),
         ))  # fmt: skip
-    elif text.problem("The reason", reason, multiline=True):
-        problems.append(("reason", text.problem("The reason", reason, multiline=True) or ""))
+    elif text.problem(gettext("The reason"), reason, multiline=True):
+        problems.append(
+            ("reason", text.problem(gettext("The reason"), reason, multiline=True) or "")
+        )
     if is_own(str(recorded_by), staff.id):
         problems.insert(0, (
             None,

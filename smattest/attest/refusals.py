@@ -79,7 +79,7 @@ def signature_problem(staff: Staff, signature: str, *, on_behalf: bool) -> str |
     """What is wrong with a signature, or None: it must be the name on record; with none on
     record, a name (never an email); never with marks that disguise it (smattest.text).
     Said to the person, or to HR ``on_behalf`` of them."""
-    hidden = text.signature_problem("The signature", signature)
+    hidden = text.signature_problem(gettext("The signature"), signature)
     if hidden:
         return hidden
     if has_name(staff):

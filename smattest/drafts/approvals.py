@@ -129,7 +129,7 @@ def approve_draft(
                 most=format_number(MAX_COMMENT),
             )
         )
-    hidden = text.problem("The comment", comment, multiline=True)
+    hidden = text.problem(gettext("The comment"), comment, multiline=True)
     if hidden:
         raise DraftError(hidden)
     draft = get_draft(draft_id)

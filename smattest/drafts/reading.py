@@ -108,9 +108,9 @@ def length_problems(
                     length=format_number(len(summary)), most=format_number(MAX_SUMMARY)),
         ))  # fmt: skip
     hidden = [
-        ("title", text.problem("The title", title)),
-        ("summary", text.problem("The change summary", summary, multiline=True)),
-        ("body", text.markdown_problem("The policy text (outside code)", body)),
+        ("title", text.problem(gettext("The title"), title)),
+        ("summary", text.problem(gettext("The change summary"), summary, multiline=True)),
+        ("body", text.markdown_problem(gettext("The policy text (outside code)"), body)),
     ]
     problems += [(field, message) for field, message in hidden if message]
     return problems

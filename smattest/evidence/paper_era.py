@@ -373,7 +373,7 @@ def _row(
             length=len(source),
             most=MAX_SOURCE,
         )
-    hidden = text_problem("the source", source)
+    hidden = text_problem(gettext("the source"), source)
     if hidden:
         return None, hidden
     row = Row(line, staff[employee_id], kind, version.id, version.sha256, done_on, source)

@@ -245,7 +245,7 @@ def _check_shape(changes: Sequence[Change], reason: str) -> list[str]:
                 most=MAX_REASON,
             )
         )
-    elif hidden := text.problem("The reason", reason, multiline=True):
+    elif hidden := text.problem(gettext("The reason"), reason, multiline=True):
         problems.append(hidden)
     if not changes:
         problems.append(gettext("There is no change to make."))
@@ -258,11 +258,18 @@ def _check_shape(changes: Sequence[Change], reason: str) -> list[str]:
             continue
         for value in (change.old_id, change.new_id):
             if len(value) > MAX_ID:
-                problems.append(f"{at}the id {value[:20]!r}... is longer than {MAX_ID} characters.")
-        if hidden := text.id_problem("the new id", change.new_id):
-            problems.append(f"{at}{hidden}")
+                too_long = gettext(
+                    "the id %(id)s... is longer than %(most)s characters.",
+                    id=repr(value[:20]),
+                    most=MAX_ID,
+                )
+                problems.append(_at(change, too_long))
+        if hidden := text.id_problem(gettext("the new id"), change.new_id):
+            problems.append(_at(change, hidden))
         elif text.unstorable(change.old_id):
-            problems.append(f"{at}{text.id_problem('the old id', change.old_id)}")
+            problems.append(
+                _at(change, text.id_problem(gettext("the old id"), change.old_id) or "")
+            )
         if change.old_id == change.new_id:
             problems.append(
                 _at(

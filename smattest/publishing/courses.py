@@ -43,6 +43,7 @@ import sqlalchemy as sa
 import smattest.markdown as markdown
 
 from ..db import utcnow
+from ..i18n import gettext, ngettext
 from ..models import Course, CourseSection, CourseVersion, HREvent, Question
 from ..proxies import current_smattest
 from .policies import SLUG, get_policy, historical_problem
@@ -57,11 +58,12 @@ OPTION_FIELDS = {"text", "correct"}
 
 
 class CourseFileError(ValueError):
-    """A course file has problems; ``problems`` lists each with where it is."""
+    """A course file has problems; ``problems`` lists each with where it is, in the
+    reader's language (HR's past-versions page; the CLI runs in English)."""
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+        count = ngettext("%(num)s problem", "%(num)s problems", len(problems))
         super().__init__(f"{count}: " + "; ".join(problems))
 
 
@@ -70,15 +72,24 @@ def parse(source: bytes) -> dict[str, Any]:
     try:
         text = source.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise CourseFileError([f"the file is not UTF-8 (byte {error.start})"]) from None
+        raise CourseFileError(
+            [gettext("the file is not UTF-8 (byte %(byte)s)", byte=error.start)]
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise CourseFileError(
-            [f"line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})"]
+            [
+                gettext(
+                    "line %(line)s, column %(column)s: not valid JSON (%(why)s)",
+                    line=error.lineno,
+                    column=error.colno,
+                    why=error.msg,
+                )
+            ]
         ) from None
     if not isinstance(data, dict):
-        raise CourseFileError(["the file must hold one JSON object {...}, the course"])
+        raise CourseFileError([gettext("the file must hold one JSON object {...}, the course")])
     return data
 
 
@@ -92,9 +103,16 @@ def _whole(value: Any, low: int, high: int) -> bool:
 
 def _fields(where: str, item: Any, allowed: set[str], required: set[str]) -> list[str]:
     if not isinstance(item, dict):
-        return [f"{where}: must be an object {{...}}"]
-    problems = [f"{where}: unknown field {name!r}" for name in item if name not in allowed]
-    problems += [f"{where}: missing {name!r}" for name in sorted(required - set(item))]
+        return [gettext("%(where)s: must be an object {...}", where=where)]
+    problems = [
+        gettext("%(where)s: unknown field %(name)s", where=where, name=repr(name))
+        for name in item
+        if name not in allowed
+    ]
+    problems += [
+        gettext("%(where)s: missing %(name)s", where=where, name=repr(name))
+        for name in sorted(required - set(item))
+    ]
     return problems
 
 
@@ -102,29 +120,31 @@ def validate(data: dict[str, Any]) -> list[str]:
     """Every problem in a parsed course file, each saying where it is; [] when valid."""
     problems = _fields("course", data, COURSE_FIELDS, REQUIRED_COURSE_FIELDS)
     if "slug" in data and not (isinstance(data["slug"], str) and SLUG.match(data["slug"])):
-        problems.append(f"slug: {data['slug']!r} is not lower-case-with-hyphens")
+        problems.append(
+            gettext("slug: %(value)s is not lower-case-with-hyphens", value=repr(data["slug"]))
+        )
     if "title" in data and not _text(data["title"]):
-        problems.append("title: must be non-empty text")
+        problems.append(_not_text("title"))
     if "pass_mark" in data and not _whole(data["pass_mark"], 1, 100):
-        problems.append(f"pass_mark: {data['pass_mark']!r} is not a whole number from 1 to 100")
+        problems.append(_not_whole("pass_mark", data["pass_mark"], 100))
     months = data.get("refresh_every_months", 12)
     if not _whole(months, 1, 120):
-        problems.append(f"refresh_every_months: {months!r} is not a whole number from 1 to 120")
+        problems.append(_not_whole("refresh_every_months", months, 120))
     if "policy" in data and (not isinstance(data["policy"], str) or not get_policy(data["policy"])):
-        problems.append(f"policy: no policy with slug {data['policy']!r}")
+        problems.append(gettext("policy: no policy with slug %(slug)s", slug=repr(data["policy"])))
     sections = data.get("sections", [])
     if not isinstance(sections, list) or not sections:
-        problems.append("sections: must be a list with at least one section")
+        problems.append(gettext("sections: must be a list with at least one section"))
         sections = []
     for n, section in enumerate(sections, 1):
         where = f"sections[{n}]"
         problems += _fields(where, section, SECTION_FIELDS, SECTION_FIELDS)
         if isinstance(section, dict):
-            problems += [f"{where}.{k}: must be non-empty text" for k in ("title", "body")
+            problems += [_not_text(f"{where}.{k}") for k in ("title", "body")
                          if k in section and not _text(section[k])]  # fmt: skip
     questions = data.get("questions", [])
     if not isinstance(questions, list) or not questions:
-        problems.append("questions: must be a list with at least one question")
+        problems.append(gettext("questions: must be a list with at least one question"))
         questions = []
     seen_ids: dict[str, int] = {}
     seen_prompts: dict[str, int] = {}
@@ -134,14 +154,29 @@ def validate(data: dict[str, Any]) -> list[str]:
         data["questions_per_attempt"], 1, max(len(questions), 1)
     ):
         problems.append(
-            f"questions_per_attempt: {data['questions_per_attempt']!r} is not a whole number "
-            f"from 1 to {len(questions)} (the number of questions)"
+            gettext(
+                "questions_per_attempt: %(value)s is not a whole number from 1 to %(most)s "
+                "(the number of questions)",
+                value=repr(data["questions_per_attempt"]),
+                most=len(questions),
+            )
         )
     if "max_attempts" in data and not _whole(data["max_attempts"], 1, 20):
-        problems.append(
-            f"max_attempts: {data['max_attempts']!r} is not a whole number from 1 to 20"
-        )
+        problems.append(_not_whole("max_attempts", data["max_attempts"], 20))
     return problems
+
+
+def _not_text(where: str) -> str:
+    return gettext("%(where)s: must be non-empty text", where=where)
+
+
+def _not_whole(where: str, value: Any, most: int) -> str:
+    return gettext(
+        "%(where)s: %(value)s is not a whole number from 1 to %(most)s",
+        where=where,
+        value=repr(value),
+        most=most,
+    )
 
 
 def _question_problems(
@@ -159,39 +194,66 @@ def _question_problems(
     if "id" in question:
         where = f"questions[{n}] (id {qid!r})"
         if not (isinstance(qid, str) and SLUG.match(qid)):
-            problems.append(f"{where}: id must be lower-case-with-hyphens")
+            problems.append(gettext("%(where)s: id must be lower-case-with-hyphens", where=where))
         elif qid in seen_ids:
             problems.append(
-                f"{where}: duplicate question: the same id as questions[{seen_ids[qid]}]"
+                gettext(
+                    "%(where)s: duplicate question: the same id as questions[%(other)s]",
+                    where=where,
+                    other=seen_ids[qid],
+                )
             )
         else:
             seen_ids[qid] = n
     prompt = question.get("prompt")
     if "prompt" in question and not _text(prompt):
-        problems.append(f"{where}.prompt: must be non-empty text")
+        problems.append(_not_text(f"{where}.prompt"))
     elif _text(prompt):
         key = " ".join(prompt.split()).casefold()
         if key in seen_prompts:
             problems.append(
-                f"{where}: duplicate question: the same prompt as questions[{seen_prompts[key]}]"
+                gettext(
+                    "%(where)s: duplicate question: the same prompt as questions[%(other)s]",
+                    where=where,
+                    other=seen_prompts[key],
+                )
             )
         seen_prompts.setdefault(key, n)
     if "explanation" in question and not _text(question["explanation"]):
-        problems.append(f"{where}.explanation: must be non-empty text")
+        problems.append(_not_text(f"{where}.explanation"))
     if "topic" in question and not (_text(question["topic"]) and len(question["topic"]) <= 80):
-        problems.append(f"{where}.topic: must be non-empty text of at most 80 characters")
+        problems.append(
+            gettext(
+                "%(where)s.topic: must be non-empty text of at most %(most)s characters",
+                where=where,
+                most=80,
+            )
+        )
     if "section" in question and not _whole(question["section"], 1, max(sections, 1)):
         problems.append(
-            f"{where}.section: {question['section']!r} is not a section number from 1 to {sections}"
+            gettext(
+                "%(where)s.section: %(value)s is not a section number from 1 to %(most)s",
+                where=where,
+                value=repr(question["section"]),
+                most=sections,
+            )
         )
     kind = question.get("kind")
     if "kind" in question and kind not in ("single", "multiple"):
-        problems.append(f"{where}.kind: {kind!r} is neither 'single' nor 'multiple'")
+        problems.append(
+            gettext(
+                "%(where)s.kind: %(value)s is neither 'single' nor 'multiple'",
+                where=where,
+                value=repr(kind),
+            )
+        )
     options = question.get("options")
     if "options" not in question:
         return problems
     if not isinstance(options, list) or len(options) < 2:
-        return problems + [f"{where}.options: must be a list of at least 2 options"]
+        return problems + [
+            gettext("%(where)s.options: must be a list of at least 2 options", where=where)
+        ]
     texts = set()
     for m, option in enumerate(options, 1):
         at = f"{where}.options[{m}]"
@@ -199,18 +261,26 @@ def _question_problems(
         if not isinstance(option, dict):
             continue
         if "text" in option and not _text(option["text"]):
-            problems.append(f"{at}.text: must be non-empty text")
+            problems.append(_not_text(f"{at}.text"))
         elif _text(option.get("text")):
             if option["text"].strip() in texts:
-                problems.append(f"{at}: the same text as another option")
+                problems.append(gettext("%(where)s: the same text as another option", where=at))
             texts.add(option["text"].strip())
         if "correct" in option and not isinstance(option["correct"], bool):
-            problems.append(f"{at}.correct: must be true or false")
+            problems.append(gettext("%(where)s.correct: must be true or false", where=at))
     correct = sum(1 for o in options if isinstance(o, dict) and o.get("correct") is True)
     if correct == 0:
-        problems.append(f'{where}: no option is marked correct ("correct": true)')
+        problems.append(
+            gettext('%(where)s: no option is marked correct ("correct": true)', where=where)
+        )
     elif kind == "single" and correct > 1:
-        problems.append(f"{where}: a 'single' question has {correct} correct options; it needs 1")
+        problems.append(
+            gettext(
+                "%(where)s: a 'single' question has %(correct)s correct options; it needs 1",
+                where=where,
+                correct=correct,
+            )
+        )
     return problems
 
 
@@ -287,15 +357,15 @@ def import_course(
             (v.number, v.created_at.astimezone(tz).date(), v.historical_source)
             for v in (course.versions if course else [])
         ]
-        problem = historical_problem(historical, effective, existing, thing="course version")
+        problem = historical_problem(historical, effective, existing, course=True)
         if problem:
             raise CourseFileError([problem])
         assert effective is not None  # historical_problem: a past day
         created_at = dt.datetime.combine(effective, dt.time(12), tzinfo=tz).astimezone(dt.UTC)
     elif effective is not None:
         raise CourseFileError(
-            ["a course version takes effect when it is imported: --effective is for a past "
-             "version, with --historical SOURCE."]
+            [gettext("a course version takes effect when it is imported: --effective is for "
+                     "a past version, with --historical SOURCE.")]
         )  # fmt: skip
     if latest is not None and latest.content_sha256 == digest:
         return Imported(latest, created=False)

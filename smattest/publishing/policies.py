@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 import smattest.markdown as markdown
 import smattest.text as text_rules
 
+from ..i18n import gettext
 from ..models import HREvent, Policy, PolicyVersion, Staff
 from ..proxies import current_smattest
 from ..timeutil import local_today
@@ -22,7 +23,8 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 class PolicyError(ValueError):
-    """A policy or version cannot be published as asked; the message says why."""
+    """A policy or version cannot be published as asked; the message says why, in the
+    reader's language (HR's pages); the CLI runs in English."""
 
 
 def text_sha256(text: str) -> str:
@@ -75,42 +77,90 @@ def historical_problem(
     effective: dt.date | None,
     existing: list[tuple[int, dt.date, str | None]],
     *,
-    thing: str = "version",
+    course: bool = False,
 ) -> str | None:
     """Why a past version cannot be recorded (None: it can).
 
-    ``existing`` lists the policy's or course's versions as (number, effective
-    day, historical source). A past version needs a source and a day before
-    today; it must come before today's version and after every past version
-    already recorded: past versions are recorded oldest first.
+    ``existing`` lists the policy's or course's versions (``course``) as (number,
+    effective day, historical source). A past version needs a source and a day before
+    today; it must come before today's version and after every past version already
+    recorded: past versions are recorded oldest first.
     """
     if not source:
-        return "a past version needs its source, e.g. 'staff handbook 2019, HR file 12'."
+        return gettext("a past version needs its source, e.g. 'staff handbook 2019, HR file 12'.")
     if len(source) > MAX_SOURCE:
-        return f"the source is {len(source)} characters long; keep it to {MAX_SOURCE} at most."
-    if hidden := text_rules.problem("The source", source):
+        return gettext(
+            "the source is %(length)s characters long; keep it to %(most)s at most.",
+            length=len(source),
+            most=MAX_SOURCE,
+        )
+    if hidden := text_rules.problem(gettext("The source"), source):
         return hidden
     today = local_today()
     if effective is None or effective >= today:
-        given = effective.isoformat() if effective else "none"
+        values = {"today": today.isoformat(), "given": effective.isoformat() if effective else ""}
+        if effective is None:
+            return (
+                gettext(
+                    "a past course version needs the day it took effect, before today "
+                    "(%(today)s); the effective date given is none.",
+                    **values,
+                )
+                if course
+                else gettext(
+                    "a past version needs the day it took effect, before today (%(today)s); "
+                    "the effective date given is none.",
+                    **values,
+                )
+            )
         return (
-            f"a past {thing} needs the day it took effect, before today ({today.isoformat()}); "
-            f"the effective date given is {given}."
+            gettext(
+                "a past course version needs the day it took effect, before today "
+                "(%(today)s); the effective date given is %(given)s.",
+                **values,
+            )
+            if course
+            else gettext(
+                "a past version needs the day it took effect, before today (%(today)s); the "
+                "effective date given is %(given)s.",
+                **values,
+            )
         )
     current = [(n, day) for n, day, was in existing if was is None]
     if current:
         number, day = current[0]
+        values = {"number": str(number), "day": day.isoformat()}
         return (
-            f"{thing} {number} was recorded in smattest (in force from {day.isoformat()}), so "
-            "a past version can no longer be added before it. Record past versions first, "
-            "oldest first, then the paper-era file, then today's version."
+            gettext(
+                "course version %(number)s was recorded in smattest (in force from %(day)s), "
+                "so a past version can no longer be added before it. Record past versions "
+                "first, oldest first, then the paper-era file, then today's version.",
+                **values,
+            )
+            if course
+            else gettext(
+                "version %(number)s was recorded in smattest (in force from %(day)s), so a "
+                "past version can no longer be added before it. Record past versions first, "
+                "oldest first, then the paper-era file, then today's version.",
+                **values,
+            )
         )
     later = [(n, day) for n, day, _ in existing if day >= effective]
     if later:
         number, day = later[-1]
+        values = {"number": str(number), "day": day.isoformat(), "effective": effective.isoformat()}
         return (
-            f"past {thing} {number} took effect on {day.isoformat()}, not before "
-            f"{effective.isoformat()}: record past versions oldest first."
+            gettext(
+                "past course version %(number)s took effect on %(day)s, not before "
+                "%(effective)s: record past versions oldest first.",
+                **values,
+            )
+            if course
+            else gettext(
+                "past version %(number)s took effect on %(day)s, not before %(effective)s: "
+                "record past versions oldest first.",
+                **values,
+            )
         )
     return None
 
@@ -150,24 +200,31 @@ def publish(
     summary = summary.strip()
     if not SLUG.match(slug or ""):
         raise PolicyError(
-            f"slug {slug!r} is not valid: use lower-case letters, digits and single hyphens, "
-            "e.g. 'social-media'."
+            gettext(
+                "slug %(slug)s is not valid: use lower-case letters, digits and single "
+                "hyphens, e.g. 'social-media'.",
+                slug=repr(slug),
+            )
         )
     if not title:
-        raise PolicyError("the title is empty.")
+        raise PolicyError(gettext("the title is empty."))
     if not text.strip():
-        raise PolicyError("the policy text is empty.")
+        raise PolicyError(gettext("the policy text is empty."))
     if not summary:
-        raise PolicyError("the change summary is empty: say in a sentence what this version is.")
+        raise PolicyError(
+            gettext("the change summary is empty: say in a sentence what this version is.")
+        )
     hidden = (
-        text_rules.problem("The title", title)
-        or text_rules.problem("The change summary", summary, multiline=True)
-        or text_rules.markdown_problem("The policy text (outside code)", text)
+        text_rules.problem(gettext("The title"), title)
+        or text_rules.problem(gettext("The change summary"), summary, multiline=True)
+        or text_rules.markdown_problem(gettext("The policy text (outside code)"), text)
     )
     if hidden:
         raise PolicyError(hidden)
     if every_months is not None and not 1 <= every_months <= 120:
-        raise PolicyError(f"every_months must be between 1 and 120, not {every_months}.")
+        raise PolicyError(
+            gettext("every_months must be between 1 and 120, not %(months)s.", months=every_months)
+        )
 
     policy = get_policy(slug)
     previous = latest_version(policy) if policy else None
@@ -181,17 +238,26 @@ def publish(
             raise PolicyError(problem)
     effective = effective or local_today()
     if previous is None and minor:
-        raise PolicyError("the first version of a policy cannot be minor: everyone must attest.")
+        raise PolicyError(
+            gettext("the first version of a policy cannot be minor: everyone must attest.")
+        )
     if previous is not None:
         if previous.text_sha256 == text_sha256(text):
             raise PolicyError(
-                f"the text is the same as version {previous.number}: nothing to publish."
+                gettext(
+                    "the text is the same as version %(number)s: nothing to publish.",
+                    number=previous.number,
+                )
             )
         standing = [v for v in policy.versions if v.withdrawal is None] if policy else []
         if standing and effective < standing[-1].effective_date:
             raise PolicyError(
-                f"the effective date {effective.isoformat()} is before version "
-                f"{standing[-1].number}'s ({standing[-1].effective_date.isoformat()})."
+                gettext(
+                    "the effective date %(day)s is before version %(number)s's (%(since)s).",
+                    day=effective.isoformat(),
+                    number=standing[-1].number,
+                    since=standing[-1].effective_date.isoformat(),
+                )
             )
     if policy is None:
         policy = Policy(slug=slug, title=title, every_months=every_months or 12)
@@ -235,7 +301,10 @@ def publish(
     except IntegrityError:
         session.rollback()
         raise PolicyError(
-            f"another version of {slug!r} was published at the same moment; "
-            "nothing was recorded, try again."
+            gettext(
+                "another version of %(slug)s was published at the same moment; nothing was "
+                "recorded, try again.",
+                slug=repr(slug),
+            )
         ) from None
     return version

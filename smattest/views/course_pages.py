@@ -162,7 +162,11 @@ def _unanswered(presented: list[Presented], choices: dict[int, list[str]]) -> li
     return [
         (
             f"q{p.question.id}-{p.options[0][0]}",
-            f"Question {n} is not answered: {_short(p.question.prompt)}",
+            gettext(
+                "Question %(number)s is not answered: %(prompt)s",
+                number=n,
+                prompt=_short(p.question.prompt),
+            ),
         )
         for n, p in enumerate(presented, 1)
         if not choices.get(p.question.id)

@@ -24,6 +24,7 @@ from flask.blueprints import BlueprintSetupState
 from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 
+from ..i18n import gettext
 from ..proxies import current_smattest
 from .base import blueprint
 
@@ -57,20 +58,32 @@ def unavailable_page() -> tuple[str, int, dict[str, str]]:
     if request.endpoint == "smattest.receipt" and _just_recorded():
         number = (request.view_args or {}).get("number")
         paragraphs = [
-            f"Your signature is recorded (receipt number {number}): the compliance database "
-            "did not answer when this page asked for the receipt, so it cannot be shown now.",
-            "Open this page again in a moment to see and print the receipt; My compliance "
-            "also lists it. A copy is emailed to you.",
+            gettext(
+                "Your signature is recorded (receipt number %(number)s): the compliance "
+                "database did not answer when this page asked for the receipt, so it cannot be "
+                "shown now.",
+                number=number,
+            ),
+            gettext(
+                "Open this page again in a moment to see and print the receipt; My compliance "
+                "also lists it. A copy is emailed to you."
+            ),
         ]
     else:
         paragraphs = [
-            "The compliance database did not answer, so what you just did may or may not "
-            "have been recorded.",
-            "Open My compliance to see what is recorded, and if it is not there, try again in "
-            "a moment.",
+            gettext(
+                "The compliance database did not answer, so what you just did may or may not "
+                "have been recorded."
+            ),
+            gettext(
+                "Open My compliance to see what is recorded, and if it is not there, try again "
+                "in a moment."
+            ),
         ]
     page = render_template(
-        "smattest/error.html", heading="The service is briefly unavailable", paragraphs=paragraphs
+        "smattest/error.html",
+        heading=gettext("The service is briefly unavailable"),
+        paragraphs=paragraphs,
     )
     return page, 503, {"Retry-After": str(RETRY_AFTER)}
 

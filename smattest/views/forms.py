@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gettext as stdlib_gettext
 import secrets
+from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, StringField
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from .. import i18n
 from ..i18n import format_date, gettext, lazy_gettext
 from ..timeutil import example_day, parse_day
 
@@ -17,11 +22,32 @@ from ..timeutil import example_day, parse_day
 #: for the form as a whole) and the message, as the error summary lists it.
 Problem = tuple[str | None, str]
 
+
+@functools.cache
+def _wtforms_catalog(locale: str) -> stdlib_gettext.NullTranslations:
+    return stdlib_gettext.translation(
+        "wtforms", messages_path(), languages=[locale, locale.split("_")[0]], fallback=True
+    )
+
+
+class Form(FlaskForm):
+    """A smattest form: WTForms' own messages (a required field left empty, a number or
+    a date it cannot read, a choice not offered) in smattest's language, from the catalogs
+    WTForms ships, whether or not the host set up Flask-Babel (Flask-WTF's own
+    translations follow the host's Flask-Babel only)."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form: Any) -> Any:
+            if not i18n.enabled():
+                return None
+            return _wtforms_catalog(i18n.current_locale())
+
+
 #: The form had no valid CSRF token (expired session, a second tab, a stale page).
 EXPIRED = lazy_gettext("This form has expired. Nothing was recorded: please fill it in again.")
 
 
-class AttestForm(FlaskForm):
+class AttestForm(Form):
     """The statement, the tick box and the typed signature."""
 
     version = HiddenField(validators=[InputRequired()])
@@ -63,7 +89,7 @@ def trim_oversized(form: FlaskForm, **limits: int) -> None:
             field.raw_data = [field.data]
 
 
-class CSRFOnlyForm(FlaskForm):
+class CSRFOnlyForm(Form):
     """A form whose fields are built in the template (the quiz, start buttons)."""
 
 
@@ -115,8 +141,11 @@ def read_upload(form: FlaskForm, field: FileField, too_large: str) -> tuple[byte
     data = upload.read(UPLOAD_LIMIT + 1)
     if len(data) > UPLOAD_LIMIT:
         form.form_errors.append(
-            f"The file is larger than {UPLOAD_LIMIT // (1024 * 1024)} MB. Nothing was imported: "
-            + too_large
+            gettext(
+                "The file is larger than %(size)s MB. Nothing was imported: %(instead)s",
+                size=UPLOAD_LIMIT // (1024 * 1024),
+                instead=too_large,
+            )
         )
         return 413
     return data, (upload.filename or "upload.csv")[-100:]

@@ -17,6 +17,7 @@ from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from ..i18n import format_number, gettext, lazy_gettext
 from ..text import describe, unstorable
 from .base import _way_back, blueprint
 
@@ -138,39 +139,49 @@ def _refuse_unstorable() -> ResponseReturnValue | None:
     a 400 page naming where it was, never a driver error or a half-made row.
     Uploaded files are read by their own parsers, which check every cell.
     """
+    # Where each value is, written in the reader's language only when one is refused.
     inputs: list[tuple[str, object]] = [
-        (f"the address (its {name})", value) for name, value in (request.view_args or {}).items()
+        (lazy_gettext("the address (its %(name)s)", name=name), value)
+        for name, value in (request.view_args or {}).items()
     ]
-    inputs += [(f"the address's {name!r} value", value)
+    inputs += [(lazy_gettext("the address's %(name)s value", name=repr(name)), value)
                for name, value in request.args.items(multi=True)]  # fmt: skip
-    inputs += [("a name in the address", name) for name in request.args]
+    inputs += [(lazy_gettext("a name in the address"), name) for name in request.args]
     if request.method != "GET" and request.mimetype in (
         "application/x-www-form-urlencoded", "multipart/form-data",
     ):  # fmt: skip
-        inputs += [(f"the form's field {name!r}", value)
+        inputs += [(lazy_gettext("the form's field %(name)s", name=repr(name)), value)
                    for name, value in request.form.items(multi=True)]  # fmt: skip
-        inputs += [("a field name of the form", name) for name in request.form]
-        inputs += [("the file name", f.filename or "") for f in request.files.values()]
-    inputs += [(f"your browser's {name} header", request.headers.get(name, ""))
-               for name in READ_HEADERS]  # fmt: skip
-    inputs += [("your network address", request.remote_addr or "")]
+        inputs += [(lazy_gettext("a field name of the form"), name) for name in request.form]
+        inputs += [(lazy_gettext("the file name"), f.filename or "")
+                   for f in request.files.values()]  # fmt: skip
+    inputs += [(lazy_gettext("your browser's %(name)s header", name=name),
+                request.headers.get(name, "")) for name in READ_HEADERS]  # fmt: skip
+    inputs += [(lazy_gettext("your network address"), request.remote_addr or "")]
     for where, value in inputs:
         found = unstorable(value) if isinstance(value, str) else None
         if found is not None:
             position, char = found
-            return _unstorable_page(where, position, char)
+            return _unstorable_page(str(where), position, char)
     return None
 
 
 def _unstorable_page(where: str, position: int, char: str) -> ResponseReturnValue:
     page = render_template(
         "smattest/error.html",
-        heading="A character that cannot be kept",
+        heading=gettext("A character that cannot be kept"),
         paragraphs=[
-            f"{where[0].upper()}{where[1:]} contains {describe(char)} at character {position}, "
-            "which no record can hold. Nothing was read and nothing was recorded.",
-            "Go back, remove it (it is often invisible, pasted from another program) and "
-            "try again.",
+            gettext(
+                "%(where)s contains %(character)s at character %(position)s, which no record "
+                "can hold. Nothing was read and nothing was recorded.",
+                where=where[0].upper() + where[1:],
+                character=describe(char),
+                position=position,
+            ),
+            gettext(
+                "Go back, remove it (it is often invisible, pasted from another program) and "
+                "try again."
+            ),
         ],
         back=_way_back(),
     )
@@ -181,14 +192,24 @@ def _unstorable_page(where: str, position: int, char: str) -> ResponseReturnValu
 def _too_large(error: HTTPException) -> ResponseReturnValue:
     """smattest's own page for a form or file too large, naming the limit."""
     limit = request.max_content_length
-    size = f" (more than {limit:,} bytes)" if limit else ""
+    too_large = (
+        gettext(
+            "What you sent is larger than this site accepts (more than %(size)s bytes), so "
+            "nothing was read and nothing was recorded.",
+            size=format_number(limit),
+        )
+        if limit
+        else gettext(
+            "What you sent is larger than this site accepts, so nothing was read and nothing "
+            "was recorded."
+        )
+    )
     page = render_template(
         "smattest/error.html",
-        heading="Too much to accept",
+        heading=gettext("Too much to accept"),
         paragraphs=[
-            f"What you sent is larger than this site accepts{size}, so nothing was read "
-            "and nothing was recorded.",
-            "Go back, shorten the text or choose a smaller file, and send it again.",
+            too_large,
+            gettext("Go back, shorten the text or choose a smaller file, and send it again."),
         ],
     )
     return page, 413

@@ -4,9 +4,13 @@ from typing import Any
 
 from markupsafe import Markup
 from wtforms import Form
-from wtforms.meta import _MultiDictLike
+from wtforms.form import BaseForm
+from wtforms.meta import DefaultMeta, _MultiDictLike
 
 class FlaskForm(Form):
+    class Meta(DefaultMeta):
+        def get_translations(self, form: BaseForm) -> Any: ...
+
     # formdata defaults to the current request's form and files.
     def __init__(self, formdata: _MultiDictLike | None = ..., **kwargs: object) -> None: ...
     def is_submitted(self) -> bool: ...

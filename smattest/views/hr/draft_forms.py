@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
@@ -18,6 +17,7 @@ import smattest.drafts as drafts
 from ...i18n import format_date, gettext, lazy_gettext
 from ...models import PolicyDraft
 from ...timeutil import example_day, parse_day
+from ..forms import Form
 
 #: The id of each field's input in the page, for the error summary's links.
 FIELD_IDS = {
@@ -43,7 +43,7 @@ class DayField(DateField):
             raise ValueError(gettext("Not a date this form can read."))
 
 
-class DraftForm(FlaskForm):
+class DraftForm(Form):
     """A draft's fields. Only lengths are checked: a draft may be unfinished."""
 
     slug = StringField(lazy_gettext("Address"))
@@ -59,7 +59,7 @@ class DraftForm(FlaskForm):
     revision = HiddenField()
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     """Publish the draft as it was previewed (``revision``)."""
 
     revision = HiddenField()
@@ -73,14 +73,14 @@ class PublishForm(FlaskForm):
     )
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(Form):
     """Approve the draft as it was read (``revision``), with an optional comment."""
 
     revision = HiddenField()
     comment = TextAreaField(lazy_gettext("Comment (optional)"))
 
 
-class DiscardForm(FlaskForm):
+class DiscardForm(Form):
     """Discard the draft as it was seen (``revision``)."""
 
     revision = HiddenField()
@@ -97,7 +97,7 @@ def _expired(done: str) -> str:
     return gettext("This page had expired. Nothing was saved: please save again.")
 
 
-def form_problems(form: FlaskForm, done: str, again: str) -> list[tuple[str | None, str]]:
+def form_problems(form: Form, done: str, again: str) -> list[tuple[str | None, str]]:
     """The form's errors as (input id or None, message), the expired page first."""
     problems: list[tuple[str | None, str]] = []
     for name, errors in form.errors.items():

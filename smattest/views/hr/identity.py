@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
 import smattest.evidence.relink as relink
@@ -15,11 +14,12 @@ from ...models import Staff
 from ...proxies import current_smattest
 from ..access import hr_required
 from ..base import actor, blueprint
+from ..forms import Form
 
 EXPIRED = lazy_gettext("This form has expired. Nothing was changed: please fill it in again.")
 
 
-class RelinkForm(FlaskForm):
+class RelinkForm(Form):
     """The person's new id and why it changed."""
 
     new_id = StringField(lazy_gettext("New id"))

@@ -11,7 +11,6 @@ import hashlib
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
 from wtforms.validators import InputRequired
@@ -21,14 +20,14 @@ import smattest.evidence.paper_era as paper_era
 from ...i18n import gettext, lazy_gettext
 from ..access import hr_required
 from ..base import actor, blueprint
-from ..forms import UPLOAD_LIMIT, read_upload
+from ..forms import UPLOAD_LIMIT, Form, read_upload
 from .roster import BODY_LIMIT, _pack, _unpack
 
 #: Rows listed in a preview; the counts are always complete.
 PREVIEW_ROWS = 50
 
 
-class PaperEraUploadForm(FlaskForm):
+class PaperEraUploadForm(Form):
     """The file of past evidence."""
 
     evidence = FileField(
@@ -39,7 +38,7 @@ class PaperEraUploadForm(FlaskForm):
     )
 
 
-class PaperEraConfirmForm(FlaskForm):
+class PaperEraConfirmForm(Form):
     """The previewed file and its SHA-256."""
 
     evidence = HiddenField(validators=[InputRequired()])
@@ -55,7 +54,9 @@ def hr_paper_era() -> ResponseReturnValue:
     if request.method == "GET":
         return _upload_page(form)
     found = read_upload(
-        form, form.evidence, "split it, or use 'flask smattest evidence import' on the server."
+        form,
+        form.evidence,
+        gettext("split it, or use 'flask smattest evidence import' on the server."),
     )
     if isinstance(found, int):
         return _upload_page(form, found)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 
@@ -20,12 +19,12 @@ from ...publishing.courses import CourseFileError, import_course, parse
 from ...publishing.policies import PolicyError, publish
 from ..access import hr_required
 from ..base import actor, blueprint
-from ..forms import read_day, read_upload
+from ..forms import Form, read_day, read_upload
 
-TOO_LARGE = "use 'flask smattest policy publish' or 'course import' on the server."
+TOO_LARGE = lazy_gettext("use 'flask smattest policy publish' or 'course import' on the server.")
 
 
-class PastPolicyForm(FlaskForm):
+class PastPolicyForm(Form):
     """A policy version in force before smattest."""
 
     slug = StringField(lazy_gettext("Short name in addresses (slug)"), id="smattest-past-slug")
@@ -42,7 +41,7 @@ class PastPolicyForm(FlaskForm):
     )
 
 
-class PastCourseForm(FlaskForm):
+class PastCourseForm(Form):
     """A course version in force before smattest."""
 
     effective = StringField(lazy_gettext("In force from"), id="smattest-past-course-effective")

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField
 from wtforms.validators import DataRequired, InputRequired
 
@@ -28,12 +27,13 @@ from ...reports.dashboard import STATUSES
 from ...rule.compliance import LABELS, Requirement
 from ..access import hr_required
 from ..base import actor, blueprint
+from ..forms import Form
 
 #: The most managers offered as suggestions (a <datalist>) in the people filter.
 MANAGER_LIST_LIMIT = 100
 
 
-class NudgeForm(FlaskForm):
+class NudgeForm(Form):
     """HR's confirmation of "remind these people now": the number HR saw, and a tick."""
 
     expected = IntegerField(

@@ -6,7 +6,6 @@ import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 
 import smattest.exemptions as exemptions
@@ -23,12 +22,12 @@ from ...rule.membership import split_groups
 from ...timeutil import example_day, local_today
 from ..access import hr_required
 from ..base import actor, blueprint
-from ..forms import CSRFOnlyForm, add_problem, problems_of, read_day, trim_oversized
+from ..forms import CSRFOnlyForm, Form, add_problem, problems_of, read_day, trim_oversized
 from ..security import MAX_ID
 from ..words import WORDS
 
 
-class ExemptionForm(FlaskForm):
+class ExemptionForm(Form):
     """The requirements (one or more), reason and the last day covered (or no end date)."""
 
     requirement = SelectMultipleField(
@@ -41,7 +40,7 @@ class ExemptionForm(FlaskForm):
     )
 
 
-class OnBehalfForm(FlaskForm):
+class OnBehalfForm(Form):
     """The policy, the signature as on the paper form, and why HR records it."""
 
     policy = SelectField(lazy_gettext("Policy"), validate_choice=False, id="smattest-policy")
@@ -180,7 +179,7 @@ def _until(value: str | None, open_ended: bool) -> dt.date | None:
         raise ExemptionError(str(error)) from None
 
 
-class EndExemptionForm(FlaskForm):
+class EndExemptionForm(Form):
     """Why HR ends an exemption early, and that they mean it."""
 
     reason = TextAreaField(lazy_gettext("Why end it now"), id="smattest-end-reason")

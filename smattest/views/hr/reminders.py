@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import AnyOf, DataRequired, InputRequired
 
@@ -16,12 +15,13 @@ from ...reminders.hr import ACTIONS, BULK, overview, resolve_all, resolve_stuck,
 from ...reports.people_table import MAX_PAGE
 from ..access import hr_required
 from ..base import actor, blueprint
+from ..forms import Form
 
 #: The form had no valid CSRF token.
 EXPIRED = lazy_gettext("This form has expired. Nothing was changed: please try again.")
 
 
-class StuckRowForm(FlaskForm):
+class StuckRowForm(Form):
     """HR's decision on one stuck row: which button was pressed (and the CSRF token)."""
 
     action = StringField(
@@ -29,7 +29,7 @@ class StuckRowForm(FlaskForm):
     )
 
 
-class BulkForm(FlaskForm):
+class BulkForm(Form):
     """HR's one decision on a whole group, confirmed once with the number HR saw."""
 
     group = StringField(

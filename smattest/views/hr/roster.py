@@ -20,7 +20,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import InputRequired
@@ -32,7 +31,7 @@ from ...models import HREvent, Staff
 from ...proxies import current_smattest
 from ..access import hr_required
 from ..base import actor, blueprint
-from ..forms import UPLOAD_LIMIT, read_upload
+from ..forms import UPLOAD_LIMIT, Form, read_upload
 
 #: The largest request body the upload and the confirmation read: the file, base64
 #: and URL-encoded on the way back, with room to spare. Checked before reading.
@@ -45,7 +44,7 @@ PROBLEMS_SHOWN = 200
 RECENT_EVENTS = 5
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(Form):
     """The roster file and whether to leave out deactivations."""
 
     roster = FileField(
@@ -55,7 +54,7 @@ class RosterUploadForm(FlaskForm):
     partial = BooleanField(lazy_gettext("Partial: add and update only (nobody is deactivated)"))
 
 
-class RosterConfirmForm(FlaskForm):
+class RosterConfirmForm(Form):
     """The previewed file, its SHA-256 and the plan HR agreed to."""
 
     roster = HiddenField(validators=[InputRequired()])
@@ -75,8 +74,10 @@ def hr_roster() -> ResponseReturnValue:
     found = read_upload(
         form,
         form.roster,
-        "split it and use a partial import for each part, or use 'flask smattest roster "
-        "import' on the server.",
+        gettext(
+            "split it and use a partial import for each part, or use 'flask smattest roster "
+            "import' on the server."
+        ),
     )
     if isinstance(found, int):
         return _upload_page(form, found)

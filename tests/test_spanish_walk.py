@@ -1,0 +1,248 @@
+"""Every page smattest serves, asked for in Spanish, in the states that bring out its
+messages: people overdue, an exemption granted and ended, drafts refused (a hidden
+character, a date in the past), a refused publish, forms sent empty, flash messages
+after each action, a quiz failed. No English string of smattest's catalog on any of them.
+
+The walk knows which pages it visited: a page of smattest's blueprint it never opened
+fails the test, so a new page must be walked too. The CSV exports are machine-readable
+by contract (docs/hr.md): their columns and codes are the same whatever the reader's
+language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from smattest.models import Staff
+from smattest.publishing.courses import import_course
+from smattest.publishing.policies import publish
+
+from . import hostapp
+from .spanish import COURSE, POLICY, english_in, english_sentences
+
+pytestmark = pytest.mark.hr_on_roster
+
+PREFIX = "/compliance"
+HR = f"{PREFIX}/hr"
+SPANISH = "es-US,es;q=0.9,en;q=0.5"
+#: Pages no reader reads as text: files and JSON proofs (their contract is their format).
+MACHINE = re.compile(r"\.(csv|json)$")
+RLO = "\u202e"
+
+
+class Walk:
+    """The test client as a Spanish reader's browser, remembering which pages it read."""
+
+    def __init__(self, app, client) -> None:
+        self.app, self.client = app, client
+        self.read: set[str] = set()
+        self.path = ""
+        #: Each page read with English on it, and the English.
+        self.english: list[tuple[str, list[str]]] = []
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = SPANISH
+
+    def page(self, response, status: int | None = 200) -> str:
+        html = response.get_data(as_text=True)
+        if status is not None:
+            assert response.status_code == status, (response.request.path, html[:3000])
+        path = self.path = response.request.path
+        adapter = self.app.url_map.bind("localhost")
+        endpoint, _ = adapter.match(path, method=response.request.method)
+        self.read.add(endpoint)
+        assert 'lang="es"' in html, f"{path} is not marked Spanish"
+        if english := english_in(html) + english_sentences(html):
+            self.english.append((f"{response.request.method} {path}", english))
+        return html
+
+    def get(self, path: str, status: int = 200) -> str:
+        return self.page(self.client.get(path, follow_redirects=True), status)
+
+    def post(self, path: str, data: dict | None = None, status: int | None = 200, **kw) -> str:
+        response = self.client.post(path, data=data or {}, follow_redirects=True, **kw)
+        return self.page(response, status)
+
+
+def revision_in(html: str) -> str:
+    return re.search(r'name="revision" type="hidden" value="([^"]*)"', html).group(1)
+
+
+def staff_id(name: str) -> int:
+    hostapp.db.session.expire_all()
+    return hostapp.db.session.scalar(sa.select(Staff.id).where(Staff.full_name == name))
+
+
+@pytest.fixture
+def agency(app, client, freeze, hr, make_user, make_staff, login_as):
+    """A Spanish policy and course; Lucía (an employee) whose manager is Marta; two more
+    people on the staff list; HR (Hana). Two and a half months later, everyone is late."""
+    freeze("2026-03-02T14:30:00+00:00")
+    publish("redes-sociales", "Política de redes sociales", POLICY,
+            "Primera versión de la política.", effective=dt.date(2026, 3, 1))  # fmt: skip
+    import_course(COURSE)
+    marta = make_user(name="Marta Gil", department="Protección infantil")
+    lucia = make_user(name="Lucía Pérez", department="Protección infantil",
+                      manager_email=marta.email)  # fmt: skip
+    make_staff(2, full_name=lambda i: ["Jorge Ruiz", "Ana Soto"][i],
+               department="Protección infantil", manager_email=marta.email)  # fmt: skip
+    for user in (marta, lucia):
+        login_as(user)
+        client.get(f"{PREFIX}/")
+    login_as(hr)
+    freeze("2026-05-15T15:00:00+00:00")
+    return {"lucia": lucia, "marta": marta, "hana": hr}
+
+
+def test_every_page_in_every_state_is_in_spanish(app, client, agency, login_as, freeze):
+    walk = Walk(app, client)
+    lucia = staff_id("Lucía Pérez")
+    jorge = staff_id("Jorge Ruiz")
+
+    # HR: the overview pages, with everyone overdue.
+    walk.get(f"{HR}/")
+    walk.get(f"{HR}/people")
+    walk.get(f"{HR}/people?status=overdue")
+    walk.get(f"{HR}/people/{lucia}")
+    walk.get(f"{HR}/policies")
+    walk.get(f"{HR}/reminders")
+    walk.get(f"{HR}/exports")
+    walk.get(f"{HR}/identity")
+    walk.get(f"{HR}/roster")
+    walk.get(f"{HR}/evidence/import")
+    walk.get(f"{HR}/evidence/past-versions")
+    walk.get(f"{HR}/courses/{COURSE['slug']}/questions")
+    walk.get(f"{HR}/policies/redes-sociales/audience")
+    walk.get(f"{HR}/courses/{COURSE['slug']}/audience")
+
+    # An exemption: the form sent empty, then granted (a flash), then ended.
+    form = walk.get(f"{HR}/people/{jorge}/exemptions/new")
+    walk.post(f"{HR}/people/{jorge}/exemptions/new", status=400)
+    (requirement,) = re.findall(r'value="(policy:\d+)"', form)
+    data = {"requirement": requirement, "reason": f"Baja{RLO} médica.", "until": "2026-06-30"}
+    page = walk.post(f"{HR}/people/{jorge}/exemptions/new", data, status=400)
+    assert "U+202E" in page
+    data["reason"] = "Baja médica."
+    page = walk.post(f"{HR}/people/{jorge}/exemptions/new", data)
+    (end,) = re.findall(rf'href="({HR}/exemptions/\d+/end)"', page)
+    walk.get(end)
+    walk.post(end, status=400)
+    walk.post(end, {"reason": "Volvió antes de lo previsto.", "confirm": "y"})
+
+    # A paper form on someone's behalf: sent empty, then with a hidden character.
+    walk.get(f"{HR}/people/{lucia}/attest")
+    walk.post(f"{HR}/people/{lucia}/attest", status=400)
+    walk.get(f"{HR}/people/{lucia}/relink")
+    walk.post(f"{HR}/people/{lucia}/relink", {"new_id": f"99{RLO}1", "reason": "Renumeración."},
+              status=400)  # fmt: skip
+
+    # Files with problems: the roster, the paper era, a past version.
+    bad_roster = "employee_id,email,full_name\n1001,ada@agency.example,Ada\u200bLovelace\n"
+    walk.post(f"{HR}/roster", {"roster": (io.BytesIO(bad_roster.encode()), "personal.csv")},
+              status=400, content_type="multipart/form-data")  # fmt: skip
+    paper = "employee_id,kind,slug,version,done_on,source\n"
+    paper += f"{lucia},policy,redes-sociales,1,2026-03-01,caja{RLO} 12\n"
+    walk.post(f"{HR}/evidence/import", {"evidence": (io.BytesIO(paper.encode()), "papel.csv")},
+              status=400, content_type="multipart/form-data")  # fmt: skip
+    visits = io.BytesIO(b"# Visitas\n")
+    past = {"slug": "visitas", "title": f"Visitas{RLO} domiciliarias", "effective": "2025-01-01",
+            "source": "Archivo de RR. HH.", "body": (visits, "visitas.md")}  # fmt: skip
+    walk.post(f"{HR}/evidence/past-versions/policy", past, status=400,
+              content_type="multipart/form-data")  # fmt: skip
+    course = {"effective": "2025-01-01", "source": "Archivo de RR. HH.",
+              "course": (io.BytesIO(b'{"slug": "Mal"}'), "curso.json")}  # fmt: skip
+    walk.post(f"{HR}/evidence/past-versions/course", course, status=400,
+              content_type="multipart/form-data")  # fmt: skip
+
+    # Drafts: a hidden character refused, a draft saved, its pages, a publish refused,
+    # then published (a flash on the policies page).
+    new = f"{HR}/drafts/new?policy=redes-sociales"
+    walk.get(new)
+    body = POLICY + "\n## Mensajes\n\nNo conteste por su cuenta personal.\n"
+    draft = {"body": body, "summary": f"Mensajes{RLO} privados.", "change": "material",
+             "effective_date": ""}  # fmt: skip
+    page = walk.post(new, draft, status=400)
+    assert "U+202E" in page
+    draft["summary"] = "Mensajes privados."
+    walk.post(new, draft)
+    draft_page = walk.path
+    assert re.fullmatch(rf"{HR}/drafts/\d+", draft_page)
+    walk.get(f"{draft_page}/diff")
+    preview = walk.get(f"{draft_page}/preview")
+    past = {**draft, "effective_date": "2026-05-01", "revision": revision_in(walk.get(draft_page))}
+    walk.post(draft_page, past)
+    preview = walk.get(f"{draft_page}/preview")
+    page = walk.post(f"{draft_page}/publish", {"revision": revision_in(preview)}, status=400)
+    assert "2026-05-01" in page
+    walk.post(draft_page, {**draft, "revision": revision_in(walk.get(draft_page))})
+    preview = walk.get(f"{draft_page}/preview")
+    walk.post(f"{draft_page}/publish", {"revision": revision_in(preview)})
+    new_policy = {"slug": "telefono", "title": "Uso del teléfono", "body": "# Teléfono\n",
+                  "summary": "", "change": "material", "effective_date": ""}  # fmt: skip
+    walk.post(f"{HR}/drafts/new", new_policy)
+    telefono = walk.path
+    preview = walk.get(f"{telefono}/preview")
+    walk.post(f"{telefono}/approve", {"revision": revision_in(preview)}, status=None)
+    months = {"revision": revision_in(preview), "every_months": "500"}
+    walk.post(f"{telefono}/publish", months, status=400)
+    walk.post(f"{telefono}/publish", {**months, "every_months": "12"}, status=400)
+    walk.post(f"{telefono}/discard", {"revision": revision_in(preview)})
+
+    # Lifecycle refusals and confirmations.
+    walk.post(f"{HR}/policies/redes-sociales/audience", {"who": "some"}, status=400)
+    walk.post(f"{HR}/policies/redes-sociales/retire", {"from": "2026-03-01", "reason": "Ya no."})
+    walk.post(f"{HR}/policies/redes-sociales/review", {})
+    walk.post(f"{HR}/people/nudge", {}, status=400)
+    walk.post(f"{HR}/reminders/bulk", {}, status=None)
+
+    # The manager's team.
+    login_as(agency["marta"])
+    walk.get(f"{PREFIX}/team")
+    walk.get(f"{PREFIX}/team/people/{lucia}")
+
+    # The employee: late, a signature refused twice, signed, the course failed.
+    login_as(agency["lucia"])
+    page = walk.get(f"{PREFIX}/")
+    walk.get(f"{PREFIX}/policies/")
+    walk.get(f"{PREFIX}/policies/redes-sociales/versions/1")
+    walk.get(f"{PREFIX}/policies/redes-sociales/changes")
+    page = walk.get(f"{PREFIX}/policies/redes-sociales")
+    walk.post(f"{PREFIX}/policies/redes-sociales/attest", status=400)
+    version = re.search(r'name="version" type="hidden" value="([^"]*)"', page).group(1)
+    sign = {"version": version, "agree": "y", "signature": f"Lucía{RLO} Pérez"}
+    page = walk.post(f"{PREFIX}/policies/redes-sociales/attest", sign, status=400)
+    assert "U+202E" in page
+    sign["signature"] = "Lucía Pérez"
+    walk.post(f"{PREFIX}/policies/redes-sociales/attest", sign)
+    walk.get(f"{PREFIX}/courses/{COURSE['slug']}")
+    page = walk.post(f"{PREFIX}/courses/{COURSE['slug']}/attempts")
+    attempt = walk.path
+    walk.post(attempt, status=None)
+    answers = dict(re.findall(r'type="radio" id="[^"]*" name="([^"]+)" value="([^"]+)"', page))
+    assert len(answers) == len(COURSE["questions"])
+    walk.post(attempt, answers)
+    walk.get(f"{PREFIX}/")
+
+    blueprint = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("smattest.")
+        and rule.endpoint != "smattest.static"
+        and "GET" in (rule.methods or ())
+        and not MACHINE.search(rule.rule)
+    }
+    assert walk.english == [], "\n".join(f"{p}: {e}" for p, e in walk.english)
+    assert sorted(blueprint - walk.read) == []
+
+
+@pytest.mark.parametrize("export", ["status", "evidence", "questions", "trend"])
+def test_the_csv_exports_are_the_same_in_any_language(app, client, agency, export):
+    """The exports are machine-readable by contract: the same columns and codes in Spanish."""
+    english = client.get(f"{HR}/exports/{export}.csv", headers={"Accept-Language": "en"})
+    spanish = client.get(f"{HR}/exports/{export}.csv", headers={"Accept-Language": SPANISH})
+    assert english.status_code == spanish.status_code == 200
+    assert spanish.get_data() == english.get_data()
+    assert english.get_data().count(b"\n") >= 1
