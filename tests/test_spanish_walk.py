@@ -210,7 +210,8 @@ def test_every_page_in_every_state_is_in_spanish(app, client, agency, login_as, 
     walk.get(f"{PREFIX}/policies/redes-sociales/versions/1")
     walk.get(f"{PREFIX}/policies/redes-sociales/changes")
     page = walk.get(f"{PREFIX}/policies/redes-sociales")
-    walk.post(f"{PREFIX}/policies/redes-sociales/attest", status=400)
+    refused = walk.post(f"{PREFIX}/policies/redes-sociales/attest", status=400)
+    assert "Este campo es obligatorio." in refused  # WTForms' own message, from its catalog
     version = re.search(r'name="version" type="hidden" value="([^"]*)"', page).group(1)
     sign = {"version": version, "agree": "y", "signature": f"Lucía{RLO} Pérez"}
     page = walk.post(f"{PREFIX}/policies/redes-sociales/attest", sign, status=400)
@@ -236,6 +237,16 @@ def test_every_page_in_every_state_is_in_spanish(app, client, agency, login_as, 
     }
     assert walk.english == [], "\n".join(f"{p}: {e}" for p, e in walk.english)
     assert sorted(blueprint - walk.read) == []
+
+
+def test_the_checks_see_english_that_no_catalog_holds():
+    page = '<div lang="es"><p>Firmó el 3 de mayo.</p>\n<p>The file has a problem.</p>\n%s</div>'
+    assert english_sentences(page % "") == ["The file has a problem."]
+    assert english_sentences(page % '<td lang="en">Exempt from the policy</td>') == [
+        "The file has a problem."
+    ]
+    assert english_in(page % "<p>Nothing was imported</p>") == ["Nothing was imported"]
+    assert english_in(page % '<p lang="en">Nothing was imported</p>') == []
 
 
 @pytest.mark.parametrize("export", ["status", "evidence", "questions", "trend"])

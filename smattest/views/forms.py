@@ -14,8 +14,7 @@ from wtforms import BooleanField, HiddenField, StringField
 from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from .. import i18n
-from ..i18n import format_date, gettext, lazy_gettext
+from ..i18n import current_locale, enabled, format_date, gettext, lazy_gettext
 from ..timeutil import example_day, parse_day
 
 #: One problem with a submitted form: the id of the field it is about (None
@@ -38,9 +37,9 @@ class Form(FlaskForm):
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form: Any) -> Any:
-            if not i18n.enabled():
+            if not enabled():
                 return None
-            return _wtforms_catalog(i18n.current_locale())
+            return _wtforms_catalog(current_locale())
 
 
 #: The form had no valid CSRF token (expired session, a second tab, a stale page).
