@@ -18,7 +18,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from smattest.models import Staff
+from smattest.models import Policy, Reminder, Staff
 from smattest.publishing.courses import import_course
 from smattest.publishing.policies import publish
 
@@ -69,6 +69,32 @@ class Walk:
 
 def revision_in(html: str) -> str:
     return re.search(r'name="revision" type="hidden" value="([^"]*)"', html).group(1)
+
+
+def outbox_rows(at: dt.datetime) -> None:
+    """Reminders in every state HR's Reminders page lists: two stuck in 'sending' (a
+    run died), one given up, one retrying, and mails sent (the log)."""
+    session = hostapp.db.session
+    policy = session.scalar(sa.select(Policy.id).where(Policy.slug == "redes-sociales"))
+    hour = dt.timedelta(hours=1)
+    common = {"requirement_kind": "policy", "requirement_id": policy,
+              "cycle_due": dt.date(2026, 3, 31)}  # fmt: skip
+    session.add_all([
+        Reminder(staff_id=staff_id("Lucía Pérez"), stage="overdue-1", status="sending",
+                 claimed_at=at - 2 * hour, claim_token="x", **common),
+        Reminder(staff_id=staff_id("Jorge Ruiz"), stage="overdue-2", status="sending",
+                 claimed_at=at - 3 * hour, claim_token="y", **common),
+        Reminder(staff_id=staff_id("Ana Soto"), stage="escalate", status="failed", attempts=5,
+                 last_error="Not sent: the mail server answered 550 no such user.",
+                 claimed_at=at - 4 * hour, **common),
+        Reminder(staff_id=staff_id("Ana Soto"), stage="overdue-1", attempts=1,
+                 last_error="Not sent: 451 later.", next_attempt_at=at + hour, **common),
+        Reminder(staff_id=staff_id("Ana Soto"), stage="before-7", status="sent",
+                 recipient="ana@agency.example", sent_at=at - 40 * 24 * hour, **common),
+        Reminder(staff_id=staff_id("Jorge Ruiz"), stage="escalate-2", status="sent",
+                 recipient="marta@agency.example", sent_at=at - 5 * hour, **common),
+    ])  # fmt: skip
+    session.commit()
 
 
 def staff_id(name: str) -> int:
@@ -196,7 +222,20 @@ def test_every_page_in_every_state_is_in_spanish(app, client, agency, login_as, 
     walk.post(f"{HR}/policies/redes-sociales/retire", {"from": "2026-03-01", "reason": "Ya no."})
     walk.post(f"{HR}/policies/redes-sociales/review", {})
     walk.post(f"{HR}/people/nudge", {}, status=400)
-    walk.post(f"{HR}/reminders/bulk", {}, status=None)
+    walk.post(f"{HR}/reminders/bulk", {}, status=400)
+    outbox_rows(freeze("2026-05-15T15:00:00+00:00"))
+    page = walk.get(f"{HR}/reminders")
+    resolve = re.findall(rf'action="({HR}/reminders/reminder/\d+/resolve)"', page)
+    assert len(resolve) == 2
+    bulk = {"group": "stuck", "expected": "3", "confirm": "y", "action": "release"}
+    walk.post(f"{HR}/reminders/bulk", bulk, status=409)
+    walk.post(resolve[0], {"action": "mark_sent"})
+    walk.post(resolve[1], {"action": "release"})
+    walk.post(resolve[1], {"action": "release"}, status=409)
+    walk.post(f"{HR}/reminders/bulk", {**bulk, "group": "given_up", "expected": "1"})
+    walk.get(f"{HR}/reminders?kind=nadie", status=400)
+    walk.get(f"{HR}/people/{staff_id('Ana Soto')}")
+    walk.get(f"{HR}/people/{staff_id('Jorge Ruiz')}")
 
     # The manager's team.
     login_as(agency["marta"])

@@ -19,6 +19,7 @@ from flask import current_app
 import smattest.reminders.outbox as outbox
 
 from ..db import rowcount, utcnow
+from ..i18n import SOURCE_LANGUAGE, gettext, in_language, lazy_gettext, ngettext
 from ..models import COURSE, POLICY, Course, HREvent, HRSummary, Policy, Reminder, Staff
 from ..models.outbox import RECEIPT_STAGE
 from ..people.staff import names_of
@@ -28,7 +29,7 @@ from .outbox import REMINDERS, SUMMARIES, session
 from .report import ReminderError
 
 MARK_SENT, RELEASE = "mark_sent", "release"
-ACTIONS = {MARK_SENT: "Mark as sent", RELEASE: "Release to send again"}
+ACTIONS = {MARK_SENT: lazy_gettext("Mark as sent"), RELEASE: lazy_gettext("Release to send again")}
 KINDS = ("reminder", "summary")
 
 
@@ -36,18 +37,18 @@ def stage_label(stage: str) -> str:
     """A stage as HR reads it: '7 days before', 'overdue, reminder 2', 'manager told'."""
     if stage.startswith("before-"):
         days = int(stage.removeprefix("before-"))
-        return f"{days} day{'' if days == 1 else 's'} before"
+        return ngettext("%(num)s day before", "%(num)s days before", days)
     if stage.startswith("overdue-"):
-        return f"overdue, reminder {stage.removeprefix('overdue-')}"
+        return gettext("overdue, reminder %(number)s", number=stage.removeprefix("overdue-"))
     if stage.startswith(RECEIPT_STAGE):
-        return "receipt"
+        return gettext("receipt")
     if stage == outbox.NUDGE:
-        return "reminded now"
+        return gettext("reminded now")
     level = escalation_level(stage)
     if level == 1:
-        return "manager told"
+        return gettext("manager told")
     if level:
-        return f"manager {level} levels up told"
+        return gettext("manager %(level)s levels up told", level=level)
     return stage
 
 
@@ -116,7 +117,7 @@ def _section(
             OutboxRow(
                 row,
                 name,
-                "everything they owe"
+                gettext("everything they owe")
                 if row.stage == outbox.NUDGE
                 else titles.get((row.requirement_kind, row.requirement_id), row.requirement_kind),
                 stage_label(row.stage),
@@ -166,17 +167,25 @@ def resolve_stuck(kind: str, row_id: int, action: str, actor: str) -> str:
     transaction.
     """
     if kind not in KINDS or action not in ACTIONS:
-        raise ReminderError("Choose 'mark as sent' or 'release to send again' for a stuck row.")
+        raise ReminderError(
+            gettext("Choose 'mark as sent' or 'release to send again' for a stuck row.")
+        )
     now = utcnow()
     table = REMINDERS if kind == "reminder" else SUMMARIES
     row: Reminder | HRSummary | None = (
         session().get(Reminder, row_id) if kind == "reminder" else session().get(HRSummary, row_id)
     )
     if row is None:
-        raise ReminderError(f"There is no {kind} {row_id}.")
+        raise ReminderError(
+            gettext("There is no reminder %(id)s.", id=row_id)
+            if kind == "reminder"
+            else gettext("There is no summary %(id)s.", id=row_id)
+        )
     timeout = current_app.config["SMATTEST_REMINDER_SENDING_TIMEOUT_MINUTES"]
     claimed = to_local(row.claimed_at).strftime("%Y-%m-%d %H:%M %Z") if row.claimed_at else "?"
     what, staff_id = _describe(row)
+    with in_language(SOURCE_LANGUAGE):  # HR's action log keeps English, as recorded
+        recorded, _ = _describe(row)
     if action == MARK_SENT:
         values = {
             "status": outbox.SENT,
@@ -184,7 +193,8 @@ def resolve_stuck(kind: str, row_id: int, action: str, actor: str) -> str:
             "recipient": row.recipient or _recipient(row),
             "last_error": f"Marked as sent by HR: it was stuck in 'sending' since {claimed}.",
         }
-        done = f"Marked as sent: {what}."
+        done = f"Marked as sent: {recorded}."
+        said = gettext("Marked as sent: %(what)s.", what=what)
     else:
         values = {
             "status": outbox.PENDING,
@@ -192,7 +202,8 @@ def resolve_stuck(kind: str, row_id: int, action: str, actor: str) -> str:
             "last_error": f"Released by HR after being stuck in 'sending' since {claimed}; "
             "the next run sends it.",
         }
-        done = f"Released: {what} goes out with the next run."
+        done = f"Released: {recorded} goes out with the next run."
+        said = gettext("Released: %(what)s goes out with the next run.", what=what)
     changed = session().execute(
         sa.update(table)
         .where(table.c.id == row_id, outbox.stuck(table, now, timeout))
@@ -201,7 +212,11 @@ def resolve_stuck(kind: str, row_id: int, action: str, actor: str) -> str:
     if rowcount(changed) != 1:
         session().rollback()
         raise ReminderError(
-            f"{what[0].upper()}{what[1:]} is no longer stuck (it is {row.status}): nothing changed."
+            gettext(
+                "%(what)s is no longer stuck (it is %(status)s): nothing changed.",
+                what=what[0].upper() + what[1:],
+                status=row.status,
+            )
         )
     session().add(
         HREvent(
@@ -212,15 +227,22 @@ def resolve_stuck(kind: str, row_id: int, action: str, actor: str) -> str:
         )
     )
     session().commit()
-    return done
+    return said
 
 
 def _describe(row: Reminder | HRSummary) -> tuple[str, int | None]:
     if isinstance(row, HRSummary):
-        return f"the HR summary of the week of {row.week_start.isoformat()}", None
+        return gettext(
+            "the HR summary of the week of %(day)s", day=row.week_start.isoformat()
+        ), None
     title = _titles().get((row.requirement_kind, row.requirement_id), row.requirement_kind)
     return (
-        f"the reminder to {row.staff.full_name} ({title}, {stage_label(row.stage)})",
+        gettext(
+            "the reminder to %(name)s (%(title)s, %(stage)s)",
+            name=row.staff.full_name,
+            title=title,
+            stage=stage_label(row.stage),
+        ),
         row.staff_id,
     )
 
@@ -236,10 +258,10 @@ def _recipient(row: Reminder | HRSummary) -> str | None:
 #: HR's decisions on a whole group at once: (group, action) -> what the button says.
 DISMISS = "dismiss"
 BULK = {
-    ("stuck", RELEASE): "Release all to send again",
-    ("stuck", MARK_SENT): "Mark all as sent",
-    ("given_up", RELEASE): "Try all again",
-    ("given_up", DISMISS): "Mark all as handled",
+    ("stuck", RELEASE): lazy_gettext("Release all to send again"),
+    ("stuck", MARK_SENT): lazy_gettext("Mark all as sent"),
+    ("given_up", RELEASE): lazy_gettext("Try all again"),
+    ("given_up", DISMISS): lazy_gettext("Mark all as handled"),
 }
 
 
@@ -262,7 +284,7 @@ def resolve_all(group: str, action: str, expected: int, actor: str) -> str:
     the number of rows, in the same transaction.
     """
     if (group, action) not in BULK:
-        raise ReminderError("Choose one of the buttons under the list.")
+        raise ReminderError(gettext("Choose one of the buttons under the list."))
     now = utcnow()
     timeout = current_app.config["SMATTEST_REMINDER_SENDING_TIMEOUT_MINUTES"]
     where = (
@@ -270,12 +292,29 @@ def resolve_all(group: str, action: str, expected: int, actor: str) -> str:
         if group == "stuck"
         else REMINDERS.c.status == outbox.FAILED
     )
-    found = session().scalar(sa.select(sa.func.count()).select_from(REMINDERS).where(where))
+    found = int(
+        session().scalar(sa.select(sa.func.count()).select_from(REMINDERS).where(where)) or 0
+    )
     noun = "stuck in 'sending'" if group == "stuck" else "given up"
     if found != expected:
         raise ReminderError(
-            f"The list changed: {found} reminder(s) are {noun} now, not {expected}. "
-            "Nothing was changed: check the list and confirm again."
+            ngettext(
+                "The list changed: %(num)s reminder is stuck in 'sending' now, not "
+                "%(expected)s. Nothing was changed: check the list and confirm again.",
+                "The list changed: %(num)s reminders are stuck in 'sending' now, not "
+                "%(expected)s. Nothing was changed: check the list and confirm again.",
+                found,
+                expected=expected,
+            )
+            if group == "stuck"
+            else ngettext(
+                "The list changed: %(num)s reminder is given up now, not %(expected)s. "
+                "Nothing was changed: check the list and confirm again.",
+                "The list changed: %(num)s reminders are given up now, not %(expected)s. "
+                "Nothing was changed: check the list and confirm again.",
+                found,
+                expected=expected,
+            )
         )
     when = to_local(now).strftime("%Y-%m-%d %H:%M %Z")
     values: dict[str, Any]
@@ -286,6 +325,11 @@ def resolve_all(group: str, action: str, expected: int, actor: str) -> str:
             "last_error": f"Marked as sent by HR on {when} with every stuck reminder.",
         }
         done = f"Marked {found} stuck reminder(s) as sent."
+        said = ngettext(
+            "Marked %(num)s stuck reminder as sent.",
+            "Marked %(num)s stuck reminders as sent.",
+            found,
+        )
     elif action == RELEASE:
         values = {
             "status": outbox.PENDING,
@@ -295,18 +339,36 @@ def resolve_all(group: str, action: str, expected: int, actor: str) -> str:
         if group == "given_up":
             values["attempts"] = 0
         done = f"Released {found} reminder(s) {noun}: the next run sends them."
+        said = (
+            ngettext(
+                "Released %(num)s reminder stuck in 'sending': the next run sends it.",
+                "Released %(num)s reminders stuck in 'sending': the next run sends them.",
+                found,
+            )
+            if group == "stuck"
+            else ngettext(
+                "Released %(num)s given-up reminder: the next run sends it.",
+                "Released %(num)s given-up reminders: the next run sends them.",
+                found,
+            )
+        )
     else:
         values = {
             "status": outbox.SKIPPED,
             "last_error": f"Given up, then marked as handled by HR on {when}.",
         }
         done = f"Marked {found} given-up reminder(s) as handled."
+        said = ngettext(
+            "Marked %(num)s given-up reminder as handled.",
+            "Marked %(num)s given-up reminders as handled.",
+            found,
+        )
     changed = rowcount(session().execute(sa.update(REMINDERS).where(where).values(**values)))
     if changed != found:
         session().rollback()
-        raise ReminderError("The list changed while it was updated: nothing was changed.")
+        raise ReminderError(gettext("The list changed while it was updated: nothing was changed."))
     session().add(
         HREvent(actor=actor, action=f"reminder.bulk_{action}", detail=f"{done} ({group})")
     )
     session().commit()
-    return done
+    return said

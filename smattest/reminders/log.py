@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from ..i18n import lazy_gettext
+from ..i18n import gettext, lazy_gettext
 from ..models import (
     COURSE,
     POLICY,
@@ -170,7 +170,9 @@ def parse_kind(value: str | None) -> str | None:
         return None
     if value not in KINDS:
         known = ", ".join(repr(k) for k in KINDS)
-        raise LogError(f"Kind {value!r} is not one of {known}.")
+        raise LogError(
+            gettext("Kind %(kind)s is not one of %(known)s.", kind=repr(value), known=known)
+        )
     return value
 
 
@@ -207,7 +209,11 @@ def _described(rows: Sequence[sa.Row[Any]]) -> list[SentMail]:
     )
     version_ids = {row.ref_id for row in rows if row.ref_kind == "version"}
     versions = {
-        v.id: f"{titles.get((POLICY, v.policy_id), 'a policy')}, version {v.number}"
+        v.id: gettext(
+            "%(title)s, version %(number)s",
+            title=titles.get((POLICY, v.policy_id)) or gettext("a policy"),
+            number=v.number,
+        )
         for v in session().execute(
             sa.select(PolicyVersion.id, PolicyVersion.policy_id, PolicyVersion.number).where(
                 PolicyVersion.id.in_(version_ids)
@@ -218,16 +224,20 @@ def _described(rows: Sequence[sa.Row[Any]]) -> list[SentMail]:
     mails = []
     for row in rows:
         if row.kind == "nudge":
-            about = "Everything they owe"
+            about = gettext("Everything they owe")
         elif row.kind == "announcement":
-            about = versions.get(row.ref_id, "a new version")
+            about = versions.get(row.ref_id) or gettext("a new version")
         elif row.kind == "summary":
-            about = "The week's compliance summary"
+            about = gettext("The week's compliance summary")
         else:
             about = titles.get((row.ref_kind, row.ref_id), row.ref_kind)
         detail = ""
         if row.kind == "review":
-            detail = "30 days before the review" if row.stage == "before" else "review due"
+            detail = (
+                gettext("30 days before the review")
+                if row.stage == "before"
+                else gettext("review due")
+            )
         elif row.kind in ("reminder", "escalation"):
             detail = stage_label(row.stage)
         mails.append(

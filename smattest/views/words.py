@@ -51,6 +51,10 @@ def stage(code: str) -> str:
         return ngettext("Reminder %(num)s day before", "Reminder %(num)s days before", days)
     if code == "escalate":
         return gettext("Escalated to manager")
+    if kind == "escalate" and number.isdigit():
+        return gettext("Escalated %(level)s levels up", level=int(number))
+    if code == "nudge":
+        return gettext("Reminder sent on request")
     return code
 
 
