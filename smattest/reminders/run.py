@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_mail import Message
 
 import smattest.due.read as due_read
 import smattest.people.tree as tree
@@ -25,7 +26,7 @@ import smattest.reminders.teams as teams
 import smattest.rule.compliance as compliance
 
 from ..db import utcnow
-from ..mail import address_problem, mail_state
+from ..mail import MailTemplates, address_problem, mail_state
 from ..models import Reminder, Staff
 from ..proxies import current_smattest
 from ..signals import reminder_sent
@@ -319,11 +320,23 @@ class ReminderRun:
                     continue
                 grouped = teams.by_direct_report(entries, names, self.today)
                 listed = tuple(r.full_name for _, reports in grouped for r in reports)
-                mail = partial(messages.manager_digest, manager, grouped, self.today)
+                mail = partial(self.digest, manager, entries, names)
                 if not delivery.send(sendable, manager, mail, listed, language_of(manager)):
                     delivery.give_back(r for _, es in managers[index + 1 :] for _, r, _, _ in es)
                     break
         self.tally(delivery, Reminder, "manager")
+
+    def digest(
+        self,
+        manager: str,
+        entries: list[teams.Escalated],
+        names: dict[str, str],
+        templates: MailTemplates,
+    ) -> Message:
+        """A manager's digest, grouped and written in the language it is sent in (the
+        headings, "Your direct reports", are words of the mail)."""
+        grouped = teams.by_direct_report(entries, names, self.today)
+        return messages.manager_digest(manager, grouped, self.today, templates)
 
     def title(self, row: Any) -> str:
         key = (row.requirement_kind, row.requirement_id)

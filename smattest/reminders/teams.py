@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import smattest.reminders.messages as messages
 import smattest.rule.compliance as compliance
 
+from ..i18n import gettext
 from ..models import Staff
 from .outbox import session
 
@@ -53,7 +54,9 @@ def by_direct_report(
     ordered = sorted(by_via.items(), key=lambda i: (i[0] != "", names.get(i[0], i[0]).casefold()))
     return [
         (
-            f"{names.get(via, via)}'s team" if via else "Your direct reports",
+            gettext("%(name)s's team", name=names.get(via, via))
+            if via
+            else gettext("Your direct reports"),
             _reports(group, today),
         )
         for via, group in ordered

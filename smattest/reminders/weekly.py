@@ -17,6 +17,7 @@ from ..mail import MailTemplates, address_problem
 from ..models import HRSummary, Policy, PolicyVersion, Staff, VersionWithdrawal
 from .context import RunContext
 from .delivery import Delivery
+from .hr import stage_label
 from .outbox import REMINDERS, SUMMARIES, session
 from .report import MailOut
 
@@ -98,7 +99,9 @@ def weekly_summary(run: RunContext, week_start: dt.date) -> messages.WeeklySumma
         week_start=week_start,
         today=run.today,
         counts=counts,
-        given_up=[(r.full_name, run.title(r), r.stage, r.last_error or "") for r in given_up],
+        given_up=[
+            (r.full_name, run.title(r), stage_label(r.stage), r.last_error or "") for r in given_up
+        ],  # fmt: skip
         stuck=[(row.description, row.claimed_at) for row in run.report.stuck],
         stuck_count=run.report.stuck_count,
         pending_with_errors=pending_with_errors,
