@@ -66,6 +66,12 @@ class Walk:
         response = self.client.post(path, data=data or {}, follow_redirects=True, **kw)
         return self.page(response, status)
 
+    def done(self, path: str, data: dict | None = None, **kw) -> str:
+        """An action that succeeds: the page after it says so in a flash message."""
+        page = self.post(path, data, **kw)
+        assert 'class="smattest-flash smattest-flash-' in page, (path, page[-3000:])
+        return page
+
 
 def revision_in(html: str) -> str:
     return re.search(r'name="revision" type="hidden" value="([^"]*)"', html).group(1)
@@ -296,3 +302,95 @@ def test_the_csv_exports_are_the_same_in_any_language(app, client, agency, expor
     assert english.status_code == spanish.status_code == 200
     assert spanish.get_data() == english.get_data()
     assert english.get_data().count(b"\n") >= 1
+
+
+def hidden_fields(html: str, action: str) -> dict[str, str]:
+    """The hidden fields of the page's form that posts to ``action``."""
+    form = re.search(rf'<form[^>]*action="{re.escape(action)}".*?</form>', html, re.S).group(0)
+    fields = {}
+    for tag in re.findall(r'<input[^>]*type="hidden"[^>]*>', form):
+        name = re.search(r'name="([^"]*)"', tag).group(1)
+        value = re.search(r'value="([^"]*)"', tag)
+        fields[name] = value.group(1).replace("&#34;", '"').replace("&amp;", "&") if value else ""
+    return fields
+
+
+def test_every_confirmation_is_in_spanish(app, client, agency, login_as, make_user):
+    """HR's actions done: each page after it, with its flash message, in Spanish."""
+    walk = Walk(app, client)
+    done = walk.done
+    jorge, lucia = staff_id("Jorge Ruiz"), staff_id("Lucía Pérez")
+
+    roster = "employee_id,email,full_name,department\n"
+    roster += "2001,rosa@agency.example,Rosa Díaz,Protección infantil\n"
+    upload = {"roster": (io.BytesIO(roster.encode()), "personal.csv"), "partial": "y"}
+    page = walk.post(f"{HR}/roster", upload, content_type="multipart/form-data")
+    page = done(f"{HR}/roster/confirm", hidden_fields(page, f"{HR}/roster/confirm"))
+    assert "Rosa Díaz" in walk.get(f"{HR}/people")
+
+    text = io.BytesIO(b"# Visitas domiciliarias\n\nAvise siempre antes de ir.\n")
+    past = {"slug": "visitas", "title": "Visitas domiciliarias", "summary": "Versión en papel.",
+            "effective": "2025-01-06", "source": "Manual del personal 2025",
+            "text": (text, "visitas.md")}  # fmt: skip
+    done(f"{HR}/evidence/past-versions/policy", past, content_type="multipart/form-data")
+    paper = "employee_id,kind,slug,version,done_on,source\n"
+    paper += "roster-1000000,policy,visitas,1,2025-02-03,caja 12\n"
+    upload = {"evidence": (io.BytesIO(paper.encode()), "papel.csv")}
+    page = walk.post(f"{HR}/evidence/import", upload, content_type="multipart/form-data")
+    confirm = f"{HR}/evidence/import/confirm"
+    done(confirm, hidden_fields(page, confirm))
+
+    form = walk.get(f"{HR}/people/{jorge}/attest")
+    (policy,) = re.findall(r'<option value="([^"]+)"[^>]*>Política de redes sociales', form)
+    done(f"{HR}/people/{jorge}/attest", {"policy": policy, "signature": "Jorge Ruiz",
+              "signed_on": "2026-05-14", "reason": "Firmó el formulario en papel."})  # fmt: skip
+    done(f"{HR}/people/{lucia}/relink", {"new_id": "rrhh-77", "reason": "Nuevo sistema."})
+
+    audience = f"{HR}/policies/redes-sociales/audience"
+    done(audience, {"who": "some", "department": "Protección infantil"})
+    done(f"{HR}/policies/redes-sociales/review",
+              {"owner_email": "marta.gil@agency.example", "review_on": "2026-11-02"})  # fmt: skip
+    done(f"{HR}/policies/visitas/retire", {"from": "2026-06-01", "reason": "Se fusiona."})
+    walk.post(f"{HR}/policies/redes-sociales/withdrawals", {"number": "1", "reason": "Error."},
+              status=None)  # fmt: skip
+
+    page = walk.get(f"{HR}/people?status=overdue")
+    nudge = f"{HR}/people/nudge?status=overdue"
+    done(nudge, {"expected": re.search(r'name="expected" value="(\d+)"', page).group(1),
+                      "confirm": "y"})  # fmt: skip
+
+    new = {"slug": "telefono", "title": "Uso del teléfono", "body": "# Teléfono\n",
+           "summary": "Primera versión.", "change": "material", "effective_date": ""}  # fmt: skip
+    walk.post(f"{HR}/drafts/new", new)
+    draft = walk.path
+    login_as(make_user(name="Rosa Díaz", is_hr=True))
+    preview = walk.get(f"{draft}/preview")
+    done(f"{draft}/approve", {"revision": revision_in(preview), "comment": "De acuerdo."})
+    preview = walk.get(f"{draft}/preview")
+    done(f"{draft}/discard", {"revision": revision_in(preview)})
+
+    assert walk.english == [], "\n".join(f"{p}: {e}" for p, e in walk.english)
+
+
+@pytest.mark.settings(SMATTEST_DEFAULT_LOCALE="es")
+def test_publishings_and_course_files_refusals_stay_english_on_the_cli(app, runner, tmp_path):
+    """The refusals HR reads in Spanish are IT's English on the command line."""
+    policy = tmp_path / "politica.md"
+    policy.write_text("# Política\n", encoding="utf-8")
+    refused = runner.invoke(args=["smattest", "policy", "publish", "--slug", "Mal Nombre",
+                                  "--title", "Política", "--file", str(policy),
+                                  "--summary", f"Primera{RLO} versión."])  # fmt: skip
+    assert refused.exit_code != 0
+    assert "slug 'Mal Nombre' is not valid: use lower-case letters" in refused.output
+    refused = runner.invoke(args=["smattest", "policy", "publish", "--slug", "politica",
+                                  "--title", "Política", "--file", str(policy),
+                                  "--summary", f"Primera{RLO} versión."])  # fmt: skip
+    assert "The change summary contains an invisible or direction-changing character" in (
+        refused.output
+    )
+    course = tmp_path / "curso.json"
+    course.write_text('{"slug": "curso", "title": "", "sections": [], "questions": []}')
+    refused = runner.invoke(args=["smattest", "course", "import", str(course)])
+    assert refused.exit_code != 0
+    assert "title: must be non-empty text" in refused.output
+    assert "sections: must be a list with at least one section" in refused.output
