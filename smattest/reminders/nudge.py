@@ -117,8 +117,12 @@ def _chosen(
         reminded.update(
             session().scalars(_reminded_today(now).where(REMINDERS.c.staff_id.in_(chunk)))
         )
+        # (A Result has keys(): dict.update would take it for a mapping.)
         emails.update(
-            session().execute(sa.select(Staff.id, Staff.email).where(Staff.id.in_(chunk)))
+            (row.id, row.email)
+            for row in session().execute(
+                sa.select(Staff.id, Staff.email).where(Staff.id.in_(chunk))
+            )
         )
     no_email = {i for i in found.owing if i not in reminded and not (emails.get(i) or "").strip()}
     preview = NudgePreview(len(found.matched), len(found.owing), len(reminded), len(no_email))
