@@ -76,6 +76,10 @@ def _is_optional_name(value: Any) -> bool:
     return value is None or (isinstance(value, str) and bool(value))
 
 
+def _is_optional_secret(value: Any) -> bool:
+    return value is None or (isinstance(value, str | bytes) and len(value) >= 16)
+
+
 def _is_days(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3650
 
@@ -330,6 +334,16 @@ SETTINGS: dict[str, Setting] = {
         "the chain's head position and hash, to keep outside the database; and the daily "
         "compliance check's differences (the due-date table HR's pages read, edited outside "
         "smattest). Choose mailboxes the database administrators cannot write to.",
+    ),
+    "SMATTEST_SEAL_KEY": Setting(
+        None,
+        "None, or a secret (text or bytes) of at least 16 characters",
+        _is_optional_secret,
+        "The key that seals each row of the due-date table HR's pages read, so that a row "
+        "edited in the database is noticed at once and the pages answer from the evidence "
+        "instead. None: a key derived from the host's ``SECRET_KEY``. Keep it out of the "
+        "database administrators' reach (with ``SECRET_KEY``, in the app's configuration). "
+        "A new key reseals the table on HR's next look.",
     ),
     "SMATTEST_HR_SUMMARY_WEEKDAY": Setting(
         "mon",

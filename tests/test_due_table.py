@@ -12,6 +12,7 @@ import smattest.reports.dashboard as dashboard
 import smattest.reports.people_table as people
 import smattest.rule.compliance as compliance
 from smattest.attest import attest
+from smattest.due import seal
 from smattest.exemptions import end, grant
 from smattest.models import COURSE, POLICY, DueDate, DuePending, DueState, Staff
 from smattest.publishing.courses import import_course
@@ -103,7 +104,8 @@ def test_a_hand_edited_row_is_reported_and_rebuilt(policy, make_staff, runner):
     assert result.exit_code == 1
     assert (
         f"DIFFERENT: policy:social-media, staff {people_[1].external_id} (id {people_[1].id}): "
-        "the table says due 2030-01-01, never done; the evidence says due 2026-01-31, never done"
+        "the table says due 2030-01-01, never done (the row fails its seal: written outside "
+        "smattest); the evidence says due 2026-01-31, never done"
     ) in result.output
 
     result = runner.invoke(args=["smattest", "compliance", "check", "--rebuild"])
@@ -281,11 +283,16 @@ def test_someone_who_signed_is_never_reminded_even_when_their_row_is_made_stale(
                     manager_email="mo@agency.example")  # fmt: skip
     freeze("2026-03-20T08:00:00+00:00")
     due.settle()
-    # Someone makes Sam's row say he never signed and is long overdue.
+    # Someone holding the app's key (or replaying an earlier sealed row) makes Sam's row say
+    # he never signed and is long overdue, with a seal that matches: the table answers the
+    # planning, and the re-check against the evidence before sending skips him.
+    stale = {"staff_id": signed.id, "requirement_kind": "policy",
+             "requirement_id": policy.policy_id, "due_on": dt.date(2026, 1, 5),
+             "done_at": None, "exempt": False, "exempt_until": None}  # fmt: skip
     hostapp.db.session.execute(
         sa.update(DueDate)
         .where(DueDate.staff_id == signed.id, DueDate.requirement_id == policy.policy_id)
-        .values(done_at=None, due_on=dt.date(2026, 1, 5))
+        .values(**seal.sealed(seal.key(), stale))
     )
     hostapp.db.session.commit()
 

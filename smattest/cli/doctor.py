@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from flask import current_app, flash, g, render_template, url_for
 
 from ..db import utcnow
+from ..due import seal
 from ..migrate import current_revision, head_revision
 from ..models import Announcement, Checkpoint, HRSummary, Reminder, Staff
 from ..people.identity import nameless_people
@@ -339,6 +340,22 @@ def check_identity() -> list[Finding]:
     return []
 
 
+def check_seal() -> list[Finding]:
+    """The due-date table's seal has a secret key."""
+    if seal.configured():
+        return []
+    return [
+        Finding(
+            WARNING,
+            "neither SMATTEST_SEAL_KEY nor SECRET_KEY is set: the seal on the due-date "
+            "table's rows uses a key anyone can read in smattest's source, so a row edited "
+            "in the database would be shown on HR's pages until the daily compliance check.",
+            "set SECRET_KEY (or SMATTEST_SEAL_KEY) to a long random secret in the app's "
+            "configuration, out of the database administrators' reach.",
+        )
+    ]
+
+
 def check_scheduler() -> list[Finding]:
     """The reminder job or the scheduler has run (and recently)."""
     session = current_smattest.db.session
@@ -384,6 +401,7 @@ def diagnose() -> list[Finding]:
         check_layout,
         check_base_url,
         check_identity,
+        check_seal,
         check_mail,
         check_scheduler,
     ):

@@ -2,10 +2,12 @@
 
 Everything is worked out again by the rule (:mod:`smattest.rule.compliance`) from
 the evidence, the exemptions, the roster and the audiences, and compared with
-the table row by row. A difference is a defect in the marks
-(:mod:`smattest.due.marks`) or the settle (:mod:`smattest.due.upkeep`), or an
-edit of the table by hand: the table is a cache, never evidence, and
-``--rebuild`` replaces it.
+the table row by row; each row's seal (:mod:`smattest.due.seal`) is checked
+too, so a row written outside smattest is named even when it says what the
+evidence says (a seal edited alone, a row sealed with another key). A
+difference is a defect in the marks (:mod:`smattest.due.marks`) or the settle
+(:mod:`smattest.due.upkeep`), or an edit of the table by hand: the table is a
+cache, never evidence, and ``--rebuild`` replaces it.
 
 The check runs in a transaction of its own holding the table's lock, after a
 settle, so it can run beside signing and imports (daily from the scheduler):
@@ -25,11 +27,15 @@ import smattest.due.upkeep as upkeep
 import smattest.rule.compliance as compliance
 
 from ..db import utcnow
-from ..models import DueCheck, DueDate, DuePending, DueRequirementPending, Staff
+from ..models import DueCheck, DueDate, DuePending, DueRequirementPending, DueState, Staff
 from ..proxies import current_smattest
 from ..rule.compliance import Position
 from ..timeutil import local_today
+from . import seal
 from .marks import EVERYONE
+
+#: Added to what the table says of a row that fails its seal (:mod:`smattest.due.seal`).
+SEAL_FAILS = " (the row fails its seal: written outside smattest)"
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class Difference:
     evidence: str
 
     def __str__(self) -> str:
+        if not self.staff_id:  # the table as a whole (its sealed row count)
+            return f"{self.requirement}: {self.table}; {self.evidence}"
         return (
             f"{self.requirement}, staff {self.external_id} (id {self.staff_id}): "
             f"the table says {self.table}; the evidence says {self.evidence}"
@@ -92,21 +100,25 @@ def _compare(session: Session, day: dt.date) -> Report:
     differences: list[tuple[str, int, tuple[str, int], Position | None, Position | None]] = []
     rows = 0
     in_force = {(r.kind, r.id) for r in found}
+    secret = seal.key()
+    unsealed: set[tuple[str, int, int]] = set()
     for requirement in found:
         expected = {p.staff_id: p for _, p in compliance.positions(requirement, day, batch=5000)}
-        kept = {
-            row.staff_id: Position(row.staff_id, row.due_on, row.done_at, row.exempt,
-                                   row.exempt_until)
-            for row in session.execute(
-                sa.select(DueDate).where(DueDate.requirement_kind == requirement.kind,
-                                         DueDate.requirement_id == requirement.id)
-            ).scalars()
-        }  # fmt: skip
+        kept: dict[int, Position] = {}
+        for row in session.execute(
+            sa.select(*seal.COLUMNS).where(DueDate.requirement_kind == requirement.kind,
+                                           DueDate.requirement_id == requirement.id)
+        ):  # fmt: skip
+            kept[row.staff_id] = Position(
+                row.staff_id, row.due_on, row.done_at, row.exempt, row.exempt_until
+            )
+            if row.seal != seal.seal(secret, *row[:7]):
+                unsealed.add((requirement.kind, requirement.id, row.staff_id))
         rows += len(kept)
         key = f"{requirement.kind}:{requirement.slug}"
         for staff_id in sorted(expected.keys() | kept.keys()):
-            if expected.get(staff_id) != kept.get(staff_id):
-                which = (requirement.kind, requirement.id)
+            which = (requirement.kind, requirement.id)
+            if expected.get(staff_id) != kept.get(staff_id) or (*which, staff_id) in unsealed:
                 differences.append(
                     (key, staff_id, which, kept.get(staff_id), expected.get(staff_id))
                 )
@@ -126,10 +138,15 @@ def _compare(session: Session, day: dt.date) -> Report:
             sa.select(DueRequirementPending.requirement_kind, DueRequirementPending.requirement_id)
         )
     )
+    # A row failing its seal was written outside smattest: no mark excuses it.
     pending = [
-        d for d in differences if EVERYONE in moved or d[2] in moved or (d[1], d[2][0]) in marked
+        d
+        for d in differences
+        if (*d[2], d[1]) not in unsealed
+        and (EVERYONE in moved or d[2] in moved or (d[1], d[2][0]) in marked)
     ]
     differences = [d for d in differences if d not in pending]
+    whole = _count_differs(session, secret, EVERYONE in moved)
     names = dict(
         session.execute(
             sa.select(Staff.id, Staff.external_id).where(
@@ -143,12 +160,31 @@ def _compare(session: Session, day: dt.date) -> Report:
         len(found),
         [
             Difference(key, staff_id, names.get(staff_id, "?"),
-                       "a row" if table is None and evidence is None else describe(table),
+                       ("a row" if table is None and evidence is None else describe(table))
+                       + (SEAL_FAILS if (*which, staff_id) in unsealed else ""),
                        describe(evidence))
-            for key, staff_id, _, table, evidence in differences
-        ],
+            for key, staff_id, which, table, evidence in differences
+        ] + whole,
         len(pending),
     )  # fmt: skip
+
+
+def _count_differs(session: Session, secret: bytes, pending: bool) -> list[Difference]:
+    """The table's row count against the count smattest sealed: rows deleted (or added)
+    outside smattest, or the count itself edited. Pending while everyone is marked (a
+    person deleted: their rows went, and the next settle rebuilds)."""
+    state = session.execute(
+        sa.select(DueState.row_count, DueState.seal).where(DueState.id == 1)
+    ).one_or_none()
+    rows = session.scalar(sa.select(sa.func.count()).select_from(DueDate)) or 0
+    what = "the due-date table as a whole"
+    if state is None or not seal.count_holds(secret, state.row_count, state.seal):
+        fails = f"it holds {rows} rows, and the row count kept with it fails its seal"
+        return [Difference(what, 0, "-", fails, "the count was edited outside smattest")]
+    if state.row_count != rows and not pending:
+        differs = f"it holds {rows} rows, but smattest left {state.row_count}"
+        return [Difference(what, 0, "-", differs, "rows were deleted or added outside smattest")]
+    return []
 
 
 #: Differences kept in a recorded check (and shown in HR's banner and the email).

@@ -12,6 +12,9 @@ slower and always right:
   changes are not in the table until it commits and a settle works them in),
   nor, on SQLite, written anything while the table needs settling (a settle
   would wait for the reader's own write lock);
+- every row of the table passes its seal (:mod:`smattest.due.seal`, one sweep
+  of the whole table per request): a row edited outside smattest sends every
+  reader to the evidence, and HR's pages say so, until a rebuild;
 - the table is settled: if the reader finds marks or an older day, a settle
   runs in a transaction of its own (:func:`smattest.due.upkeep.settle`);
   when it cannot write (a lock, a deadlock, a read-only replica), the page is
@@ -26,6 +29,7 @@ then read in a read-only transaction of its own.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -41,8 +45,11 @@ from ..models import DueDate, Staff
 from ..rule.compliance import Requirement, Standing
 from ..rule.standing import Position
 from ..timeutil import local_today
+from . import seal
 from .marks import MARKS, WROTE
 from .sql import of
+
+log = logging.getLogger("smattest.due")
 
 
 @contextmanager
@@ -62,7 +69,7 @@ def table_view(day: dt.date) -> Iterator[Session | None]:
         yield None  # its own changes are not in the table until it commits
         return
     if upkeep.is_settled(host, day):
-        yield host
+        yield _unless_broken(host)
         return
     if host.info.get(WROTE) and upkeep.one_writer():
         yield None  # a settle would wait for the host's own write lock (SQLite)
@@ -71,10 +78,39 @@ def table_view(day: dt.date) -> Iterator[Session | None]:
         yield None
         return
     if upkeep.is_settled(host, day):
-        yield host
+        yield _unless_broken(host)
         return
     with upkeep.reader() as mine:
-        yield mine
+        yield _unless_broken(mine)
+
+
+def _unless_broken(session: Session) -> Session | None:
+    """``session``, or None when a row of the table fails its seal (:mod:`smattest.due.seal`):
+    edited outside smattest, so nothing in the table is answered from until a rebuild."""
+    broken = seal.sweep(session)
+    if broken:
+        log.warning(
+            "%d rows of the due-date table fail their seal; reading the evidence until "
+            "'flask smattest compliance check --rebuild'.", broken,
+        )  # fmt: skip
+        return None
+    return session
+
+
+def warning() -> int:
+    """For HR's banner: how many rows of the table fail their seal (0: none).
+
+    What this request's look at the table found; on a page that did not look,
+    a sweep now, when the table is settled (an unsettled table is settled, then
+    swept, by the first page that reads it: before that its rows are not read).
+    """
+    found = seal.swept()
+    if found is not None:
+        return found
+    host = upkeep.db_session()
+    if not upkeep.is_settled(host, local_today()):
+        return 0
+    return seal.sweep(host)
 
 
 def standings(

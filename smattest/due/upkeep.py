@@ -65,6 +65,7 @@ from ..models import (
 from ..proxies import current_smattest
 from ..rule.compliance import Requirement
 from ..timeutil import local_today
+from . import seal
 from .marks import EVERYONE
 
 log = logging.getLogger("smattest.due")
@@ -150,8 +151,9 @@ def lock() -> sa.Row[*tuple[Any, ...]]:
         sa.update(DueState).where(DueState.id == 1).values(computed_on=DueState.computed_on)
     )
     return session.execute(
-        sa.select(DueState.computed_on, DueState.settings).where(DueState.id == 1)
-    ).one()
+        sa.select(DueState.computed_on, DueState.settings, DueState.row_count,
+                  DueState.seal).where(DueState.id == 1)
+    ).one()  # fmt: skip
 
 
 # -- settling -----------------------------------------------------------------------------
@@ -201,18 +203,41 @@ def settle_locked(state: sa.Row[*tuple[Any, ...]], *, rebuild_all: bool = False)
     )
     everyone = any((row[0], row[1]) == EVERYONE for row in requirement_marks)
     if rebuild_all or not fresh or everyone or len(person_marks) > BULK:
-        rebuild(day)
+        _count(rebuild(day), state, rebuilt=True)
     else:
+        moved = 0
         if requirement_marks:
-            refresh_requirements([(row[0], row[1]) for row in requirement_marks], day)
+            moved += refresh_requirements([(row[0], row[1]) for row in requirement_marks], day)
         for kind in (POLICY, COURSE):
             staff_ids = [row.staff_id for row in person_marks if row.requirement_kind == kind]
             if staff_ids:
-                refresh_people(staff_ids, day, kind)
+                moved += refresh_people(staff_ids, day, kind)
         if computed_on != day:
             session.execute(sa.update(DueState).where(DueState.id == 1).values(computed_on=day))
+        if moved:
+            _count(moved, state, rebuilt=False)
     _forget(PENDING, ("staff_id", "requirement_kind"), person_marks)
     _forget(REQUIREMENTS_PENDING, ("requirement_kind", "requirement_id"), requirement_marks)
+
+
+def _count(rows: int, state: sa.Row[*tuple[Any, ...]], *, rebuilt: bool) -> None:
+    """Keep the table's row count, sealed (:mod:`smattest.due.seal`): after a rebuild,
+    ``rows`` in all; else ``rows`` more (or fewer) than the count ``state`` holds, and
+    only if that count passes its seal. A count that fails (rows deleted or the count
+    edited outside smattest) stays failing until a rebuild: a settle never vouches for
+    rows it did not write."""
+    secret = seal.key()
+    if rebuilt:
+        total = rows
+    elif state.row_count is not None and seal.count_holds(secret, state.row_count, state.seal):
+        total = state.row_count + rows
+    else:
+        return
+    db_session().execute(
+        sa.update(DueState)
+        .where(DueState.id == 1)
+        .values(row_count=total, seal=seal.count_seal(secret, total))
+    )
 
 
 def _forget(
@@ -247,18 +272,30 @@ def _rows(
     ]  # fmt: skip
 
 
-def _insert(rows: list[dict[str, Any]]) -> None:
+def _insert(rows: list[dict[str, Any]]) -> int:
+    """Insert rows, each sealed (:mod:`smattest.due.seal`): the only writer of the table.
+    Returns how many."""
     session = db_session()
+    secret = seal.key()
+    rows = [seal.sealed(secret, row) for row in rows]
     for start in range(0, len(rows), 5000):
         session.execute(TABLE.insert(), rows[start : start + 5000])
+    return len(rows)
+
+
+def _delete(statement: sa.Delete) -> int:
+    """Run a DELETE of the table's rows; how many it deleted."""
+    result: sa.CursorResult[Any] = db_session().execute(statement)  # type: ignore[assignment]
+    return int(result.rowcount)
 
 
 def refresh_people(
     staff_ids: Iterable[int], day: dt.date | None = None, kind: str | None = None
-) -> None:
-    """Work out again these people's rows: every requirement in force, or those of ``kind``."""
+) -> int:
+    """Work out again these people's rows: every requirement in force, or those of ``kind``.
+    Returns how many rows more (or, below zero, fewer) the table holds."""
     day = day or local_today()
-    session = db_session()
+    moved = 0
     ids = sorted(set(staff_ids))
     if kind is None:
         found = compliance.requirements(day)
@@ -271,42 +308,52 @@ def refresh_people(
         stale = TABLE.delete().where(TABLE.c.staff_id.in_(part))
         if kind is not None:
             stale = stale.where(TABLE.c.requirement_kind == kind)
-        session.execute(stale)
-        _insert([row for r in found for row in _rows(r, day, part)])
+        moved -= _delete(stale)
+        moved += _insert([row for r in found for row in _rows(r, day, part)])
+    return moved
 
 
-def refresh_requirements(keys: Iterable[tuple[str, int]], day: dt.date | None = None) -> None:
-    """Work out again every row of these requirements (gone if no longer in force)."""
+def refresh_requirements(keys: Iterable[tuple[str, int]], day: dt.date | None = None) -> int:
+    """Work out again every row of these requirements (gone if no longer in force).
+    Returns how many rows more (or, below zero, fewer) the table holds."""
     day = day or local_today()
-    session = db_session()
+    moved = 0
     in_force = {(r.kind, r.id): r for r in compliance.requirements(day)}
     for kind, requirement_id in sorted(set(keys)):
-        session.execute(
+        moved -= _delete(
             TABLE.delete().where(
                 TABLE.c.requirement_kind == kind, TABLE.c.requirement_id == requirement_id
             )
         )
         requirement = in_force.get((kind, requirement_id))
         if requirement is not None:
-            _insert(_rows(requirement, day, None))
+            moved += _insert(_rows(requirement, day, None))
+    return moved
 
 
-def rebuild(day: dt.date | None = None) -> None:
-    """Work the whole table out again for ``day`` (default today), in the current transaction."""
+def rebuild(day: dt.date | None = None) -> int:
+    """Work the whole table out again for ``day`` (default today), in the current transaction.
+    Returns how many rows it holds (the caller seals the count: :func:`settle_locked`)."""
     day = day or local_today()
     session = db_session()
     session.execute(TABLE.delete())
+    rows = 0
     for requirement in compliance.requirements(day):
-        _insert(_rows(requirement, day, None))
+        rows += _insert(_rows(requirement, day, None))
     session.execute(
         sa.update(DueState).where(DueState.id == 1).values(computed_on=day, settings=settings_key())
     )
+    return rows
 
 
 def settings_key() -> str:
-    """The settings due dates depend on, as stored with the table."""
+    """The settings due dates depend on, as stored with the table, and the seal key's
+    fingerprint (a new key rebuilds the table, resealing every row)."""
     config = current_app.config
-    return f"tz={current_smattest.timezone};new_hire_days={config['SMATTEST_NEW_HIRE_DAYS']}"
+    return (
+        f"tz={current_smattest.timezone};new_hire_days={config['SMATTEST_NEW_HIRE_DAYS']};"
+        f"seal={seal.fingerprint(seal.key())}"
+    )
 
 
 def _dated_between(after: dt.date, until: dt.date) -> bool:

@@ -45,6 +45,10 @@ class DueDate(Base):
     exempt: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: ... until this day (its last); None: open-ended, or not exempt.
     exempt_until: Mapped[dt.date | None] = mapped_column(sa.Date)
+    #: A keyed hash of the other columns (:mod:`smattest.due.seal`), with a key the
+    #: database does not hold: a row edited outside smattest fails it, and readers then
+    #: answer from the evidence. None only before the first settle after migration 0016.
+    seal: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class DuePending(Base):
@@ -100,8 +104,14 @@ class DueState(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     #: None: never built.
     computed_on: Mapped[dt.date | None] = mapped_column(sa.Date)
-    #: The settings the due dates depend on (time zone, new-hire days).
+    #: The settings the due dates depend on (time zone, new-hire days, the seal key's
+    #: fingerprint).
     settings: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
+    #: How many rows smattest left in the table (:mod:`smattest.due.seal`): a row deleted
+    #: outside smattest leaves the table short of it ...
+    row_count: Mapped[int | None]
+    #: ... and this keyed hash of ``row_count`` keeps the number itself from being edited.
+    seal: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 @sa.event.listens_for(DueState.__table__, "after_create")

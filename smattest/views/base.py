@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 import smattest.i18n as i18n
 
 from ..due import check as due_check
+from ..due import read as due_read
 from ..i18n import lazy_gettext
 from ..models import Staff
 from ..people.identity import IdentityError, UnlinkedIdentity, has_name, notices, user_id
@@ -130,6 +131,7 @@ def template_context() -> dict[str, object]:
         "smattest_hr_nav": HR_NAV,
         "smattest_identity_notices": notices,
         "smattest_due_warning": due_check.unresolved,
+        "smattest_seal_warning": due_read.warning,
         "smattest_has_name": has_name,
     }
 
