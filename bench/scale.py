@@ -454,7 +454,24 @@ def first_look_after_import(app, size: int) -> list[Row]:
     note = (f"floor: the dashboard before the import (median of 3); the import took "
             f"{imported:.0f} s, settling included; {pending:,} marks left for HR")  # fmt: skip
     what = f"HR's first look after a {rows:,}-row paper-era import"
-    return [Row(what, _ms(first), _ms(floor), _ratio(first, floor), note)]
+    return [Row(what, _ms(first), _ms(floor), _ratio(first, floor), note), seal_sweep(app)]
+
+
+def seal_sweep(app) -> Row:
+    """What every look at the table pays first: reading every row's columns and seal and
+    checking the seals (:func:`smattest.due.seal.failing`), median of 3; the floor is the
+    bare SELECT of the same columns, fetched to the end."""
+    from smattest.due import seal
+
+    with app.app_context():
+        session = hostapp.db.session()
+        rows = session.scalar(sa.select(sa.func.count()).select_from(seal.DueDate))
+        figure, broken = _median(lambda: seal.failing(session), 3)
+        floor, _ = _median(lambda: session.execute(sa.select(*seal.COLUMNS)).all(), 3)
+        session.rollback()
+    note = f"{rows:,} rows, {broken} failing; floor: the bare SELECT of the same columns"
+    return Row("the seal sweep before each look", _ms(figure), _ms(floor),
+               _ratio(figure, floor), note)  # fmt: skip
 
 
 #: A hostile file is answered within this, in a page under HOSTILE_PAGE bytes (issue 24).

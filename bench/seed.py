@@ -24,6 +24,7 @@ from smattest.evidence import chain as evidence
 from smattest.models import (
     Attestation,
     ChainHead,
+    ChainPosition,
     CourseVersion,
     PolicyVersion,
     Staff,
@@ -98,7 +99,12 @@ def add_evidence(staff_ids: list[int], per_person: int, months_back: int = 0) ->
     batches: dict[type, list[dict]] = {Attestation: [], TrainingCompletion: []}
     added = 0
 
+    positions: list[dict] = []  # every row's chain position first (the database checks it)
+
     def flush() -> None:
+        if positions:
+            session.execute(sa.insert(ChainPosition), positions)
+            positions.clear()
         for model, rows in batches.items():
             if rows:
                 session.execute(sa.insert(model), rows)
@@ -125,6 +131,8 @@ def add_evidence(staff_ids: list[int], per_person: int, months_back: int = 0) ->
                 row.record_hash = prev = evidence.record_hash(row)
                 columns = {c.key: getattr(row, c.key) for c in type(row).__table__.columns}
                 columns.pop("id")
+                columns["chain_table"] = type(row).__tablename__
+                positions.append({"seq": seq, "tbl": type(row).__tablename__})
                 batches[type(row)].append(columns)
                 added += 1
         if len(batches[Attestation]) >= CHUNK:
