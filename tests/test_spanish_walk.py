@@ -138,6 +138,13 @@ def test_every_page_in_every_state_is_in_spanish(app, client, agency, login_as, 
     walk.get(f"{HR}/")
     walk.get(f"{HR}/people")
     walk.get(f"{HR}/people?status=overdue")
+    bad = "status=nada&sort=nombre&page=cero&left=quiza&requirement=nada"
+    page = walk.get(f"{HR}/people?{bad}", status=400)
+    assert "El estado &#39;nada&#39; no es ninguno de estos" in page
+    page = walk.get(f"{HR}/people?status=overdue")
+    expected = int(re.search(r'name="expected" value="(\d+)"', page).group(1))
+    data = {"expected": str(expected + 3), "confirm": "y"}
+    walk.post(f"{HR}/people/nudge?status=overdue", data, status=409)
     walk.get(f"{HR}/people/{lucia}")
     walk.get(f"{HR}/policies")
     walk.get(f"{HR}/reminders")
@@ -246,6 +253,7 @@ def test_every_page_in_every_state_is_in_spanish(app, client, agency, login_as, 
     # The manager's team.
     login_as(agency["marta"])
     walk.get(f"{PREFIX}/team")
+    walk.get(f"{PREFIX}/team?status=nada&direct=quiza", status=400)
     walk.get(f"{PREFIX}/team/people/{lucia}")
 
     # The employee: late, a signature refused twice, signed, the course failed.

@@ -35,6 +35,7 @@ import smattest.reports.selection as selection
 import smattest.rule.compliance as compliance
 
 from ..db import utcnow
+from ..i18n import ngettext
 from ..mail import address_problem
 from ..models import HREvent, Staff
 from ..models.outbox import RECEIPT_STAGE
@@ -206,8 +207,14 @@ def plan_nudges(
     if expected is not None and preview.to_remind != expected:
         session().rollback()
         raise NudgeChanged(
-            f"The list changed: {preview.to_remind} people would be reminded now, not "
-            f"{expected}. Nothing was sent: check the numbers and confirm again."
+            ngettext(
+                "The list changed: %(num)s person would be reminded now, not %(expected)s. "
+                "Nothing was sent: check the numbers and confirm again.",
+                "The list changed: %(num)s people would be reminded now, not %(expected)s. "
+                "Nothing was sent: check the numbers and confirm again.",
+                preview.to_remind,
+                expected=expected,
+            )
         )
     token = str(uuid.uuid4())
     rows = [

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 import smattest.due.read as due_read
 import smattest.due.sql as due_sql
 
-from ..i18n import lazy_gettext
+from ..i18n import gettext, lazy_gettext
 from ..models import Staff
 from ..proxies import current_smattest
 from ..rule.compliance import LABELS, OVERDUE, Requirement, Standing
@@ -132,7 +132,11 @@ def parse_filter(
         value = text(box).lower()
         if value and value not in TICKED:
             problems.append(
-                f"{box.capitalize()} {value!r} is not understood: use 1 or leave it out."
+                gettext(
+                    "%(box)s %(value)s is not understood: use 1 or leave it out.",
+                    box=box.capitalize(),
+                    value=repr(value),
+                )
             )
         elif value:
             found[box] = True
@@ -140,7 +144,10 @@ def parse_filter(
     if requirement:
         if requirement not in {requirement_key(r) for r in requirements}:
             problems.append(
-                f"There is no requirement {requirement!r} in force: choose one from the list."
+                gettext(
+                    "There is no requirement %(requirement)s in force: choose one from the list.",
+                    requirement=repr(requirement),
+                )
             )
         else:
             found["requirement"] = requirement
@@ -148,19 +155,34 @@ def parse_filter(
     if status:
         if status not in STATUSES:
             known = ", ".join(f"{s!r} ({LABELS[s]})" for s in STATUSES)
-            problems.append(f"Status {status!r} is not one of {known}.")
+            problems.append(
+                gettext(
+                    "Status %(status)s is not one of %(known)s.", status=repr(status), known=known
+                )
+            )
         else:
             found["status"] = status
     sort = text("sort")
     if sort:
         if sort not in SORTS:
-            problems.append(f"Sort {sort!r} is not one of {', '.join(map(repr, SORTS))}.")
+            problems.append(
+                gettext(
+                    "Sort %(sort)s is not one of %(known)s.",
+                    sort=repr(sort),
+                    known=", ".join(map(repr, SORTS)),
+                )
+            )
         else:
             found["sort"] = sort
     page = text("page")
     if page:
         if not page.isdecimal() or not 1 <= int(page) <= MAX_PAGE:
-            problems.append(f"Page {page!r} is not a page number: use a whole number from 1.")
+            problems.append(
+                gettext(
+                    "Page %(page)s is not a page number: use a whole number from 1.",
+                    page=repr(page),
+                )
+            )
         else:
             found["page"] = int(page)
     if problems:
