@@ -274,8 +274,10 @@ def chosen_indexes(attempt: QuizAttempt, choices: dict[int, list[str]]) -> dict[
         options = shown.get(question_id)
         if options is None or not all(i in options for i in ids):
             raise QuizError(
-                "The answers do not match the questions of this attempt. Nothing was recorded: "
-                "please start a new attempt."
+                gettext(
+                    "The answers do not match the questions of this attempt. Nothing was "
+                    "recorded: please start a new attempt."
+                )
             )
         answers[question_id] = [options[i] for i in ids]
     return answers

@@ -149,6 +149,8 @@ def test_every_page_in_every_state_is_in_spanish(app, client, agency, login_as, 
     walk.get(f"{HR}/policies")
     walk.get(f"{HR}/reminders")
     walk.get(f"{HR}/exports")
+    walk.get(f"{HR}/exports/status.csv?as_of=2030-01-01", status=400)
+    walk.get(f"{HR}/exports/status.csv?as_of=nada", status=400)
     walk.get(f"{HR}/identity")
     walk.get(f"{HR}/roster")
     walk.get(f"{HR}/evidence/import")
@@ -234,6 +236,7 @@ def test_every_page_in_every_state_is_in_spanish(app, client, agency, login_as, 
     walk.post(f"{HR}/policies/redes-sociales/audience", {"who": "some"}, status=400)
     walk.post(f"{HR}/policies/redes-sociales/retire", {"from": "2026-03-01", "reason": "Ya no."})
     walk.post(f"{HR}/policies/redes-sociales/review", {})
+    walk.post(f"{HR}/policies/redes-sociales/withdrawals", {"number": "9", "reason": "Error."})
     walk.post(f"{HR}/people/nudge", {}, status=400)
     walk.post(f"{HR}/reminders/bulk", {}, status=400)
     outbox_rows(freeze("2026-05-15T15:00:00+00:00"))
@@ -266,6 +269,8 @@ def test_every_page_in_every_state_is_in_spanish(app, client, agency, login_as, 
     refused = walk.post(f"{PREFIX}/policies/redes-sociales/attest", status=400)
     assert "Este campo es obligatorio." in refused  # WTForms' own message, from its catalog
     version = re.search(r'name="version" type="hidden" value="([^"]*)"', page).group(1)
+    walk.post(f"{PREFIX}/policies/redes-sociales/attest",
+              {"version": "x", "agree": "y", "signature": "Lucía Pérez"}, status=None)  # fmt: skip
     sign = {"version": version, "agree": "y", "signature": f"Lucía{RLO} Pérez"}
     page = walk.post(f"{PREFIX}/policies/redes-sociales/attest", sign, status=400)
     assert "U+202E" in page
@@ -275,6 +280,7 @@ def test_every_page_in_every_state_is_in_spanish(app, client, agency, login_as, 
     page = walk.post(f"{PREFIX}/courses/{COURSE['slug']}/attempts")
     attempt = walk.path
     walk.post(attempt, status=None)
+    walk.post(attempt, {"q999999": "zz"}, status=None)
     answers = dict(re.findall(r'type="radio" id="[^"]*" name="([^"]+)" value="([^"]+)"', page))
     assert len(answers) == len(COURSE["questions"])
     walk.post(attempt, answers)

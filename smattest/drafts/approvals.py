@@ -177,7 +177,7 @@ def approve_draft(
     if rowcount(locked) != 1:
         session.rollback()
         raise DraftConflict(
-            "The draft was saved or published a moment ago. Nothing was approved.",
+            gettext("The draft was saved or published a moment ago. Nothing was approved."),
             get_draft(draft_id),
         )
     session.execute(

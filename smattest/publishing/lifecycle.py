@@ -50,7 +50,9 @@ def withdraw_version(slug: str, number: int, reason: str, *, actor: str) -> Poli
         .where(Policy.slug == slug, PolicyVersion.number == number)
     )
     if version is None:
-        raise LifecycleError(f"policy {slug!r} has no version {number}")
+        raise LifecycleError(
+            gettext("policy %(slug)s has no version %(number)s", slug=repr(slug), number=number)
+        )
     if version.withdrawal is not None:
         raise LifecycleError(
             gettext(

@@ -37,6 +37,7 @@ import sqlalchemy as sa
 import smattest.due.read as due_read
 import smattest.rule.compliance as compliance
 
+from ..i18n import gettext
 from ..models import (
     HREvent,
     Staff,
@@ -142,8 +143,12 @@ def check_as_of(day: dt.date) -> dt.date:
     today = local_today()
     if day > today:
         raise ReportError(
-            f"{day.isoformat()} is in the future: a status export can only look back. "
-            f"Choose today ({today.isoformat()}) or an earlier day."
+            gettext(
+                "%(day)s is in the future: a status export can only look back. Choose today "
+                "(%(today)s) or an earlier day.",
+                day=day.isoformat(),
+                today=today.isoformat(),
+            )
         )
     return day
 
@@ -164,7 +169,11 @@ def parse_as_of(text: str | None) -> dt.date:
     except ValueError:
         shown = text if len(text) <= 40 else text[:40] + "…"
         raise ReportError(
-            f"{shown!r} is not a date: write it as YYYY-MM-DD, e.g. {local_today().isoformat()}."
+            gettext(
+                "%(text)s is not a date: write it as YYYY-MM-DD, e.g. %(today)s.",
+                text=repr(shown),
+                today=local_today().isoformat(),
+            )
         ) from None
     return check_as_of(day)
 

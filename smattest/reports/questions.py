@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from ..i18n import gettext
 from ..models import Course, CourseSection, CourseVersion, Question, QuizAttempt
 from ..proxies import current_smattest
 from .exports import BATCH, Export, csv_text, record_export
@@ -118,13 +119,20 @@ def find_version(slug: str, number: int | None = None) -> CourseVersion:
     session = current_smattest.db.session
     course = session.scalar(sa.select(Course).where(Course.slug == slug))
     if course is None or not course.versions:
-        raise QuestionsError(f"There is no course {slug!r}.")
+        raise QuestionsError(gettext("There is no course %(slug)s.", slug=repr(slug)))
     if number is None:
         return course.versions[-1]
     version = next((v for v in course.versions if v.number == number), None)
     if version is None:
         numbers = ", ".join(str(v.number) for v in course.versions)
-        raise QuestionsError(f"{course.title} has no version {number}; it has {numbers}.")
+        raise QuestionsError(
+            gettext(
+                "%(title)s has no version %(number)s; it has %(numbers)s.",
+                title=course.title,
+                number=number,
+                numbers=numbers,
+            )
+        )
     return version
 
 

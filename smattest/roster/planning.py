@@ -323,8 +323,10 @@ def apply(
         session.rollback()
         raise RosterError(
             [
-                "someone was added to the staff table while the roster was applied; nothing "
-                "changed: run the import again"
+                gettext(
+                    "someone was added to the staff table while the roster was applied; "
+                    "nothing changed: run the import again"
+                )
             ]
         ) from None
     # Core statements on the staff table marked everyone: settled now, in bulk.

@@ -169,6 +169,8 @@ def _version_number(value: str) -> int:
         return int(value)
     except ValueError:
         raise AttestationError(
-            "The form did not say which version you read. Nothing was recorded: "
-            "please reload the page and sign again."
+            gettext(
+                "The form did not say which version you read. Nothing was recorded: please "
+                "reload the page and sign again."
+            )
         ) from None
