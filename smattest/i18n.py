@@ -296,3 +296,33 @@ def _babel_locale(locale: str) -> Any:
         return Locale.parse(locale)
     except (UnknownLocaleError, ValueError):
         return Locale.parse(SOURCE_LANGUAGE)
+
+
+def text_language(code: str | None) -> str | None:
+    """A policy text's language tag as stored (``es``, ``pt_BR``), or None when ``code``
+    is not one: with Babel installed, a locale Babel knows; without it, any language tag."""
+    tag = normalise(code)
+    if tag is None or not enabled():
+        return tag
+    try:
+        Locale.parse(tag)
+    except (UnknownLocaleError, ValueError):
+        return None
+    return tag
+
+
+def original_language() -> str:
+    """The language a policy version's own text is written in: ``SMATTEST_DEFAULT_LOCALE``."""
+    return normalise(default_locale()) or SOURCE_LANGUAGE
+
+
+def language_name(code: str) -> str:
+    """A language's name in its own words, for a reader choosing it (``Español``);
+    the code itself without Babel."""
+    if not enabled():
+        return code
+    try:
+        name = Locale.parse(code).get_display_name(Locale.parse(code))
+    except (UnknownLocaleError, ValueError):
+        return code
+    return str(name[:1].upper() + name[1:]) if name else code

@@ -69,6 +69,11 @@ FORMAT_5_FIELDS = (
     "format", "kind", "seq", "prev_hash", "at", "recorded_by", "requirement_kind",
     "requirement_id", "version_id", "version_number", "content_sha256", "effective", "source",
 )  # fmt: skip
+#: Format 6 (since migration 0017): format 3's keys and ``language``. An attestation signed
+#: in a language records it, with the SHA-256 of the text shown (``content_sha256``); a
+#: translation of a policy version (kind ``translation``) is a chain row of its own: when
+#: and by whom it was added, the version, the language and the SHA-256 of its text.
+FORMAT_6_FIELDS = (*FORMAT_3_FIELDS, "language")
 #: Personal fields of format 2: hashed through a salted digest kept beside each, so the
 #: field and its salt can be erased later and the row still verifies.
 PERSONAL = ("full_name", "signature", "reason", "ip_address", "user_agent")
@@ -78,6 +83,8 @@ KINDS = ("attestation", "training_completion", "exemption_grant", "exemption_end
 INTEGERS = {"seq", "record_id", "version", "chain_seq", "staff_id", "policy_version_id",
             "course_version_id", "quiz_attempt_id", "score", "requirement_id", "version_id",
             "version_number", "exemption_id", "format", "grant_seq"}  # fmt: skip
+#: The kind of a translation's row (format 6).
+TRANSLATION = "translation"
 #: The checkpoint form: in a checkpoint line, a receipt, or an email that quotes either.
 CHECKPOINT = re.compile(r"position=(\d+)\s+hash=([0-9a-f]{64})")
 CHAIN_HEAD = "chain_head"
@@ -116,6 +123,11 @@ def format_1_hash(kind: str, fields: Mapping[str, Any], prev_hash: str) -> str:
     return _sha256_json(payload)
 
 
+def sha256_text(text: str) -> str:
+    """The SHA-256 of a text (a policy version's or a translation's Markdown), UTF-8."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def present(value: Any) -> bool:
     """A personal field holds a value (None and "" both mean absent or erased)."""
     return value is not None and value != ""
@@ -139,10 +151,10 @@ def personal_digest(value: Any, salt: Any, stored: Any) -> str | None:
 
 
 def format_2_hash(fields: Mapping[str, Any]) -> str:
-    """The record hash of a format-2, -3, -4 or -5 row from its fields (``FORMAT_2_FIELDS``,
-    ``FORMAT_3_FIELDS``, ``FORMAT_4_FIELDS`` or ``FORMAT_5_FIELDS``, where
-    ``<field>_sha256`` of a personal field is from :func:`personal_digest`)."""
-    names = {3: FORMAT_3_FIELDS, 4: FORMAT_4_FIELDS, 5: FORMAT_5_FIELDS}.get(
+    """The record hash of a format-2 to -6 row from its fields (``FORMAT_2_FIELDS`` ...
+    ``FORMAT_6_FIELDS``, where ``<field>_sha256`` of a personal field is from
+    :func:`personal_digest`)."""
+    names = {3: FORMAT_3_FIELDS, 4: FORMAT_4_FIELDS, 5: FORMAT_5_FIELDS, 6: FORMAT_6_FIELDS}.get(
         fields.get("format") or 2, FORMAT_2_FIELDS
     )
     return _sha256_json({name: canonical(fields.get(name)) for name in names})
@@ -214,6 +226,16 @@ def row_hash(row: Mapping[str, Any]) -> str:
             "content_sha256": row["sha256"], "effective": row["version_effective"],
             "source": row["version_historical_source"],
         })  # fmt: skip
+    if kind == TRANSLATION:  # the text itself is in the file: hashed here, not trusted
+        text = row.get("text")
+        content = row["sha256"] if text is None else sha256_text(text)
+        return format_2_hash({
+            "format": version, "kind": kind, "seq": row["seq"], "prev_hash": row["prev_hash"] or "",
+            "at": row["at_utc"], "recorded_by": row["recorded_by"], "requirement_kind": "policy",
+            "requirement_id": row["requirement_id"], "version_id": row["version_id"],
+            "version_number": row["version"], "content_sha256": content,
+            "language": row["language"],
+        })  # fmt: skip
     if version == 1:
         fields = {
             "chain_seq": row["seq"], "staff_id": row["staff_id"], "method": row["method"],
@@ -242,6 +264,7 @@ def row_hash(row: Mapping[str, Any]) -> str:
         "exemption_id": row["exemption_id"], "until": row["until"],
         "recorded_at": row.get("recorded_at_utc"),
         "grant_seq": row.get("grant_seq"), "grant_hash": row.get("grant_hash"),
+        "language": row.get("language"),
     }  # fmt: skip
     for name in PERSONAL:
         fields[f"{name}_sha256"] = personal_digest(

@@ -29,6 +29,7 @@ from ..models import (
 from ..models.outbox import receipt_stage
 from ..proxies import current_smattest
 from ..publishing.policies import get_policy, version_in_force
+from ..publishing.translations import shown
 from ..signals import attestation_recorded, send_after_commit
 from ..state import current_app_object
 from ..timeutil import local_today
@@ -88,6 +89,8 @@ def attest(
     user_agent: str | None = None,
     policy: Policy | None = None,
     submission: str | None = None,
+    language: str | None = None,
+    shown_sha256: str | None = None,
 ) -> Recorded:
     """Record ``staff``'s own signature on version ``version_number`` of policy ``slug``.
 
@@ -100,6 +103,11 @@ def attest(
     message for the person, recording nothing, when the signature does not
     match their name or the version is no longer the one in force.
     ``policy`` is the policy ``slug`` names when the caller has read it already.
+
+    ``shown_sha256`` (with ``language``) is the SHA-256 of the text the page showed,
+    in the language the reader chose: it must still be the text's (else nothing is
+    recorded), and the row records both in format 6. Without it the row records the
+    version's own text, as before.
     """
     if policy is None or policy.slug != slug:
         policy = get_policy(slug, with_versions=True)
@@ -121,6 +129,16 @@ def attest(
     if submission is not None and not SUBMISSION.fullmatch(submission):
         submission = None  # not a token this form made: the other checks still apply
     staff_id, version_id, text_sha256 = staff.id, version.id, version.text_sha256
+    read_in = None
+    if shown_sha256 is not None:
+        read_in, _, text_sha256 = shown(version, language)
+        if read_in != language or text_sha256 != shown_sha256:
+            raise AttestationError(
+                gettext(
+                    "The text of this policy is not the one your page showed. Nothing was "
+                    "recorded: please reload the page, read it and sign again."
+                )
+            )
     sent_before = _of_submission(staff_id, submission)
     if sent_before is not None:
         return Recorded(sent_before, False, sent_before.id, policy.title, version.number,
@@ -137,6 +155,7 @@ def attest(
         ip_address=(ip_address or None) and ip_address[:45],
         user_agent=(user_agent or None) and user_agent[:512],
         text_sha256=text_sha256,
+        language=read_in,
         submission=submission,
     )
     # Who and what, and the personal fields' salts and digests: nothing here depends

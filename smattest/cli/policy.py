@@ -10,11 +10,12 @@ import sqlalchemy as sa
 
 import smattest.drafts as drafts
 
-from ..evidence.chain import chain_past_version
+from ..evidence.chain import chain_past_version, chain_translations
 from ..models import POLICY, Policy
 from ..proxies import current_smattest
 from ..publishing.audiences import audiences_of
 from ..publishing.policies import PolicyError, publish, scheduled_versions, version_in_force
+from ..publishing.translations import add_translation, attach, checked, translations_of
 from ..timeutil import local_today
 from .audience import audience_command
 from .lifecycle import retire_command, withdraw_command
@@ -51,6 +52,14 @@ def policy_cli() -> None:
     "handbook 2019, HR file 12'), with --effective the past day it took effect. Past "
     "versions go first, oldest first; then 'evidence import', then today's version.",
 )
+@click.option(
+    "--translation",
+    "translation_files",
+    multiple=True,
+    metavar="LANG=FILE",
+    help="The text in another language, e.g. es=politica.md (Markdown, UTF-8); repeatable. "
+    "Each is hashed and chained with the version; readers choose the language they sign in.",
+)
 def policy_publish(
     path: Path,
     slug: str,
@@ -60,6 +69,7 @@ def policy_publish(
     effective: dt.date | None,
     every_months: int | None,
     historical: str | None,
+    translation_files: tuple[str, ...],
 ) -> None:
     """Publish FILE as the next version of policy SLUG (creating the policy if new).
 
@@ -85,17 +95,14 @@ def policy_publish(
             "a new version takes effect today or later (a version in force before smattest: "
             "add --historical SOURCE)."
         )
+    text = _read(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise click.ClickException(
-            f"{path} is not UTF-8 text (byte {error.start}): save it as UTF-8 and try again."
-        ) from None
-    try:
+        translations = checked([_translation(given) for given in translation_files], text)
         version = publish(
             slug, title, text, summary, minor=minor, effective=effective,
             every_months=every_months, published_by="cli", historical=historical,
             chain=chain_past_version,
+            translate=lambda v: attach(v, translations, "cli", chain_translations),
         )  # fmt: skip
     except PolicyError as error:
         raise click.ClickException(f"Nothing published: {error}") from None
@@ -110,6 +117,67 @@ def policy_publish(
     click.echo(f"Published {slug} version {version.number} ({kind}),")
     click.echo(f"in force from {version.effective_date.isoformat()}.")
     click.echo(f"SHA-256 {version.text_sha256}")
+    for translation in translations_of(version):
+        click.echo(f"SHA-256 {translation.text_sha256} ({translation.language} translation)")
+
+
+def _read(path: Path) -> str:
+    """A text file's contents as UTF-8, or a message naming the file."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise click.ClickException(
+            f"Nothing published: {path} is not UTF-8 text (byte {error.start}): save it as "
+            "UTF-8 and try again."
+        ) from None
+    except OSError as error:
+        raise click.ClickException(
+            f"Nothing published: cannot read {path}: {error.strerror or error}."
+        ) from None
+
+
+def _translation(given: str) -> tuple[str, str]:
+    """``--translation LANG=FILE`` as (the language given, the file's text)."""
+    language, equals, name = given.partition("=")
+    if not equals or not language.strip() or not name.strip():
+        raise click.ClickException(
+            f"Nothing published: --translation {given!r} is not LANG=FILE, e.g. es=politica.md."
+        )
+    path = Path(name.strip())
+    if not path.is_file():
+        raise click.ClickException(
+            f"Nothing published: the {language.strip()} translation's file {name.strip()} "
+            "does not exist."
+        )
+    return language.strip(), _read(path)
+
+
+@policy_cli.command("translate")
+@click.option("--slug", required=True, help="The policy's short name, e.g. social-media.")
+@click.option("--version", "number", required=True, type=int, help="The version's number.")
+@click.option("--language", required=True, help="The translation's language, e.g. es.")
+@click.option(
+    "--file",
+    "path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The translated text in Markdown (UTF-8).",
+)
+def policy_translate(slug: str, number: int, language: str, path: Path) -> None:
+    """Add a translation to a version already published.
+
+    \b
+    Nobody owes anything new: no due date moves and no announcement goes out.
+    The translation is hashed and chained; a published translation never changes.
+    """
+    try:
+        translation = add_translation(
+            slug, number, language, _read(path), added_by="cli", chain=chain_translations
+        )
+    except PolicyError as error:
+        raise click.ClickException(f"Nothing published: {error}") from None
+    click.echo(f"Added the {translation.language} translation of {slug} version {number}.")
+    click.echo(f"SHA-256 {translation.text_sha256}")
 
 
 @policy_cli.command("list")

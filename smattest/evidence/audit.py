@@ -46,6 +46,7 @@ from ..models import (
     CourseVersion,
     Exemption,
     ExemptionEnd,
+    PolicyTranslation,
     PolicyVersion,
     VersionRecord,
 )
@@ -81,6 +82,13 @@ def _name(row: Evidence) -> str:
 
 def _altered(row: Evidence) -> str:
     """What to say of a row whose contents no longer match its hash."""
+    if isinstance(row, PolicyTranslation):
+        version = current_smattest.db.session.get(PolicyVersion, row.policy_version_id)
+        what = f"policy {version.policy.slug} version {version.number}" if version else "?"
+        return (
+            f"{_name(row)} ({what}, {row.language}) no longer matches its recorded hash: the "
+            "translation's text, its language, or when or by whom it was added was altered."
+        )
     if not isinstance(row, VersionRecord):
         return f"{_name(row)} was altered: its contents no longer match its recorded hash."
     if row.policy_version_id is not None:

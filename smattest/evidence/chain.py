@@ -37,6 +37,7 @@ from ..models import (
     ExemptionEnd,
     IdentityLink,
     Policy,
+    PolicyTranslation,
     PolicyVersion,
     Staff,
     TrainingCompletion,
@@ -47,8 +48,16 @@ from ..publishing.courses import stored_sha256
 from ..publishing.policies import text_sha256
 
 Evidence = (
-    Attestation | TrainingCompletion | Exemption | ExemptionEnd | IdentityLink | VersionRecord
+    Attestation
+    | TrainingCompletion
+    | Exemption
+    | ExemptionEnd
+    | IdentityLink
+    | VersionRecord
+    | PolicyTranslation
 )
+#: Rows that keep their own form and move nobody's due dates.
+RECORDS = (IdentityLink, VersionRecord, PolicyTranslation)
 #: Rows in a format with a version (1 or 2); an id change has its own fixed form.
 Formatted = Attestation | TrainingCompletion | Exemption | ExemptionEnd
 #: The name the identity code uses for any chained row.
@@ -63,6 +72,7 @@ KINDS: dict[Any, str] = {
     ExemptionEnd: "exemption_end",
     IdentityLink: "identity_link",
     VersionRecord: "version_record",
+    PolicyTranslation: hashformat.TRANSLATION,
 }
 CHAINED: tuple[Any, ...] = tuple(KINDS)
 #: How messages name each kind.
@@ -73,6 +83,7 @@ KIND_NAMES: dict[Any, str] = {
     ExemptionEnd: "exemption end",
     IdentityLink: "id change",
     VersionRecord: "past version record",
+    PolicyTranslation: "translation",
 }
 #: The fields format-1 rows hash, per table (format 2: :data:`smattest.verify.FORMAT_2_FIELDS`).
 HASHED_FIELDS: dict[Any, tuple[str, ...]] = {
@@ -88,6 +99,9 @@ FORMAT_RECORDED_LATER = 3
 END_FORMAT = 4
 #: A past version's record (:class:`smattest.models.VersionRecord`).
 VERSION_FORMAT = 5
+#: An attestation signed in a language (its code and the shown text's SHA-256), and a
+#: translation's own row.
+LANGUAGE_FORMAT = 6
 #: The personal fields each kind keeps (each with a salt and digest beside it).
 PERSONAL: dict[Any, tuple[str, ...]] = {
     Attestation: ("full_name", "signature", "reason", "ip_address", "user_agent"),
@@ -116,7 +130,7 @@ def hash_fields(row: Formatted) -> dict[str, Any]:
         fields.update(requirement_kind="policy", version_id=row.policy_version_id,
                       version_number=row.version_number, content_sha256=row.text_sha256,
                       method=row.method, recorded_by=row.recorded_by,
-                      recorded_at=row.recorded_at)  # fmt: skip
+                      recorded_at=row.recorded_at, language=row.language)  # fmt: skip
     elif isinstance(row, TrainingCompletion):
         fields.update(requirement_kind="course", version_id=row.course_version_id,
                       version_number=row.version_number, content_sha256=row.content_sha256,
@@ -170,6 +184,39 @@ def version_fields(row: VersionRecord) -> dict[str, Any]:
     return fields
 
 
+def translation_fields(row: PolicyTranslation) -> dict[str, Any]:
+    """A translation's row as :func:`smattest.verify.format_2_hash` takes it (format 6).
+
+    The SHA-256 of its text is computed here from the Markdown as stored, so an edited
+    translation no longer matches the row's hash, whether or not anyone signed it.
+    """
+    version = _found(PolicyVersion, row.policy_version_id)
+    return {
+        "format": row.format, "kind": KINDS[PolicyTranslation], "seq": row.chain_seq,
+        "prev_hash": row.prev_hash, "at": row.added_at, "recorded_by": row.added_by,
+        "requirement_kind": "policy", "requirement_id": version.policy_id,
+        "version_id": version.id, "version_number": version.number,
+        "content_sha256": text_sha256(row.body_markdown), "language": row.language,
+    }  # fmt: skip
+
+
+def chain_translations(translations: list[PolicyTranslation]) -> None:
+    """Take the chain's lock in the current transaction and chain translations just added.
+
+    Passed as ``chain`` to :func:`smattest.publishing.translations` functions (which
+    sit below the chain): the translations commit with their rows in the chain, or not
+    at all.
+    """
+    if not translations:
+        return
+    head = lock_chain(fresh=False)
+    for translation in translations:
+        translation.format = LANGUAGE_FORMAT
+        if translation.added_at is None:
+            translation.added_at = utcnow()
+        link(head, translation)
+
+
 def link_version(head: ChainHead, version: PolicyVersion | CourseVersion) -> VersionRecord:
     """Chain a past version just added (flushed here) at the (locked) head's next position."""
     current_smattest.db.session.flush()
@@ -196,6 +243,8 @@ def record_hash(row: Evidence) -> str:
     """The SHA-256 a row must carry, from its fields and its ``prev_hash``, in its format."""
     if isinstance(row, VersionRecord):
         return hashformat.format_2_hash(version_fields(row))
+    if isinstance(row, PolicyTranslation):
+        return hashformat.format_2_hash(translation_fields(row))
     if isinstance(row, IdentityLink) or (
         (row.format or 1) == 1 and isinstance(row, Attestation | TrainingCompletion)
     ):
@@ -303,13 +352,15 @@ def prepare(row: Evidence, known: AtTheTime | None = None) -> None:
     taking the chain's lock, so that under it only the position and the hash
     are worked out (then it passes ``prepared=True`` to :func:`link`).
     """
-    if not isinstance(row, IdentityLink | VersionRecord):  # these keep their own form
+    if not isinstance(row, RECORDS):  # these keep their own form
         # A paper form recorded after its day also commits to when it was recorded; an
         # exemption end, to the grant it ends.
         later = isinstance(row, Attestation) and row.recorded_at is not None
         row.format = FORMAT_RECORDED_LATER if later else FORMAT
         if isinstance(row, ExemptionEnd):
             row.format = END_FORMAT
+        if isinstance(row, Attestation) and row.language is not None:
+            row.format = LANGUAGE_FORMAT  # the language read and its text's SHA-256
         _at_the_time(row, known)
         seal(row)
 
@@ -326,7 +377,7 @@ def link(
     due dates stale (:func:`smattest.due.marks.evidence_appended`): the mark
     commits with the row.
     """
-    if not prepared and not isinstance(row, VersionRecord):
+    if not prepared and not isinstance(row, VersionRecord | PolicyTranslation):
         prepare(row, known)
     row.chain_seq = head.last_seq + 1
     row.prev_hash = head.last_hash
@@ -337,5 +388,5 @@ def link(
     session.add(ChainPosition(seq=row.chain_seq, tbl=type(row).__tablename__))
     session.add(row)
     # An id change moves no due date by itself; a past version, dated before, none either.
-    if not isinstance(row, IdentityLink | VersionRecord):
+    if not isinstance(row, RECORDS):
         due_marks.evidence_appended(session(), row)

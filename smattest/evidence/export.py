@@ -32,6 +32,7 @@ from ..models import (
     ExemptionEnd,
     IdentityLink,
     Policy,
+    PolicyTranslation,
     PolicyVersion,
     Staff,
     TrainingCompletion,
@@ -65,6 +66,10 @@ EVIDENCE_COLUMNS = (
     # Since format 5 (kind version_record): the day (policy) or moment (course, UTC) a
     # past version took effect, as hashed.
     "version_effective",
+    # Since format 6: the language of the text signed (an attestation) or of a
+    # translation (kind translation, whose Markdown is in ``text``: the offline
+    # verifier hashes it).
+    "language", "text",
 )  # fmt: skip
 #: The ``kind`` of the evidence export's last row.
 CHAIN_HEAD = "chain_head"
@@ -119,7 +124,7 @@ _TYPES: dict[str, Any] = dict.fromkeys(EVIDENCE_COLUMNS, sa.String(512)) | dict.
     ("seq", "record_id", "staff_id", "version", "version_id", "score", "quiz_attempt_id",
      "format", "requirement_id", "exemption_id", "grant_seq"), sa.Integer()
 ) | {"at_utc": UTCDateTime(), "recorded_at_utc": UTCDateTime(), "until": sa.Date(),
-   "version_recorded_at_utc": UTCDateTime(), "reason": sa.Text()}  # fmt: skip
+   "version_recorded_at_utc": UTCDateTime(), "reason": sa.Text(), "text": sa.Text()}  # fmt: skip
 
 
 def _common(model: Any, slug: Any, number: Any) -> dict[str, Any]:
@@ -150,6 +155,7 @@ def _evidence_query(last_seq: int, first_seq: int = 1) -> Any:
         "reason": Attestation.reason, "recorded_by": Attestation.recorded_by,
         "ip_address": Attestation.ip_address, "user_agent": Attestation.user_agent,
         "sha256": Attestation.text_sha256, "recorded_at_utc": Attestation.recorded_at,
+        "language": Attestation.language,
         "version_historical_source": PolicyVersion.historical_source,
         "version_recorded_at_utc": sa.case(
             (PolicyVersion.historical_source.is_not(None), PolicyVersion.published_at)
@@ -220,8 +226,20 @@ def _evidence_query(last_seq: int, first_seq: int = 1) -> Any:
         VersionRecord.chain_seq.between(sa.bindparam("first_seq"), sa.bindparam("last_seq")),
         _owned(VersionRecord),
     )  # fmt: skip
+    translations = _select(PolicyTranslation, {
+        "seq": PolicyTranslation.chain_seq, "kind": sa.literal(hashformat.TRANSLATION),
+        "record_id": PolicyTranslation.id, "format": PolicyTranslation.format,
+        "requirement_kind": sa.literal("policy"), "requirement_id": PolicyVersion.policy_id,
+        "requirement_slug": Policy.slug, "version_id": PolicyVersion.id,
+        "version": PolicyVersion.number, "at_utc": PolicyTranslation.added_at,
+        "recorded_by": PolicyTranslation.added_by, "sha256": PolicyTranslation.text_sha256,
+        "language": PolicyTranslation.language, "text": PolicyTranslation.body_markdown,
+        "prev_hash": PolicyTranslation.prev_hash, "record_hash": PolicyTranslation.record_hash,
+    }).join(PolicyVersion, PolicyVersion.id == PolicyTranslation.policy_version_id).join(
+        Policy, Policy.id == PolicyVersion.policy_id
+    )  # fmt: skip
     query = sa.union_all(
-        attestations, completions, grants, ends, id_changes, past_versions
+        attestations, completions, grants, ends, id_changes, past_versions, translations
     ).order_by(sa.column("seq"))
     return query.params(first_seq=first_seq, last_seq=last_seq)
 

@@ -6,6 +6,9 @@
 - The HTML stored beside each text and course section is rendered again from
   its Markdown and compared: pages never serve the stored copy (they render the
   hashed Markdown), but an edited one is named.
+- Every translation's text is hashed again and compared with the SHA-256 recorded
+  when it was added and with what every attestation in its language recorded (its
+  chain row's hash covers the text too: an edit is named there as well).
 - Every version marked as in force before smattest (``historical_source``) has
   its record in the chain (:class:`~smattest.models.VersionRecord`); the record's
   hash, checked with the chain, covers the version as its table holds it.
@@ -25,6 +28,7 @@ from ..models import (
     Course,
     CourseVersion,
     Policy,
+    PolicyTranslation,
     PolicyVersion,
     TrainingCompletion,
     VersionRecord,
@@ -75,18 +79,46 @@ def text_problems() -> list[str]:
                 f"it was published ({recorded}; the text now hashes to {actual[version_id]}): "
                 "the published text was edited."
             )
+    translated = _translation_problems(labels, found)
     signed = session.execute(
-        sa.select(Attestation.policy_version_id, Attestation.text_sha256)
+        sa.select(Attestation.policy_version_id, Attestation.language, Attestation.text_sha256)
         .where(Attestation.chain_seq.is_not(None))
         .distinct()
     ).all()
-    for version_id, recorded in signed:
-        if version_id in actual and recorded != actual[version_id]:
+    for version_id, language, recorded in signed:
+        key = (version_id, language or "")
+        if key in translated:
+            label, now = f"{labels[version_id]}, {language} translation", translated[key]
+        elif version_id in actual:
+            label, now = labels[version_id], actual[version_id]
+        else:
+            continue
+        if recorded != now:
             found.append(
-                f"{labels[version_id]}: attestations recorded the text's SHA-256 as {recorded}, "
-                f"but the text now hashes to {actual[version_id]}: the signed text was edited."
+                f"{label}: attestations recorded the text's SHA-256 as {recorded}, "
+                f"but the text now hashes to {now}: the signed text was edited."
             )
     return found
+
+
+def _translation_problems(labels: dict[int, str], found: list[str]) -> dict[tuple[int, str], str]:
+    """Add to ``found`` every translation whose text no longer matches its SHA-256; return
+    each translation's text hash as it is now, by (version id, language)."""
+    actual: dict[tuple[int, str], str] = {}
+    rows = current_smattest.db.session.execute(
+        sa.select(PolicyTranslation.policy_version_id, PolicyTranslation.language,
+                  PolicyTranslation.body_markdown, PolicyTranslation.text_sha256)
+        .order_by(PolicyTranslation.policy_version_id, PolicyTranslation.language)
+    )  # fmt: skip
+    for version_id, language, body, recorded in rows:
+        now = actual[(version_id, language)] = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        if now != recorded:
+            found.append(
+                f"{labels.get(version_id, f'policy version #{version_id}')}, {language} "
+                f"translation: its text no longer matches the SHA-256 recorded when it was "
+                f"added ({recorded}; the text now hashes to {now}): the translation was edited."
+            )
+    return actual
 
 
 def _course_problems() -> list[str]:

@@ -132,8 +132,11 @@ class Attestation(AtTheTime, SealedReason, SealedDevice, Base):
     recorded_by: Mapped[str | None] = mapped_column(sa.String(64))
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))
     user_agent: Mapped[str | None] = mapped_column(sa.String(512))
-    #: SHA-256 of the version's text (format 2 hashes it as ``content_sha256``).
+    #: SHA-256 of the text signed (format 2 hashes it as ``content_sha256``): the
+    #: version's own text, or since format 6 the translation the person read.
     text_sha256: Mapped[str] = mapped_column(sa.String(64))
+    #: The language of the text shown and signed (format 6; None before it: the original).
+    language: Mapped[str | None] = mapped_column(sa.String(35))
     version_number: Mapped[int | None]
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     record_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -274,6 +277,46 @@ class VersionRecord(Base):
     )
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     record_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+
+TRANSLATION_TABLE = "smattest_policy_translation"
+
+
+class PolicyTranslation(Base):
+    """One language's text of a published policy version: a row of the evidence chain.
+
+    Published with its version or added to it later (which changes nothing anyone
+    owes). Like a past version's record (format 5) it is chained (format 6, kind
+    ``translation``): its hash covers the language, who added it and when, and the
+    SHA-256 of its Markdown as stored now, so editing the text, even one nobody has
+    signed yet, breaks the row's hash. People read :attr:`html`, rendered from the
+    hashed Markdown: no rendering is stored.
+    """
+
+    __tablename__ = TRANSLATION_TABLE
+    __table_args__ = (
+        sa.UniqueConstraint("policy_version_id", "language"),
+        *owns_position(TRANSLATION_TABLE),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain_seq: Mapped[int] = mapped_column(unique=True)
+    chain_table: Mapped[str] = chain_table(TRANSLATION_TABLE)
+    #: Its position (inserted before it: the unit of work follows this link).
+    chain_position: Mapped[ChainPosition | None] = relationship()
+    format: Mapped[int] = mapped_column(default=6, server_default="6")
+    policy_version_id: Mapped[int] = mapped_column(sa.ForeignKey("smattest_policy_version.id"))
+    #: A language tag as :func:`smattest.i18n.normalise` writes it: ``es``, ``pt_BR``.
+    language: Mapped[str] = mapped_column(sa.String(35))
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    #: SHA-256 of ``body_markdown`` (UTF-8): what a signature in this language is bound to.
+    text_sha256: Mapped[str] = mapped_column(sa.String(64))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    added_by: Mapped[str | None] = mapped_column(sa.String(64))
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    record_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+    policy_version: Mapped[PolicyVersion] = relationship()
 
 
 class Checkpoint(Base):

@@ -177,6 +177,7 @@ def publish(
     published_by: str | None = None,
     historical: str | None = None,
     chain: Callable[[PolicyVersion], None] | None = None,
+    translate: Callable[[PolicyVersion], object] | None = None,
 ) -> PolicyVersion:
     """Publish ``text`` as the next version of policy ``slug``, creating the policy if new.
 
@@ -191,6 +192,9 @@ def publish(
     the paper era can then be imported against it (:func:`historical_problem`).
     ``chain`` (:func:`smattest.evidence.chain.chain_past_version`, required with
     ``historical``) puts such a version in the evidence chain in the same transaction.
+    ``translate``, when given, is called with the new version before the commit: it
+    adds the version's translations (:func:`smattest.publishing.translations.attach`),
+    which commit with it or not at all.
     """
     if historical is not None and chain is None:
         raise ValueError("a past version is chained: pass chain=chain_past_version")
@@ -296,6 +300,8 @@ def publish(
         )
         assert chain is not None
         chain(version)
+    if translate is not None:
+        translate(version)
     try:
         session.commit()
     except IntegrityError:

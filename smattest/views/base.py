@@ -114,6 +114,7 @@ TEMPLATE_GLOBALS = {
     "_stn": i18n.template_ngettext,
     "smattest_lang": i18n.html_lang,
     "smattest_dir": i18n.direction,
+    "smattest_language_name": i18n.language_name,
 }
 
 

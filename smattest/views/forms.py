@@ -50,6 +50,9 @@ class AttestForm(Form):
     """The statement, the tick box and the typed signature."""
 
     version = HiddenField(validators=[InputRequired()])
+    #: The language of the text shown and its SHA-256: the signature is bound to them.
+    language = HiddenField()
+    text_sha256 = HiddenField()
     #: A fresh token each time the form is shown: the same form sent twice (a double
     #: click, a retried POST) records one signature (see :func:`smattest.attest.attest`).
     submission = HiddenField(default=lambda: secrets.token_urlsafe(16))

@@ -11,10 +11,12 @@ import smattest.rule.compliance as compliance
 
 from ..attest import AttestationError, attest, statement
 from ..diff import compare_rendered
-from ..i18n import gettext, lazy_gettext
-from ..models import POLICY, Policy, PolicyVersion
+from ..i18n import current_locale, gettext, lazy_gettext
+from ..markdown import rendered
+from ..models import POLICY, Policy, PolicyTranslation, PolicyVersion
 from ..publishing.lifecycle import upcoming_for
 from ..publishing.policies import get_policy, scheduled_versions, version_in_force
+from ..publishing.translations import languages_of, shown, translations_of
 from .access import login_required
 from .base import blueprint, current_staff
 from .forms import AttestForm, add_problem, problems_of, trim_oversized
@@ -52,7 +54,22 @@ def policies() -> ResponseReturnValue:
 def policy(slug: str) -> ResponseReturnValue:
     """The version in force, and the form to sign it."""
     policy = _policy_or_404(slug)
-    return _render_policy(policy, AttestForm(version=_in_force(policy).number))
+    version = _in_force(policy)
+    read = translations_of(version)
+    language, _, sha256 = shown(version, _chosen(read, request.args.get("lang")), read)
+    form = AttestForm(version=version.number, language=language, text_sha256=sha256)
+    return _render_policy(policy, form, read=read)
+
+
+def _chosen(read: list[PolicyTranslation], asked: str | None) -> str:
+    """The language to show: the one asked for when the version has it, else the
+    reader's own (or its base language: ``es`` for ``es_MX``), else the original."""
+    offered = languages_of(read)
+    reader = current_locale()
+    for wanted in (asked, reader, reader.split("_")[0]):
+        if wanted in offered:
+            return wanted
+    return offered[0]
 
 
 def _in_force(policy: Policy) -> PolicyVersion:
@@ -62,15 +79,28 @@ def _in_force(policy: Policy) -> PolicyVersion:
     return version
 
 
-def _render_policy(policy: Policy, form: AttestForm, status: int = 200) -> ResponseReturnValue:
+def _render_policy(
+    policy: Policy,
+    form: AttestForm,
+    status: int = 200,
+    *,
+    read: list[PolicyTranslation] | None = None,
+) -> ResponseReturnValue:
     trim_oversized(form, signature=200)
     version = _in_force(policy)
     staff = current_staff()
+    read = translations_of(version) if read is None else read
+    language, body, sha256 = shown(version, _chosen(read, form.language.data), read)
+    if request.method == "POST":  # shown again: the text and hash of what is shown now
+        form.language.data, form.text_sha256.data = language, sha256
     return (
         render_template(
             "smattest/policy.html",
             policy=policy,
             version=version,
+            languages=languages_of(read),
+            language=language,
+            text_html=rendered(body),
             statement=statement(policy, version),
             form=form,
             standing=(standing := compliance.standing(staff, POLICY, policy.id)),
@@ -146,6 +176,8 @@ def policy_attest(slug: str) -> ResponseReturnValue:
             user_agent=request.headers.get("User-Agent"),
             policy=policy,
             submission=form.submission.data or None,
+            language=form.language.data or None,
+            shown_sha256=form.text_sha256.data or None,
         )
     except AttestationError as error:
         for field, message in error.problems:
