@@ -6,7 +6,8 @@ another language: a row of the evidence chain (format 6, kind
 the SHA-256 of its Markdown as stored. ``smattest_attestation.language`` is the
 language of the text a person read and signed (format 6 hashes it, with the
 SHA-256 of that text); empty for attestations recorded before, which signed
-the original.
+the original. ``smattest_policy_draft.translations`` holds a draft's
+translations (a JSON object of language to Markdown), published with it.
 
 Revision ID: 0017_translations
 Revises: 0015_version_records
@@ -61,9 +62,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("smattest_attestation") as batch:
         batch.add_column(sa.Column("language", sa.String(length=35), nullable=True))
+    with op.batch_alter_table("smattest_policy_draft") as batch:
+        batch.add_column(sa.Column("translations", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("smattest_policy_draft") as batch:
+        batch.drop_column("translations")
     with op.batch_alter_table("smattest_attestation") as batch:
         batch.drop_column("language")
     op.drop_table(TABLE)

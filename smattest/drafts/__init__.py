@@ -46,6 +46,7 @@ from .reading import (
     base_version,
     draft_slug,
     draft_title,
+    draft_translations,
     get_draft,
     length_problems,
     names_of,
@@ -54,6 +55,7 @@ from .reading import (
     open_drafts,
     publishable_text,
     revision,
+    translation_problems,
 )
 from .writing import (
     discard_draft,
@@ -81,6 +83,7 @@ __all__ = [
     "discard_draft",
     "draft_slug",
     "draft_title",
+    "draft_translations",
     "get_draft",
     "length_problems",
     "names_of",
@@ -92,4 +95,5 @@ __all__ = [
     "revision",
     "save_draft",
     "start_draft",
+    "translation_problems",
 ]

@@ -7,13 +7,14 @@ and publishes drafts with these checks.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 
 import smattest.text as text
 
-from ..i18n import format_number, gettext
+from ..i18n import format_number, gettext, language_name
 from ..models import Policy, PolicyDraft, PolicyVersion, Staff
 from ..proxies import current_smattest
 from ..publishing.policies import (
@@ -62,6 +63,7 @@ def revision(draft: PolicyDraft) -> str:
         draft.summary,
         str(draft.requires_reattestation),
         draft.effective_date.isoformat() if draft.effective_date else "",
+        draft.translations or "",
     ]
     return hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()[:32]
 
@@ -113,6 +115,37 @@ def length_problems(
         ("body", text.markdown_problem(gettext("The policy text (outside code)"), body)),
     ]
     problems += [(field, message) for field, message in hidden if message]
+    return problems
+
+
+def draft_translations(draft: PolicyDraft) -> dict[str, str]:
+    """The draft's translations: language tag to Markdown, by language."""
+    found = json.loads(draft.translations) if draft.translations else {}
+    return {str(k): str(v) for k, v in sorted(found.items())}
+
+
+def stored_translations(translations: dict[str, str]) -> str | None:
+    """Translations as the draft keeps them (None for none)."""
+    kept = {k: v.replace("\r\n", "\n") for k, v in sorted(translations.items()) if v.strip()}
+    return json.dumps(kept, ensure_ascii=False) if kept else None
+
+
+def translation_problems(translations: dict[str, str]) -> list[tuple[str, str]]:
+    """What is too long or hides a character in each translation, by language."""
+    problems = []
+    for code, body in sorted(translations.items()):
+        size = len(body.encode("utf-8"))
+        name = f"{language_name(code)} ({code})"
+        if size > MAX_TEXT_BYTES:
+            problems.append((code, gettext(
+                "The text in %(language)s is too long to keep: %(size)s bytes; at most "
+                "%(most)s.", language=name, size=format_number(size),
+                most=format_number(MAX_TEXT_BYTES))))  # fmt: skip
+        hidden = text.markdown_problem(
+            gettext("The text in %(language)s (outside code)", language=name), body
+        )
+        if hidden:
+            problems.append((code, hidden))
     return problems
 
 

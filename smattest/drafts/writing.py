@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..db import rowcount, utcnow
+from ..evidence.chain import chain_translations
 from ..i18n import format_date, format_time, gettext
 from ..models import HREvent, Policy, PolicyDraft, PolicyVersion
 from ..proxies import current_smattest
@@ -22,6 +23,7 @@ from ..publishing.policies import (
     publish,
     text_sha256,
 )
+from ..publishing.translations import attach, checked
 from ..timeutil import local_today, to_local
 from .approvals import approvers_line, clear_approvals, missing_approvals
 from .reading import (
@@ -29,6 +31,7 @@ from .reading import (
     DraftError,
     draft_slug,
     draft_title,
+    draft_translations,
     get_draft,
     length_problems,
     names_of,
@@ -36,6 +39,8 @@ from .reading import (
     open_draft,
     publishable_text,
     revision,
+    stored_translations,
+    translation_problems,
 )
 
 
@@ -60,6 +65,12 @@ def _check_lengths(
     *, body: str, summary: str, slug: str | None = None, title: str | None = None
 ) -> None:
     problems = length_problems(body=body, summary=summary, slug=slug, title=title)
+    if problems:
+        raise DraftError(problems[0][1])
+
+
+def _check_translations(translations: dict[str, str]) -> None:
+    problems = translation_problems(translations)
     if problems:
         raise DraftError(problems[0][1])
 
@@ -117,6 +128,7 @@ def start_draft(
     actor: str,
     slug: str | None = None,
     title: str | None = None,
+    translations: dict[str, str] | None = None,
 ) -> PolicyDraft:
     """Start a draft of ``policy``'s next version, or (``policy`` None) of a new policy.
 
@@ -126,6 +138,7 @@ def start_draft(
     session = current_smattest.db.session
     body = body.replace("\r\n", "\n")
     summary = summary.strip()
+    _check_translations(translations or {})
     if policy is None:
         slug = (slug or "").strip()
         title = " ".join((title or "").split())
@@ -161,6 +174,7 @@ def start_draft(
         slug=slug,
         title=title,
         body_markdown=body,
+        translations=stored_translations(translations or {}),
         summary=summary,
         requires_reattestation=requires_reattestation if policy is not None else True,
         effective_date=effective_date,
@@ -233,6 +247,7 @@ def save_draft(
     actor: str,
     slug: str | None = None,
     title: str | None = None,
+    translations: dict[str, str] | None = None,
 ) -> PolicyDraft:
     """Save the draft's fields, if nobody saved it since ``seen_revision``.
 
@@ -242,8 +257,10 @@ def save_draft(
     """
     session = current_smattest.db.session
     draft = _current_or_conflict(draft_id, seen_revision, "saved")
+    _check_translations(translations or {})
     values: dict[str, Any] = {
         "body_markdown": body.replace("\r\n", "\n"),
+        "translations": stored_translations(translations or {}),
         "summary": summary.strip(),
         "requires_reattestation": requires_reattestation if draft.policy_id else True,
         "effective_date": effective_date,
@@ -344,6 +361,7 @@ def publish_draft(
     approved = approvers_line(draft)
     slug, title, number = draft_slug(draft), draft_title(draft), next_number(draft)
     body, summary = draft.body_markdown, draft.summary
+    translations = list(draft_translations(draft).items())
     minor = not draft.requires_reattestation
     clear_approvals(draft.id)
     gone = session.execute(
@@ -371,6 +389,13 @@ def publish_draft(
             effective=effective,
             every_months=every_months,
             published_by=actor,
+            translate=(
+                lambda version: attach(
+                    version, checked(translations, body), actor, chain_translations
+                )
+            )
+            if translations
+            else None,
         )
     except PolicyError:
         session.rollback()

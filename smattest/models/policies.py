@@ -85,6 +85,9 @@ class PolicyDraft(Base):
     slug: Mapped[str | None] = mapped_column(sa.String(80))
     title: Mapped[str | None] = mapped_column(sa.String(200))
     body_markdown: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The text in other languages, published with it: a JSON object of language tag to
+    #: Markdown (None: none).
+    translations: Mapped[str | None] = mapped_column(sa.Text)
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     requires_reattestation: Mapped[bool] = mapped_column(default=True)
     effective_date: Mapped[dt.date | None] = mapped_column(sa.Date)

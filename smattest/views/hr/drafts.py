@@ -17,7 +17,7 @@ import smattest.drafts as drafts
 import smattest.markdown as markdown
 
 from ...diff import compare, compare_rendered
-from ...i18n import gettext, lazy_gettext, ngettext
+from ...i18n import gettext, language_name, lazy_gettext, ngettext, original_language, text_language
 from ...models import Policy, PolicyDraft
 from ...publishing.policies import get_policy, latest_version, text_sha256, version_in_force
 from ...timeutil import local_today
@@ -48,6 +48,7 @@ def render_edit(
     gone: bool = False,
     problems_heading: str = lazy_gettext("Nothing was saved"),
     status: int = 200,
+    translations: dict[str, str] | None = None,
 ) -> ResponseReturnValue:
     """The draft form: a new draft (``draft`` None) or an open one.
 
@@ -61,6 +62,8 @@ def render_edit(
         summary=drafts.MAX_SUMMARY,
         body=drafts.MAX_TEXT_BYTES,
     )
+    if translations is None:
+        translations = drafts.draft_translations(draft) if draft is not None else {}
     if draft is not None:
         policy = draft.policy
     base = latest_version(policy) if policy is not None else None
@@ -87,6 +90,12 @@ def render_edit(
             else None,
             problems_heading=problems_heading,
             max_text_bytes=drafts.MAX_TEXT_BYTES,
+            translations=translations,
+            new_language=request.form.get("new_language", "") if request.method == "POST" else "",
+            new_translation=request.form.get("new_translation", "")
+            if request.method == "POST"
+            else "",
+            original_language=original_language(),
         ),
         status,
     )
@@ -100,6 +109,50 @@ def _length_problems(form: DraftForm, *, new_policy: bool) -> list[tuple[str | N
         title=(form.title.data or "") if new_policy else None,
     )
     return [(FIELD_IDS[name], message) for name, message in found]
+
+
+#: The id of a translation's textarea, and of the new language's field.
+TRANSLATION_ID = "smattest-draft-translation-{}"
+NEW_LANGUAGE_ID = "smattest-draft-new-language"
+
+
+def _translations() -> tuple[dict[str, str], list[tuple[str | None, str]]]:
+    """The translations the form sent (language to text; an emptied one is removed) and
+    the problems with them: a language code that is not one, the original's, given twice,
+    or a new language without its text."""
+    found = {
+        key.removeprefix("translation-"): value
+        for key, value in request.form.items()
+        if key.startswith("translation-") and value.strip()
+    }
+    problems: list[tuple[str | None, str]] = []
+    given = request.form.get("new_language", "").strip()
+    text = request.form.get("new_translation", "")
+    if given or text.strip():
+        code = text_language(given)
+        if code is None:
+            problems.append((NEW_LANGUAGE_ID, gettext(
+                "%(code)s is not a language code: use one such as es, fr or pt_BR.",
+                code=repr(given))))  # fmt: skip
+        elif code == original_language():
+            problems.append((NEW_LANGUAGE_ID, gettext(
+                "The policy text itself is in %(language)s: a translation is in another "
+                "language.", language=language_name(code))))  # fmt: skip
+        elif code in found:
+            problems.append((NEW_LANGUAGE_ID, gettext(
+                "The draft has a text in %(language)s already: edit it above.",
+                language=language_name(code))))  # fmt: skip
+        elif not text.strip():
+            problems.append((NEW_LANGUAGE_ID, gettext(
+                "Type or paste the text in %(language)s.",
+                language=language_name(code))))  # fmt: skip
+        else:
+            found[code] = text
+    problems += [
+        (TRANSLATION_ID.format(code), message)
+        for code, message in drafts.translation_problems(found)
+    ]
+    return found, problems
 
 
 def _fields(form: DraftForm, *, new_policy: bool) -> dict[str, Any]:
@@ -154,10 +207,16 @@ def hr_draft_new() -> ResponseReturnValue:
     new_policy = policy is None
     problems = [] if form.validate() else form_problems(form, "saved", "save again")
     problems += _length_problems(form, new_policy=new_policy)
+    translations, translation_problems = _translations()
+    problems += translation_problems
     if problems:
-        return render_edit(form, policy=policy, problems=problems, status=400)
+        return render_edit(
+            form, policy=policy, problems=problems, status=400, translations=translations
+        )
     try:
-        draft = drafts.start_draft(policy, **_fields(form, new_policy=new_policy))
+        draft = drafts.start_draft(
+            policy, **_fields(form, new_policy=new_policy), translations=translations
+        )
     except drafts.DraftConflict as conflict:
         problems = [(None, str(conflict))]
         return render_edit(
@@ -181,12 +240,19 @@ def hr_draft_edit(draft_id: int) -> ResponseReturnValue:
     new_policy = draft is not None and draft.policy_id is None
     problems = [] if form.validate() else form_problems(form, "saved", "save again")
     problems += _length_problems(form, new_policy=new_policy)
+    translations, translation_problems = _translations()
+    problems += translation_problems
     if problems and draft is not None:
-        return render_edit(form, draft=draft, problems=problems, status=400)
+        return render_edit(
+            form, draft=draft, problems=problems, status=400, translations=translations
+        )
     approved = len(drafts.approval_state(draft).approvals) if draft is not None else 0
     try:
         saved = drafts.save_draft(
-            draft_id, form.revision.data or "", **_fields(form, new_policy=new_policy)
+            draft_id,
+            form.revision.data or "",
+            **_fields(form, new_policy=new_policy),
+            translations=translations,
         )
     except drafts.DraftConflict as conflict:
         theirs = conflict.draft
@@ -229,6 +295,10 @@ def render_preview(
             base=drafts.base_version(draft),
             body_html=markdown.render(text),
             sha256=text_sha256(text),
+            translations=[
+                (code, markdown.render(body), text_sha256(drafts.publishable_text(body)))
+                for code, body in drafts.draft_translations(draft).items()
+            ],
             form=form,
             problems=list(problems),
             problems_heading=problems_heading,
