@@ -316,13 +316,15 @@ def original_language() -> str:
     return normalise(default_locale()) or SOURCE_LANGUAGE
 
 
-def language_name(code: str) -> str:
-    """A language's name in its own words, for a reader choosing it (``Español``);
-    the code itself without Babel."""
+def language_name(code: str, *, in_reader: bool = False) -> str:
+    """A language's name in its own words, for a reader choosing it (``Español``), or
+    with ``in_reader`` in the reader's language (``inglés``); the code itself without
+    Babel."""
     if not enabled():
         return code
     try:
-        name = Locale.parse(code).get_display_name(Locale.parse(code))
+        locale = Locale.parse(code)
+        name = locale.get_display_name(_babel_locale(current_locale()) if in_reader else locale)
     except (UnknownLocaleError, ValueError):
         return code
     return str(name[:1].upper() + name[1:]) if name else code

@@ -98,7 +98,7 @@ def test_emptying_a_translation_removes_it_and_changes_the_revision(client, poli
          "&#39;xx&#39; is not a language code: use one such as es, fr or pt_BR."),
         ({"new_language": "en", "new_translation": ES},
          "The policy text itself is in English: a translation is in another language."),
-        ({"new_language": "es", "new_translation": ""}, "Type or paste the text in Español."),
+        ({"new_language": "es", "new_translation": ""}, "Type or paste the text in Spanish."),
         ({"new_language": "es", "new_translation": "Hola\u202e"},
          "The text in Español (es) (outside code) contains an invisible or direction-changing"),
     ],

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 import smattest.text as text_rules
 
-from ..i18n import language_name, original_language, text_language
+from ..i18n import gettext, language_name, original_language, text_language
 from ..models import HREvent, Policy, PolicyTranslation, PolicyVersion
 from ..proxies import current_smattest
 from .policies import PolicyError, normalise_text, text_sha256
@@ -36,27 +36,27 @@ def checked(translations: Iterable[tuple[str, str]], original: str) -> dict[str,
     for given, body in translations:
         language = text_language(given)
         if language is None:
-            raise PolicyError(
-                f"{given!r} is not a language code: use one such as 'es', 'fr' or 'pt_BR'."
-            )
+            raise PolicyError(gettext(
+                "%(code)s is not a language code: use one such as 'es', 'fr' or 'pt_BR'.",
+                code=repr(given)))  # fmt: skip
         if language == own:
-            raise PolicyError(
-                f"the version's own text is in {language} (SMATTEST_DEFAULT_LOCALE): a "
-                "translation is in another language."
-            )
+            raise PolicyError(gettext(
+                "the version's own text is in %(code)s (SMATTEST_DEFAULT_LOCALE): a "
+                "translation is in another language.", code=language))  # fmt: skip
         if language in found:
-            raise PolicyError(
-                f"the {language} translation is given twice: give each language once."
-            )
+            raise PolicyError(gettext(
+                "the %(code)s translation is given twice: give each language once.",
+                code=language))  # fmt: skip
         text = normalise_text(body)
         if not text.strip():
-            raise PolicyError(f"the {language} translation is empty.")
+            raise PolicyError(gettext("the %(code)s translation is empty.", code=language))
         if text == normalise_text(original):
-            raise PolicyError(
-                f"the {language} translation is the same as the original text: give the "
-                "translated text."
-            )
-        hidden = text_rules.markdown_problem(f"The {language} translation (outside code)", text)
+            raise PolicyError(gettext(
+                "the %(code)s translation is the same as the original text: give the "
+                "translated text.", code=language))  # fmt: skip
+        hidden = text_rules.markdown_problem(
+            gettext("The %(code)s translation (outside code)", code=language), text
+        )
         if hidden:
             raise PolicyError(hidden)
         found[language] = text
@@ -99,14 +99,16 @@ def add_translation(
         .where(Policy.slug == slug, PolicyVersion.number == number)
     )
     if version is None:
-        raise PolicyError(f"policy {slug!r} has no version {number}.")
+        raise PolicyError(
+            gettext("policy %(slug)s has no version %(number)s.", slug=repr(slug), number=number)
+        )
     wanted = checked([(language, text)], version.body_markdown)
     code = next(iter(wanted))
     if any(t.language == code for t in translations_of(version)):
-        raise PolicyError(
-            f"version {number} of {slug} already has its {code} translation: a published "
-            "translation never changes (publish a new version to change it)."
-        )
+        raise PolicyError(gettext(
+            "version %(number)s of %(slug)s already has its %(code)s translation: a "
+            "published translation never changes (publish a new version to change it).",
+            number=number, slug=slug, code=code))  # fmt: skip
     (row,) = attach(version, wanted, added_by, chain)
     session.add(
         HREvent(
@@ -120,10 +122,10 @@ def add_translation(
         session.commit()
     except sa.exc.IntegrityError:
         session.rollback()
-        raise PolicyError(
-            f"the {code} translation of {slug} version {number} was added at the same "
-            "moment; nothing was recorded."
-        ) from None
+        raise PolicyError(gettext(
+            "the %(code)s translation of %(slug)s version %(number)s was added at the same "
+            "moment; nothing was recorded.",
+            code=code, slug=slug, number=number)) from None  # fmt: skip
     return row
 
 

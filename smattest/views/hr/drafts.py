@@ -137,15 +137,15 @@ def _translations() -> tuple[dict[str, str], list[tuple[str | None, str]]]:
         elif code == original_language():
             problems.append((NEW_LANGUAGE_ID, gettext(
                 "The policy text itself is in %(language)s: a translation is in another "
-                "language.", language=language_name(code))))  # fmt: skip
+                "language.", language=language_name(code, in_reader=True))))  # fmt: skip
         elif code in found:
             problems.append((NEW_LANGUAGE_ID, gettext(
                 "The draft has a text in %(language)s already: edit it above.",
-                language=language_name(code))))  # fmt: skip
+                language=language_name(code, in_reader=True))))  # fmt: skip
         elif not text.strip():
             problems.append((NEW_LANGUAGE_ID, gettext(
                 "Type or paste the text in %(language)s.",
-                language=language_name(code))))  # fmt: skip
+                language=language_name(code, in_reader=True))))  # fmt: skip
         else:
             found[code] = text
     problems += [
