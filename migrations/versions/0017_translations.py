@@ -10,7 +10,7 @@ the original. ``smattest_policy_draft.translations`` holds a draft's
 translations (a JSON object of language to Markdown), published with it.
 
 Revision ID: 0017_translations
-Revises: 0015_version_records
+Revises: 0016_due_seals
 Create Date: 2026-12-07 17:30:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from smattest.db import UTCDateTime
 
 revision = "0017_translations"
-down_revision = "0015_version_records"
+down_revision = "0016_due_seals"
 branch_labels = None
 depends_on = None
 
