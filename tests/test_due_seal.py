@@ -260,3 +260,38 @@ def test_a_person_deleted_by_the_host_leaves_the_table_sealed(agency, client, ru
     assert seals_hold()
     result = check(runner)
     assert result.exit_code == 0, result.output
+
+
+@all_databases
+def test_the_migration_leaves_rows_unsealed_and_the_next_settle_seals_them(make_app, freeze):
+    from smattest.due import upkeep
+
+    app = make_app()
+    runner = app.test_cli_runner()
+    with app.app_context():
+        hostapp.db.create_all(bind_key=None)
+        assert (
+            runner.invoke(args=["smattest", "db", "upgrade", "0015_version_records"]).exit_code == 0
+        )
+        with hostapp.db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE smattest_due_state SET computed_on = '2026-03-01', "
+                                 "settings = 'tz=UTC;new_hire_days=30' WHERE id = 1"))  # fmt: skip
+
+        upgraded = runner.invoke(args=["smattest", "db", "upgrade"])
+
+        assert upgraded.exit_code == 0, upgraded.output
+        with hostapp.db.engine.connect() as conn:
+            marks = conn.execute(
+                sa.text(
+                    "SELECT requirement_kind, requirement_id FROM smattest_due_pending_requirement"
+                )
+            ).all()
+            state = conn.execute(sa.text("SELECT row_count, seal FROM smattest_due_state")).one()
+        assert [tuple(mark) for mark in marks] == [("*", 0)] and tuple(state) == (None, None)
+        freeze(NOW)
+        session = hostapp.db.session()
+        assert seal.failing(session) == 1  # the count: never sealed
+        assert upkeep.settle()
+        session.rollback()
+        assert seal.failing(session) == 0
+        assert session.scalar(sa.select(sa.func.count()).select_from(DueDate)) == 0
