@@ -138,20 +138,32 @@ def count_holds(secret: bytes, rows: int | None, sealed: str | None) -> bool:
     )
 
 
-#: The columns as the driver returns them: no SQLAlchemy type turns text into dates
-#: (the seal is worked out over either), which makes the sweep some three times faster.
-RAW = tuple(sa.type_coerce(column, sa.types.NullType()) for column in COLUMNS)
+#: The table's columns (Core, so that the result is the driver's own cursor) ...
+TABLE: sa.Table = DueDate.__table__  # type: ignore[assignment]
+RAW = tuple(TABLE.c[column.key] for column in COLUMNS)
+#: ... or, streamed through SQLAlchemy's rows, with no type turning values into others.
+UNTYPED = tuple(sa.type_coerce(column, sa.types.NullType()) for column in RAW)
 
 
 def _scan(session: Session, secret: bytes) -> tuple[int, int]:
     """Every row read (one query) and checked: (rows, rows failing their seal).
 
-    :func:`seal`, inlined: at 50,000 staff this runs over 100,000 rows on every look.
+    :func:`seal`, inlined, over the values as the driver returns them, read from its
+    own cursor (streamed where the database can): no SQLAlchemy row, no type turning
+    text into dates. At 50,000 staff this runs over 100,000 rows on every look, and
+    that makes it some three times faster.
     """
     rows = broken = 0
     blake2b = hashlib.blake2b
-    with session.execute(sa.select(*RAW).execution_options(yield_per=20000)) as result:
-        found: Iterable[tuple[Any, ...]] = result  # (untyped: what the driver returns)
+    connection = session.connection(bind_arguments={"mapper": DueDate})
+    if connection.dialect.name in ("mysql", "mariadb"):
+        # Their drivers' plain cursors hold every row in Python at once: stream instead.
+        query, options = sa.select(*UNTYPED), {"yield_per": 20000}
+    else:
+        # SQLite's cursor steps through the file; libpq holds PostgreSQL's rows as text.
+        query, options = sa.select(*RAW), {}
+    with connection.execute(query, execution_options=options) as result:
+        found: Iterable[tuple[Any, ...]] = result if options else result.cursor  # type: ignore[assignment]
         for staff_id, kind, requirement_id, due_on, done_at, exempt, until, stored in found:
             rows += 1
             if done_at is not None and done_at.__class__ is not str:
