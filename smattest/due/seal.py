@@ -14,8 +14,10 @@ a row that fails its seal sends every reader to the evidence and puts a
 banner on HR's pages until ``flask smattest compliance check --rebuild``.
 
 What it does not prove: that a sealed row is still today's. A row's own
-earlier sealed state, put back by someone who kept it, passes its seal, and
-so does anything written by someone holding the key (IT); the daily
+earlier sealed state, put back by someone who kept it, passes its seal (as
+does a deleted row whose place in the count is taken by an old sealed row
+nobody reads), and so does anything written by someone holding the key (IT);
+the daily
 ``compliance check`` names those (it compares every row with the evidence),
 and the seal names everything else on the next look.
 """
