@@ -24,6 +24,7 @@ from .models import (
     TrainingCompletion,
 )
 from .proxies import current_smattest
+from .publishing.course_translations import languages_of
 from .signals import send_after_commit, training_completed
 from .state import current_app_object
 from .timeutil import local_today, to_local
@@ -183,8 +184,11 @@ def open_attempt(staff: Staff, course: Course) -> QuizAttempt | None:
     )
 
 
-def start_attempt(staff: Staff, course: Course) -> QuizAttempt:
+def start_attempt(staff: Staff, course: Course, language: str | None = None) -> QuizAttempt:
     """An attempt at the newest version of ``course``: its own draw, order and option ids.
+
+    ``language`` is the language the quiz is shown in (one the version offers, else
+    None: its own); a passed attempt's completion records it.
 
     An attempt already open is returned instead of a new one, so starting
     again does not draw other questions. Raises :class:`QuizError` when the
@@ -207,7 +211,10 @@ def start_attempt(staff: Staff, course: Course) -> QuizAttempt:
         presented.append(
             {"question": question.id, "options": [list(p) for p in zip(ids, order, strict=True)]}
         )
-    attempt = QuizAttempt(staff_id=staff.id, course_version_id=version.id, presented=presented)
+    shown_in = language if language in languages_of(version) else None
+    attempt = QuizAttempt(
+        staff_id=staff.id, course_version_id=version.id, presented=presented, language=shown_in
+    )
     current_smattest.db.session.add(attempt)
     current_smattest.db.session.commit()
     return attempt
@@ -335,6 +342,7 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
     assert version is not None  # the attempt's foreign key
     passed = score >= version.pass_mark
     staff_id, course_version_id, content = staff.id, version.id, version.stored_sha256
+    attempt_language = attempt.language
     course_id = version.course_id
 
     head = evidence.lock_chain() if passed else None
@@ -362,6 +370,7 @@ def submit(staff: Staff, attempt_id: int, answers: dict[int, list[int]]) -> Resu
             score=score,
             method="quiz",
             content_sha256=content,
+            language=attempt_language,
         )
         assert head is not None  # locked above when passed
         evidence.link(head, completion)

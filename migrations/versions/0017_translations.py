@@ -8,6 +8,9 @@ language of the text a person read and signed (format 6 hashes it, with the
 SHA-256 of that text); empty for attestations recorded before, which signed
 the original. ``smattest_policy_draft.translations`` holds a draft's
 translations (a JSON object of language to Markdown), published with it.
+Course versions, sections and questions carry their translations (JSON), and
+quiz attempts and training completions the language they were taken in
+(format 6 hashes a completion's).
 
 Revision ID: 0017_translations
 Revises: 0016_due_seals
@@ -25,6 +28,10 @@ branch_labels = None
 depends_on = None
 
 TABLE = "smattest_policy_translation"
+#: Course content that carries its translations (JSON), and the rows that record the
+#: language a course was taken in.
+COURSE_CONTENT = ("smattest_course_version", "smattest_course_section", "smattest_question")
+TAKEN_IN = ("smattest_quiz_attempt", "smattest_training_completion")
 
 
 def upgrade() -> None:
@@ -64,9 +71,21 @@ def upgrade() -> None:
         batch.add_column(sa.Column("language", sa.String(length=35), nullable=True))
     with op.batch_alter_table("smattest_policy_draft") as batch:
         batch.add_column(sa.Column("translations", sa.Text(), nullable=True))
+    for table in COURSE_CONTENT:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("translations", sa.Text(), nullable=True))
+    for table in TAKEN_IN:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("language", sa.String(length=35), nullable=True))
 
 
 def downgrade() -> None:
+    for table in TAKEN_IN:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("language")
+    for table in COURSE_CONTENT:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("translations")
     with op.batch_alter_table("smattest_policy_draft") as batch:
         batch.drop_column("translations")
     with op.batch_alter_table("smattest_attestation") as batch:

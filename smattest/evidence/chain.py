@@ -135,7 +135,7 @@ def hash_fields(row: Formatted) -> dict[str, Any]:
         fields.update(requirement_kind="course", version_id=row.course_version_id,
                       version_number=row.version_number, content_sha256=row.content_sha256,
                       method=row.method, score=row.score, quiz_attempt_id=row.quiz_attempt_id,
-                      recorded_by=row.recorded_by)  # fmt: skip
+                      recorded_by=row.recorded_by, language=row.language)  # fmt: skip
     elif isinstance(row, Exemption):
         fields.update(requirement_kind=row.requirement_kind, requirement_id=row.requirement_id,
                       recorded_by=row.granted_by, until=row.until)  # fmt: skip
@@ -359,8 +359,8 @@ def prepare(row: Evidence, known: AtTheTime | None = None) -> None:
         row.format = FORMAT_RECORDED_LATER if later else FORMAT
         if isinstance(row, ExemptionEnd):
             row.format = END_FORMAT
-        if isinstance(row, Attestation) and row.language is not None:
-            row.format = LANGUAGE_FORMAT  # the language read and its text's SHA-256
+        if isinstance(row, Attestation | TrainingCompletion) and row.language is not None:
+            row.format = LANGUAGE_FORMAT  # the language read (and the text's SHA-256)
         _at_the_time(row, known)
         seal(row)
 

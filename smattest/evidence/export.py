@@ -172,7 +172,7 @@ def _evidence_query(last_seq: int, first_seq: int = 1) -> Any:
         "at_utc": TrainingCompletion.completed_at, "method": TrainingCompletion.method,
         "score": TrainingCompletion.score, "quiz_attempt_id": TrainingCompletion.quiz_attempt_id,
         "reason": TrainingCompletion.reason, "recorded_by": TrainingCompletion.recorded_by,
-        "sha256": TrainingCompletion.content_sha256,
+        "sha256": TrainingCompletion.content_sha256, "language": TrainingCompletion.language,
         "version_historical_source": CourseVersion.historical_source,
         "version_recorded_at_utc": CourseVersion.recorded_at,
     }).join(Staff, Staff.id == TrainingCompletion.staff_id).join(

@@ -58,6 +58,9 @@ class CourseVersion(Base):
     recorded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str | None] = mapped_column(sa.String(64))
 
+    #: The course in other languages: language to ``{"title"}`` (None: only its own);
+    #: its sections and questions carry theirs (see smattest.publishing.course_translations).
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     course: Mapped[Course] = relationship(back_populates="versions")
     sections: Mapped[list[CourseSection]] = relationship(order_by="CourseSection.position")
     questions: Mapped[list[Question]] = relationship(order_by="Question.position")
@@ -77,6 +80,8 @@ class CourseSection(Base):
     body_markdown: Mapped[str] = mapped_column(sa.Text)
     #: The rendering stored at import: kept, never served (see :attr:`html`).
     body_html: Mapped[str] = mapped_column(sa.Text)
+    #: Language to ``{"title", "body"}`` (None: only the course's own language).
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
 
     @property
     def html(self) -> str:
@@ -105,6 +110,8 @@ class Question(Base):
     topic: Mapped[str | None] = mapped_column(sa.String(80))
     #: The position of the course section that teaches it (to re-read after a miss).
     section: Mapped[int | None]
+    #: Language to ``{"prompt", "options", "explanation"}``: the same options, in order.
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
 
 
 class QuizAttempt(Base):
@@ -123,3 +130,5 @@ class QuizAttempt(Base):
     answers: Mapped[dict[str, list[int]] | None] = mapped_column(JSONText)
     score: Mapped[int | None]
     passed: Mapped[bool | None]
+    #: The language the quiz was shown in (None: the course's own, before translations).
+    language: Mapped[str | None] = mapped_column(sa.String(35))

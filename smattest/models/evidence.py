@@ -175,6 +175,8 @@ class TrainingCompletion(AtTheTime, SealedReason, Base):
     )
     completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     score: Mapped[int | None]
+    #: The language the course and quiz were taken in (format 6; None before it).
+    language: Mapped[str | None] = mapped_column(sa.String(35))
     method: Mapped[str] = mapped_column(sa.String(16))
     reason: Mapped[str | None] = mapped_column(sa.Text)
     recorded_by: Mapped[str | None] = mapped_column(sa.String(64))

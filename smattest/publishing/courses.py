@@ -11,6 +11,8 @@ A course file is JSON (UTF-8)::
       "questions_per_attempt": 8,               optional: drawn at random per attempt,
                                                 1 to the number of questions; default all
       "max_attempts": 3,                        optional, 1-20: failed attempts a day, default 3
+      "translations": {"es": {"title": "..."}},   optional: the course in other languages,
+                                                see smattest.publishing.course_translations
       "sections": [{"title": "...", "body": "Markdown"}],                 at least one
       "questions": [{
           "id": "friend-request",               required, unique in the file
@@ -46,13 +48,16 @@ from ..db import utcnow
 from ..i18n import gettext, ngettext
 from ..models import Course, CourseSection, CourseVersion, HREvent, Question
 from ..proxies import current_smattest
+from . import course_translations
 from .policies import SLUG, get_policy, historical_problem
 
 COURSE_FIELDS = {"slug", "title", "policy", "pass_mark", "refresh_every_months", "sections",
-                 "questions", "questions_per_attempt", "max_attempts"}  # fmt: skip
+                 "questions", "questions_per_attempt", "max_attempts",
+                 "translations"}  # fmt: skip
 REQUIRED_COURSE_FIELDS = {"slug", "title", "sections", "questions"}
 SECTION_FIELDS = {"title", "body"}
-QUESTION_FIELDS = {"id", "kind", "prompt", "options", "explanation", "topic", "section"}
+QUESTION_FIELDS = {"id", "kind", "prompt", "options", "explanation", "topic", "section",
+                   "translations"}  # fmt: skip
 REQUIRED_QUESTION_FIELDS = {"id", "kind", "prompt", "options", "explanation"}
 OPTION_FIELDS = {"text", "correct"}
 
@@ -138,7 +143,7 @@ def validate(data: dict[str, Any]) -> list[str]:
         sections = []
     for n, section in enumerate(sections, 1):
         where = f"sections[{n}]"
-        problems += _fields(where, section, SECTION_FIELDS, SECTION_FIELDS)
+        problems += _fields(where, section, SECTION_FIELDS | {"translations"}, SECTION_FIELDS)
         if isinstance(section, dict):
             problems += [_not_text(f"{where}.{k}") for k in ("title", "body")
                          if k in section and not _text(section[k])]  # fmt: skip
@@ -163,7 +168,7 @@ def validate(data: dict[str, Any]) -> list[str]:
         )
     if "max_attempts" in data and not _whole(data["max_attempts"], 1, 20):
         problems.append(_not_whole("max_attempts", data["max_attempts"], 20))
-    return problems
+    return problems + course_translations.problems(data)
 
 
 def _not_text(where: str) -> str:
@@ -303,10 +308,12 @@ def stored_sha256(version: CourseVersion) -> str:
 
     SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of
     ``{"pass_mark", "sections": [{"title", "body"}], "questions": [{"kind",
-    "prompt", "options", "correct", "explanation"}]}`` in their order.
+    "prompt", "options", "correct", "explanation"}]}`` in their order; a course
+    in several languages adds ``translations`` to the object, each section and
+    each question (as stored: language to fields), so they are covered too.
     Training completions (format 2) record it; ``audit verify`` recomputes it.
     """
-    content = {
+    content: dict[str, Any] = {
         "pass_mark": version.pass_mark,
         "sections": [{"title": s.title, "body": s.body_markdown} for s in version.sections],
         "questions": [
@@ -315,6 +322,12 @@ def stored_sha256(version: CourseVersion) -> str:
             for q in version.questions
         ],
     }  # fmt: skip
+    if version.translations:
+        content["translations"] = version.translations
+        for item, section in zip(content["sections"], version.sections, strict=True):
+            item["translations"] = section.translations
+        for item, question in zip(content["questions"], version.questions, strict=True):
+            item["translations"] = question.translations
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -387,10 +400,12 @@ def import_course(
         historical_source=historical,
         recorded_at=utcnow() if historical is not None else None,
         recorded_by=recorded_by if historical is not None else None,
+        translations=course_translations.stored(data),
     )
     version.sections = [
         CourseSection(position=n, title=s["title"].strip(), body_markdown=s["body"],
-                      body_html=markdown.render(s["body"]))
+                      body_html=markdown.render(s["body"]),
+                      translations=course_translations.stored(s))
         for n, s in enumerate(data["sections"], 1)
     ]  # fmt: skip
     version.questions = [
@@ -403,6 +418,7 @@ def import_course(
             explanation=q["explanation"].strip(),
             topic=" ".join(q["topic"].split()) if q.get("topic") else None,
             section=q.get("section"),
+            translations=course_translations.stored(q),
         )
         for n, q in enumerate(data["questions"], 1)
     ]

@@ -10,9 +10,10 @@ from werkzeug.datastructures import MultiDict
 
 import smattest.rule.compliance as compliance
 
-from ..i18n import gettext
+from ..i18n import current_locale, gettext
 from ..models import COURSE, Course, QuizAttempt
 from ..people.own_records import completion_of
+from ..publishing import course_translations as translated
 from ..publishing.courses import get_course
 from ..training import (
     Presented,
@@ -49,10 +50,16 @@ def course(slug: str) -> ResponseReturnValue:
     course = _course_or_404(slug)
     staff = current_staff()
     standing = compliance.standing(staff, COURSE, course.id)
+    version = course.versions[-1]
+    language = translated.chosen(version, request.args.get("lang"), current_locale())
     return render_template(
         "smattest/course.html",
         course=course,
-        version=course.versions[-1],
+        version=version,
+        language=language,
+        languages=translated.languages_of(version),
+        title=translated.title_in(version, language),
+        sections=[translated.SectionIn(s, language) for s in version.sections],
         form=CSRFOnlyForm(),
         not_required=staff.active and standing is None,
         locked=lockout(staff, course),
@@ -71,7 +78,9 @@ def course_start(slug: str) -> ResponseReturnValue:
         flash(gettext("This page had expired. Please start the quiz again."), "error")
         return redirect(url_for("smattest.course", slug=slug))
     try:
-        attempt = start_attempt(current_staff(), course)
+        version = course.versions[-1]
+        language = translated.chosen(version, request.form.get("language"), current_locale())
+        attempt = start_attempt(current_staff(), course, language)
     except QuizError as error:
         flash(str(error), "error")
         return redirect(url_for("smattest.course", slug=slug, _anchor="smattest-quiz"), 303)
@@ -91,7 +100,10 @@ def quiz(slug: str, attempt_id: int) -> ResponseReturnValue:
     form = CSRFOnlyForm()
     problems: list[Problem] = []
     choices = _choices(request.form) if request.method == "POST" else {}
-    presented = questions_of(attempt)
+    presented = [
+        Presented(translated.QuestionIn(p.question, attempt.language), p.options)  # type: ignore[arg-type]
+        for p in questions_of(attempt)
+    ]
     status = 200
     if request.method == "POST":
         try:
@@ -128,6 +140,7 @@ def quiz(slug: str, attempt_id: int) -> ResponseReturnValue:
             chosen=choices,
             form=form,
             problems=problems,
+            language=attempt.language,
         ), status  # fmt: skip
     version = course_version_of(attempt)
     locked = None if attempt.passed else lockout(staff, course)
@@ -138,7 +151,9 @@ def quiz(slug: str, attempt_id: int) -> ResponseReturnValue:
         attempt=attempt,
         questions=presented,
         chosen=_chosen(attempt),
-        sections={s.position: s for s in version.sections},
+        sections={s.position: translated.SectionIn(s, attempt.language)
+                  for s in version.sections},  # fmt: skip
+        language=attempt.language,
         form=form,
         problems=problems,
         locked=locked,
