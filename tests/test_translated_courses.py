@@ -62,13 +62,16 @@ def test_lucia_takes_the_course_in_spanish_and_her_completion_says_so(
     started = client.post(f"{COURSE}/attempts", data={"language": "es"}, headers=spanish)
     quiz = client.get(started.headers["Location"], headers=spanish).get_data(as_text=True)
     assert "Un cliente le envía una solicitud de amistad. ¿Qué hace?" in quiz
-    assert "friend request" not in quiz
+    assert "friend request" not in quiz and "Repaso de redes sociales</h1>" in quiz
     (question_id,) = re.findall(r'name="q(\d+)"', quiz)[:1]
     client.post(started.headers["Location"],
                 data={f"q{question_id}": option_id(quiz, "La rechazo")})  # fmt: skip
 
     (completion,) = hostapp.db.session.scalars(sa.select(TrainingCompletion)).all()
     assert (completion.language, completion.format, completion.score) == ("es", 6, 100)
+    receipt = client.get(f"/compliance/receipts/{completion.chain_seq}", headers=spanish)
+    assert "Idioma del curso que hizo" in receipt.get_data(as_text=True)
+    assert "Español</span> (es)" in receipt.get_data(as_text=True)
     assert runner.invoke(args=["smattest", "audit", "verify"]).exit_code == 0
     path = tmp_path / "evidence.csv"
     path.write_text("".join(evidence_export.evidence_csv()), encoding="utf-8", newline="")

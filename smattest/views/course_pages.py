@@ -141,6 +141,7 @@ def quiz(slug: str, attempt_id: int) -> ResponseReturnValue:
             form=form,
             problems=problems,
             language=attempt.language,
+            title=translated.title_in(course_version_of(attempt), attempt.language),
         ), status  # fmt: skip
     version = course_version_of(attempt)
     locked = None if attempt.passed else lockout(staff, course)
@@ -154,6 +155,7 @@ def quiz(slug: str, attempt_id: int) -> ResponseReturnValue:
         sections={s.position: translated.SectionIn(s, attempt.language)
                   for s in version.sections},  # fmt: skip
         language=attempt.language,
+        title=translated.title_in(version, attempt.language),
         form=form,
         problems=problems,
         locked=locked,
