@@ -50,8 +50,13 @@ demo: $(BIN)/.installed
 	$(DEMO) intranet seed
 	$(DEMO) run --host 127.0.0.1 --port $(PORT)
 
+# Python keeps compiled modules (__pycache__, ignored by git) even where the
+# environment says not to: the worker processes and the processes the tests start
+# (the scheduler, the wheel's app) would otherwise compile smattest anew, each time.
+# worksteal: a worker that runs out takes tests from the other, so the few long
+# tests do not leave one core idle at the end.
 test: $(BIN)/.installed chromium lint docs
-	$(BIN)/pytest -n auto
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist worksteal
 
 chromium:
 	@if command -v chromium >/dev/null 2>&1; then :; \
