@@ -171,3 +171,15 @@ def test_a_base_url_that_is_not_the_server_name_is_a_warning(app, runner):
     assert "WARNING: SMATTEST_BASE_URL (https://intranet.agency.example) does not match " in (
         result.output
     )
+
+
+def test_no_key_for_the_due_date_seal_is_a_warning(app, runner):
+    migrated(app)
+    app.config["SECRET_KEY"] = None
+
+    result = doctor(runner)
+
+    assert "WARNING: neither SMATTEST_SEAL_KEY nor SECRET_KEY is set" in result.output
+    assert "set SECRET_KEY (or SMATTEST_SEAL_KEY)" in result.output
+    app.config["SMATTEST_SEAL_KEY"] = "a long random secret for the seal"
+    assert "SMATTEST_SEAL_KEY" not in doctor(runner).output
