@@ -173,8 +173,13 @@ def english_sentences(html: str) -> list[str]:
     character names, codes) and text marked ``lang="en"`` are not counted."""
     reader = _Text()
     reader.feed(html)
+    return english_sentences_of("".join(reader.parts))
+
+
+def english_sentences_of(text: str) -> list[str]:
+    """:func:`english_sentences` for text already taken out of its page (a browser's)."""
     found = []
-    for line in re.split(r"\n\s*", "".join(reader.parts)):
+    for line in re.split(r"\n\s*", text):
         words = [w for w in _WORD.findall(line) if w[0].isalpha()]
         hits = [i for i, w in enumerate(words) if w.lower() in ENGLISH_WORDS and not w.isupper()]
         if any(b - a <= 2 for a, b in zip(hits, hits[1:], strict=False)):

@@ -17,7 +17,7 @@ import pytest
 from smattest.publishing.courses import import_course
 from smattest.publishing.policies import publish
 
-from .spanish import COURSE, POLICY, english_in
+from .spanish import COURSE, POLICY, english_in, english_sentences
 
 pytestmark = pytest.mark.hr_on_roster
 
@@ -42,6 +42,7 @@ def in_spanish(response, status: int = 200) -> str:
     assert response.status_code == status, html
     assert re.search(r'class="smattest-page[^"]*"[^>]* lang="es"|lang="es"', html)
     assert english_in(html) == [], f"{response.request.path} still shows English"
+    assert english_sentences(html) == [], f"{response.request.path} still shows English"
     return html
 
 

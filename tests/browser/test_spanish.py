@@ -19,11 +19,12 @@ from smattest.publishing.courses import import_course
 from smattest.publishing.policies import publish
 
 from .. import hostapp
-from ..spanish import COURSE, PHRASES, POLICY, WORDS
+from ..spanish import COURSE, PHRASES, POLICY, WORDS, english_sentences_of
 from .conftest import PHONE, assert_accessible, path_for, sign_in_as
 
 #: The page's text and its title, each label element's text on its own (to catch a
-#: one-word English heading or button), as the reader sees them.
+#: one-word English heading or button), as the reader sees them; text an element marks
+#: as English (what was recorded in English) is left out.
 _TEXTS = """() => ({
   text: document.title + "\\n" + document.body.innerText,
   labels: [...document.querySelectorAll(
@@ -37,6 +38,7 @@ def assert_in_spanish(page) -> None:
     shown = page.evaluate(_TEXTS)
     english = sorted(p for p in PHRASES if p in shown["text"])
     english += sorted({w for w in WORDS for label in shown["labels"] if label == w})
+    english += english_sentences_of(shown["text"])
     assert english == [], f"{page.url} still shows English: {english[:10]}"
     assert page.locator(".smattest-page").first.get_attribute("lang") == "es"
 
