@@ -247,7 +247,8 @@ def test_every_page_in_every_state_is_in_spanish(app, client, agency, login_as, 
     walk.post(f"{HR}/reminders/bulk", bulk, status=409)
     walk.post(resolve[0], {"action": "mark_sent"})
     walk.post(resolve[1], {"action": "release"})
-    walk.post(resolve[1], {"action": "release"}, status=409)
+    page = walk.post(resolve[1], {"action": "release"}, status=409)
+    assert "ya no está atascado (su estado es pendiente de envío)" in page
     walk.post(f"{HR}/reminders/bulk", {**bulk, "group": "given_up", "expected": "1"})
     walk.get(f"{HR}/reminders?kind=nadie", status=400)
     walk.get(f"{HR}/people/{staff_id('Ana Soto')}")

@@ -31,6 +31,14 @@ from .report import ReminderError
 MARK_SENT, RELEASE = "mark_sent", "release"
 ACTIONS = {MARK_SENT: lazy_gettext("Mark as sent"), RELEASE: lazy_gettext("Release to send again")}
 KINDS = ("reminder", "summary")
+#: An outbox row's status as a sentence names it ("it is sent").
+STATUS_WORDS = {
+    "pending": lazy_gettext("pending"),
+    "sending": lazy_gettext("sending"),
+    "sent": lazy_gettext("sent"),
+    "failed": lazy_gettext("failed"),
+    "skipped": lazy_gettext("skipped"),
+}
 
 
 def stage_label(stage: str) -> str:
@@ -215,7 +223,7 @@ def resolve_stuck(kind: str, row_id: int, action: str, actor: str) -> str:
             gettext(
                 "%(what)s is no longer stuck (it is %(status)s): nothing changed.",
                 what=what[0].upper() + what[1:],
-                status=row.status,
+                status=STATUS_WORDS.get(row.status, row.status),
             )
         )
     session().add(
