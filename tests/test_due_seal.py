@@ -240,8 +240,8 @@ def test_an_edited_row_count_is_named(agency, client, runner):
     result = check(runner)
     assert result.exit_code == 1
     assert (
-        "the due-date table as a whole: it holds 4 rows, and the row count kept with it fails "
-        "its seal; the count was edited outside smattest"
+        "the due-date table as a whole: it holds 4 rows, and the state kept with it fails "
+        "its seal; the state was edited outside smattest"
     ) in result.output
     rebuild(runner)
     assert what_everyone_sees(client, agency) == AS_THE_EVIDENCE_SAYS
@@ -286,12 +286,148 @@ def test_the_migration_leaves_rows_unsealed_and_the_next_settle_seals_them(make_
                     "SELECT requirement_kind, requirement_id FROM smattest_due_pending_requirement"
                 )
             ).all()
-            state = conn.execute(sa.text("SELECT row_count, seal FROM smattest_due_state")).one()
-        assert [tuple(mark) for mark in marks] == [("*", 0)] and tuple(state) == (None, None)
+            state = conn.execute(
+                sa.text("SELECT row_count, digest, nonce, seal FROM smattest_due_state")
+            ).one()
+        assert [tuple(mark) for mark in marks] == [("*", 0)] and tuple(state) == (None,) * 4
         freeze(NOW)
         session = hostapp.db.session()
-        assert seal.failing(session) == 1  # the count: never sealed
+        assert seal.failing(session) == 1  # the state: never sealed
         assert upkeep.settle()
         session.rollback()
         assert seal.failing(session) == 0
         assert session.scalar(sa.select(sa.func.count()).select_from(DueDate)) == 0
+
+
+def ana_row(staff_id: int) -> dict[str, object]:
+    """Ana's row of the table as a DBA would save it: every column, seal included."""
+    with hostapp.db.engine.connect() as conn:
+        return dict(
+            conn.execute(
+                sa.text("SELECT * FROM smattest_due WHERE staff_id = :staff"), {"staff": staff_id}
+            )
+            .one()
+            ._mapping
+        )
+
+
+def put_back(row: dict[str, object]) -> None:
+    """The saved row, seal and all, back in the table in place of the person's row."""
+    insider_sql("DELETE FROM smattest_due WHERE staff_id = :staff_id", staff_id=row["staff_id"])
+    insider_sql(
+        "INSERT INTO smattest_due (staff_id, requirement_kind, requirement_id, due_on, done_at, "
+        "exempt, exempt_until, seal) VALUES (:staff_id, :requirement_kind, :requirement_id, "
+        ":due_on, :done_at, :exempt, :exempt_until, :seal)",
+        **row,
+    )
+
+
+WHOLE_TABLE = (
+    "the due-date table as a whole: it holds 4 rows, but not the rows smattest left; rows "
+    "were changed, swapped or put back from an earlier state outside smattest"
+)
+
+
+@all_databases
+@pytest.mark.tampers
+def test_a_row_put_back_from_while_its_exemption_was_open_is_caught_at_once(
+    agency, client, runner, freeze
+):
+    from smattest.exemptions import end, grant
+    from smattest.models import POLICY, Policy
+
+    ana = agency["ana"]
+    policy = hostapp.db.session.scalar(sa.select(Policy))
+    exemption = grant(ana, POLICY, policy.id, "Long-term leave", None, "hr-2")
+    hostapp.db.session.commit()
+    client.post(f"/login/{agency['hr'].id}")
+    assert page_of(client.get("/compliance/hr/people?status=exempt")).names() == ["Ana Ortiz"]
+    while_exempt = ana_row(ana.id)
+    assert while_exempt["exempt"]
+    end(exemption, "hr-2", "Back from leave")
+    hostapp.db.session.commit()
+    assert what_everyone_sees(client, agency) == AS_THE_EVIDENCE_SAYS
+    assert not ana_row(ana.id)["exempt"]
+
+    # The DBA puts the exempt row back, its own valid seal with it.
+    put_back(while_exempt)
+    assert ana_row(ana.id) == while_exempt
+    assert what_everyone_sees(client, agency) == WITH_THE_BANNER
+    client.post(f"/login/{agency['hr'].id}")
+    assert page_of(client.get("/compliance/hr/people?status=exempt")).names() == []
+    # A settle after it (Ben signs again) works its own rows, and vouches for nothing else.
+    sign("Ben Ng", "2026-02-28T10:00:00+00:00", freeze)
+    assert what_everyone_sees(client, agency) == WITH_THE_BANNER
+
+    result = check(runner)
+    assert result.exit_code == 1
+    assert (
+        f"staff {ana.external_id} (id {ana.id}): the table says due 2026-01-31, never done, "
+        "exempt until open-ended; the evidence says due 2026-01-31, never done"
+    ) in result.output
+    assert WHOLE_TABLE in result.output
+    rebuild(runner)
+    assert what_everyone_sees(client, agency) == AS_THE_EVIDENCE_SAYS
+    assert seals_hold()
+    assert check(runner).exit_code == 0
+
+
+@all_databases
+@pytest.mark.tampers
+def test_a_row_swapped_for_someone_elses_earlier_row_keeps_the_count_and_is_caught(
+    agency, client, runner, make_staff
+):
+    from smattest.models import Staff
+
+    ana = agency["ana"]
+    make_staff(1, full_name="Cy Leaver", department="Finance")
+    client.post(f"/login/{agency['hr'].id}")
+    assert "Cy Leaver" in page_of(client.get("/compliance/hr/people?status=overdue")).names()
+    cy = staff_named("Cy Leaver")
+    saved = ana_row(cy.id)  # Cy's sealed row, saved while he was on the roster
+    hostapp.db.session.get(Staff, cy.id).active = False
+    hostapp.db.session.commit()
+    assert what_everyone_sees(client, agency) == AS_THE_EVIDENCE_SAYS
+    with hostapp.db.engine.connect() as conn:
+        assert not conn.scalar(
+            sa.text("SELECT COUNT(*) FROM smattest_due WHERE staff_id = :cy"), {"cy": cy.id}
+        )
+
+    # Ana's row goes; Cy's old row takes its place in the count. Every seal holds.
+    insider_sql("DELETE FROM smattest_due WHERE staff_id = :ana", ana=ana.id)
+    put_back(saved)
+    session = hostapp.db.session()
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(DueDate)) == 4
+    assert seal.failing(session) == 1
+
+    assert what_everyone_sees(client, agency) == WITH_THE_BANNER
+    result = check(runner)
+    assert result.exit_code == 1
+    assert (
+        f"staff {ana.external_id} (id {ana.id}): the table says nothing owed; the evidence "
+        "says due 2026-01-31, never done"
+    ) in result.output
+    assert WHOLE_TABLE in result.output
+    rebuild(runner)
+    assert what_everyone_sees(client, agency) == AS_THE_EVIDENCE_SAYS
+    assert check(runner).exit_code == 0
+
+
+def test_the_state_row_shows_nothing_of_what_a_change_moved(agency, client, freeze):
+    """The sum is stored masked with a fresh nonce: two states of the same table differ."""
+    from smattest.due import upkeep
+
+    def state() -> tuple[object, ...]:
+        with hostapp.db.engine.connect() as conn:
+            return tuple(
+                conn.execute(sa.text("SELECT row_count, digest, nonce, seal FROM "
+                                     "smattest_due_state")).one()
+            )  # fmt: skip
+
+    first = state()
+    upkeep.rebuild_now()
+    second = state()
+    assert first[0] == second[0] == 4
+    assert len({first[1], second[1]}) == 2 and len({first[2], second[2]}) == 2
+    assert seals_hold()

@@ -170,20 +170,28 @@ def _compare(session: Session, day: dt.date) -> Report:
 
 
 def _count_differs(session: Session, secret: bytes, pending: bool) -> list[Difference]:
-    """The table's row count against the count smattest sealed: rows deleted (or added)
-    outside smattest, or the count itself edited. Pending while everyone is marked (a
-    person deleted: their rows went, and the next settle rebuilds)."""
-    state = session.execute(
-        sa.select(DueState.row_count, DueState.seal).where(DueState.id == 1)
-    ).one_or_none()
-    rows = session.scalar(sa.select(sa.func.count()).select_from(DueDate)) or 0
+    """The table as a whole against the state smattest sealed: rows deleted (or added)
+    outside smattest, rows swapped or put back in an earlier sealed state (their shares
+    do not XOR to the sum smattest left), or the state itself edited. Pending while
+    everyone is marked (a person deleted: their rows went, and the next settle rebuilds)."""
+    state = session.execute(sa.select(*seal.STATE).where(DueState.id == 1)).one_or_none()
+    rows, _, total = seal._scan(session, secret)
     what = "the due-date table as a whole"
-    if state is None or not seal.count_holds(secret, state.row_count, state.seal):
-        fails = f"it holds {rows} rows, and the row count kept with it fails its seal"
-        return [Difference(what, 0, "-", fails, "the count was edited outside smattest")]
-    if state.row_count != rows and not pending:
-        differs = f"it holds {rows} rows, but smattest left {state.row_count}"
+    left = seal.kept(secret, state)
+    if left is None:
+        fails = f"it holds {rows} rows, and the state kept with it fails its seal"
+        return [Difference(what, 0, "-", fails, "the state was edited outside smattest")]
+    if pending:
+        return []
+    if left[0] != rows:
+        differs = f"it holds {rows} rows, but smattest left {left[0]}"
         return [Difference(what, 0, "-", differs, "rows were deleted or added outside smattest")]
+    if left[1] != total:
+        differs = f"it holds {rows} rows, but not the rows smattest left"
+        return [
+            Difference(what, 0, "-", differs, "rows were changed, swapped or put back from an "
+                       "earlier state outside smattest")
+        ]  # fmt: skip
     return []
 
 

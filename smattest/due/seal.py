@@ -5,21 +5,31 @@ filter in SQL, so whoever can write the database could make someone current
 by editing their row (``UPDATE smattest_due SET due_on = ...``). Every row
 therefore carries a seal: BLAKE2b keyed with a secret from the app's
 configuration (``SMATTEST_SEAL_KEY``, or one derived from ``SECRET_KEY``) over
-every column of the row, and the number of rows it left in the table is kept,
-sealed, in the state row (so that a row deleted outside smattest is noticed
-too). Only smattest, holding the key, writes a seal that matches
-(:mod:`smattest.due.upkeep`); readers sweep the whole table before
-trusting it (:func:`sweep`, from :func:`smattest.due.read.table_view`), and
-a row that fails its seal sends every reader to the evidence and puts a
-banner on HR's pages until ``flask smattest compliance check --rebuild``.
+every column of the row. The state row keeps, sealed, the number of rows
+smattest left in the table and the XOR of their shares (a second keyed hash of
+each row, from the same BLAKE2b, never stored: :func:`sealing`), so that a row
+deleted, added, or put back in an earlier sealed state is noticed too: the
+shares of the rows in the table no longer XOR to the sum smattest sealed. Only
+smattest, holding the key, writes a seal that matches and knows the shares
+(:mod:`smattest.due.upkeep`, which XORs out the shares of the rows it deletes,
+as it reads them, and XORs in those it writes, so an edit made before it stays
+visible after it); readers sweep the whole table before trusting it
+(:func:`sweep`, from :func:`smattest.due.read.table_view`), and a row that
+fails its seal, or a table whose rows are not those smattest left, sends every
+reader to the evidence and puts a banner on HR's pages until ``flask smattest
+compliance check --rebuild``.
 
-What it does not prove: that a sealed row is still today's. A row's own
-earlier sealed state, put back by someone who kept it, passes its seal (as
-does a deleted row whose place in the count is taken by an old sealed row
-nobody reads), and so does anything written by someone holding the key (IT);
-the daily
-``compliance check`` names those (it compares every row with the evidence),
-and the seal names everything else on the next look.
+The sum is stored masked with a keyed hash of a fresh nonce on every write:
+whoever reads the database sees neither a row's share nor, by comparing two
+states, what a change moved (else they could look for old rows whose shares
+XOR to the same). XOR of 256-bit secret shares: rows the table holds at once
+differ in person or requirement, so no two shares cancel.
+
+What it does not prove: that the table and its state row together are still
+today's. Both put back from a backup pass (the table as it was, with the sum of
+its rows), and so does anything written by someone holding the key (IT); the
+daily ``compliance check`` names those (it compares every row with the
+evidence), and the seal names everything else on the next look.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -71,10 +82,10 @@ def fingerprint(secret: bytes) -> str:
     """A short name for the key, stored with the table's settings: a new key (a rotated
     ``SMATTEST_SEAL_KEY`` or ``SECRET_KEY``) makes the next settle rebuild and reseal.
     It tells nothing about the key itself."""
-    return hashlib.blake2b(b"fingerprint", key=secret, digest_size=8).hexdigest()
+    return hashlib.blake2b(b"fingerprint v2", key=secret, digest_size=8).hexdigest()
 
 
-def seal(
+def sealing(
     secret: bytes,
     staff_id: int,
     requirement_kind: str,
@@ -83,8 +94,12 @@ def seal(
     done_at: dt.datetime | str | None,
     exempt: bool | int,
     exempt_until: dt.date | str | None,
-) -> str:
-    """The seal of one row: 64 hexadecimal digits over every column but the seal.
+) -> tuple[str, int]:
+    """One row's seal and its share of the table's sum, from one keyed hash of 64 bytes over
+    every column but the seal: the seal is its first 32 bytes (64 hexadecimal digits,
+    stored with the row), the share its last 32 (never stored: whoever reads the database
+    knows each row's seal but not its share). Returns the seal and the whole hash as a
+    number (its low 256 bits are the share: :data:`SHARE`).
 
     Takes the row's values as smattest writes them, or as the database driver
     returns them without SQLAlchemy's types (:func:`_scan`: SQLite's text dates,
@@ -101,16 +116,38 @@ def seal(
         f"{staff_id}|{requirement_kind}|{requirement_id}|{due_on}|{done_at}|"
         f"{1 if exempt else 0}|{exempt_until}"
     )
-    return hashlib.blake2b(message.encode(), key=secret, digest_size=32).hexdigest()
+    digest = hashlib.blake2b(message.encode(), key=secret, digest_size=64).digest()
+    return digest[:32].hex(), int.from_bytes(digest)
 
 
-def sealed(secret: bytes, row: dict[str, Any]) -> dict[str, Any]:
-    """A row as a writer inserts it (a dict of its columns), with its seal."""
-    row["seal"] = seal(
+def seal(
+    secret: bytes,
+    staff_id: int,
+    requirement_kind: str,
+    requirement_id: int,
+    due_on: dt.date | str,
+    done_at: dt.datetime | str | None,
+    exempt: bool | int,
+    exempt_until: dt.date | str | None,
+) -> str:
+    """The seal of one row (:func:`sealing`'s first half)."""
+    return sealing(secret, staff_id, requirement_kind, requirement_id, due_on, done_at,
+                   exempt, exempt_until)[0]  # fmt: skip
+
+
+def sealed(secret: bytes, row: dict[str, Any]) -> int:
+    """Seal a row as a writer inserts it (a dict of its columns: ``seal`` is set); its share
+    of the table's sum (:func:`share`)."""
+    row["seal"], whole = sealing(
         secret, row["staff_id"], row["requirement_kind"], row["requirement_id"],
         row["due_on"], row["done_at"], row["exempt"], row["exempt_until"],
     )  # fmt: skip
-    return row
+    return whole & SHARE
+
+
+def share(secret: bytes, row: Any) -> int:
+    """A row's share of the table's sum (``row``: its columns in :data:`COLUMNS` order)."""
+    return sealing(secret, *row[:7])[1] & SHARE
 
 
 COLUMNS = (
@@ -125,19 +162,43 @@ COLUMNS = (
 )
 
 
-def count_seal(secret: bytes, rows: int) -> str:
-    """The seal of the table's row count, kept in the state row."""
-    return hashlib.blake2b(f"rows={rows}".encode(), key=secret, digest_size=32,
-                           person=b"smattest-count").hexdigest()  # fmt: skip
+#: The low 256 bits of :func:`sealing`'s number: a row's share.
+SHARE = (1 << 256) - 1
 
 
-def count_holds(secret: bytes, rows: int | None, sealed: str | None) -> bool:
-    """Whether a stored row count passes its seal."""
-    return (
-        rows is not None
-        and sealed is not None
-        and hmac.compare_digest(count_seal(secret, rows), sealed)
-    )
+def _mask(secret: bytes, nonce: str) -> int:
+    return int.from_bytes(hashlib.blake2b(nonce.encode(), key=secret, digest_size=32,
+                                          person=b"smattest-mask").digest())  # fmt: skip
+
+
+def _state_seal(secret: bytes, rows: int, digest: str, nonce: str) -> str:
+    return hashlib.blake2b(f"rows={rows};sum={digest};nonce={nonce}".encode(), key=secret,
+                           digest_size=32, person=b"smattest-state").hexdigest()  # fmt: skip
+
+
+def state(secret: bytes, rows: int, total: int) -> dict[str, Any]:
+    """The state row's columns for a table of ``rows`` rows whose shares XOR to ``total``:
+    the sum stored masked with a fresh nonce (so that two states of the table show nothing
+    of what changed between them), and the seal over the count, the masked sum and the
+    nonce."""
+    nonce = secrets.token_hex(16)
+    digest = f"{total ^ _mask(secret, nonce):064x}"
+    return {"row_count": rows, "digest": digest, "nonce": nonce,
+            "seal": _state_seal(secret, rows, digest, nonce)}  # fmt: skip
+
+
+def kept(secret: bytes, row: Any) -> tuple[int, int] | None:
+    """(rows, sum) a state row (``row_count``, ``digest``, ``nonce``, ``seal``) holds, or
+    None when it fails its seal (or was never sealed)."""
+    if row is None or None in (row.row_count, row.digest, row.nonce, row.seal):
+        return None
+    expected = _state_seal(secret, row.row_count, row.digest, row.nonce)
+    if not hmac.compare_digest(expected, row.seal):
+        return None
+    return int(row.row_count), int(row.digest, 16) ^ _mask(secret, row.nonce)
+
+
+STATE = (DueState.row_count, DueState.digest, DueState.nonce, DueState.seal)
 
 
 #: The table's columns (Core, so that the result is the driver's own cursor) ...
@@ -147,15 +208,16 @@ RAW = tuple(TABLE.c[column.key] for column in COLUMNS)
 UNTYPED = tuple(sa.type_coerce(column, sa.types.NullType()) for column in RAW)
 
 
-def _scan(session: Session, secret: bytes) -> tuple[int, int]:
-    """Every row read (one query) and checked: (rows, rows failing their seal).
+def _scan(session: Session, secret: bytes) -> tuple[int, int, int]:
+    """Every row read (one query) and checked: (rows, rows failing their seal, the XOR of
+    every row's share).
 
-    :func:`seal`, inlined, over the values as the driver returns them, read from its
+    :func:`sealing`, inlined, over the values as the driver returns them, read from its
     own cursor (streamed where the database can): no SQLAlchemy row, no type turning
     text into dates. At 50,000 staff this runs over 100,000 rows on every look, and
     that makes it some three times faster.
     """
-    rows = broken = 0
+    rows = broken = total = 0
     blake2b = hashlib.blake2b
     connection = session.connection(bind_arguments={"mapper": DueDate})
     if connection.dialect.name in ("mysql", "mariadb"):
@@ -173,30 +235,37 @@ def _scan(session: Session, secret: bytes) -> tuple[int, int]:
             message = f"{staff_id}|{kind}|{requirement_id}|{due_on}|{done_at}|" + (
                 f"{1 if exempt else 0}|{until}"
             )
-            if blake2b(message.encode(), key=secret, digest_size=32).hexdigest() != stored:
+            digest = blake2b(message.encode(), key=secret, digest_size=64).digest()
+            if digest[:32].hex() != stored:
                 broken += 1
-    return rows, broken
+            total ^= int.from_bytes(digest)
+    return rows, broken, total & SHARE
 
 
 def failing(session: Session, secret: bytes | None = None) -> int:
     """How many rows of the table fail their seal (or have none), plus how many rows are
-    missing from (or added to) the count smattest sealed; 1 more when the count itself
-    fails its seal.
+    missing from (or added to) the count smattest sealed; 1 more when the state row
+    itself fails its seal; 1 when every row passes and the count holds but the rows are
+    not those smattest left (their shares' XOR is not the sum it sealed: a row's earlier
+    sealed state put back, or a row deleted and another's put in its place).
 
-    The count is read before and after the rows: when a settle committed in between
+    The state is read before and after the rows: when a settle committed in between
     (the two differ), the sweep is done again, up to three times.
     """
     secret = secret or key()
-    state = sa.select(DueState.row_count, DueState.seal).where(DueState.id == 1)
+    query = sa.select(*STATE).where(DueState.id == 1)
     for _ in range(3):
-        before = session.execute(state).one_or_none()
-        rows, broken = _scan(session, secret)
-        after = session.execute(state).one_or_none()
+        before = session.execute(query).one_or_none()
+        rows, broken, total = _scan(session, secret)
+        after = session.execute(query).one_or_none()
         if before == after:
             break
-    if after is None or not count_holds(secret, after.row_count, after.seal):
+    left = kept(secret, after)
+    if left is None:
         return broken + 1
-    return broken + abs(rows - int(after.row_count))
+    if broken or rows != left[0]:
+        return broken + abs(rows - left[0])
+    return 0 if total == left[1] else 1
 
 
 def sweep(session: Session) -> int:

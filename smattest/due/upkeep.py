@@ -39,6 +39,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -151,9 +152,8 @@ def lock() -> sa.Row[*tuple[Any, ...]]:
         sa.update(DueState).where(DueState.id == 1).values(computed_on=DueState.computed_on)
     )
     return session.execute(
-        sa.select(DueState.computed_on, DueState.settings, DueState.row_count,
-                  DueState.seal).where(DueState.id == 1)
-    ).one()  # fmt: skip
+        sa.select(DueState.computed_on, DueState.settings, *seal.STATE).where(DueState.id == 1)
+    ).one()
 
 
 # -- settling -----------------------------------------------------------------------------
@@ -203,40 +203,41 @@ def settle_locked(state: sa.Row[*tuple[Any, ...]], *, rebuild_all: bool = False)
     )
     everyone = any((row[0], row[1]) == EVERYONE for row in requirement_marks)
     if rebuild_all or not fresh or everyone or len(person_marks) > BULK:
-        _count(rebuild(day), state, rebuilt=True)
+        _keep(rebuild(day), state, rebuilt=True)
     else:
-        moved = 0
+        moved = Moved()
         if requirement_marks:
-            moved += refresh_requirements([(row[0], row[1]) for row in requirement_marks], day)
+            refresh_requirements([(row[0], row[1]) for row in requirement_marks], day, moved)
         for kind in (POLICY, COURSE):
             staff_ids = [row.staff_id for row in person_marks if row.requirement_kind == kind]
             if staff_ids:
-                moved += refresh_people(staff_ids, day, kind)
+                refresh_people(staff_ids, day, kind, moved)
         if computed_on != day:
             session.execute(sa.update(DueState).where(DueState.id == 1).values(computed_on=day))
-        if moved:
-            _count(moved, state, rebuilt=False)
+        if moved.rows or moved.shares:
+            _keep(moved, state, rebuilt=False)
     _forget(PENDING, ("staff_id", "requirement_kind"), person_marks)
     _forget(REQUIREMENTS_PENDING, ("requirement_kind", "requirement_id"), requirement_marks)
 
 
-def _count(rows: int, state: sa.Row[*tuple[Any, ...]], *, rebuilt: bool) -> None:
-    """Keep the table's row count, sealed (:mod:`smattest.due.seal`): after a rebuild,
-    ``rows`` in all; else ``rows`` more (or fewer) than the count ``state`` holds, and
-    only if that count passes its seal. A count that fails (rows deleted or the count
-    edited outside smattest) stays failing until a rebuild: a settle never vouches for
-    rows it did not write."""
+def _keep(moved: Moved, state: sa.Row[*tuple[Any, ...]], *, rebuilt: bool) -> None:
+    """Keep the table's row count and the XOR of its rows' shares, sealed
+    (:mod:`smattest.due.seal`): after a rebuild, ``moved`` is the whole table; else it is
+    what this settle changed, applied to what ``state`` holds, and only if that passes its
+    seal. A state that fails its seal (edited outside smattest) stays failing until a
+    rebuild; one whose rows were swapped or put back outside smattest stays wrong by the
+    same amount (a settle XORs out the shares of the rows it deletes as it reads them): a
+    settle never vouches for rows it did not write."""
     secret = seal.key()
     if rebuilt:
-        total = rows
-    elif state.row_count is not None and seal.count_holds(secret, state.row_count, state.seal):
-        total = state.row_count + rows
+        rows, total = moved.rows, moved.shares
     else:
-        return
+        left = seal.kept(secret, state)
+        if left is None:
+            return
+        rows, total = left[0] + moved.rows, left[1] ^ moved.shares
     db_session().execute(
-        sa.update(DueState)
-        .where(DueState.id == 1)
-        .values(row_count=total, seal=seal.count_seal(secret, total))
+        sa.update(DueState).where(DueState.id == 1).values(**seal.state(secret, rows, total))
     )
 
 
@@ -272,30 +273,42 @@ def _rows(
     ]  # fmt: skip
 
 
-def _insert(rows: list[dict[str, Any]]) -> int:
-    """Insert rows, each sealed (:mod:`smattest.due.seal`): the only writer of the table.
-    Returns how many."""
+@dataclass
+class Moved:
+    """What a settle changed in the table: rows more (or, below zero, fewer), and the XOR
+    of the shares (:func:`smattest.due.seal.sealing`) of every row it deleted or wrote."""
+
+    rows: int = 0
+    shares: int = 0
+
+
+def _insert(rows: list[dict[str, Any]], moved: Moved) -> None:
+    """Insert rows, each sealed (:mod:`smattest.due.seal`): the only writer of the table."""
     session = db_session()
     secret = seal.key()
-    rows = [seal.sealed(secret, row) for row in rows]
+    for row in rows:
+        moved.shares ^= seal.sealed(secret, row)
     for start in range(0, len(rows), 5000):
         session.execute(TABLE.insert(), rows[start : start + 5000])
-    return len(rows)
+    moved.rows += len(rows)
 
 
-def _delete(statement: sa.Delete) -> int:
-    """Run a DELETE of the table's rows; how many it deleted."""
-    result: sa.CursorResult[Any] = db_session().execute(statement)  # type: ignore[assignment]
-    return int(result.rowcount)
+def _delete(where: sa.ColumnElement[bool], moved: Moved) -> None:
+    """Delete the table's rows ``where`` says, XORing out their shares as read."""
+    session = db_session()
+    secret = seal.key()
+    gone = 0
+    for row in session.execute(sa.select(*seal.COLUMNS).where(where)):
+        moved.shares ^= seal.share(secret, row)
+        gone += 1
+    if gone:
+        session.execute(TABLE.delete().where(where))
+    moved.rows -= gone
 
 
-def refresh_people(
-    staff_ids: Iterable[int], day: dt.date | None = None, kind: str | None = None
-) -> int:
-    """Work out again these people's rows: every requirement in force, or those of ``kind``.
-    Returns how many rows more (or, below zero, fewer) the table holds."""
-    day = day or local_today()
-    moved = 0
+def refresh_people(staff_ids: Iterable[int], day: dt.date, kind: str | None, moved: Moved) -> None:
+    """Work out again these people's rows: every requirement in force, or those of ``kind``
+    (what changed, added to ``moved``)."""
     ids = sorted(set(staff_ids))
     if kind is None:
         found = compliance.requirements(day)
@@ -305,41 +318,36 @@ def refresh_people(
         found = compliance.course_requirements(day)
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK]
-        stale = TABLE.delete().where(TABLE.c.staff_id.in_(part))
+        stale: sa.ColumnElement[bool] = TABLE.c.staff_id.in_(part)
         if kind is not None:
-            stale = stale.where(TABLE.c.requirement_kind == kind)
-        moved -= _delete(stale)
-        moved += _insert([row for r in found for row in _rows(r, day, part)])
-    return moved
+            stale = sa.and_(stale, TABLE.c.requirement_kind == kind)
+        _delete(stale, moved)
+        _insert([row for r in found for row in _rows(r, day, part)], moved)
 
 
-def refresh_requirements(keys: Iterable[tuple[str, int]], day: dt.date | None = None) -> int:
-    """Work out again every row of these requirements (gone if no longer in force).
-    Returns how many rows more (or, below zero, fewer) the table holds."""
-    day = day or local_today()
-    moved = 0
+def refresh_requirements(keys: Iterable[tuple[str, int]], day: dt.date, moved: Moved) -> None:
+    """Work out again every row of these requirements (gone if no longer in force; what
+    changed, added to ``moved``)."""
     in_force = {(r.kind, r.id): r for r in compliance.requirements(day)}
     for kind, requirement_id in sorted(set(keys)):
-        moved -= _delete(
-            TABLE.delete().where(
-                TABLE.c.requirement_kind == kind, TABLE.c.requirement_id == requirement_id
-            )
+        _delete(
+            sa.and_(TABLE.c.requirement_kind == kind, TABLE.c.requirement_id == requirement_id),
+            moved,
         )
         requirement = in_force.get((kind, requirement_id))
         if requirement is not None:
-            moved += _insert(_rows(requirement, day, None))
-    return moved
+            _insert(_rows(requirement, day, None), moved)
 
 
-def rebuild(day: dt.date | None = None) -> int:
+def rebuild(day: dt.date | None = None) -> Moved:
     """Work the whole table out again for ``day`` (default today), in the current transaction.
-    Returns how many rows it holds (the caller seals the count: :func:`settle_locked`)."""
+    Returns what it holds (the caller seals it: :func:`settle_locked`)."""
     day = day or local_today()
     session = db_session()
     session.execute(TABLE.delete())
-    rows = 0
+    rows = Moved()
     for requirement in compliance.requirements(day):
-        rows += _insert(_rows(requirement, day, None))
+        _insert(_rows(requirement, day, None), rows)
     session.execute(
         sa.update(DueState).where(DueState.id == 1).values(computed_on=day, settings=settings_key())
     )

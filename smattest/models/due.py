@@ -110,7 +110,12 @@ class DueState(Base):
     #: How many rows smattest left in the table (:mod:`smattest.due.seal`): a row deleted
     #: outside smattest leaves the table short of it ...
     row_count: Mapped[int | None]
-    #: ... and this keyed hash of ``row_count`` keeps the number itself from being edited.
+    #: ... the XOR of those rows' secret shares, masked (hexadecimal): a row put back in
+    #: an earlier sealed state, or one row swapped for another, changes it ...
+    digest: Mapped[str | None] = mapped_column(sa.String(64))
+    #: ... the fresh nonce the mask was made from ...
+    nonce: Mapped[str | None] = mapped_column(sa.String(32))
+    #: ... and this keyed hash of all three keeps them from being edited.
     seal: Mapped[str | None] = mapped_column(sa.String(64))
 
 
