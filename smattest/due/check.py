@@ -4,7 +4,9 @@ Everything is worked out again by the rule (:mod:`smattest.rule.compliance`) fro
 the evidence, the exemptions, the roster and the audiences, and compared with
 the table row by row; each row's seal (:mod:`smattest.due.seal`) is checked
 too, so a row written outside smattest is named even when it says what the
-evidence says (a seal edited alone, a row sealed with another key). A
+evidence says (a seal edited alone, a row sealed with another key), and so is
+the table as a whole when its rows are not those smattest left (the count, or
+the XOR of the rows' shares, differs from the sealed state). A
 difference is a defect in the marks (:mod:`smattest.due.marks`) or the settle
 (:mod:`smattest.due.upkeep`), or an edit of the table by hand: the table is a
 cache, never evidence, and ``--rebuild`` replaces it.
@@ -49,7 +51,7 @@ class Difference:
     evidence: str
 
     def __str__(self) -> str:
-        if not self.staff_id:  # the table as a whole (its sealed row count)
+        if not self.staff_id:  # the table as a whole (its sealed state)
             return f"{self.requirement}: {self.table}; {self.evidence}"
         return (
             f"{self.requirement}, staff {self.external_id} (id {self.staff_id}): "

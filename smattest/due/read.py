@@ -12,9 +12,11 @@ slower and always right:
   changes are not in the table until it commits and a settle works them in),
   nor, on SQLite, written anything while the table needs settling (a settle
   would wait for the reader's own write lock);
-- every row of the table passes its seal (:mod:`smattest.due.seal`, one sweep
-  of the whole table per request): a row edited outside smattest sends every
-  reader to the evidence, and HR's pages say so, until a rebuild;
+- every row of the table passes its seal, and the rows are those smattest left
+  (their count and the XOR of their shares match the sealed state:
+  :mod:`smattest.due.seal`, one sweep of the whole table per request): a row
+  edited, deleted, swapped or put back in an earlier state outside smattest
+  sends every reader to the evidence, and HR's pages say so, until a rebuild;
 - the table is settled: if the reader finds marks or an older day, a settle
   runs in a transaction of its own (:func:`smattest.due.upkeep.settle`);
   when it cannot write (a lock, a deadlock, a read-only replica), the page is
@@ -85,8 +87,9 @@ def table_view(day: dt.date) -> Iterator[Session | None]:
 
 
 def _unless_broken(session: Session) -> Session | None:
-    """``session``, or None when a row of the table fails its seal (:mod:`smattest.due.seal`):
-    edited outside smattest, so nothing in the table is answered from until a rebuild."""
+    """``session``, or None when a row of the table fails its seal, or the rows are not those
+    smattest left (:mod:`smattest.due.seal`): changed outside smattest, so nothing in the
+    table is answered from until a rebuild."""
     broken = seal.sweep(session)
     if broken:
         log.warning(
