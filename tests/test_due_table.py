@@ -283,18 +283,26 @@ def test_someone_who_signed_is_never_reminded_even_when_their_row_is_made_stale(
                     manager_email="mo@agency.example")  # fmt: skip
     freeze("2026-03-20T08:00:00+00:00")
     due.settle()
-    # Someone holding the app's key (or replaying an earlier sealed row) makes Sam's row say
-    # he never signed and is long overdue, with a seal that matches: the table answers the
-    # planning, and the re-check against the evidence before sending skips him.
+    # Someone holding the app's key makes Sam's row say he never signed and is long
+    # overdue, with a seal that matches, and seals the table's state to go with it: the
+    # table answers the planning, and the re-check against the evidence before sending
+    # skips him.
     stale = {"staff_id": signed.id, "requirement_kind": "policy",
              "requirement_id": policy.policy_id, "due_on": dt.date(2026, 1, 5),
              "done_at": None, "exempt": False, "exempt_until": None}  # fmt: skip
-    hostapp.db.session.execute(
+    secret, session = seal.key(), hostapp.db.session
+    seal.sealed(secret, stale)
+    session.execute(
         sa.update(DueDate)
         .where(DueDate.staff_id == signed.id, DueDate.requirement_id == policy.policy_id)
-        .values(**seal.sealed(seal.key(), stale))
+        .values(**stale)
     )
-    hostapp.db.session.commit()
+    rows, broken, total = seal.scan(session, secret)
+    assert broken == 0
+    session.execute(
+        sa.update(DueState).where(DueState.id == 1).values(**seal.state(secret, rows, total))
+    )
+    session.commit()
 
     report = run_reminders()
 

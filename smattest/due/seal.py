@@ -102,7 +102,7 @@ def sealing(
     number (its low 256 bits are the share: :data:`SHARE`).
 
     Takes the row's values as smattest writes them, or as the database driver
-    returns them without SQLAlchemy's types (:func:`_scan`: SQLite's text dates,
+    returns them without SQLAlchemy's types (:func:`scan`: SQLite's text dates,
     PostgreSQL's and MariaDB's naive UTC times), which spell the same message: dates
     as ``YYYY-MM-DD``, the time as naive UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` (as
     SQLite stores it), no value as ``None``.
@@ -208,7 +208,7 @@ RAW = tuple(TABLE.c[column.key] for column in COLUMNS)
 UNTYPED = tuple(sa.type_coerce(column, sa.types.NullType()) for column in RAW)
 
 
-def _scan(session: Session, secret: bytes) -> tuple[int, int, int]:
+def scan(session: Session, secret: bytes) -> tuple[int, int, int]:
     """Every row read (one query) and checked: (rows, rows failing their seal, the XOR of
     every row's share).
 
@@ -256,7 +256,7 @@ def failing(session: Session, secret: bytes | None = None) -> int:
     query = sa.select(*STATE).where(DueState.id == 1)
     for _ in range(3):
         before = session.execute(query).one_or_none()
-        rows, broken, total = _scan(session, secret)
+        rows, broken, total = scan(session, secret)
         after = session.execute(query).one_or_none()
         if before == after:
             break
