@@ -172,6 +172,16 @@ def test_people_below_a_manager_who_left_are_still_in_the_tree(
     assert page_of(client.get("/compliance/team")).names() == ["Kit Below"]
 
 
+def test_a_manager_whose_only_report_left_has_no_team(client, login_as, make_staff, freeze):
+    freeze(NOW)
+    make_staff(1, full_name="Gone Report", email="gone@agency.example",
+               manager_email=DIRECTOR, active=False)  # fmt: skip
+    login_as(name="Dora Director", email=DIRECTOR)
+
+    assert client.get("/compliance/team").status_code == 403
+    assert "/compliance/team" not in client.get("/compliance/").get_data(as_text=True)
+
+
 def test_statements_do_not_grow_with_the_tree(client, login_as, make_staff, make_user, freeze,
                                               count_statements):  # fmt: skip
     tree_of(make_staff, make_user, freeze)
