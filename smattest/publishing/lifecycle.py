@@ -32,6 +32,7 @@ from ..models import (
 )
 from ..proxies import current_smattest
 from ..timeutil import local_today
+from .policies import get_version
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
@@ -44,11 +45,7 @@ def withdraw_version(slug: str, number: int, reason: str, *, actor: str) -> Poli
     """Withdraw version ``number`` of policy ``slug`` before it takes effect, with ``reason``."""
     reason = reason.strip()
     session = current_smattest.db.session
-    version = session.scalar(
-        sa.select(PolicyVersion)
-        .join(Policy, Policy.id == PolicyVersion.policy_id)
-        .where(Policy.slug == slug, PolicyVersion.number == number)
-    )
+    version = get_version(slug, number)
     if version is None:
         raise LifecycleError(
             gettext("policy %(slug)s has no version %(number)s", slug=repr(slug), number=number)

@@ -45,6 +45,15 @@ def get_policy(slug: str, *, with_versions: bool = False) -> Policy | None:
     return current_smattest.db.session.scalars(query).unique().one_or_none()
 
 
+def get_version(slug: str, number: int) -> PolicyVersion | None:
+    """Version ``number`` of the policy with ``slug``, or None."""
+    return current_smattest.db.session.scalar(
+        sa.select(PolicyVersion)
+        .join(Policy, Policy.id == PolicyVersion.policy_id)
+        .where(Policy.slug == slug, PolicyVersion.number == number)
+    )
+
+
 def latest_version(policy: Policy) -> PolicyVersion | None:
     """The newest published version of ``policy``."""
     return policy.versions[-1] if policy.versions else None

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 import smattest.text as text_rules
 
 from ..i18n import gettext, language_name, original_language, text_language
-from ..models import HREvent, Policy, PolicyTranslation, PolicyVersion
+from ..models import HREvent, PolicyTranslation, PolicyVersion
 from ..proxies import current_smattest
-from .policies import PolicyError, normalise_text, text_sha256
+from .policies import PolicyError, get_version, normalise_text, text_sha256
 
 #: The chain step: chains translations just added, in the caller's transaction.
 Chain = Callable[[list[PolicyTranslation]], None]
@@ -93,11 +93,7 @@ def add_translation(
     language, or the text is refused by :func:`checked`.
     """
     session = current_smattest.db.session
-    version = session.scalar(
-        sa.select(PolicyVersion)
-        .join(Policy, Policy.id == PolicyVersion.policy_id)
-        .where(Policy.slug == slug, PolicyVersion.number == number)
-    )
+    version = get_version(slug, number)
     if version is None:
         raise PolicyError(
             gettext("policy %(slug)s has no version %(number)s.", slug=repr(slug), number=number)
