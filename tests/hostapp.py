@@ -24,27 +24,27 @@ class HostSQLAlchemy(SQLAlchemy):
 
     SQLAlchemy compiles each statement once per engine (its cache is keyed by the
     dialect object), and every test builds an app with new engines: compiling
-    the same statements again cost the suite a sixth of its time. SQLite engines
-    built with the same options here share one initialized dialect and its
-    cache. Server databases keep their own (their dialects learn the server).
+    the same statements again cost the suite a sixth of its time. Engines built
+    with the same options here share one initialized dialect and its cache: on
+    SQLite whatever the file, on a server per URL (a dialect learns its server
+    when it first connects, and one test process uses one database per server).
     """
 
     def _make_engine(self, bind_key, options, app) -> sa.Engine:
         engine = super()._make_engine(bind_key, options, app)
-        if engine.dialect.name != "sqlite":
-            return engine
-        key = repr(sorted((k, v) for k, v in options.items() if k != "url"))
-        if key not in _SQLITE_DIALECTS:
-            with engine.connect():  # the dialect learns the library once
+        url = "" if engine.dialect.name == "sqlite" else engine.url.render_as_string(False)
+        key = repr((url, sorted((k, v) for k, v in options.items() if k != "url")))
+        if key not in _DIALECTS:
+            with engine.connect():  # the dialect learns the library (and server) once
                 pass
             engine._compiled_cache = sa.util.LRUCache(5000)
-            _SQLITE_DIALECTS[key] = (engine.dialect, engine._compiled_cache)
+            _DIALECTS[key] = (engine.dialect, engine._compiled_cache)
         else:
-            engine.dialect, engine._compiled_cache = _SQLITE_DIALECTS[key]
+            engine.dialect, engine._compiled_cache = _DIALECTS[key]
         return engine
 
 
-_SQLITE_DIALECTS: dict[str, tuple] = {}
+_DIALECTS: dict[str, tuple] = {}
 
 db = HostSQLAlchemy(model_class=HostBase)
 login_manager = LoginManager()
