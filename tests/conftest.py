@@ -79,7 +79,6 @@ def _server_or_skip(backend: str) -> str:
                 conn.execute(sa.text(f"CREATE DATABASE {name}"))
             _unreachable[backend] = ""
             _session_databases[backend] = url.set(database=name).render_as_string(False)
-            _empty.add(_session_databases[backend])
         except Exception as exc:  # any driver error means: not reachable
             _unreachable[backend] = f"{backend} at {url.render_as_string()}: {exc}"
         finally:
@@ -124,23 +123,40 @@ def drop_everything(url: str) -> None:
         admin.dispose()
 
 
-#: Server databases emptied since their last use: the first test to ask finds them so.
-_empty: set[str] = set()
+#: Per server database (backend, name): "empty", "clean" (create_tables' schema and
+#: first rows, nothing else) or "used" (a test has had it).
+_state: dict[tuple[str, str], str] = {}
+
+
+def _server_key(url: str | sa.URL) -> tuple[str, str]:
+    parsed = sa.make_url(url)
+    return parsed.get_backend_name(), parsed.database or ""
 
 
 @pytest.fixture
 def database_url(request, tmp_path):
-    """A URL of an empty database: SQLite by default, or the parametrized server."""
+    """A URL of an empty database: SQLite by default, or the parametrized server.
+
+    On a server, a test with the ``app`` fixture (which creates the tables at
+    once) may get the database with the tables already created: the last test
+    left create_tables' schema unchanged, so its rows were deleted instead
+    (:class:`StandardSchema`), a tenth of the time of dropping and creating it.
+    """
     backend = getattr(request, "param", "sqlite")
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'intranet.sqlite'}"
         return
     url = _server_or_skip(backend)
-    if url in _empty:  # just created (or emptied) and not used since
-        _empty.discard(url)
-    else:
+    key = _server_key(url)
+    state = _state.get(key, "empty")
+    if state == "used" and "app" in request.fixturenames and key in _standard:
+        state = "clean" if _standard[key].reset(url) else "used"
+    if state == "used" or (state == "clean" and "app" not in request.fixturenames):
         drop_everything(url)
+        state = "empty"
+    _state[key] = state
     yield url
+    _state[key] = "used"
 
 
 @pytest.fixture
@@ -202,13 +218,160 @@ def create_tables(app) -> None:
 
     On one SQLite file for both (most tests), a copy of a file that had them
     created once in this process: the same schema for a thousandth of the time.
+    On a server database that ``database_url`` handed over clean, nothing to do.
     """
     with app.app_context():
         engine = app.extensions["smattest"].engine
         if _copy_sqlite_template(hostapp.db.engine, engine):
             return
+        key = _server_key(engine.url)
+        same = hostapp.db.engine.url == engine.url
+        if same and _state.get(key) == "clean":
+            return
+        first = same and _state.get(key) == "empty" and key not in _standard
+        if first and sa.inspect(engine).get_table_names():
+            first = False  # the test made tables of its own first: not the standard
         hostapp.db.create_all(bind_key=None)
         smattest_metadata.create_all(engine)
+        if first:
+            _standard[key] = StandardSchema(engine)
+        if same and key in _state:
+            _state[key] = "clean"
+
+
+class StandardSchema:
+    """What ``create_tables`` made on a server database, to put it back after a test.
+
+    Its fingerprint (tables, columns, indexes, constraints, triggers, routines)
+    and the rows created with it (the chain's head, the due state). A database
+    whose fingerprint is unchanged after a test is put back by deleting every
+    row, restarting the counters and inserting those first rows again; one
+    whose schema the test changed (a migration, another host's tables) is
+    dropped instead.
+    """
+
+    FINGERPRINT = {
+        "postgresql": """
+            SELECT md5(coalesce(string_agg(x, ',' ORDER BY x), '')) FROM (
+              SELECT 'c:' || table_name || '.' || column_name || ':' || data_type || ':'
+                     || coalesce(column_default, '') || ':' || is_nullable || ':'
+                     || coalesce(collation_name, '') AS x
+                FROM information_schema.columns WHERE table_schema = 'public'
+              UNION ALL SELECT 'i:' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+              UNION ALL SELECT 't:' || pg_get_triggerdef(oid) || tgenabled::text
+                FROM pg_trigger WHERE NOT tgisinternal
+              UNION ALL SELECT 'k:' || conname || ':' || pg_get_constraintdef(oid)
+                FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+              UNION ALL SELECT 'r:' || relname || ':' || relkind::text || ':'
+                     || relrowsecurity::text || ':' || coalesce(relacl::text, '')
+                FROM pg_class WHERE relnamespace = 'public'::regnamespace
+              UNION ALL SELECT 'f:' || proname || ':' || prosrc
+                FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+              UNION ALL SELECT 'v:' || viewname || ':' || definition
+                FROM pg_views WHERE schemaname = 'public'
+            ) AS parts
+        """,
+        "mysql": """
+            SELECT md5(coalesce(group_concat(x ORDER BY x SEPARATOR ','), '')) FROM (
+              SELECT concat_ws(':', 'c', table_name, column_name, column_type,
+                               coalesce(column_default, ''), is_nullable,
+                               coalesce(collation_name, ''), extra) AS x
+                FROM information_schema.columns WHERE table_schema = database()
+              UNION ALL SELECT concat_ws(':', 'i', table_name, index_name, column_name,
+                                         seq_in_index, non_unique)
+                FROM information_schema.statistics WHERE table_schema = database()
+              UNION ALL SELECT concat_ws(':', 't', trigger_name, action_statement)
+                FROM information_schema.triggers WHERE trigger_schema = database()
+              UNION ALL SELECT concat_ws(':', 'r', table_name, table_type, engine,
+                                         table_collation)
+                FROM information_schema.tables WHERE table_schema = database()
+              UNION ALL SELECT concat_ws(':', 'f', routine_name, routine_definition)
+                FROM information_schema.routines WHERE routine_schema = database()
+              UNION ALL SELECT concat_ws(':', 'k', constraint_name, table_name,
+                                         referenced_table_name, delete_rule)
+                FROM information_schema.referential_constraints
+               WHERE constraint_schema = database()
+              UNION ALL SELECT concat_ws(':', 'h', constraint_name, check_clause)
+                FROM information_schema.check_constraints
+               WHERE constraint_schema = database()
+            ) AS parts
+        """,
+    }
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.tables = list(
+            reversed(
+                sa.schema.sort_tables(
+                    [*hostapp.db.metadata.tables.values(), *smattest_metadata.tables.values()]
+                )
+            )
+        )
+        with engine.connect() as conn:
+            self.fingerprint = self._fingerprint(conn)
+            self.rows = {
+                table: rows
+                for table in self.tables
+                if (rows := [dict(row) for row in conn.execute(table.select()).mappings()])
+            }
+
+    def _fingerprint(self, conn: sa.Connection) -> str:
+        return conn.execute(sa.text(self.FINGERPRINT[conn.dialect.name])).scalar_one()
+
+    def reset(self, url: str) -> bool:
+        """Put the database back as ``create_tables`` left it: False if its schema changed."""
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.begin() as conn:
+                if self._fingerprint(conn) != self.fingerprint:
+                    return False
+                mysql = conn.dialect.name == "mysql"
+                quote = conn.dialect.identifier_preparer.quote
+                touched = set(
+                    conn.execute(
+                        sa.union_all(
+                            *(
+                                sa.select(sa.literal(t.name)).where(sa.exists().select_from(t))
+                                for t in self.tables
+                            )
+                        )
+                    ).scalars()
+                )
+                if mysql:  # counters moved by rows since deleted, too
+                    touched.update(
+                        conn.execute(
+                            sa.text(
+                                "SELECT table_name FROM information_schema.tables"
+                                " WHERE table_schema = database() AND auto_increment > 1"
+                            )
+                        ).scalars()
+                    )
+                    conn.execute(sa.text("SET FOREIGN_KEY_CHECKS = 0"))
+                for table in self.tables:
+                    if table.name in touched or table in self.rows:
+                        conn.execute(table.delete())
+                        if mysql:
+                            conn.execute(
+                                sa.text(f"ALTER TABLE {quote(table.name)} AUTO_INCREMENT = 1")
+                            )
+                if mysql:
+                    conn.execute(sa.text("SET FOREIGN_KEY_CHECKS = 1"))
+                else:
+                    conn.execute(
+                        sa.text(
+                            "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false)"
+                            " FROM pg_sequences"
+                            " WHERE schemaname = 'public' AND last_value IS NOT NULL"
+                        )
+                    )
+                for table, rows in self.rows.items():
+                    conn.execute(table.insert(), rows)
+            return True
+        finally:
+            engine.dispose()
+
+
+#: Per server database: the schema ``create_tables`` made there first in this process.
+_standard: dict[tuple[str, str], StandardSchema] = {}
 
 
 _sqlite_template: list[bytes] = []
