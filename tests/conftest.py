@@ -63,7 +63,10 @@ def _server_or_skip(backend: str) -> str:
 
     Each pytest process creates ``smattest_t<pid>`` next to the configured
     database and drops it at the end, so two suites on one server (two
-    developers, a developer and CI) never step on each other's tables.
+    developers, a developer and CI) never step on each other's tables. On
+    PostgreSQL its commits do not wait for the write-ahead log to reach the disk
+    (``synchronous_commit = off``): what a test sees is the same, a crash of the
+    server could lose its last commits, and a test database is dropped anyway.
     """
     if backend in _session_databases:
         return _session_databases[backend]
@@ -77,6 +80,8 @@ def _server_or_skip(backend: str) -> str:
             with engine.connect() as conn:
                 conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
                 conn.execute(sa.text(f"CREATE DATABASE {name}"))
+                if backend == "postgresql":  # a test's commits need not wait for the disk
+                    conn.execute(sa.text(f"ALTER DATABASE {name} SET synchronous_commit = off"))
             _unreachable[backend] = ""
             _session_databases[backend] = url.set(database=name).render_as_string(False)
         except Exception as exc:  # any driver error means: not reachable
