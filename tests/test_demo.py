@@ -6,12 +6,15 @@ import datetime as dt
 import hashlib
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 from flask_mail import Message
 
 from smattest.models import Policy, Staff
+
+from .demo_helpers import migrate_and_seed
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "examples" / "intranet"))
 import intranet  # noqa: E402
@@ -54,13 +57,9 @@ def runner(demo):
 
 
 @pytest.fixture
-def seeded(demo, runner):
-    """The demo after the two setup commands a person runs."""
-    upgrade = runner.invoke(args=["smattest", "db", "upgrade"])
-    assert upgrade.exit_code == 0, upgrade.output
-    result = runner.invoke(args=["intranet", "seed"])
-    assert result.exit_code == 0, result.output
-    return result
+def seeded(demo, db_path):
+    """The demo after the two setup commands a person runs; ``.output`` is the seed's."""
+    return SimpleNamespace(output=migrate_and_seed(demo, db_path))
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from smattest.evidence import audit
 from smattest.models import Attestation, HREvent, Reminder, TrainingCompletion
 from smattest.rule import compliance
 
+from .demo_helpers import migrate_and_seed
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "examples" / "intranet"))
 import intranet  # noqa: E402
 
@@ -30,11 +32,7 @@ def demo(tmp_path, freeze):
         {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.sqlite'}", "TESTING": True}
     )
     with app.app_context():
-        runner = app.test_cli_runner()
-        for args in (["smattest", "db", "upgrade"], ["intranet", "seed"]):
-            result = runner.invoke(args=args)
-            assert result.exit_code == 0, result.output
-        app.seed_output = result.output
+        app.seed_output = migrate_and_seed(app, tmp_path / "demo.sqlite")
         yield app
         intranet.db.session.remove()
         for engine in intranet.db.engines.values():
