@@ -371,6 +371,8 @@ class StandardSchema:
                 for table, rows in self.rows.items():
                     conn.execute(table.insert(), rows)
             return True
+        except sa.exc.DBAPIError:
+            return False  # whatever stood in the way (a lock, a constraint): drop it instead
         finally:
             engine.dispose()
 
