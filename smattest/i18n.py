@@ -25,7 +25,7 @@ import datetime as dt
 import functools
 import gettext as stdlib_gettext
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib.resources import files
 from typing import Any, cast
@@ -309,6 +309,16 @@ def text_language(code: str | None) -> str | None:
     except (UnknownLocaleError, ValueError):
         return None
     return tag
+
+
+def choose_language(offered: Sequence[str], asked: str | None) -> str:
+    """Which of ``offered`` (a text's languages, its own first) to show: the one asked for,
+    else the reader's own (or its base language: ``es`` for ``es_MX``), else the first."""
+    reader = current_locale()
+    for wanted in (asked, reader, reader.split("_")[0]):
+        if wanted is not None and wanted in offered:
+            return wanted
+    return offered[0]
 
 
 def original_language() -> str:

@@ -116,15 +116,6 @@ def languages_of(version: CourseVersion) -> list[str]:
     return [original_language(), *sorted(version.translations or {})]
 
 
-def chosen(version: CourseVersion, asked: str | None, reader: str) -> str:
-    """The language to show: asked for, else the reader's (or its base), else the original."""
-    offered = languages_of(version)
-    for wanted in (asked, reader, reader.split("_")[0]):
-        if wanted in offered:
-            return wanted
-    return offered[0]
-
-
 def _in(item: CourseSection | Question | CourseVersion, language: str | None) -> dict[str, Any]:
     return ((item.translations or {}).get(language or "") or {}) if language else {}
 

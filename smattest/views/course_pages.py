@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 import smattest.rule.compliance as compliance
 
-from ..i18n import current_locale, gettext
+from ..i18n import choose_language, gettext
 from ..models import COURSE, Course, QuizAttempt
 from ..people.own_records import completion_of
 from ..publishing import course_translations as translated
@@ -51,7 +51,7 @@ def course(slug: str) -> ResponseReturnValue:
     staff = current_staff()
     standing = compliance.standing(staff, COURSE, course.id)
     version = course.versions[-1]
-    language = translated.chosen(version, request.args.get("lang"), current_locale())
+    language = choose_language(translated.languages_of(version), request.args.get("lang"))
     return render_template(
         "smattest/course.html",
         course=course,
@@ -79,7 +79,7 @@ def course_start(slug: str) -> ResponseReturnValue:
         return redirect(url_for("smattest.course", slug=slug))
     try:
         version = course.versions[-1]
-        language = translated.chosen(version, request.form.get("language"), current_locale())
+        language = choose_language(translated.languages_of(version), request.form.get("language"))
         attempt = start_attempt(current_staff(), course, language)
     except QuizError as error:
         flash(str(error), "error")

@@ -11,7 +11,7 @@ import smattest.rule.compliance as compliance
 
 from ..attest import AttestationError, attest, statement
 from ..diff import compare_rendered
-from ..i18n import current_locale, gettext, lazy_gettext
+from ..i18n import choose_language, gettext, lazy_gettext
 from ..markdown import rendered
 from ..models import POLICY, Policy, PolicyTranslation, PolicyVersion
 from ..publishing.lifecycle import upcoming_for
@@ -56,20 +56,10 @@ def policy(slug: str) -> ResponseReturnValue:
     policy = _policy_or_404(slug)
     version = _in_force(policy)
     read = translations_of(version)
-    language, _, sha256 = shown(version, _chosen(read, request.args.get("lang")), read)
+    asked = choose_language(languages_of(read), request.args.get("lang"))
+    language, _, sha256 = shown(version, asked, read)
     form = AttestForm(version=version.number, language=language, text_sha256=sha256)
     return _render_policy(policy, form, read=read)
-
-
-def _chosen(read: list[PolicyTranslation], asked: str | None) -> str:
-    """The language to show: the one asked for when the version has it, else the
-    reader's own (or its base language: ``es`` for ``es_MX``), else the original."""
-    offered = languages_of(read)
-    reader = current_locale()
-    for wanted in (asked, reader, reader.split("_")[0]):
-        if wanted in offered:
-            return wanted
-    return offered[0]
 
 
 def _in_force(policy: Policy) -> PolicyVersion:
@@ -90,7 +80,8 @@ def _render_policy(
     version = _in_force(policy)
     staff = current_staff()
     read = translations_of(version) if read is None else read
-    language, body, sha256 = shown(version, _chosen(read, form.language.data), read)
+    asked = choose_language(languages_of(read), form.language.data)
+    language, body, sha256 = shown(version, asked, read)
     if request.method == "POST":  # shown again: the text and hash of what is shown now
         form.language.data, form.text_sha256.data = language, sha256
     return (
