@@ -120,19 +120,10 @@ def sealing(
     return digest[:32].hex(), int.from_bytes(digest)
 
 
-def seal(
-    secret: bytes,
-    staff_id: int,
-    requirement_kind: str,
-    requirement_id: int,
-    due_on: dt.date | str,
-    done_at: dt.datetime | str | None,
-    exempt: bool | int,
-    exempt_until: dt.date | str | None,
-) -> str:
-    """The seal of one row (:func:`sealing`'s first half)."""
-    return sealing(secret, staff_id, requirement_kind, requirement_id, due_on, done_at,
-                   exempt, exempt_until)[0]  # fmt: skip
+def seal(secret: bytes, *row: Any) -> str:
+    """The seal of one row (:func:`sealing`'s first half; ``row``: its columns in
+    :data:`COLUMNS` order, without the seal)."""
+    return sealing(secret, *row)[0]
 
 
 def sealed(secret: bytes, row: dict[str, Any]) -> int:
